@@ -1,0 +1,18 @@
+//! gusu's domain, with no I/O: identifiers (USCC), classifications (GB/T 4754 industries, districts),
+//! enterprises and yearly records, the indicator catalogue, evaluation schemes as rule documents, and
+//! the engine that grades enterprises by them.
+//!
+//! Architecture invariant: nothing here reads files, the clock or randomness. Rule documents arrive as
+//! text, records as values; results leave as values.
+
+pub mod industry;
+pub mod record;
+pub mod region;
+pub mod uscc;
+pub mod validation;
+
+pub use industry::{DIVISIONS, Division, IndustryCode, division, parse_industry_code};
+pub use record::{Enterprise, EnterpriseYear, Figure, Figures, Flag, YearlyRecord};
+pub use region::{District, RegionSet};
+pub use uscc::{Uscc, UsccError};
+pub use validation::{Issue, Report, Severity, SourceRow};
