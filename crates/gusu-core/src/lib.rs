@@ -16,3 +16,11 @@ pub use record::{Enterprise, EnterpriseYear, Figure, Figures, Flag, YearlyRecord
 pub use region::{District, RegionSet};
 pub use uscc::{Uscc, UsccError};
 pub use validation::{Issue, Report, Severity, SourceRow};
+pub mod evaluate;
+pub mod expr;
+pub mod indicator;
+pub mod scheme;
+
+pub use evaluate::{EnterpriseResult, Evaluation, EvaluationError, EvaluationInput, Status, evaluate};
+pub use indicator::Indicator;
+pub use scheme::{DEFAULT_SCHEME, Scheme, SchemeError, SchemeLibrary};

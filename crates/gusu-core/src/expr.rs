@@ -1,0 +1,147 @@
+//! Conditions in rule documents, in CEL (the Common Expression Language): parsed once when a rule
+//! document loads, evaluated per enterprise without re-parsing. CEL has no I/O and always terminates.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::{Context, Program, Value};
+
+/// A compiled expression and its source text.
+#[derive(Clone)]
+pub struct Expr {
+    source: String,
+    program: Arc<Program>,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expr").field(&self.source).finish()
+    }
+}
+
+/// Values an expression can see, by variable name.
+#[derive(Debug, Default, Clone)]
+pub struct Bindings {
+    values: Vec<(&'static str, Value)>,
+}
+
+impl Bindings {
+    pub fn number(&mut self, name: &'static str, value: Option<f64>) -> &mut Self {
+        self.values
+            .push((name, value.map(Value::Float).unwrap_or(Value::Null)));
+        self
+    }
+
+    pub fn int(&mut self, name: &'static str, value: i64) -> &mut Self {
+        self.values.push((name, Value::Int(value)));
+        self
+    }
+
+    pub fn text(&mut self, name: &'static str, value: &str) -> &mut Self {
+        self.values.push((name, Value::String(Arc::new(value.to_string()))));
+        self
+    }
+
+    pub fn boolean(&mut self, name: &'static str, value: bool) -> &mut Self {
+        self.values.push((name, Value::Bool(value)));
+        self
+    }
+
+    /// A map of numbers; absent entries are simply not in the map (test with `has(m.key)`).
+    pub fn numbers<'a>(&mut self, name: &'static str, entries: impl IntoIterator<Item = (&'a str, f64)>) -> &mut Self {
+        let map: HashMap<String, Value> = entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::Float(v)))
+            .collect();
+        self.values.push((name, map.into()));
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExprError {
+    #[error("expression `{text}` does not parse: {message}")]
+    Parse { text: String, message: String },
+    #[error("expression `{text}` failed: {message}")]
+    Execution { text: String, message: String },
+    #[error("expression `{text}` gave {found}, expected {expected}")]
+    Type {
+        text: String,
+        found: String,
+        expected: &'static str,
+    },
+}
+
+impl Expr {
+    pub fn compile(source: &str) -> Result<Expr, ExprError> {
+        let program = Program::compile(source).map_err(|e| ExprError::Parse {
+            text: source.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Expr {
+            source: source.to_string(),
+            program: Arc::new(program),
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn run(&self, bindings: &Bindings) -> Result<Value, ExprError> {
+        let mut context = Context::default();
+        for (name, value) in &bindings.values {
+            context.add_variable_from_value(*name, value.clone());
+        }
+        self.program.execute(&context).map_err(|e| ExprError::Execution {
+            text: self.source.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn eval_bool(&self, bindings: &Bindings) -> Result<bool, ExprError> {
+        match self.run(bindings)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(ExprError::Type {
+                text: self.source.clone(),
+                found: format!("{other:?}"),
+                expected: "a boolean",
+            }),
+        }
+    }
+
+    pub fn eval_number(&self, bindings: &Bindings) -> Result<f64, ExprError> {
+        match self.run(bindings)? {
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            Value::UInt(u) => Ok(u as f64),
+            other => Err(ExprError::Type {
+                text: self.source.clone(),
+                found: format!("{other:?}"),
+                expected: "a number",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_and_numbers() {
+        let mut b = Bindings::default();
+        b.int("year", 2024)
+            .text("division", "26")
+            .numbers("figures", [("tax_paid_10k_yuan", 120.0)]);
+        let e = Expr::compile("division == '26' && figures.tax_paid_10k_yuan > 100.0").unwrap();
+        assert!(e.eval_bool(&b).unwrap());
+        let p = Expr::compile("has(figures.rd_expense_10k_yuan) ? 2.0 : -1.0").unwrap();
+        assert_eq!(p.eval_number(&b).unwrap(), -1.0);
+        assert!(Expr::compile("division ==").is_err());
+        assert!(matches!(
+            Expr::compile("year").unwrap().eval_bool(&b),
+            Err(ExprError::Type { .. })
+        ));
+    }
+}
