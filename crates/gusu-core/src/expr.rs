@@ -38,7 +38,8 @@ impl Bindings {
     }
 
     pub fn text(&mut self, name: &'static str, value: &str) -> &mut Self {
-        self.values.push((name, Value::String(Arc::new(value.to_string()))));
+        self.values
+            .push((name, Value::String(Arc::new(value.to_string()))));
         self
     }
 
@@ -48,7 +49,11 @@ impl Bindings {
     }
 
     /// A map of numbers; absent entries are simply not in the map (test with `has(m.key)`).
-    pub fn numbers<'a>(&mut self, name: &'static str, entries: impl IntoIterator<Item = (&'a str, f64)>) -> &mut Self {
+    pub fn numbers<'a>(
+        &mut self,
+        name: &'static str,
+        entries: impl IntoIterator<Item = (&'a str, f64)>,
+    ) -> &mut Self {
         let map: HashMap<String, Value> = entries
             .into_iter()
             .map(|(k, v)| (k.to_string(), Value::Float(v)))
@@ -93,10 +98,12 @@ impl Expr {
         for (name, value) in &bindings.values {
             context.add_variable_from_value(*name, value.clone());
         }
-        self.program.execute(&context).map_err(|e| ExprError::Execution {
-            text: self.source.clone(),
-            message: e.to_string(),
-        })
+        self.program
+            .execute(&context)
+            .map_err(|e| ExprError::Execution {
+                text: self.source.clone(),
+                message: e.to_string(),
+            })
     }
 
     pub fn eval_bool(&self, bindings: &Bindings) -> Result<bool, ExprError> {

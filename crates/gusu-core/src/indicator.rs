@@ -52,7 +52,12 @@ impl Parts {
 
 /// Pollution load in tonnes of COD equivalent: COD ÷ 1 + NH3-N ÷ 0.8 + SO2 ÷ 0.95 + NOx ÷ 0.95.
 /// Missing only when all four are blank; a blank among given ones counts as 0 (methods.md 2.2).
-pub fn pollution_load(cod: Option<f64>, ammonia: Option<f64>, so2: Option<f64>, nox: Option<f64>) -> Option<f64> {
+pub fn pollution_load(
+    cod: Option<f64>,
+    ammonia: Option<f64>,
+    so2: Option<f64>,
+    nox: Option<f64>,
+) -> Option<f64> {
     if cod.is_none() && ammonia.is_none() && so2.is_none() && nox.is_none() {
         return None;
     }
@@ -158,7 +163,9 @@ impl Indicator {
     /// denominator is revenue, which nobody would cut to improve).
     pub fn denominator_figures(self, basis: EnergyBasis) -> &'static [Figure] {
         match self {
-            Indicator::TaxPerMu | Indicator::RevenuePerMu | Indicator::ValueAddedPerMu => &[Figure::LandAreaMu],
+            Indicator::TaxPerMu | Indicator::RevenuePerMu | Indicator::ValueAddedPerMu => {
+                &[Figure::LandAreaMu]
+            }
             Indicator::TaxPerEnergy | Indicator::ValueAddedPerEnergy => match basis {
                 EnergyBasis::Calorific => &[Figure::EnergyTce],
                 EnergyBasis::Equivalent => &[Figure::EnergyTceEquivalent, Figure::EnergyTce],
@@ -200,7 +207,12 @@ impl Indicator {
                 (numerator, energy)
             }
             Indicator::TaxPerPollutant | Indicator::ValueAddedPerPollutant => {
-                let load = pollution_load(f(Figure::Cod), f(Figure::AmmoniaN), f(Figure::So2), f(Figure::Nox));
+                let load = pollution_load(
+                    f(Figure::Cod),
+                    f(Figure::AmmoniaN),
+                    f(Figure::So2),
+                    f(Figure::Nox),
+                );
                 let numerator = if self == Indicator::TaxPerPollutant {
                     f(Figure::TaxPaid)
                 } else {
@@ -211,7 +223,10 @@ impl Indicator {
             Indicator::LabourProductivity => (f(Figure::ValueAdded), f(Figure::Employees)),
             Indicator::RdIntensity => (f(Figure::RdExpense), f(Figure::Revenue)),
             // 元/kWh: 万元 × 10⁴ ÷ kWh.
-            Indicator::TaxPerKwh => (f(Figure::TaxPaid).map(|t| t * 10_000.0), f(Figure::ElectricityKwh)),
+            Indicator::TaxPerKwh => (
+                f(Figure::TaxPaid).map(|t| t * 10_000.0),
+                f(Figure::ElectricityKwh),
+            ),
         };
         Parts {
             numerator,
@@ -228,7 +243,10 @@ mod tests {
     #[test]
     fn pollution_load_weights_and_blanks() {
         // 2 t COD + 0.8 t NH3-N + 0.95 t SO2 + 1.9 t NOx = 2 + 1 + 1 + 2 = 6 t equivalent.
-        assert_eq!(pollution_load(Some(2.0), Some(0.8), Some(0.95), Some(1.9)), Some(6.0));
+        assert_eq!(
+            pollution_load(Some(2.0), Some(0.8), Some(0.95), Some(1.9)),
+            Some(6.0)
+        );
         // A blank among given ones counts as 0.
         assert_eq!(pollution_load(Some(3.0), None, None, None), Some(3.0));
         assert_eq!(pollution_load(None, None, None, None), None);

@@ -24,46 +24,201 @@ macro_rules! divisions {
 
 divisions![
     ("06", 'B', "煤炭开采和洗选业", "Mining and washing of coal"),
-    ("07", 'B', "石油和天然气开采业", "Extraction of petroleum and natural gas"),
-    ("08", 'B', "黑色金属矿采选业", "Mining and processing of ferrous metal ores"),
-    ("09", 'B', "有色金属矿采选业", "Mining and processing of non-ferrous metal ores"),
-    ("10", 'B', "非金属矿采选业", "Mining and processing of non-metal ores"),
-    ("11", 'B', "开采专业及辅助性活动", "Professional and support activities for mining"),
+    (
+        "07",
+        'B',
+        "石油和天然气开采业",
+        "Extraction of petroleum and natural gas"
+    ),
+    (
+        "08",
+        'B',
+        "黑色金属矿采选业",
+        "Mining and processing of ferrous metal ores"
+    ),
+    (
+        "09",
+        'B',
+        "有色金属矿采选业",
+        "Mining and processing of non-ferrous metal ores"
+    ),
+    (
+        "10",
+        'B',
+        "非金属矿采选业",
+        "Mining and processing of non-metal ores"
+    ),
+    (
+        "11",
+        'B',
+        "开采专业及辅助性活动",
+        "Professional and support activities for mining"
+    ),
     ("12", 'B', "其他采矿业", "Other mining"),
-    ("13", 'C', "农副食品加工业", "Processing of food from agricultural products"),
+    (
+        "13",
+        'C',
+        "农副食品加工业",
+        "Processing of food from agricultural products"
+    ),
     ("14", 'C', "食品制造业", "Manufacture of foods"),
-    ("15", 'C', "酒、饮料和精制茶制造业", "Manufacture of liquor, beverages and refined tea"),
+    (
+        "15",
+        'C',
+        "酒、饮料和精制茶制造业",
+        "Manufacture of liquor, beverages and refined tea"
+    ),
     ("16", 'C', "烟草制品业", "Manufacture of tobacco"),
     ("17", 'C', "纺织业", "Manufacture of textiles"),
-    ("18", 'C', "纺织服装、服饰业", "Manufacture of textile wearing apparel and accessories"),
-    ("19", 'C', "皮革、毛皮、羽毛及其制品和制鞋业", "Manufacture of leather, fur, feathers and footwear"),
-    ("20", 'C', "木材加工和木、竹、藤、棕、草制品业", "Processing of timber; wood, bamboo, rattan, palm and straw products"),
+    (
+        "18",
+        'C',
+        "纺织服装、服饰业",
+        "Manufacture of textile wearing apparel and accessories"
+    ),
+    (
+        "19",
+        'C',
+        "皮革、毛皮、羽毛及其制品和制鞋业",
+        "Manufacture of leather, fur, feathers and footwear"
+    ),
+    (
+        "20",
+        'C',
+        "木材加工和木、竹、藤、棕、草制品业",
+        "Processing of timber; wood, bamboo, rattan, palm and straw products"
+    ),
     ("21", 'C', "家具制造业", "Manufacture of furniture"),
-    ("22", 'C', "造纸和纸制品业", "Manufacture of paper and paper products"),
-    ("23", 'C', "印刷和记录媒介复制业", "Printing and reproduction of recording media"),
-    ("24", 'C', "文教、工美、体育和娱乐用品制造业", "Manufacture of articles for culture, education, arts and crafts, sport and entertainment"),
-    ("25", 'C', "石油、煤炭及其他燃料加工业", "Processing of petroleum, coal and other fuels"),
-    ("26", 'C', "化学原料和化学制品制造业", "Manufacture of raw chemical materials and chemical products"),
+    (
+        "22",
+        'C',
+        "造纸和纸制品业",
+        "Manufacture of paper and paper products"
+    ),
+    (
+        "23",
+        'C',
+        "印刷和记录媒介复制业",
+        "Printing and reproduction of recording media"
+    ),
+    (
+        "24",
+        'C',
+        "文教、工美、体育和娱乐用品制造业",
+        "Manufacture of articles for culture, education, arts and crafts, sport and entertainment"
+    ),
+    (
+        "25",
+        'C',
+        "石油、煤炭及其他燃料加工业",
+        "Processing of petroleum, coal and other fuels"
+    ),
+    (
+        "26",
+        'C',
+        "化学原料和化学制品制造业",
+        "Manufacture of raw chemical materials and chemical products"
+    ),
     ("27", 'C', "医药制造业", "Manufacture of medicines"),
-    ("28", 'C', "化学纤维制造业", "Manufacture of chemical fibres"),
-    ("29", 'C', "橡胶和塑料制品业", "Manufacture of rubber and plastic products"),
-    ("30", 'C', "非金属矿物制品业", "Manufacture of non-metallic mineral products"),
-    ("31", 'C', "黑色金属冶炼和压延加工业", "Smelting and pressing of ferrous metals"),
-    ("32", 'C', "有色金属冶炼和压延加工业", "Smelting and pressing of non-ferrous metals"),
+    (
+        "28",
+        'C',
+        "化学纤维制造业",
+        "Manufacture of chemical fibres"
+    ),
+    (
+        "29",
+        'C',
+        "橡胶和塑料制品业",
+        "Manufacture of rubber and plastic products"
+    ),
+    (
+        "30",
+        'C',
+        "非金属矿物制品业",
+        "Manufacture of non-metallic mineral products"
+    ),
+    (
+        "31",
+        'C',
+        "黑色金属冶炼和压延加工业",
+        "Smelting and pressing of ferrous metals"
+    ),
+    (
+        "32",
+        'C',
+        "有色金属冶炼和压延加工业",
+        "Smelting and pressing of non-ferrous metals"
+    ),
     ("33", 'C', "金属制品业", "Manufacture of metal products"),
-    ("34", 'C', "通用设备制造业", "Manufacture of general-purpose machinery"),
-    ("35", 'C', "专用设备制造业", "Manufacture of special-purpose machinery"),
+    (
+        "34",
+        'C',
+        "通用设备制造业",
+        "Manufacture of general-purpose machinery"
+    ),
+    (
+        "35",
+        'C',
+        "专用设备制造业",
+        "Manufacture of special-purpose machinery"
+    ),
     ("36", 'C', "汽车制造业", "Manufacture of automobiles"),
-    ("37", 'C', "铁路、船舶、航空航天和其他运输设备制造业", "Manufacture of railway, ship, aerospace and other transport equipment"),
-    ("38", 'C', "电气机械和器材制造业", "Manufacture of electrical machinery and apparatus"),
-    ("39", 'C', "计算机、通信和其他电子设备制造业", "Manufacture of computers, communication and other electronic equipment"),
-    ("40", 'C', "仪器仪表制造业", "Manufacture of measuring instruments and meters"),
+    (
+        "37",
+        'C',
+        "铁路、船舶、航空航天和其他运输设备制造业",
+        "Manufacture of railway, ship, aerospace and other transport equipment"
+    ),
+    (
+        "38",
+        'C',
+        "电气机械和器材制造业",
+        "Manufacture of electrical machinery and apparatus"
+    ),
+    (
+        "39",
+        'C',
+        "计算机、通信和其他电子设备制造业",
+        "Manufacture of computers, communication and other electronic equipment"
+    ),
+    (
+        "40",
+        'C',
+        "仪器仪表制造业",
+        "Manufacture of measuring instruments and meters"
+    ),
     ("41", 'C', "其他制造业", "Other manufacturing"),
-    ("42", 'C', "废弃资源综合利用业", "Utilisation of waste resources"),
-    ("43", 'C', "金属制品、机械和设备修理业", "Repair of metal products, machinery and equipment"),
-    ("44", 'D', "电力、热力生产和供应业", "Production and supply of electricity and heat"),
-    ("45", 'D', "燃气生产和供应业", "Production and supply of gas"),
-    ("46", 'D', "水的生产和供应业", "Production and supply of water"),
+    (
+        "42",
+        'C',
+        "废弃资源综合利用业",
+        "Utilisation of waste resources"
+    ),
+    (
+        "43",
+        'C',
+        "金属制品、机械和设备修理业",
+        "Repair of metal products, machinery and equipment"
+    ),
+    (
+        "44",
+        'D',
+        "电力、热力生产和供应业",
+        "Production and supply of electricity and heat"
+    ),
+    (
+        "45",
+        'D',
+        "燃气生产和供应业",
+        "Production and supply of gas"
+    ),
+    (
+        "46",
+        'D',
+        "水的生产和供应业",
+        "Production and supply of water"
+    ),
 ];
 
 /// Looks up a division by its two digits.
@@ -81,11 +236,17 @@ pub struct IndustryCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndustryCodeError {
-    #[error("'{0}' is not an industry code (expected 2-4 digits, optionally after a section letter, e.g. C3911)")]
+    #[error(
+        "'{0}' is not an industry code (expected 2-4 digits, optionally after a section letter, e.g. C3911)"
+    )]
     Malformed(String),
-    #[error("division {division} of '{raw}' is not an industrial division of GB/T 4754-2017 (06-46)")]
+    #[error(
+        "division {division} of '{raw}' is not an industrial division of GB/T 4754-2017 (06-46)"
+    )]
     NotIndustrial { raw: String, division: String },
-    #[error("section letter {letter} of '{raw}' does not match division {division} (section {expected})")]
+    #[error(
+        "section letter {letter} of '{raw}' does not match division {division} (section {expected})"
+    )]
     SectionMismatch {
         raw: String,
         letter: char,
@@ -99,7 +260,10 @@ pub enum IndustryCodeError {
 /// CSV cell, since Excel drops zeros on export) gets its zero back; a 3-digit code gets it only when
 /// read as is it would not name an industrial division: the two readings can never both be industrial
 /// (a padded code starts 06-09, so read as is it would start 60-99).
-pub fn parse_industry_code(raw: &str, from_number: bool) -> Result<IndustryCode, IndustryCodeError> {
+pub fn parse_industry_code(
+    raw: &str,
+    from_number: bool,
+) -> Result<IndustryCode, IndustryCodeError> {
     let trimmed = raw.trim();
     let mut chars = trimmed.chars();
     let (letter, digits) = match chars.next() {
@@ -152,8 +316,14 @@ mod tests {
     #[test]
     fn codes_in_every_accepted_form() {
         assert_eq!(parse_industry_code("C3911", false).unwrap().code, "3911");
-        assert_eq!(parse_industry_code("3911", false).unwrap().division.code, "39");
-        assert_eq!(parse_industry_code("39", false).unwrap().division.name_zh, "计算机、通信和其他电子设备制造业");
+        assert_eq!(
+            parse_industry_code("3911", false).unwrap().division.code,
+            "39"
+        );
+        assert_eq!(
+            parse_industry_code("39", false).unwrap().division.name_zh,
+            "计算机、通信和其他电子设备制造业"
+        );
         assert_eq!(parse_industry_code("611", true).unwrap().code, "0611");
         assert_eq!(parse_industry_code("611.0", true).unwrap().code, "0611");
         assert_eq!(parse_industry_code("6", true).unwrap().code, "06");
@@ -169,7 +339,10 @@ mod tests {
             parse_industry_code("01", false),
             Err(IndustryCodeError::NotIndustrial { .. })
         ));
-        assert!(matches!(parse_industry_code("abc", false), Err(IndustryCodeError::Malformed(_))));
+        assert!(matches!(
+            parse_industry_code("abc", false),
+            Err(IndustryCodeError::Malformed(_))
+        ));
         assert!(matches!(
             parse_industry_code("D3911", false),
             Err(IndustryCodeError::SectionMismatch { .. })

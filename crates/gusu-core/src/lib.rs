@@ -21,6 +21,8 @@ pub mod expr;
 pub mod indicator;
 pub mod scheme;
 
-pub use evaluate::{EnterpriseResult, Evaluation, EvaluationError, EvaluationInput, Status, evaluate};
+pub use evaluate::{
+    EnterpriseResult, Evaluation, EvaluationError, EvaluationInput, Status, evaluate,
+};
 pub use indicator::Indicator;
 pub use scheme::{DEFAULT_SCHEME, Scheme, SchemeError, SchemeLibrary};

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights of positions 1..=17: 3^(i-1) mod 31.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A validated code, stored upper case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -20,13 +22,19 @@ pub struct Uscc(String);
 pub enum UsccError {
     #[error("length is {found} characters, expected 18")]
     Length { found: usize },
-    #[error("character '{found}' at position {position} is not allowed (I, O, S, V, Z and symbols are not used)")]
+    #[error(
+        "character '{found}' at position {position} is not allowed (I, O, S, V, Z and symbols are not used)"
+    )]
     Character { position: usize, found: char },
-    #[error("positions 3-8 must be the 6-digit administrative division code, found '{found}' at position {position}")]
+    #[error(
+        "positions 3-8 must be the 6-digit administrative division code, found '{found}' at position {position}"
+    )]
     DivisionDigit { position: usize, found: char },
     #[error("check character is '{found}', expected '{expected}'")]
     CheckCharacter { expected: char, found: char },
-    #[error("looks like a number Excel converted ('{found}'): the code was lost; format the column as text and export again")]
+    #[error(
+        "looks like a number Excel converted ('{found}'): the code was lost; format the column as text and export again"
+    )]
     ScientificNotation { found: String },
 }
 
@@ -56,7 +64,9 @@ impl UsccError {
                 format!("校验码为“{found}”，应为“{expected}”")
             }
             UsccError::ScientificNotation { found } => {
-                format!("“{found}”是被 Excel 转成数字的代码，原值已丢失：请将该列设为文本后重新导出")
+                format!(
+                    "“{found}”是被 Excel 转成数字的代码，原值已丢失：请将该列设为文本后重新导出"
+                )
             }
         }
     }
@@ -190,7 +200,10 @@ mod tests {
     #[test]
     fn published_example_is_valid() {
         // methods.md 1.1: 91110000600037341L is valid.
-        assert_eq!(Uscc::parse("91110000600037341L").unwrap().as_str(), "91110000600037341L");
+        assert_eq!(
+            Uscc::parse("91110000600037341L").unwrap().as_str(),
+            "91110000600037341L"
+        );
     }
 
     #[test]
@@ -228,7 +241,10 @@ mod tests {
 
     #[test]
     fn length_and_division_rules() {
-        assert_eq!(Uscc::parse("9111000060003734"), Err(UsccError::Length { found: 16 }));
+        assert_eq!(
+            Uscc::parse("9111000060003734"),
+            Err(UsccError::Length { found: 16 })
+        );
         assert_eq!(
             Uscc::parse("91A10000600037341L"),
             Err(UsccError::DivisionDigit {

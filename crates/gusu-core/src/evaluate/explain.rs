@@ -4,7 +4,10 @@
 
 use serde::Serialize;
 
-use super::{EnterpriseResult, EvaluationError, EvaluationInput, Status, enterprise_years, evaluate, grade_group, place, resolve_benchmarks};
+use super::{
+    EnterpriseResult, EvaluationError, EvaluationInput, Status, enterprise_years, evaluate,
+    grade_group, place, resolve_benchmarks,
+};
 use crate::record::{EnterpriseYear, Figure};
 use crate::scheme::Scheme;
 use crate::uscc::Uscc;
@@ -80,7 +83,11 @@ fn candidates(scheme: &Scheme, group: usize) -> Vec<(Figure, Direction)> {
     out
 }
 
-pub fn explain(scheme: &Scheme, input: &EvaluationInput<'_>, uscc: &Uscc) -> Result<Explanation, ExplainError> {
+pub fn explain(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+    uscc: &Uscc,
+) -> Result<Explanation, ExplainError> {
     let evaluation = evaluate(scheme, input)?;
     let result = evaluation
         .results
@@ -127,7 +134,11 @@ pub fn explain(scheme: &Scheme, input: &EvaluationInput<'_>, uscc: &Uscc) -> Res
     let (Some(gi), Some(_)) = (group_index, me) else {
         return Ok(explanation);
     };
-    let group_members: Vec<usize> = idx.iter().filter(|(_, g)| *g == Some(gi)).map(|(i, _)| *i).collect();
+    let group_members: Vec<usize> = idx
+        .iter()
+        .filter(|(_, g)| *g == Some(gi))
+        .map(|(i, _)| *i)
+        .collect();
     let my_pos = group_members
         .iter()
         .position(|&i| &members[i].enterprise.uscc == uscc)
@@ -147,12 +158,19 @@ pub fn explain(scheme: &Scheme, input: &EvaluationInput<'_>, uscc: &Uscc) -> Res
             .collect();
         let (outcomes, _) = grade_group(scheme, gi, &refs, input.year, &resolved)?;
         let class = &outcomes[my_pos].class;
-        Ok(classes.iter().position(|c| c == class).unwrap_or(usize::MAX))
+        Ok(classes
+            .iter()
+            .position(|c| c == class)
+            .unwrap_or(usize::MAX))
     };
-    let improves = |figure: Figure, value: f64| -> Result<bool, EvaluationError> { Ok(probe(figure, value)? < pos) };
+    let improves = |figure: Figure, value: f64| -> Result<bool, EvaluationError> {
+        Ok(probe(figure, value)? < pos)
+    };
 
     for (figure, direction) in candidates(scheme, gi) {
-        let Some(from) = base.figure(figure) else { continue };
+        let Some(from) = base.figure(figure) else {
+            continue;
+        };
         let target = match direction {
             Direction::Raise => search_raise(from, |v| improves(figure, v))?,
             Direction::Cut => search_cut(from, |v| improves(figure, v))?,
@@ -186,7 +204,10 @@ pub fn explain(scheme: &Scheme, input: &EvaluationInput<'_>, uscc: &Uscc) -> Res
 const BISECTIONS: usize = 60;
 
 /// Smallest value above `from` that works, if a raise of up to 10⁶ × the figure does.
-fn search_raise(from: f64, mut works: impl FnMut(f64) -> Result<bool, EvaluationError>) -> Result<Option<f64>, EvaluationError> {
+fn search_raise(
+    from: f64,
+    mut works: impl FnMut(f64) -> Result<bool, EvaluationError>,
+) -> Result<Option<f64>, EvaluationError> {
     let scale = from.abs().max(1.0);
     let mut step = scale * 0.01;
     let mut lo = 0.0;
@@ -216,7 +237,10 @@ fn search_raise(from: f64, mut works: impl FnMut(f64) -> Result<bool, Evaluation
 }
 
 /// Largest value below `from` (and above 0: a zero denominator is no value at all) that works.
-fn search_cut(from: f64, mut works: impl FnMut(f64) -> Result<bool, EvaluationError>) -> Result<Option<f64>, EvaluationError> {
+fn search_cut(
+    from: f64,
+    mut works: impl FnMut(f64) -> Result<bool, EvaluationError>,
+) -> Result<Option<f64>, EvaluationError> {
     if from <= 0.0 {
         return Ok(None);
     }

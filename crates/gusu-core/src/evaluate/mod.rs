@@ -140,14 +140,18 @@ pub struct Evaluation {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EvaluationError {
-    #[error("scheme {scheme} has no published benchmark for {indicator} ({group}) in evaluation year {year}")]
+    #[error(
+        "scheme {scheme} has no published benchmark for {indicator} ({group}) in evaluation year {year}"
+    )]
     MissingBenchmark {
         scheme: String,
         indicator: String,
         group: String,
         year: i32,
     },
-    #[error("scheme {scheme} benchmarks on the year before, but there are no yearly records for {prior_year}")]
+    #[error(
+        "scheme {scheme} benchmarks on the year before, but there are no yearly records for {prior_year}"
+    )]
     NoPriorYearData { scheme: String, prior_year: i32 },
     #[error("scheme {scheme} is not valid for evaluation year {year} (valid {from}–{to})")]
     SchemeNotValid {
@@ -199,15 +203,22 @@ fn bindings_for(ey: &EnterpriseYear<'_>, year: i32) -> Bindings {
 
 /// Status and group of one enterprise in one year (methods.md 2.3: exempt, then out of scope, then
 /// missing data, then graded).
-pub fn place(scheme: &Scheme, ey: &EnterpriseYear<'_>, year: i32) -> Result<Placement, EvaluationError> {
+pub fn place(
+    scheme: &Scheme,
+    ey: &EnterpriseYear<'_>,
+    year: i32,
+) -> Result<Placement, EvaluationError> {
     let e = ey.enterprise;
-    let group = scheme.groups.iter().position(|g| g.above_scale == ey.above_scale);
+    let group = scheme
+        .groups
+        .iter()
+        .position(|g| g.above_scale == ey.above_scale);
     let mut reasons = Vec::new();
     let ex = &scheme.exemptions;
     if ex.by_list && ey.exempt {
         reasons.push("exempt_listed".to_string());
     }
-    if ex.divisions.iter().any(|d| *d == e.division) {
+    if ex.divisions.contains(&e.division) {
         reasons.push("exempt_division".to_string());
     }
     if let Some(within) = ex.established_within_years
@@ -218,7 +229,10 @@ pub fn place(scheme: &Scheme, ey: &EnterpriseYear<'_>, year: i32) -> Result<Plac
     if !ex.when.is_empty() {
         let b = bindings_for(ey, year);
         for (i, cond) in ex.when.iter().enumerate() {
-            if cond.eval_bool(&b).map_err(|err| EvaluationError::Expression(err.to_string()))? {
+            if cond
+                .eval_bool(&b)
+                .map_err(|err| EvaluationError::Expression(err.to_string()))?
+            {
                 reasons.push(format!("exempt_rule:{i}"));
             }
         }
@@ -275,7 +289,11 @@ pub fn place(scheme: &Scheme, ey: &EnterpriseYear<'_>, year: i32) -> Result<Plac
 }
 
 /// Σ numerator ÷ Σ denominator over members where both are present and the denominator is > 0.
-fn aggregate_ratio<'a>(members: impl Iterator<Item = &'a EnterpriseYear<'a>>, indicator: Indicator, basis: EnergyBasis) -> Option<f64> {
+fn aggregate_ratio<'a>(
+    members: impl Iterator<Item = &'a EnterpriseYear<'a>>,
+    indicator: Indicator,
+    basis: EnergyBasis,
+) -> Option<f64> {
     let (mut num, mut den, mut any) = (0.0, 0.0, false);
     for ey in members {
         let p = indicator.parts(ey, basis);
@@ -319,7 +337,10 @@ fn enterprise_years<'a>(input: &EvaluationInput<'a>, year: i32) -> Vec<Enterpris
         .collect()
 }
 
-fn resolve_benchmarks(scheme: &Scheme, input: &EvaluationInput<'_>) -> Result<ResolvedBenchmarks, EvaluationError> {
+fn resolve_benchmarks(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+) -> Result<ResolvedBenchmarks, EvaluationError> {
     let mut out = ResolvedBenchmarks::default();
     let year = input.year;
     let mut prior: Option<(Vec<EnterpriseYear<'_>>, Vec<Placement>)> = None;
@@ -352,14 +373,19 @@ fn resolve_benchmarks(scheme: &Scheme, input: &EvaluationInput<'_>) -> Result<Re
                         None => {
                             return Err(EvaluationError::MissingBenchmark {
                                 scheme: scheme.id(),
-                                indicator: if is_fallback { indicator.key().to_string() } else { si.key.clone() },
+                                indicator: if is_fallback {
+                                    indicator.key().to_string()
+                                } else {
+                                    si.key.clone()
+                                },
                                 group: g.key.clone(),
                                 year,
                             });
                         }
                     },
                     Benchmark::PriorYearRatio { multiple } => {
-                        let (members, placements) = prior.as_ref().expect("prior year resolved above");
+                        let (members, placements) =
+                            prior.as_ref().expect("prior year resolved above");
                         let graded = members
                             .iter()
                             .zip(placements)
@@ -374,6 +400,9 @@ fn resolve_benchmarks(scheme: &Scheme, input: &EvaluationInput<'_>) -> Result<Re
     }
     Ok(out)
 }
+
+/// (indicator key, benchmark) pairs of a group as used; `None` where undefined.
+pub type Benchmarks = Vec<(String, Option<f64>)>;
 
 /// A graded member's outcome within its group.
 #[derive(Debug, Clone, PartialEq)]
@@ -400,7 +429,7 @@ pub fn grade_group(
     members: &[&EnterpriseYear<'_>],
     year: i32,
     resolved: &ResolvedBenchmarks,
-) -> Result<(Vec<GroupOutcome>, Vec<(String, Option<f64>)>), EvaluationError> {
+) -> Result<(Vec<GroupOutcome>, Benchmarks), EvaluationError> {
     let g: &Group = &scheme.groups[group_index];
     let n = members.len();
     let mut scores: Vec<Vec<IndicatorResult>> = vec![Vec::with_capacity(g.indicators.len()); n];
@@ -409,7 +438,9 @@ pub fn grade_group(
 
     for (ii, si) in g.indicators.iter().enumerate() {
         let benchmark_of = |indicator: Indicator, is_fallback: bool, bm: &Benchmark| match bm {
-            Benchmark::GroupRatio => aggregate_ratio(members.iter().copied(), indicator, si.energy_basis),
+            Benchmark::GroupRatio => {
+                aggregate_ratio(members.iter().copied(), indicator, si.energy_basis)
+            }
             _ => resolved.get(group_index, ii, is_fallback).flatten(),
         };
         let main_b = benchmark_of(si.indicator, false, &si.benchmark);
@@ -473,7 +504,11 @@ pub fn grade_group(
         for (mi, c) in computed.iter().enumerate() {
             if c.is_none() {
                 let r = scores[mi].last_mut().expect("pushed above");
-                r.score = if b_defined || fallback.is_some() { mean } else { 0.0 };
+                r.score = if b_defined || fallback.is_some() {
+                    mean
+                } else {
+                    0.0
+                };
                 r.imputed = true;
                 warnings[mi].push(format!("imputed:{}", si.key));
                 if !b_defined && fallback.is_none() {
@@ -505,7 +540,9 @@ pub fn grade_group(
                     .collect::<Vec<_>>(),
             );
             for a in &applicable {
-                let err = |e: crate::expr::ExprError| EvaluationError::Expression(format!("{}: {e}", a.key));
+                let err = |e: crate::expr::ExprError| {
+                    EvaluationError::Expression(format!("{}: {e}", a.key))
+                };
                 if a.when.eval_bool(&b).map_err(err)? {
                     let points = a.points.eval_number(&b).map_err(err)?;
                     totals[mi] += points;
@@ -548,7 +585,10 @@ pub fn ranks_of(totals: &[f64]) -> Vec<u32> {
 }
 
 /// Evaluates every enterprise of the input's region.
-pub fn evaluate(scheme: &Scheme, input: &EvaluationInput<'_>) -> Result<Evaluation, EvaluationError> {
+pub fn evaluate(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+) -> Result<Evaluation, EvaluationError> {
     if !scheme.valid_for(input.year) {
         return Err(EvaluationError::SchemeNotValid {
             scheme: scheme.id(),
@@ -603,7 +643,12 @@ pub fn evaluate(scheme: &Scheme, input: &EvaluationInput<'_>) -> Result<Evaluati
         let totals: Vec<f64> = outcomes.iter().map(|o| o.total).collect();
         let district_ranks = sub_ranks(&idx, &totals, |i| members[i].enterprise.district.as_str());
         let division_ranks = sub_ranks(&idx, &totals, |i| members[i].enterprise.division.as_str());
-        let mut class_counts: Vec<(String, u32)> = scheme.classes.classes().iter().map(|c| (c.to_string(), 0)).collect();
+        let mut class_counts: Vec<(String, u32)> = scheme
+            .classes
+            .classes()
+            .iter()
+            .map(|c| (c.to_string(), 0))
+            .collect();
         for (k, (o, &i)) in outcomes.into_iter().zip(&idx).enumerate() {
             if let Some(c) = class_counts.iter_mut().find(|(c, _)| *c == o.class) {
                 c.1 += 1;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Evaluation, EnterpriseResult};
+use super::{EnterpriseResult, Evaluation};
 
 /// The label of a result in a migration matrix: its class, or T / – for enterprises not graded.
 pub fn label(r: &EnterpriseResult) -> String {
@@ -30,18 +30,24 @@ pub struct Migration {
 
 impl Migration {
     pub fn count(&self, from: &str, to: &str) -> u32 {
-        self.counts.get(&(from.to_string(), to.to_string())).copied().unwrap_or(0)
+        self.counts
+            .get(&(from.to_string(), to.to_string()))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
 /// Compares two evaluations of the same enterprises (matched by USCC).
 pub fn migration(base: &Evaluation, other: &Evaluation) -> Migration {
-    let other_by: BTreeMap<&str, &EnterpriseResult> = other.results.iter().map(|r| (r.uscc.as_str(), r)).collect();
+    let other_by: BTreeMap<&str, &EnterpriseResult> =
+        other.results.iter().map(|r| (r.uscc.as_str(), r)).collect();
     let mut counts = BTreeMap::new();
     let mut changed = 0;
     let mut labels: Vec<String> = Vec::new();
     for r in &base.results {
-        let Some(o) = other_by.get(r.uscc.as_str()) else { continue };
+        let Some(o) = other_by.get(r.uscc.as_str()) else {
+            continue;
+        };
         let (a, b) = (label(r), label(o));
         if a != b {
             changed += 1;

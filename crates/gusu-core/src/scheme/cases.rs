@@ -57,8 +57,9 @@ fn build(case: &TestCaseDoc) -> Result<(Vec<Enterprise>, Vec<YearlyRecord>), Str
             prior,
         } = e;
         let uscc = test_uscc(i);
-        let established = NaiveDate::parse_from_str(established, "%Y-%m-%d")
-            .map_err(|_| format!("enterprise {id}: established '{established}' is not YYYY-MM-DD"))?;
+        let established = NaiveDate::parse_from_str(established, "%Y-%m-%d").map_err(|_| {
+            format!("enterprise {id}: established '{established}' is not YYYY-MM-DD")
+        })?;
         enterprises.push(Enterprise {
             uscc: uscc.clone(),
             name: id.clone(),
@@ -88,7 +89,11 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
 
 /// Runs every test case the scheme carries.
 pub fn run_cases(scheme: &Scheme) -> Vec<CaseOutcome> {
-    scheme.tests.iter().map(|case| run_case(scheme, case)).collect()
+    scheme
+        .tests
+        .iter()
+        .map(|case| run_case(scheme, case))
+        .collect()
 }
 
 pub fn run_case(scheme: &Scheme, case: &TestCaseDoc) -> CaseOutcome {
@@ -112,10 +117,17 @@ pub fn run_case(scheme: &Scheme, case: &TestCaseDoc) -> CaseOutcome {
                         };
                         let id = &exp.id;
                         if r.status.key() != exp.status {
-                            failures.push(format!("{id}: status {} ≠ expected {}", r.status.key(), exp.status));
+                            failures.push(format!(
+                                "{id}: status {} ≠ expected {}",
+                                r.status.key(),
+                                exp.status
+                            ));
                         }
                         if r.class != exp.class {
-                            failures.push(format!("{id}: class {:?} ≠ expected {:?}", r.class, exp.class));
+                            failures.push(format!(
+                                "{id}: class {:?} ≠ expected {:?}",
+                                r.class, exp.class
+                            ));
                         }
                         if let Some(g) = &exp.group
                             && &r.group != g
@@ -126,11 +138,14 @@ pub fn run_case(scheme: &Scheme, case: &TestCaseDoc) -> CaseOutcome {
                             (Some(a), Some(b)) if !close(a, b, case.tolerance) => {
                                 failures.push(format!("{id}: score {a} ≠ expected {b}"))
                             }
-                            (None, Some(b)) => failures.push(format!("{id}: no score, expected {b}")),
+                            (None, Some(b)) => {
+                                failures.push(format!("{id}: no score, expected {b}"))
+                            }
                             _ => {}
                         }
                         if exp.rank.is_some() && r.rank != exp.rank {
-                            failures.push(format!("{id}: rank {:?} ≠ expected {:?}", r.rank, exp.rank));
+                            failures
+                                .push(format!("{id}: rank {:?} ≠ expected {:?}", r.rank, exp.rank));
                         }
                     }
                 }

@@ -87,7 +87,9 @@ pub enum ClassRule {
 impl ClassRule {
     pub fn classes(&self) -> Vec<&str> {
         match self {
-            ClassRule::RankPercentile(b) | ClassRule::ScoreThresholds(b) => b.iter().map(|(c, _)| c.as_str()).collect(),
+            ClassRule::RankPercentile(b) | ClassRule::ScoreThresholds(b) => {
+                b.iter().map(|(c, _)| c.as_str()).collect()
+            }
         }
     }
 
@@ -218,20 +220,41 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
         })
     };
     let h = &doc.scheme;
-    if h.name.trim().is_empty() || !h.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(invalid("scheme.name", format!("'{}' must be non-empty ASCII letters, digits, '-' or '_'", h.name)));
+    if h.name.trim().is_empty()
+        || !h
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            "scheme.name",
+            format!(
+                "'{}' must be non-empty ASCII letters, digits, '-' or '_'",
+                h.name
+            ),
+        ));
     }
-    let issued = NaiveDate::parse_from_str(&h.issued, "%Y-%m-%d")
-        .map_err(|_| invalid("scheme.issued", format!("'{}' is not a date (YYYY-MM-DD)", h.issued)))?;
+    let issued = NaiveDate::parse_from_str(&h.issued, "%Y-%m-%d").map_err(|_| {
+        invalid(
+            "scheme.issued",
+            format!("'{}' is not a date (YYYY-MM-DD)", h.issued),
+        )
+    })?;
     if let Some(to) = h.valid_to
         && to < h.valid_from
     {
-        return Err(invalid("scheme.valid_to", format!("{to} is before valid_from {}", h.valid_from)));
+        return Err(invalid(
+            "scheme.valid_to",
+            format!("{to} is before valid_from {}", h.valid_from),
+        ));
     }
 
     for d in &doc.exemptions.divisions {
         if crate::industry::division(d).is_none() {
-            return Err(invalid("exemptions.divisions", format!("'{d}' is not a GB/T 4754 industrial division")));
+            return Err(invalid(
+                "exemptions.divisions",
+                format!("'{d}' is not a GB/T 4754 industrial division"),
+            ));
         }
     }
     let exemptions = Exemptions {
@@ -248,49 +271,90 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
     };
 
     if doc.groups.is_empty() {
-        return Err(invalid("groups", "a scheme needs at least one group".into()));
+        return Err(invalid(
+            "groups",
+            "a scheme needs at least one group".into(),
+        ));
     }
     let mut groups = Vec::new();
     for (gi, g) in doc.groups.iter().enumerate() {
         let gpath = format!("groups[{gi}]");
         if groups.iter().any(|other: &Group| other.key == g.key) {
-            return Err(invalid(&gpath, format!("group key '{}' is used twice", g.key)));
+            return Err(invalid(
+                &gpath,
+                format!("group key '{}' is used twice", g.key),
+            ));
         }
-        if groups.iter().any(|other: &Group| other.above_scale == g.above_scale) {
-            return Err(invalid(&gpath, "two groups take the same enterprises (above_scale)".into()));
+        if groups
+            .iter()
+            .any(|other: &Group| other.above_scale == g.above_scale)
+        {
+            return Err(invalid(
+                &gpath,
+                "two groups take the same enterprises (above_scale)".into(),
+            ));
         }
         let required = g
             .required
             .iter()
-            .map(|k| Figure::from_key(k).ok_or_else(|| invalid(&format!("{gpath}.required"), format!("unknown figure '{k}'"))))
+            .map(|k| {
+                Figure::from_key(k).ok_or_else(|| {
+                    invalid(
+                        &format!("{gpath}.required"),
+                        format!("unknown figure '{k}'"),
+                    )
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if g.indicators.is_empty() {
-            return Err(invalid(&gpath, "a group needs at least one indicator".into()));
+            return Err(invalid(
+                &gpath,
+                "a group needs at least one indicator".into(),
+            ));
         }
         let mut indicators: Vec<SchemeIndicator> = Vec::new();
         for (ii, ind) in g.indicators.iter().enumerate() {
             let ipath = format!("{gpath}.indicators[{ii}]");
             let catalogue_key = ind.indicator.as_deref().unwrap_or(&ind.key);
-            let indicator = Indicator::from_key(catalogue_key)
-                .ok_or_else(|| invalid(&ipath, format!("'{catalogue_key}' is not in the indicator catalogue")))?;
+            let indicator = Indicator::from_key(catalogue_key).ok_or_else(|| {
+                invalid(
+                    &ipath,
+                    format!("'{catalogue_key}' is not in the indicator catalogue"),
+                )
+            })?;
             if indicators.iter().any(|i| i.key == ind.key) {
-                return Err(invalid(&ipath, format!("indicator key '{}' is used twice in the group", ind.key)));
+                return Err(invalid(
+                    &ipath,
+                    format!("indicator key '{}' is used twice in the group", ind.key),
+                ));
             }
             if !(ind.weight.is_finite() && ind.weight >= 0.0) {
-                return Err(invalid(&format!("{ipath}.weight"), format!("{} is not a non-negative number", ind.weight)));
+                return Err(invalid(
+                    &format!("{ipath}.weight"),
+                    format!("{} is not a non-negative number", ind.weight),
+                ));
             }
-            let (benchmark, fallback_benchmark) = compile_benchmark(&ind.benchmark).map_err(|m| invalid(&format!("{ipath}.benchmark"), m))?;
+            let (benchmark, fallback_benchmark) = compile_benchmark(&ind.benchmark)
+                .map_err(|m| invalid(&format!("{ipath}.benchmark"), m))?;
             let fallback = match &ind.fallback {
                 None => None,
                 Some(k) => {
-                    let fb = Indicator::from_key(k).ok_or_else(|| invalid(&format!("{ipath}.fallback"), format!("'{k}' is not in the indicator catalogue")))?;
+                    let fb = Indicator::from_key(k).ok_or_else(|| {
+                        invalid(
+                            &format!("{ipath}.fallback"),
+                            format!("'{k}' is not in the indicator catalogue"),
+                        )
+                    })?;
                     Some((fb, fallback_benchmark.unwrap_or_else(|| benchmark.clone())))
                 }
             };
             if let (Some(lo), Some(hi)) = (ind.min_score, ind.max_score)
                 && lo > hi
             {
-                return Err(invalid(&ipath, format!("min_score {lo} is above max_score {hi}")));
+                return Err(invalid(
+                    &ipath,
+                    format!("min_score {lo} is above max_score {hi}"),
+                ));
             }
             indicators.push(SchemeIndicator {
                 key: ind.key.clone(),
@@ -301,8 +365,14 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
                 fallback,
                 max_score: ind.max_score,
                 min_score: ind.min_score,
-                name_zh: ind.name_zh.clone().unwrap_or_else(|| indicator.name_zh().to_string()),
-                name_en: ind.name_en.clone().unwrap_or_else(|| indicator.name_en().to_string()),
+                name_zh: ind
+                    .name_zh
+                    .clone()
+                    .unwrap_or_else(|| indicator.name_zh().to_string()),
+                name_en: ind
+                    .name_en
+                    .clone()
+                    .unwrap_or_else(|| indicator.name_en().to_string()),
             });
         }
         groups.push(Group {
@@ -318,7 +388,10 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
 
     let bands = &doc.classes.bands;
     if bands.is_empty() {
-        return Err(invalid("classes.bands", "at least one class band is needed".into()));
+        return Err(invalid(
+            "classes.bands",
+            "at least one class band is needed".into(),
+        ));
     }
     let classes = match doc.classes.rule.as_str() {
         "rank_percentile" => {
@@ -328,13 +401,27 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
                 let bound = match (b.p_below, last) {
                     (Some(p), _) => p,
                     (None, true) => f64::INFINITY,
-                    (None, false) => return Err(invalid(&format!("classes.bands[{i}]"), "p_below is required except on the last band".into())),
+                    (None, false) => {
+                        return Err(invalid(
+                            &format!("classes.bands[{i}]"),
+                            "p_below is required except on the last band".into(),
+                        ));
+                    }
                 };
                 if b.min_score.is_some() {
-                    return Err(invalid(&format!("classes.bands[{i}]"), "min_score belongs to rule = \"score_thresholds\"".into()));
+                    return Err(invalid(
+                        &format!("classes.bands[{i}]"),
+                        "min_score belongs to rule = \"score_thresholds\"".into(),
+                    ));
                 }
-                if out.last().is_some_and(|(_, prev): &(String, f64)| *prev >= bound) {
-                    return Err(invalid(&format!("classes.bands[{i}]"), "p_below must increase from band to band".into()));
+                if out
+                    .last()
+                    .is_some_and(|(_, prev): &(String, f64)| *prev >= bound)
+                {
+                    return Err(invalid(
+                        &format!("classes.bands[{i}]"),
+                        "p_below must increase from band to band".into(),
+                    ));
                 }
                 out.push((b.class.clone(), bound));
             }
@@ -347,19 +434,38 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
                 let bound = match (b.min_score, last) {
                     (Some(s), _) => s,
                     (None, true) => f64::NEG_INFINITY,
-                    (None, false) => return Err(invalid(&format!("classes.bands[{i}]"), "min_score is required except on the last band".into())),
+                    (None, false) => {
+                        return Err(invalid(
+                            &format!("classes.bands[{i}]"),
+                            "min_score is required except on the last band".into(),
+                        ));
+                    }
                 };
                 if b.p_below.is_some() {
-                    return Err(invalid(&format!("classes.bands[{i}]"), "p_below belongs to rule = \"rank_percentile\"".into()));
+                    return Err(invalid(
+                        &format!("classes.bands[{i}]"),
+                        "p_below belongs to rule = \"rank_percentile\"".into(),
+                    ));
                 }
-                if out.last().is_some_and(|(_, prev): &(String, f64)| *prev <= bound) {
-                    return Err(invalid(&format!("classes.bands[{i}]"), "min_score must decrease from band to band".into()));
+                if out
+                    .last()
+                    .is_some_and(|(_, prev): &(String, f64)| *prev <= bound)
+                {
+                    return Err(invalid(
+                        &format!("classes.bands[{i}]"),
+                        "min_score must decrease from band to band".into(),
+                    ));
                 }
                 out.push((b.class.clone(), bound));
             }
             ClassRule::ScoreThresholds(out)
         }
-        other => return Err(invalid("classes.rule", format!("'{other}' is not a class rule (rank_percentile or score_thresholds)"))),
+        other => {
+            return Err(invalid(
+                "classes.rule",
+                format!("'{other}' is not a class rule (rank_percentile or score_thresholds)"),
+            ));
+        }
     };
 
     let mut adjustments = Vec::new();
@@ -367,7 +473,10 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
         let path = format!("adjustments[{i}]");
         for g in &a.groups {
             if !groups.iter().any(|x| &x.key == g) {
-                return Err(invalid(&format!("{path}.groups"), format!("unknown group '{g}'")));
+                return Err(invalid(
+                    &format!("{path}.groups"),
+                    format!("unknown group '{g}'"),
+                ));
             }
         }
         adjustments.push(Adjustment {
@@ -380,16 +489,25 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
         });
     }
 
-    let class_names = classes.classes().iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let class_names = classes
+        .classes()
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>();
     let mut measures = Vec::new();
     for (i, m) in doc.measures.iter().enumerate() {
         let path = format!("measures[{i}]");
         if !class_names.contains(&m.class) {
-            return Err(invalid(&format!("{path}.class"), format!("'{}' is not a class of this scheme", m.class)));
+            return Err(invalid(
+                &format!("{path}.class"),
+                format!("'{}' is not a class of this scheme", m.class),
+            ));
         }
         let basis = match &m.basis {
             None => None,
-            Some(k) => Some(Figure::from_key(k).ok_or_else(|| invalid(&format!("{path}.basis"), format!("unknown figure '{k}'")))?),
+            Some(k) => Some(Figure::from_key(k).ok_or_else(|| {
+                invalid(&format!("{path}.basis"), format!("unknown figure '{k}'"))
+            })?),
         };
         measures.push(Measure {
             class: m.class.clone(),
@@ -407,9 +525,17 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
 
     for (i, t) in doc.tests.iter().enumerate() {
         for e in &t.enterprises {
-            for key in e.figures.iter().chain(e.prior.iter()).flat_map(|m| m.keys()) {
+            for key in e
+                .figures
+                .iter()
+                .chain(e.prior.iter())
+                .flat_map(|m| m.keys())
+            {
                 if Figure::from_key(key).is_none() {
-                    return Err(invalid(&format!("tests[{i}] ({}) enterprise {}", t.name, e.id), format!("unknown figure '{key}'")));
+                    return Err(invalid(
+                        &format!("tests[{i}] ({}) enterprise {}", t.name, e.id),
+                        format!("unknown figure '{key}'"),
+                    ));
                 }
             }
         }
@@ -443,7 +569,9 @@ fn compile_benchmark(doc: &BenchmarkDoc) -> Result<(Benchmark, Option<Benchmark>
         values
             .iter()
             .map(|(k, v)| {
-                let year = k.parse::<i32>().map_err(|_| format!("'{k}' is not a year"))?;
+                let year = k
+                    .parse::<i32>()
+                    .map_err(|_| format!("'{k}' is not a year"))?;
                 if !v.is_finite() {
                     return Err(format!("benchmark for {k} is not a finite number"));
                 }
@@ -453,7 +581,10 @@ fn compile_benchmark(doc: &BenchmarkDoc) -> Result<(Benchmark, Option<Benchmark>
     };
     Ok(match doc {
         BenchmarkDoc::GroupRatio => (Benchmark::GroupRatio, None),
-        BenchmarkDoc::Fixed { values, fallback_values } => {
+        BenchmarkDoc::Fixed {
+            values,
+            fallback_values,
+        } => {
             let fb = if fallback_values.is_empty() {
                 None
             } else {
@@ -465,7 +596,12 @@ fn compile_benchmark(doc: &BenchmarkDoc) -> Result<(Benchmark, Option<Benchmark>
             if !(multiple.is_finite() && *multiple > 0.0) {
                 return Err(format!("multiple {multiple} must be a positive number"));
             }
-            (Benchmark::PriorYearRatio { multiple: *multiple }, None)
+            (
+                Benchmark::PriorYearRatio {
+                    multiple: *multiple,
+                },
+                None,
+            )
         }
     })
 }
@@ -478,9 +614,18 @@ pub struct SchemeLibrary {
 
 /// The shipped rule documents, embedded at build time.
 pub const BUILTIN_DOCUMENTS: &[(&str, &str)] = &[
-    ("jiangsu-standard.toml", include_str!("../../../../rules/evaluation/jiangsu-standard.toml")),
-    ("zhejiang-huangyan-2022.toml", include_str!("../../../../rules/evaluation/zhejiang-huangyan-2022.toml")),
-    ("jiangsu-huaian-2024.toml", include_str!("../../../../rules/evaluation/jiangsu-huaian-2024.toml")),
+    (
+        "jiangsu-standard.toml",
+        include_str!("../../../../rules/evaluation/jiangsu-standard.toml"),
+    ),
+    (
+        "zhejiang-huangyan-2022.toml",
+        include_str!("../../../../rules/evaluation/zhejiang-huangyan-2022.toml"),
+    ),
+    (
+        "jiangsu-huaian-2024.toml",
+        include_str!("../../../../rules/evaluation/jiangsu-huaian-2024.toml"),
+    ),
 ];
 
 /// The scheme used when none is named.
@@ -497,7 +642,8 @@ impl SchemeLibrary {
 
     /// Adds a scheme; one with the same name and version replaces the earlier one.
     pub fn add(&mut self, scheme: Scheme) {
-        self.schemes.retain(|s| !(s.name == scheme.name && s.version == scheme.version));
+        self.schemes
+            .retain(|s| !(s.name == scheme.name && s.version == scheme.version));
         self.schemes.push(scheme);
     }
 
@@ -524,7 +670,14 @@ impl SchemeLibrary {
     fn describe(&self) -> String {
         self.schemes
             .iter()
-            .map(|s| format!("{} ({}–{})", s.id(), s.valid_from, s.valid_to.map(|y| y.to_string()).unwrap_or_default()))
+            .map(|s| {
+                format!(
+                    "{} ({}–{})",
+                    s.id(),
+                    s.valid_from,
+                    s.valid_to.map(|y| y.to_string()).unwrap_or_default()
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
