@@ -277,11 +277,11 @@ impl Store {
                      candidates: &[Candidate],
                      out: &mut Vec<Conflict>|
          -> Result<(), StoreError> {
-            if let Some((y, _, field_id)) = key {
-                if candidates.len() > 1 {
-                    let uscc = stored_uscc(uscc_text)?;
-                    conflicts_of(candidates, &uscc, y, self.field_key(field_id)?, &names, out);
-                }
+            if let Some((y, _, field_id)) = key
+                && candidates.len() > 1
+            {
+                let uscc = stored_uscc(uscc_text)?;
+                conflicts_of(candidates, &uscc, y, self.field_key(field_id)?, &names, out);
             }
             Ok(())
         };
