@@ -1,0 +1,66 @@
+//! The yearly file: one row per enterprise and year, with any subset of the value columns and the
+//! optional yearly overrides.
+
+use std::collections::{BTreeMap, HashMap};
+
+use gusu_core::{Report, SourceRow, Uscc, YearlyRecord};
+
+use crate::error::IngestError;
+use crate::fields::Fields;
+use crate::header::{Column, FileKind, Layout};
+use crate::issues;
+use crate::parsed::{Outcome, RawRows, duplicates, finish};
+use crate::table::{Table, walk};
+
+pub(crate) fn parse(
+    table: &Table,
+    file: &str,
+) -> Result<(Outcome<YearlyRecord>, Layout), IngestError> {
+    let mut report = Report::new(file);
+    let mut rows = Vec::new();
+    let mut rejected: RawRows = BTreeMap::new();
+    let mut seen: HashMap<(Uscc, i32), Vec<u64>> = HashMap::new();
+    let is_csv = table.is_csv();
+    // Set once the header is known; the same for every row.
+    let mut present: Option<(Vec<gusu_core::Figure>, Vec<gusu_core::Flag>)> = None;
+
+    let layout = walk(table, FileKind::Annual, file, |layout, n, cells| {
+        report.rows += 1;
+        let (figures, flags) = present.get_or_insert_with(|| (layout.figures(), layout.flags()));
+        let mut f = Fields::new(n, cells, layout, is_csv, &mut report.issues);
+        let uscc = f.uscc();
+        let year = f.year();
+        let mut values = gusu_core::Figures::default();
+        for &figure in figures.iter() {
+            values.set(figure, f.number(Column::Figure(figure), false));
+        }
+        let mut overrides = [None; 2];
+        for (slot, &flag) in overrides.iter_mut().zip(flags.iter()) {
+            *slot = Some((flag, f.flag(Column::Flag(flag), false)));
+        }
+        let failed = f.failed();
+        if let (Some(uscc), Some(year)) = (&uscc, year) {
+            seen.entry((uscc.clone(), year)).or_default().push(n);
+        }
+        match (uscc, year) {
+            (Some(uscc), Some(year)) if !failed => {
+                let mut record = YearlyRecord::new(uscc, year);
+                record.figures = values;
+                for (flag, value) in overrides.into_iter().flatten() {
+                    record.set_flag(flag, value);
+                }
+                rows.push(SourceRow { row: n, record });
+            }
+            _ => {
+                let uscc_col = layout.slot(Column::Uscc).map(|(i, _)| i);
+                rejected.insert(n, cells.raw(uscc_col));
+            }
+        }
+    })?;
+
+    let doubled = duplicates(&seen, |(uscc, year), row, others| {
+        issues::duplicate_enterprise_year(row, uscc.as_str(), *year, others)
+    });
+    let outcome = finish(table, layout.clone(), report, rows, rejected, doubled);
+    Ok((outcome, layout))
+}

@@ -1,0 +1,333 @@
+//! One cell as read from a file, and the rules that turn its text into numbers, flags and dates.
+//!
+//! CSV cells are always text; XLSX cells keep their type (number, boolean, date), so a number typed
+//! into Excel never goes through text and back.
+
+use std::borrow::Cow;
+
+use calamine::{CellErrorType, Data};
+use chrono::NaiveDate;
+
+/// A cell borrowed from its row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Empty,
+    /// Text as written (not yet trimmed).
+    Text(&'a str),
+    Number(f64),
+    Bool(bool),
+    /// An XLSX date cell: its serial value and, when it names a real day, that day.
+    Date {
+        serial: f64,
+        date: Option<NaiveDate>,
+    },
+}
+
+/// Texts that departments write for "nothing here".
+const BLANK_MARKS: &[&str] = &["-", "—", "/", "无", "--", "——", "－", "／"];
+
+/// True for text that counts as a blank cell: empty after trimming, or one of the blank marks.
+pub(crate) fn is_blank_text(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || BLANK_MARKS.contains(&t)
+}
+
+impl<'a> Cell<'a> {
+    pub(crate) fn from_xlsx(data: &'a Data) -> Cell<'a> {
+        match data {
+            Data::Empty => Cell::Empty,
+            Data::Int(i) => Cell::Number(*i as f64),
+            Data::Float(f) => Cell::Number(*f),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s),
+            Data::Bool(b) => Cell::Bool(*b),
+            Data::DateTime(dt) => {
+                let serial = dt.as_f64();
+                // Only serials Excel itself can show are turned into dates; the conversion below
+                // never fails, so the fake 1900-02-29 (serial 60) is caught by `from_ymd_opt`.
+                let date = if (1.0..2_958_466.0).contains(&serial) {
+                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
+                } else {
+                    None
+                };
+                Cell::Date { serial, date }
+            }
+            Data::Error(e) => Cell::Text(error_text(e)),
+        }
+    }
+
+    pub(crate) fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => is_blank_text(s),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn is_number(&self) -> bool {
+        matches!(self, Cell::Number(_))
+    }
+
+    /// The cell as a person reads it: trimmed text, or the typed value written out.
+    pub(crate) fn text(&self) -> Cow<'a, str> {
+        match *self {
+            Cell::Empty => Cow::Borrowed(""),
+            Cell::Text(s) => Cow::Borrowed(s.trim()),
+            Cell::Number(v) => Cow::Owned(format_number(v)),
+            Cell::Bool(true) => Cow::Borrowed("TRUE"),
+            Cell::Bool(false) => Cow::Borrowed("FALSE"),
+            Cell::Date {
+                date: Some(date), ..
+            } => Cow::Owned(date.format("%Y-%m-%d").to_string()),
+            Cell::Date { serial, date: None } => Cow::Owned(format_number(serial)),
+        }
+    }
+
+    /// Like [`Cell::text`], but a number is written as Excel's General format shows it in a
+    /// column of default width (`9.13205E+17`). Used for USCC cells, so the report shows what the
+    /// clerk sees in the sheet.
+    pub(crate) fn text_as_displayed(&self) -> Cow<'a, str> {
+        match *self {
+            Cell::Number(v) => Cow::Owned(excel_general(v)),
+            _ => self.text(),
+        }
+    }
+
+    /// A number; `Ok(None)` for a blank, `Err(())` for anything else that is not a finite number.
+    pub(crate) fn number(&self) -> Result<Option<f64>, ()> {
+        match *self {
+            _ if self.is_blank() => Ok(None),
+            Cell::Number(v) if v.is_finite() => Ok(Some(v)),
+            Cell::Text(s) => number_from_text(s.trim()).map(Some).ok_or(()),
+            _ => Err(()),
+        }
+    }
+
+    /// A yes/no value: `true/false/是/否/1/0` in any letter case, a boolean cell, or a numeric 1 or 0.
+    pub(crate) fn flag(&self) -> Result<Option<bool>, ()> {
+        match *self {
+            _ if self.is_blank() => Ok(None),
+            Cell::Bool(b) => Ok(Some(b)),
+            Cell::Number(v) if v == 1.0 => Ok(Some(true)),
+            Cell::Number(v) if v == 0.0 => Ok(Some(false)),
+            Cell::Text(s) => flag_from_text(s.trim()).map(Some).ok_or(()),
+            _ => Err(()),
+        }
+    }
+
+    /// A calendar date: an XLSX date cell, a 5-digit Excel serial, or text in one of the accepted
+    /// layouts (see [`date_from_text`]).
+    pub(crate) fn date(&self) -> Result<Option<NaiveDate>, ()> {
+        match *self {
+            _ if self.is_blank() => Ok(None),
+            Cell::Date { date, .. } => date.map(Some).ok_or(()),
+            Cell::Number(v) => date_from_text(&format_number(v)).map(Some).ok_or(()),
+            Cell::Text(s) => date_from_text(s.trim()).map(Some).ok_or(()),
+            Cell::Bool(_) | Cell::Empty => Err(()),
+        }
+    }
+}
+
+fn error_text(e: &CellErrorType) -> &'static str {
+    match e {
+        CellErrorType::Div0 => "#DIV/0!",
+        CellErrorType::NA => "#N/A",
+        CellErrorType::Name => "#NAME?",
+        CellErrorType::Null => "#NULL!",
+        CellErrorType::Num => "#NUM!",
+        CellErrorType::Ref => "#REF!",
+        CellErrorType::Value => "#VALUE!",
+        CellErrorType::GettingData => "#GETTING_DATA",
+    }
+}
+
+/// Writes a number without losing precision and without an exponent for whole numbers (`611`,
+/// `320583`, `1234.5`).
+pub(crate) fn format_number(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Excel's General format in a default-width column: at most 11 characters, switching to
+/// scientific notation with a 5-decimal mantissa for large numbers (`9.13205E+17`).
+pub(crate) fn excel_general(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if a == 0.0 || (1e-9..1e11).contains(&a) {
+        if v.fract() == 0.0 {
+            return format!("{}", v as i64);
+        }
+        // Up to 10 significant digits, trailing zeros dropped.
+        let int_digits = (a.log10().floor() as i32 + 1).max(1);
+        let decimals = (10 - int_digits).max(0) as usize;
+        let s = format!("{v:.decimals$}");
+        return trim_fraction(&s).to_string();
+    }
+    let s = format!("{v:.5E}"); // e.g. "9.13205E17"
+    let Some((mantissa, exponent)) = s.split_once('E') else {
+        return s;
+    };
+    let mantissa = trim_fraction(mantissa);
+    let (sign, digits) = match exponent.strip_prefix('-') {
+        Some(d) => ('-', d),
+        None => ('+', exponent),
+    };
+    format!("{mantissa}E{sign}{digits:0>2}")
+}
+
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Parses `1234.5`, `1,234.5`, `-3`, `1e3`. Text such as `NaN`, `inf` or `12万` is not a number.
+pub(crate) fn number_from_text(s: &str) -> Option<f64> {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let first = body.bytes().next()?;
+    if !(first.is_ascii_digit() || first == b'.') {
+        return None;
+    }
+    if !body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return None;
+    }
+    let value: f64 = if body.contains(',') {
+        if !thousands_grouping_ok(body) {
+            return None;
+        }
+        s.replace(',', "").parse().ok()?
+    } else {
+        s.parse().ok()?
+    };
+    value.is_finite().then_some(value)
+}
+
+/// Commas may only separate groups of three digits in the integer part: `1,234,567.8`.
+fn thousands_grouping_ok(body: &str) -> bool {
+    let end = body.find(['.', 'e', 'E']).unwrap_or(body.len());
+    let (int_part, rest) = body.split_at(end);
+    if rest.contains(',') {
+        return false;
+    }
+    let mut groups = int_part.split(',');
+    let first_ok = groups
+        .next()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
+    first_ok && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn flag_from_text(s: &str) -> Option<bool> {
+    match s {
+        "是" | "1" | "1.0" => Some(true),
+        "否" | "0" | "0.0" => Some(false),
+        _ if s.eq_ignore_ascii_case("true") => Some(true),
+        _ if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// Accepted layouts: `YYYY-MM-DD`, `YYYY/M/D`, `YYYY.M.D`, `YYYY年M月D日` (each optionally followed
+/// by a time, which is ignored), `YYYYMMDD`, and 5-digit Excel serials (`43529` = 2019-03-05).
+/// A bare year (`2019`) is not a date.
+pub(crate) fn date_from_text(s: &str) -> Option<NaiveDate> {
+    // Drop a time of day: "2019-03-05 00:00:00", "2019-03-05T00:00:00".
+    let s = s.split([' ', 'T']).next().unwrap_or(s);
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.len() {
+            5 => s.parse().ok().and_then(excel_serial_date),
+            8 => NaiveDate::from_ymd_opt(
+                s[..4].parse().ok()?,
+                s[4..6].parse().ok()?,
+                s[6..].parse().ok()?,
+            ),
+            _ => None,
+        };
+    }
+    // A serial that went through a number cell: "43529.0".
+    if let Some(whole) = s.strip_suffix(".0")
+        && whole.len() == 5
+        && whole.bytes().all(|b| b.is_ascii_digit())
+    {
+        return whole.parse().ok().and_then(excel_serial_date);
+    }
+    let s = s.strip_suffix('日').unwrap_or(s);
+    let mut parts = s.split(['-', '/', '.', '年', '月']);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || y.len() != 4
+        || !(1..=2).contains(&m.len())
+        || !(1..=2).contains(&d.len())
+        || ![y, m, d]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// A day number of Excel's 1900 date system. Excel counts 1900-02-29, which never existed, as
+/// serial 60; every later serial is therefore one day ahead of a plain count from 1899-12-31, so
+/// for serials above 60 the day is 1899-12-30 plus the serial.
+pub(crate) fn excel_serial_date(serial: u32) -> Option<NaiveDate> {
+    let epoch = match serial {
+        0 | 60 => return None,
+        1..=59 => NaiveDate::from_ymd_opt(1899, 12, 31)?,
+        _ => NaiveDate::from_ymd_opt(1899, 12, 30)?,
+    };
+    epoch.checked_add_days(chrono::Days::new(u64::from(serial)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number_from_text("1,234.5"), Some(1234.5));
+        assert_eq!(number_from_text("1,234,567"), Some(1_234_567.0));
+        assert_eq!(number_from_text("-3"), Some(-3.0));
+        assert_eq!(number_from_text(".5"), Some(0.5));
+        assert_eq!(number_from_text("1e3"), Some(1000.0));
+        for bad in [
+            "NaN", "inf", "-inf", "12万", "1,23", "12,3456", "1e999", "", "-", "1.2.3",
+        ] {
+            assert_eq!(number_from_text(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd);
+        assert_eq!(date_from_text("2019-03-05"), d(2019, 3, 5));
+        assert_eq!(date_from_text("2019/3/5"), d(2019, 3, 5));
+        assert_eq!(date_from_text("20190305"), d(2019, 3, 5));
+        assert_eq!(date_from_text("43529"), d(2019, 3, 5));
+        assert_eq!(date_from_text("2019年3月5日"), d(2019, 3, 5));
+        assert_eq!(date_from_text("2019-03-05 00:00:00"), d(2019, 3, 5));
+        assert_eq!(date_from_text("2019"), None);
+        assert_eq!(date_from_text("2019-02-30"), None);
+        assert_eq!(excel_serial_date(61), d(1900, 3, 1));
+        assert_eq!(excel_serial_date(59), d(1900, 2, 28));
+        assert_eq!(excel_serial_date(60), None);
+    }
+
+    #[test]
+    fn excel_general_format() {
+        assert_eq!(excel_general(913_205_000_000_000_000.0), "9.13205E+17");
+        assert_eq!(excel_general(913_205_123_456_789_012.0), "9.13205E+17");
+        assert_eq!(excel_general(1e11), "1E+11");
+        assert_eq!(excel_general(611.0), "611");
+        assert_eq!(excel_general(0.1 + 0.2), "0.3");
+    }
+}

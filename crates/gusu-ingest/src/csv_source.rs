@@ -1,0 +1,75 @@
+//! CSV files: decoding (UTF-8 with or without BOM, else GBK) and streaming records.
+
+use std::ops::ControlFlow;
+
+use csv::StringRecord;
+
+use crate::cell::Cell;
+
+/// Decodes a CSV file's bytes to text. Department exports come as UTF-8 (often with the BOM Excel
+/// writes) or, from older Excel on Chinese Windows, as GBK; anything that is not valid UTF-8 is read
+/// as GBK (decoded as GB18030, its superset). Fails on files that are not text at all.
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(
+            "UTF-16 text (Excel's \"Unicode text\") is not supported; save as CSV UTF-8".into(),
+        );
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..'\u{feff}'.len_utf8());
+            }
+            s
+        }
+        Err(e) => {
+            let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(e.as_bytes());
+            text.into_owned()
+        }
+    };
+    // Text files have no NUL characters; binaries (PDF, images, old .xls) almost always do.
+    if text.contains('\0') {
+        return Err("the file holds binary data".into());
+    }
+    Ok(text)
+}
+
+/// A decoded CSV file.
+#[derive(Debug)]
+pub(crate) struct CsvTable {
+    text: String,
+}
+
+impl CsvTable {
+    pub(crate) fn new(text: String) -> CsvTable {
+        CsvTable { text }
+    }
+
+    /// Calls `f` with each record and its line number. Rows may have any number of fields: title
+    /// rows above the header usually have one. Completely empty lines are skipped by the reader
+    /// but still counted, so line numbers are those an editor shows.
+    pub(crate) fn for_each_row(
+        &self,
+        mut f: impl FnMut(u64, &StringRecord) -> ControlFlow<()>,
+    ) -> Result<(), csv::Error> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(self.text.as_bytes());
+        let mut record = StringRecord::new();
+        while reader.read_record(&mut record)? {
+            let line = record.position().map_or(0, |p| p.line());
+            if f(line, &record).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn cell(record: &StringRecord, i: usize) -> Cell<'_> {
+    match record.get(i) {
+        Some(s) => Cell::Text(s),
+        None => Cell::Empty,
+    }
+}

@@ -1,0 +1,78 @@
+//! The enterprises file: one row per enterprise, its attributes that hold across years.
+
+use std::collections::{BTreeMap, HashMap};
+
+use gusu_core::{Enterprise, RegionSet, Report, SourceRow, Uscc};
+
+use crate::error::IngestError;
+use crate::fields::Fields;
+use crate::header::{Column, FileKind};
+use crate::issues;
+use crate::parsed::{Outcome, RawRows, duplicates, finish};
+use crate::table::{Table, walk};
+
+pub(crate) fn parse(
+    table: &Table,
+    file: &str,
+    region: &RegionSet,
+) -> Result<Outcome<Enterprise>, IngestError> {
+    let mut report = Report::new(file);
+    let mut rows = Vec::new();
+    let mut rejected: RawRows = BTreeMap::new();
+    let mut seen: HashMap<Uscc, Vec<u64>> = HashMap::new();
+    let is_csv = table.is_csv();
+
+    let layout = walk(table, FileKind::Enterprises, file, |layout, n, cells| {
+        report.rows += 1;
+        let mut f = Fields::new(n, cells, layout, is_csv, &mut report.issues);
+        let uscc = f.uscc();
+        if let Some(u) = &uscc {
+            f.check_region(u, region);
+            seen.entry(u.clone()).or_default().push(n);
+        }
+        let name = f.text(Column::Name);
+        let district = f.district(region);
+        let industry = f.industry();
+        let land_area_mu = f.number(Column::LAND, false);
+        let above_scale = f.flag(Column::ABOVE_SCALE, true);
+        let established = f.date(Column::Established);
+        // A blank "exempt" cell means the enterprise is evaluated.
+        let exempt = f.flag(Column::EXEMPT, false).unwrap_or(false);
+        let failed = f.failed();
+        match (uscc, name, district, industry, above_scale, established) {
+            (
+                Some(uscc),
+                Some(name),
+                Some(district),
+                Some((industry_code, division)),
+                Some(above_scale),
+                Some(established),
+            ) if !failed => {
+                rows.push(SourceRow {
+                    row: n,
+                    record: Enterprise {
+                        uscc,
+                        name,
+                        district,
+                        industry_code,
+                        division,
+                        land_area_mu,
+                        above_scale,
+                        established,
+                        exempt,
+                    },
+                });
+            }
+            _ => {
+                let uscc_col = layout.slot(Column::Uscc).map(|(i, _)| i);
+                rejected.insert(n, cells.raw(uscc_col));
+            }
+        }
+    })?;
+
+    // The same code twice: every occurrence is an error, since gusu cannot tell which is right.
+    let doubled = duplicates(&seen, |uscc, row, others| {
+        issues::duplicate_uscc(row, uscc.as_str(), others)
+    });
+    Ok(finish(table, layout, report, rows, rejected, doubled))
+}

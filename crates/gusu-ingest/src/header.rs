@@ -1,0 +1,507 @@
+//! Header rows: which interchange column each header cell names, and in which unit.
+//!
+//! A header cell is normalised (whitespace dropped, brackets made half-width, ASCII lower case,
+//! `*` required-markers removed), split into a name and bracketed parts, and the name looked up
+//! among the English keys and Chinese aliases. A bracketed unit converts values to the interchange
+//! unit (`实缴税金(元)` → ÷ 10,000); other bracketed notes on columns without a unit are ignored
+//! (`统一社会信用代码(18位)`).
+
+use gusu_core::{Figure, Flag};
+
+use crate::error::IngestError;
+
+/// An interchange column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Column {
+    Uscc,
+    Name,
+    District,
+    IndustryCode,
+    Established,
+    Year,
+    Flag(Flag),
+    /// A value column; `Figure::LandAreaMu` is the land column of both files.
+    Figure(Figure),
+}
+
+impl Column {
+    pub(crate) const COUNT: usize = 6 + Flag::ALL.len() + Figure::ALL.len();
+
+    pub(crate) const LAND: Column = Column::Figure(Figure::LandAreaMu);
+    pub(crate) const ABOVE_SCALE: Column = Column::Flag(Flag::AboveScale);
+    pub(crate) const EXEMPT: Column = Column::Flag(Flag::Exempt);
+
+    fn index(self) -> usize {
+        match self {
+            Column::Uscc => 0,
+            Column::Name => 1,
+            Column::District => 2,
+            Column::IndustryCode => 3,
+            Column::Established => 4,
+            Column::Year => 5,
+            Column::Flag(f) => 6 + f as usize,
+            Column::Figure(f) => 6 + Flag::ALL.len() + f as usize,
+        }
+    }
+
+    /// Interchange column name.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Column::Uscc => "uscc",
+            Column::Name => "name",
+            Column::District => "district",
+            Column::IndustryCode => "industry_code",
+            Column::Established => "established",
+            Column::Year => "year",
+            Column::Flag(f) => f.key(),
+            Column::Figure(f) => f.key(),
+        }
+    }
+
+    /// The usual Chinese header.
+    pub(crate) fn name_zh(self) -> &'static str {
+        match self {
+            Column::Uscc => "统一社会信用代码",
+            Column::Name => "企业名称",
+            Column::District => "所属区县",
+            Column::IndustryCode => "行业代码",
+            Column::Established => "成立日期",
+            Column::Year => "年份",
+            Column::Flag(Flag::AboveScale) => "是否规上",
+            Column::Flag(Flag::Exempt) => "不参评",
+            Column::Figure(f) => f.name_zh(),
+        }
+    }
+
+    fn all() -> impl Iterator<Item = Column> {
+        [
+            Column::Uscc,
+            Column::Name,
+            Column::District,
+            Column::IndustryCode,
+            Column::Established,
+            Column::Year,
+        ]
+        .into_iter()
+        .chain(Flag::ALL.into_iter().map(Column::Flag))
+        .chain(Figure::ALL.into_iter().map(Column::Figure))
+    }
+
+    fn unit_kind(self) -> UnitKind {
+        match self {
+            Column::Figure(f) => match f {
+                Figure::Revenue
+                | Figure::MainRevenue
+                | Figure::TaxPaid
+                | Figure::ValueAdded
+                | Figure::RdExpense => UnitKind::Money,
+                Figure::EnergyTce | Figure::EnergyTceEquivalent => UnitKind::Energy,
+                Figure::ElectricityKwh => UnitKind::Electricity,
+                Figure::Cod | Figure::AmmoniaN | Figure::So2 | Figure::Nox => UnitKind::Mass,
+                Figure::Employees => UnitKind::People,
+                Figure::LandAreaMu => UnitKind::Land,
+            },
+            _ => UnitKind::None,
+        }
+    }
+}
+
+/// Which of the two interchange files is being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    Enterprises,
+    Annual,
+}
+
+impl FileKind {
+    /// Columns that identify the header row among the title rows above it.
+    fn key_columns(self) -> &'static [Column] {
+        match self {
+            FileKind::Enterprises => &[Column::Uscc, Column::Name],
+            FileKind::Annual => &[Column::Uscc, Column::Year],
+        }
+    }
+
+    /// Columns the header must have (cells may still be blank where the column is optional).
+    pub(crate) fn required_columns(self) -> &'static [Column] {
+        match self {
+            FileKind::Enterprises => &[
+                Column::Uscc,
+                Column::Name,
+                Column::District,
+                Column::IndustryCode,
+                Column::LAND,
+                Column::ABOVE_SCALE,
+                Column::Established,
+            ],
+            FileKind::Annual => &[Column::Uscc, Column::Year],
+        }
+    }
+
+    fn accepts(self, column: Column) -> bool {
+        match self {
+            FileKind::Enterprises => matches!(
+                column,
+                Column::Uscc
+                    | Column::Name
+                    | Column::District
+                    | Column::IndustryCode
+                    | Column::Established
+                    | Column::Flag(_)
+                    | Column::Figure(Figure::LandAreaMu)
+            ),
+            FileKind::Annual => {
+                matches!(
+                    column,
+                    Column::Uscc | Column::Year | Column::Flag(_) | Column::Figure(_)
+                )
+            }
+        }
+    }
+}
+
+/// A unit conversion: value × `mul` ÷ `div`. Division is kept separate so that 12345 元 becomes
+/// exactly the `f64` nearest 1.2345 万元, the same as a file that wrote 1.2345 directly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Scale {
+    mul: f64,
+    div: f64,
+}
+
+impl Scale {
+    pub(crate) const ONE: Scale = Scale { mul: 1.0, div: 1.0 };
+
+    const fn mul(mul: f64) -> Scale {
+        Scale { mul, div: 1.0 }
+    }
+
+    const fn div(div: f64) -> Scale {
+        Scale { mul: 1.0, div }
+    }
+
+    pub(crate) fn apply(self, v: f64) -> f64 {
+        if self == Scale::ONE {
+            v
+        } else {
+            v * self.mul / self.div
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitKind {
+    None,
+    Money,
+    Energy,
+    Electricity,
+    Mass,
+    Land,
+    People,
+}
+
+/// Units accepted for each kind, normalised (lower case, no spaces), with their conversion to the
+/// interchange unit.
+fn unit_scale(kind: UnitKind, unit: &str) -> Option<Scale> {
+    let scale = match (kind, unit) {
+        (UnitKind::Money, "万元") => Scale::ONE,
+        (UnitKind::Money, "元") => Scale::div(10_000.0),
+        (UnitKind::Money, "千元") => Scale::div(10.0),
+        (UnitKind::Money, "亿元") => Scale::mul(10_000.0),
+        (UnitKind::Energy, "吨标准煤" | "吨标煤" | "tce" | "吨") => Scale::ONE,
+        (UnitKind::Energy, "万吨标准煤" | "万吨标煤" | "万tce") => Scale::mul(10_000.0),
+        (UnitKind::Energy, "千克标准煤" | "kgce") => Scale::div(1_000.0),
+        (UnitKind::Electricity, "千瓦时" | "kwh" | "kw·h" | "kw.h" | "度") => Scale::ONE,
+        (UnitKind::Electricity, "万千瓦时" | "万kwh" | "万kw·h" | "万度") => {
+            Scale::mul(10_000.0)
+        }
+        (UnitKind::Electricity, "兆瓦时" | "mwh") => Scale::mul(1_000.0),
+        (UnitKind::Mass, "吨" | "t") => Scale::ONE,
+        (UnitKind::Mass, "千克" | "公斤" | "kg") => Scale::div(1_000.0),
+        (UnitKind::Land, "亩") => Scale::ONE,
+        // 1 mu = 10,000 / 15 m².
+        (UnitKind::Land, "平方米" | "m2" | "m²" | "㎡") => Scale {
+            mul: 15.0,
+            div: 10_000.0,
+        },
+        (UnitKind::Land, "公顷") => Scale::mul(15.0),
+        (UnitKind::People, "人") => Scale::ONE,
+        _ => return None,
+    };
+    Some(scale)
+}
+
+/// Chinese names (normalised) of each column, written without a unit.
+const ALIASES: &[(&str, Column)] = &[
+    ("统一社会信用代码", Column::Uscc),
+    ("社会信用代码", Column::Uscc),
+    ("信用代码", Column::Uscc),
+    ("纳税人识别号", Column::Uscc),
+    ("企业名称", Column::Name),
+    ("单位名称", Column::Name),
+    ("纳税人名称", Column::Name),
+    ("所属区县", Column::District),
+    ("区县", Column::District),
+    ("所属地区", Column::District),
+    ("所在区县", Column::District),
+    ("所在地区", Column::District),
+    ("行业代码", Column::IndustryCode),
+    ("国民经济行业代码", Column::IndustryCode),
+    ("国民经济行业分类代码", Column::IndustryCode),
+    ("所属行业代码", Column::IndustryCode),
+    ("用地面积", Column::LAND),
+    ("占地面积", Column::LAND),
+    ("土地面积", Column::LAND),
+    ("是否规上", Column::ABOVE_SCALE),
+    ("规模以上", Column::ABOVE_SCALE),
+    ("是否规模以上", Column::ABOVE_SCALE),
+    ("是否规上企业", Column::ABOVE_SCALE),
+    ("成立日期", Column::Established),
+    ("成立时间", Column::Established),
+    ("不参评", Column::EXEMPT),
+    ("是否不参评", Column::EXEMPT),
+    ("年份", Column::Year),
+    ("年度", Column::Year),
+    ("营业收入", Column::Figure(Figure::Revenue)),
+    ("销售收入", Column::Figure(Figure::Revenue)),
+    ("主营业务收入", Column::Figure(Figure::MainRevenue)),
+    ("实缴税金", Column::Figure(Figure::TaxPaid)),
+    ("税收实际贡献", Column::Figure(Figure::TaxPaid)),
+    ("实缴税收", Column::Figure(Figure::TaxPaid)),
+    ("工业增加值", Column::Figure(Figure::ValueAdded)),
+    ("综合能耗", Column::Figure(Figure::EnergyTce)),
+    ("综合能耗当量值", Column::Figure(Figure::EnergyTce)),
+    (
+        "综合能耗等价值",
+        Column::Figure(Figure::EnergyTceEquivalent),
+    ),
+    ("用电量", Column::Figure(Figure::ElectricityKwh)),
+    ("总用电量", Column::Figure(Figure::ElectricityKwh)),
+    ("化学需氧量", Column::Figure(Figure::Cod)),
+    ("化学需氧量排放量", Column::Figure(Figure::Cod)),
+    ("cod", Column::Figure(Figure::Cod)),
+    ("氨氮", Column::Figure(Figure::AmmoniaN)),
+    ("氨氮排放量", Column::Figure(Figure::AmmoniaN)),
+    ("二氧化硫", Column::Figure(Figure::So2)),
+    ("二氧化硫排放量", Column::Figure(Figure::So2)),
+    ("so2", Column::Figure(Figure::So2)),
+    ("氮氧化物", Column::Figure(Figure::Nox)),
+    ("氮氧化物排放量", Column::Figure(Figure::Nox)),
+    ("nox", Column::Figure(Figure::Nox)),
+    ("研发经费支出", Column::Figure(Figure::RdExpense)),
+    ("研发经费", Column::Figure(Figure::RdExpense)),
+    ("研发费用", Column::Figure(Figure::RdExpense)),
+    ("年平均职工人数", Column::Figure(Figure::Employees)),
+    ("从业人员平均人数", Column::Figure(Figure::Employees)),
+    ("年均职工人数", Column::Figure(Figure::Employees)),
+];
+
+/// What one header cell says.
+#[derive(Debug, Clone, PartialEq)]
+enum HeaderCell {
+    Blank,
+    Column(Column, Scale),
+    /// A known column name with a unit that is not understood: the column is ignored.
+    UnknownUnit(Column),
+    Unknown,
+}
+
+fn normalise(raw: &str) -> String {
+    let s: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '：' => ':',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    let s = s.trim_matches(['*', '＊']);
+    // "综合能耗(等价值)" names a column; the bracket is not a unit.
+    s.replace("(等价值)", "等价值")
+        .replace("(当量值)", "当量值")
+}
+
+/// Splits `name(part)(part)` into the name and the bracketed parts.
+fn split_brackets(s: &str) -> (String, Vec<&str>) {
+    let mut name = String::with_capacity(s.len());
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('(') {
+        let Some(close) = rest[open..].find(')') else {
+            break;
+        };
+        name.push_str(&rest[..open]);
+        parts.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    name.push_str(rest);
+    (name, parts)
+}
+
+fn classify(raw: &str) -> HeaderCell {
+    let norm = normalise(raw);
+    if norm.is_empty() {
+        return HeaderCell::Blank;
+    }
+    if let Some(column) = Column::all().find(|c| c.key() == norm) {
+        return HeaderCell::Column(column, Scale::ONE);
+    }
+    let (name, parts) = split_brackets(&norm);
+    let Some(&(_, column)) = ALIASES.iter().find(|(alias, _)| *alias == name) else {
+        return HeaderCell::Unknown;
+    };
+    let kind = column.unit_kind();
+    if kind == UnitKind::None {
+        return HeaderCell::Column(column, Scale::ONE);
+    }
+    let mut scale = Scale::ONE;
+    for part in parts {
+        let unit = part.strip_prefix("单位:").unwrap_or(part);
+        match unit_scale(kind, unit) {
+            Some(s) => scale = s,
+            None => return HeaderCell::UnknownUnit(column),
+        }
+    }
+    HeaderCell::Column(column, scale)
+}
+
+/// Where each interchange column sits in the file, and what the header row said.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// The header cells as written.
+    pub(crate) header: Vec<String>,
+    slots: [Option<(usize, Scale)>; Column::COUNT],
+    /// Header cells that name no column this file uses.
+    pub(crate) ignored: Vec<String>,
+    /// Header cells of a known column with a unit that is not understood.
+    pub(crate) unknown_units: Vec<String>,
+}
+
+impl Layout {
+    /// Reads a candidate header row: `Ok(None)` when it is not the header (a title row),
+    /// an error when it is the header but a column is doubled or missing.
+    pub(crate) fn from_row(
+        row: u64,
+        cells: Vec<String>,
+        kind: FileKind,
+        file: &str,
+    ) -> Result<Option<Layout>, IngestError> {
+        let classes: Vec<HeaderCell> = cells.iter().map(|c| classify(c)).collect();
+        let names = |column: Column| {
+            classes
+                .iter()
+                .any(|h| matches!(h, HeaderCell::Column(c, _) if *c == column))
+        };
+        if !kind.key_columns().iter().all(|&c| names(c)) {
+            return Ok(None);
+        }
+        let mut layout = Layout {
+            header: Vec::new(),
+            slots: [None; Column::COUNT],
+            ignored: Vec::new(),
+            unknown_units: Vec::new(),
+        };
+        for (i, class) in classes.into_iter().enumerate() {
+            match class {
+                HeaderCell::Blank => {}
+                HeaderCell::Column(column, scale) if kind.accepts(column) => {
+                    let slot = &mut layout.slots[column.index()];
+                    if let Some((first, _)) = *slot {
+                        return Err(IngestError::DuplicateColumn {
+                            file: file.to_string(),
+                            column: column.key().to_string(),
+                            first: cells[first].clone(),
+                            second: cells[i].clone(),
+                            row,
+                        });
+                    }
+                    *slot = Some((i, scale));
+                }
+                HeaderCell::UnknownUnit(column) if kind.accepts(column) => {
+                    layout.unknown_units.push(cells[i].trim().to_string());
+                }
+                _ => layout.ignored.push(cells[i].trim().to_string()),
+            }
+        }
+        if let Some(&missing) = kind.required_columns().iter().find(|&&c| !layout.has(c)) {
+            return Err(IngestError::MissingColumn {
+                file: file.to_string(),
+                column: missing.key().to_string(),
+                column_zh: missing.name_zh().to_string(),
+                row,
+            });
+        }
+        layout.header = cells;
+        Ok(Some(layout))
+    }
+
+    pub(crate) fn slot(&self, column: Column) -> Option<(usize, Scale)> {
+        self.slots[column.index()]
+    }
+
+    pub(crate) fn has(&self, column: Column) -> bool {
+        self.slot(column).is_some()
+    }
+
+    /// Value and override columns present, in catalogue order.
+    pub(crate) fn figures(&self) -> Vec<Figure> {
+        Figure::ALL
+            .into_iter()
+            .filter(|&f| self.has(Column::Figure(f)))
+            .collect()
+    }
+
+    pub(crate) fn flags(&self) -> Vec<Flag> {
+        Flag::ALL
+            .into_iter()
+            .filter(|&f| self.has(Column::Flag(f)))
+            .collect()
+    }
+}
+
+/// The key columns, for the "no header row" message.
+pub(crate) fn key_column_names(kind: FileKind) -> Vec<String> {
+    kind.key_columns()
+        .iter()
+        .map(|c| format!("{} ({})", c.key(), c.name_zh()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(raw: &str) -> Option<(Column, Scale)> {
+        match classify(raw) {
+            HeaderCell::Column(c, s) => Some((c, s)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn headers_in_both_languages() {
+        assert_eq!(column(" USCC ").unwrap().0, Column::Uscc);
+        assert_eq!(column("统一社会信用代码（18位）").unwrap().0, Column::Uscc);
+        assert_eq!(column("*企业名称").unwrap().0, Column::Name);
+        assert_eq!(
+            column("营业收入（万元）").unwrap(),
+            (Column::Figure(Figure::Revenue), Scale::ONE)
+        );
+        assert_eq!(column("实缴税金(元)").unwrap().1.apply(12345.0), 1.2345);
+        assert_eq!(column("用电量(万千瓦时)").unwrap().1.apply(1.5), 15_000.0);
+        assert_eq!(
+            column("综合能耗(等价值)(吨标准煤)").unwrap().0,
+            Column::Figure(Figure::EnergyTceEquivalent)
+        );
+        assert_eq!(
+            column("综合能耗").unwrap().0,
+            Column::Figure(Figure::EnergyTce)
+        );
+        assert_eq!(
+            classify("营业收入(美元)"),
+            HeaderCell::UnknownUnit(Column::Figure(Figure::Revenue))
+        );
+        assert_eq!(classify("备注"), HeaderCell::Unknown);
+    }
+}
