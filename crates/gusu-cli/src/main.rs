@@ -1,1 +1,41 @@
-fn main() {}
+//! `gusu`: the command-line front of gusu. It parses arguments, wires ingest, store and the core
+//! engines together, and prints in Chinese by default (`--lang en` / `GUSU_LANG=en` for English).
+//!
+//! Exit codes: 0 success, 1 data errors, 2 usage or configuration errors.
+
+mod cli;
+mod commands;
+mod failure;
+mod i18n;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::FromArgMatches;
+
+fn main() -> ExitCode {
+    let lang = i18n::Lang::detect();
+    let matches = match cli::command(lang).try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let parsed = match cli::Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    match commands::run(parsed, lang) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("gusu: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

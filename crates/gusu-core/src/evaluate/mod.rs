@@ -9,7 +9,7 @@ pub mod simulate;
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::expr::Bindings;
 use crate::indicator::{EnergyBasis, Indicator};
@@ -29,7 +29,7 @@ pub struct EvaluationInput<'a> {
     pub district: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Graded,
@@ -58,7 +58,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorResult {
     pub key: String,
     /// The enterprise's value (of the fallback indicator when `fallback` is set); `None` when not computable.
@@ -73,13 +73,13 @@ pub struct IndicatorResult {
     pub fallback: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdjustmentResult {
     pub key: String,
     pub points: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureResult {
     pub kind: String,
     pub name_zh: String,
@@ -94,7 +94,7 @@ pub struct MeasureResult {
 }
 
 /// One enterprise's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnterpriseResult {
     pub uscc: Uscc,
     pub name: String,

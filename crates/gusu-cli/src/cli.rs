@@ -1,0 +1,459 @@
+//! Command-line definitions: the single source of the help text. Help is written in Chinese here and
+//! translated to English by `english()` when `--lang en` or `GUSU_LANG=en`.
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::i18n::Lang;
+
+/// gusu（姑苏）：工业企业亩均效益综合评价、数据归集与分析平台
+#[derive(Debug, Parser)]
+#[command(name = "gusu", version, disable_help_subcommand = true)]
+#[command(after_help = "退出码：0 成功；1 数据错误；2 用法或配置错误")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// 界面语言：zh（默认）或 en
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// 数据库文件（SQLite）
+    #[arg(long, global = true, env = "GUSU_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// 规则目录：其中的评价方案补充或覆盖内置方案
+    #[arg(long, global = true, env = "GUSU_RULES", value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 校验部门数据文件（CSV/XLSX），报告每个问题的行、列、值与原因
+    Validate(ValidateArgs),
+    /// 评价：给出文件时直接从文件评价；否则对数据库中的数据评价并保存结果
+    Evaluate(EvaluateArgs),
+    /// 初始化数据库
+    Init,
+    /// 导入一个部门数据文件到数据库（全部校验通过后在一个事务内写入）
+    Import(ImportArgs),
+    /// 查询已保存的评价结果
+    Results(ResultsArgs),
+    /// 解释一家企业的评价结果，并给出升一档所需的最小单项改变
+    Explain(ExplainArgs),
+    /// 用另一方案评价同一数据，给出类别迁移矩阵
+    Simulate(SimulateArgs),
+    /// 评价方案：列出、检查、运行方案自带的测试用例
+    Rules(RulesArgs),
+    /// 在线备份数据库到文件
+    Backup(BackupArgs),
+    /// 生成演示城市（苏州类）并导入、评价、汇总
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["enterprises", "annual"])))]
+pub struct ValidateArgs {
+    /// 企业名录文件
+    #[arg(long, value_name = "FILE")]
+    pub enterprises: Option<PathBuf>,
+    /// 年度数据文件（同时给出 --enterprises 时检查代码是否在名录中）
+    #[arg(long, value_name = "FILE")]
+    pub annual: Option<PathBuf>,
+    /// 输出格式
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// XLSX 工作表名称（默认第一张）
+    #[arg(long, value_name = "SHEET")]
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// 企业名录文件（给出时从文件评价，不使用数据库）
+    #[arg(long, value_name = "FILE", requires = "annual")]
+    pub enterprises: Option<PathBuf>,
+    /// 年度数据文件，可多次给出，逐单元格合并
+    #[arg(long, value_name = "FILE", requires = "enterprises")]
+    pub annual: Vec<PathBuf>,
+    /// 评价年度
+    #[arg(long)]
+    pub year: i32,
+    /// 评价方案名称或方案文件路径（默认 jiangsu-standard）
+    #[arg(long, value_name = "NAME|PATH")]
+    pub scheme: Option<String>,
+    /// 只评价并排名一个区县（代码或名称）
+    #[arg(long, value_name = "CODE")]
+    pub district: Option<String>,
+    /// 结果文件：扩展名决定格式 csv、xlsx 或 json
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// 跳过有错误的行（报告之），其余照常评价
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// 发布本次评价结果（数据库模式）
+    #[arg(long)]
+    pub publish: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileKind {
+    Enterprises,
+    Annual,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// 数据文件（CSV 或 XLSX）
+    pub file: PathBuf,
+    /// 文件类型
+    #[arg(long, value_enum)]
+    pub kind: FileKind,
+    /// 来源部门：tax、stats、power、environment、land、bureau 等
+    #[arg(long, value_name = "NAME")]
+    pub source: String,
+    /// XLSX 工作表名称
+    #[arg(long, value_name = "SHEET")]
+    pub sheet: Option<String>,
+    /// 跳过有错误的行，被拒绝的行写入 <文件>.rejects.csv
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// 评价年度
+    #[arg(long)]
+    pub year: i32,
+    /// 区县（代码或名称）
+    #[arg(long)]
+    pub district: Option<String>,
+    /// 类别 A/B/C/D
+    #[arg(long)]
+    pub class: Option<String>,
+    /// 状态：graded、exempt、out_of_scope、missing_data
+    #[arg(long)]
+    pub status: Option<String>,
+    /// 组别：above 或 below
+    #[arg(long)]
+    pub group: Option<String>,
+    /// 行业大类（两位代码）
+    #[arg(long)]
+    pub division: Option<String>,
+    /// 结果文件：csv、xlsx 或 json
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// 显示行数上限（终端表格）
+    #[arg(long, default_value_t = 30)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// 统一社会信用代码
+    pub uscc: String,
+    /// 评价年度
+    #[arg(long)]
+    pub year: i32,
+    /// 评价方案（默认 jiangsu-standard）
+    #[arg(long, value_name = "NAME|PATH")]
+    pub scheme: Option<String>,
+    /// 区县自行排名时的区县
+    #[arg(long)]
+    pub district: Option<String>,
+    /// 输出 JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// 评价年度
+    #[arg(long)]
+    pub year: i32,
+    /// 要试算的方案
+    #[arg(long, value_name = "NAME|PATH")]
+    pub scheme: String,
+    /// 对照方案（默认 jiangsu-standard）
+    #[arg(long, value_name = "NAME|PATH")]
+    pub base: Option<String>,
+    /// 区县自行排名时的区县
+    #[arg(long)]
+    pub district: Option<String>,
+    /// 输出 JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: RulesAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// 列出全部评价方案及其版本
+    List,
+    /// 加载并检查全部方案（含规则目录）
+    Check,
+    /// 运行每个方案自带的测试用例
+    Test,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// 备份文件路径
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// 企业数量
+    #[arg(long, default_value_t = 16_000)]
+    pub enterprises: usize,
+    /// 随机种子（相同种子得到相同城市）
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+    /// 年度，逗号分隔
+    #[arg(long, value_delimiter = ',', default_value = "2023,2024")]
+    pub years: Vec<i32>,
+    /// 只把部门数据文件写入该目录，不导入
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// 只写出规范化的 enterprises.csv 与 annual.csv（用于基准测试）
+    #[arg(long, requires = "out")]
+    pub plain: bool,
+}
+
+/// English help, keyed by subcommand path and argument id ("" = the command's about).
+const ENGLISH: &[(&str, &str, &str)] = &[
+    (
+        "",
+        "",
+        "gusu: per-mu evaluation, data collection and analysis for a city's industrial enterprises",
+    ),
+    ("", "lang", "Interface language: zh (default) or en"),
+    ("", "db", "Database file (SQLite)"),
+    (
+        "",
+        "rules",
+        "Rules directory: its schemes add to or override the built-in ones",
+    ),
+    (
+        "validate",
+        "",
+        "Validate a department file (CSV/XLSX): row, column, value and reason of every problem",
+    ),
+    ("validate", "enterprises", "Enterprises file"),
+    (
+        "validate",
+        "annual",
+        "Yearly records file (checked against --enterprises when given)",
+    ),
+    ("validate", "format", "Report format"),
+    ("validate", "sheet", "XLSX sheet name (default: the first)"),
+    (
+        "evaluate",
+        "",
+        "Evaluate: from files when given, else the data in the database (results are stored)",
+    ),
+    (
+        "evaluate",
+        "enterprises",
+        "Enterprises file (evaluates from files, without the database)",
+    ),
+    (
+        "evaluate",
+        "annual",
+        "Yearly records file; repeat to merge several, cell by cell",
+    ),
+    ("evaluate", "year", "Evaluation year"),
+    (
+        "evaluate",
+        "scheme",
+        "Scheme name or scheme file path (default jiangsu-standard)",
+    ),
+    (
+        "evaluate",
+        "district",
+        "Evaluate and rank one district only (code or name)",
+    ),
+    (
+        "evaluate",
+        "output",
+        "Output file; the extension picks csv, xlsx or json",
+    ),
+    (
+        "evaluate",
+        "skip_invalid",
+        "Skip rows with errors (reported) and evaluate the rest",
+    ),
+    ("evaluate", "publish", "Publish this run (database mode)"),
+    ("init", "", "Create the database"),
+    (
+        "import",
+        "",
+        "Import a department file into the database (all validated first, written in one transaction)",
+    ),
+    ("import", "file", "Data file (CSV or XLSX)"),
+    ("import", "kind", "File kind"),
+    (
+        "import",
+        "source",
+        "Source department: tax, stats, power, environment, land, bureau, ...",
+    ),
+    ("import", "sheet", "XLSX sheet name"),
+    (
+        "import",
+        "skip_invalid",
+        "Skip rows with errors; rejected rows go to <file>.rejects.csv",
+    ),
+    ("results", "", "Query stored evaluation results"),
+    ("results", "year", "Evaluation year"),
+    ("results", "district", "District (code or name)"),
+    ("results", "class", "Class A/B/C/D"),
+    (
+        "results",
+        "status",
+        "Status: graded, exempt, out_of_scope, missing_data",
+    ),
+    ("results", "group", "Group: above or below"),
+    ("results", "division", "Industry division (2 digits)"),
+    ("results", "output", "Output file: csv, xlsx or json"),
+    ("results", "limit", "Maximum rows shown (terminal table)"),
+    (
+        "explain",
+        "",
+        "Explain an enterprise's result and the smallest single change that lifts it one class",
+    ),
+    ("explain", "uscc", "Unified social credit code"),
+    ("explain", "year", "Evaluation year"),
+    ("explain", "scheme", "Scheme (default jiangsu-standard)"),
+    (
+        "explain",
+        "district",
+        "District, when the district ranks on its own",
+    ),
+    ("explain", "json", "Print JSON"),
+    (
+        "simulate",
+        "",
+        "Evaluate the same data with another scheme and show the class migration matrix",
+    ),
+    ("simulate", "year", "Evaluation year"),
+    ("simulate", "scheme", "Scheme to try"),
+    (
+        "simulate",
+        "base",
+        "Scheme to compare with (default jiangsu-standard)",
+    ),
+    (
+        "simulate",
+        "district",
+        "District, when the district ranks on its own",
+    ),
+    ("simulate", "json", "Print JSON"),
+    (
+        "rules",
+        "",
+        "Evaluation schemes: list, check, run their own test cases",
+    ),
+    ("rules list", "", "List every scheme and version"),
+    (
+        "rules check",
+        "",
+        "Load and check every scheme (including the rules directory)",
+    ),
+    ("rules test", "", "Run every scheme's own test cases"),
+    ("backup", "", "Back up the database to a file (online)"),
+    ("backup", "file", "Backup file path"),
+    (
+        "demo",
+        "",
+        "Generate a Suzhou-like demo city, import, evaluate and summarise it",
+    ),
+    ("demo", "enterprises", "Number of enterprises"),
+    ("demo", "seed", "Random seed (same seed, same city)"),
+    ("demo", "years", "Years, comma separated"),
+    (
+        "demo",
+        "out",
+        "Only write the department files into this directory",
+    ),
+    (
+        "demo",
+        "plain",
+        "Only write canonical enterprises.csv and annual.csv (for benchmarks)",
+    ),
+];
+
+fn english(mut cmd: clap::Command) -> clap::Command {
+    cmd = cmd.after_help("Exit codes: 0 success; 1 data errors; 2 usage or configuration errors");
+    for (path, arg, text) in ENGLISH {
+        let apply = |c: clap::Command| -> clap::Command {
+            if arg.is_empty() {
+                c.about(*text)
+            } else {
+                c.mut_arg(*arg, |a| a.help(*text))
+            }
+        };
+        let parts: Vec<&str> = path.split_whitespace().collect();
+        cmd = match parts.as_slice() {
+            [] => apply(cmd),
+            [sub] => cmd.mut_subcommand(*sub, apply),
+            [sub, subsub] => cmd.mut_subcommand(*sub, |s| s.mut_subcommand(*subsub, apply)),
+            _ => cmd,
+        };
+    }
+    cmd
+}
+
+/// The command tree in the user's language.
+pub fn command(lang: Lang) -> clap::Command {
+    let cmd = Cli::command();
+    match lang {
+        Lang::Zh => cmd,
+        Lang::En => english(cmd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent_in_both_languages() {
+        command(Lang::Zh).debug_assert();
+        command(Lang::En).debug_assert();
+    }
+
+    #[test]
+    fn every_english_entry_names_a_real_argument() {
+        let cmd = Cli::command();
+        for (path, arg, _) in ENGLISH {
+            let mut c = &cmd;
+            for part in path.split_whitespace() {
+                c = c
+                    .find_subcommand(part)
+                    .unwrap_or_else(|| panic!("no subcommand {path}"));
+            }
+            if !arg.is_empty() {
+                assert!(
+                    c.get_arguments().any(|a| a.get_id() == *arg),
+                    "{path} has no argument {arg}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Commands that work from files alone, with no store: `validate` and `evaluate --enterprises`.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use gusu_core::evaluate::{EvaluationError, EvaluationInput, evaluate as run_evaluation};
+use gusu_core::{Enterprise, Report, Uscc, YearlyRecord};
+use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
+
+use super::Context;
+use crate::cli::{EvaluateArgs, ReportFormat, ValidateArgs};
+use crate::failure::{CmdResult, Failure};
+use crate::i18n::Lang;
+use crate::output;
+
+/// Most findings printed per file in the text report.
+const REPORT_LIMIT: usize = 50;
+
+fn ingest_failure(e: IngestError, lang: Lang) -> Failure {
+    let message = match lang {
+        Lang::Zh => e.message_zh(),
+        Lang::En => e.to_string(),
+    };
+    // A file that does not exist is the command line's fault; one that cannot be read as data, the data's.
+    if matches!(
+        e,
+        IngestError::Read { .. } | IngestError::SheetNotFound { .. }
+    ) {
+        Failure::usage(message)
+    } else {
+        Failure::data(message)
+    }
+}
+
+pub fn read_enterprises(
+    path: &Path,
+    opts: &ReadOptions,
+    lang: Lang,
+) -> Result<ParsedEnterprises, Failure> {
+    gusu_ingest::read_enterprises(path, opts).map_err(|e| ingest_failure(e, lang))
+}
+
+pub fn read_annual(path: &Path, opts: &ReadOptions, lang: Lang) -> Result<ParsedAnnual, Failure> {
+    gusu_ingest::read_annual(path, opts).map_err(|e| ingest_failure(e, lang))
+}
+
+pub fn validate(ctx: &Context, args: ValidateArgs) -> CmdResult {
+    let opts = ReadOptions {
+        sheet: args.sheet.clone(),
+        region: ctx.region.clone(),
+    };
+    let mut reports: Vec<Report> = Vec::new();
+    let mut known: Option<HashSet<Uscc>> = None;
+    if let Some(path) = &args.enterprises {
+        let parsed = read_enterprises(path, &opts, ctx.lang)?;
+        known = Some(parsed.rows.iter().map(|r| r.record.uscc.clone()).collect());
+        reports.push(parsed.report);
+    }
+    if let Some(path) = &args.annual {
+        let mut parsed = read_annual(path, &opts, ctx.lang)?;
+        if let Some(known) = &known {
+            gusu_ingest::check_known_enterprises(&mut parsed, known);
+        }
+        reports.push(parsed.report);
+    }
+    match args.format {
+        ReportFormat::Json => {
+            let value = if reports.len() == 1 {
+                output::report_json(&reports[0], ctx.lang)
+            } else {
+                serde_json::Value::Array(
+                    reports
+                        .iter()
+                        .map(|r| output::report_json(r, ctx.lang))
+                        .collect(),
+                )
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
+        ReportFormat::Text => {
+            for r in &reports {
+                output::print_report(r, ctx.lang, REPORT_LIMIT);
+            }
+        }
+    }
+    if reports.iter().any(Report::has_errors) {
+        Err(Failure::reported())
+    } else {
+        Ok(())
+    }
+}
+
+/// Enterprises and merged yearly records read from files, with every report.
+pub struct FileData {
+    pub enterprises: Vec<Enterprise>,
+    pub records: Vec<YearlyRecord>,
+    pub reports: Vec<Report>,
+}
+
+/// Reads and validates the enterprises file and every annual file; merges annual files cell by cell.
+pub fn read_inputs(
+    ctx: &Context,
+    enterprises: &Path,
+    annual: &[std::path::PathBuf],
+) -> Result<FileData, Failure> {
+    let opts = ReadOptions {
+        sheet: None,
+        region: ctx.region.clone(),
+    };
+    let ents = read_enterprises(enterprises, &opts, ctx.lang)?;
+    let known: HashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc.clone()).collect();
+    let mut parsed = Vec::new();
+    for path in annual {
+        let mut p = read_annual(path, &opts, ctx.lang)?;
+        gusu_ingest::check_known_enterprises(&mut p, &known);
+        parsed.push(p);
+    }
+    let records = gusu_ingest::merge_annual(&mut parsed);
+    let mut reports = vec![ents.report];
+    reports.extend(parsed.into_iter().map(|p| p.report));
+    Ok(FileData {
+        enterprises: ents.rows.into_iter().map(|r| r.record).collect(),
+        records,
+        reports,
+    })
+}
+
+pub fn evaluation_failure(e: EvaluationError, lang: Lang) -> Failure {
+    let prefix = lang.t("评价失败", "evaluation failed");
+    match e {
+        EvaluationError::NoPriorYearData { .. } => Failure::data(format!("{prefix}: {e}")),
+        _ => Failure::usage(format!("{prefix}: {e}")),
+    }
+}
+
+pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let Some(enterprises) = &args.enterprises else {
+        return Err(Failure::usage("--enterprises"));
+    };
+    let Some(output_path) = &args.output else {
+        return Err(Failure::usage(lang.t(
+            "从文件评价需要 --output 结果文件",
+            "evaluating from files needs --output",
+        )));
+    };
+    let scheme = ctx.scheme(args.scheme.as_deref(), args.year)?;
+    let district = ctx.district(args.district.as_deref())?;
+    let data = read_inputs(ctx, enterprises, &args.annual)?;
+    let has_errors = data.reports.iter().any(Report::has_errors);
+    if has_errors || data.reports.iter().any(|r| !r.issues.is_empty()) {
+        for r in &data.reports {
+            if !r.issues.is_empty() {
+                output::print_report(r, lang, REPORT_LIMIT);
+            }
+        }
+    }
+    if has_errors && !args.skip_invalid {
+        eprintln!(
+            "{}",
+            lang.t(
+                "输入有错误，未写出结果（用 --skip-invalid 跳过错误行）",
+                "the input has errors; no output written (use --skip-invalid to skip rejected rows)"
+            )
+        );
+        return Err(Failure::reported());
+    }
+    let bar = super::spinner(lang.t("评价中…", "evaluating…").to_string());
+    let input = EvaluationInput {
+        year: args.year,
+        enterprises: &data.enterprises,
+        records: &data.records,
+        district: district.as_deref(),
+    };
+    let evaluation = run_evaluation(&scheme, &input).map_err(|e| evaluation_failure(e, lang))?;
+    bar.finish_and_clear();
+    let table = output::results_table(&evaluation.results, &output::indicator_keys(&scheme));
+    output::write_table(&table, output_path, lang)?;
+    super::stored::print_summary(ctx, &evaluation);
+    eprintln!(
+        "{} {}",
+        lang.t("结果已写入", "results written to"),
+        output_path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! One module per family of subcommands; shared context here.
+
+mod demo;
+mod files;
+mod rules;
+mod stored;
+
+use std::path::{Path, PathBuf};
+
+use gusu_core::{RegionSet, Scheme, SchemeLibrary};
+use gusu_store::Store;
+
+use crate::cli::{Cli, Command};
+use crate::failure::{CmdResult, Failure};
+use crate::i18n::Lang;
+
+/// What every command may need: language, paths, the region set.
+pub struct Context {
+    pub lang: Lang,
+    pub db: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    pub region: RegionSet,
+}
+
+pub const DEFAULT_DB: &str = "gusu.db";
+
+impl Context {
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+
+    /// Opens the store (creating and migrating it when needed).
+    pub fn open_store(&self) -> Result<Store, Failure> {
+        let path = self.db_path();
+        Store::open(&path).map_err(|e| {
+            Failure::usage(format!(
+                "{} {}: {e}",
+                self.lang.t("无法打开数据库", "cannot open database"),
+                path.display()
+            ))
+        })
+    }
+
+    /// Opens an existing store; a missing file is a usage error, not a silent new database.
+    pub fn open_existing_store(&self) -> Result<Store, Failure> {
+        let path = self.db_path();
+        if !path.exists() {
+            return Err(Failure::usage(format!(
+                "{} {} {}",
+                self.lang.t("数据库不存在：", "database not found:"),
+                path.display(),
+                self.lang.t(
+                    "（先运行 gusu init 或 gusu demo）",
+                    "(run gusu init or gusu demo first)"
+                )
+            )));
+        }
+        self.open_store()
+    }
+
+    /// The shipped schemes plus those of the rules directory.
+    pub fn library(&self) -> Result<SchemeLibrary, Failure> {
+        let mut lib = SchemeLibrary::builtin().map_err(|e| Failure::usage(e.to_string()))?;
+        if let Some(dir) = &self.rules {
+            for scheme in load_rules_dir(dir, self.lang)? {
+                lib.add(scheme);
+            }
+        }
+        Ok(lib)
+    }
+
+    /// A scheme by name (the version valid for `year`) or by file path.
+    pub fn scheme(&self, name_or_path: Option<&str>, year: i32) -> Result<Scheme, Failure> {
+        let wanted = name_or_path.unwrap_or(gusu_core::DEFAULT_SCHEME);
+        let as_path = Path::new(wanted);
+        if wanted.ends_with(".toml") || as_path.is_file() {
+            return load_scheme_file(as_path, self.lang);
+        }
+        let lib = self.library()?;
+        lib.select(wanted, year)
+            .cloned()
+            .map_err(|e| Failure::usage(e.to_string()))
+    }
+
+    /// A district code from a code or name given on the command line.
+    pub fn district(&self, raw: Option<&str>) -> Result<Option<String>, Failure> {
+        match raw {
+            None => Ok(None),
+            Some(r) => self
+                .region
+                .resolve(r)
+                .map(|d| Some(d.code.clone()))
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{} “{r}”; {}: {}",
+                        self.lang.t("未知区县", "unknown district"),
+                        self.lang.t("可选", "known"),
+                        self.region
+                            .districts
+                            .iter()
+                            .map(|d| format!("{} {}", d.code, d.name_zh))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }),
+        }
+    }
+
+    pub fn district_name(&self, code: &str) -> String {
+        self.region
+            .by_code(code)
+            .map(|d| match self.lang {
+                Lang::Zh => d.name_zh.clone(),
+                Lang::En => d.name_en.clone(),
+            })
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+fn load_scheme_file(path: &Path, lang: Lang) -> Result<Scheme, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!(
+            "{} {}: {e}",
+            lang.t("无法读取方案文件", "cannot read scheme file"),
+            path.display()
+        ))
+    })?;
+    Scheme::from_toml(&text, &path.display().to_string()).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// Every `*.toml` under `dir/evaluation/` (or `dir` itself when it has no such folder).
+pub fn load_rules_dir(dir: &Path, lang: Lang) -> Result<Vec<Scheme>, Failure> {
+    let eval_dir = if dir.join("evaluation").is_dir() {
+        dir.join("evaluation")
+    } else {
+        dir.to_path_buf()
+    };
+    let entries = std::fs::read_dir(&eval_dir).map_err(|e| {
+        Failure::usage(format!(
+            "{} {}: {e}",
+            lang.t("无法读取规则目录", "cannot read rules directory"),
+            eval_dir.display()
+        ))
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| load_scheme_file(p, lang)).collect()
+}
+
+pub fn run(cli: Cli, lang: Lang) -> CmdResult {
+    let ctx = Context {
+        lang,
+        db: cli.global.db,
+        rules: cli.global.rules,
+        region: RegionSet::suzhou(),
+    };
+    match cli.command {
+        Command::Validate(a) => files::validate(&ctx, a),
+        Command::Evaluate(a) if a.enterprises.is_some() => files::evaluate(&ctx, a),
+        Command::Evaluate(a) => stored::evaluate(&ctx, a),
+        Command::Init => stored::init(&ctx),
+        Command::Import(a) => stored::import(&ctx, a),
+        Command::Results(a) => stored::results(&ctx, a),
+        Command::Explain(a) => stored::explain(&ctx, a),
+        Command::Simulate(a) => stored::simulate(&ctx, a),
+        Command::Rules(a) => rules::run(&ctx, a),
+        Command::Backup(a) => stored::backup(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
+    }
+}
+
+/// A spinner on stderr while long work runs (hidden when stderr is not a terminal).
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

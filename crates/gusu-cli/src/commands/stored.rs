@@ -1,0 +1,697 @@
+//! The store workflow: `init`, `import`, `evaluate` (stored), `results`, `explain`, `simulate`, `backup`.
+
+use std::collections::HashSet;
+
+use gusu_core::evaluate::explain::{Direction, explain as explain_enterprise};
+use gusu_core::evaluate::simulate::migration;
+use gusu_core::evaluate::{
+    EnterpriseResult, Evaluation, EvaluationInput, Status, evaluate as run_evaluation,
+};
+use gusu_core::{Enterprise, Scheme, Uscc, YearlyRecord};
+use gusu_ingest::ReadOptions;
+use gusu_store::{BatchMeta, NewRun, Store, StoredResult};
+
+use super::Context;
+use super::files::{evaluation_failure, read_annual, read_enterprises};
+use crate::cli::{
+    BackupArgs, EvaluateArgs, ExplainArgs, FileKind, ImportArgs, ResultsArgs, SimulateArgs,
+};
+use crate::failure::{CmdResult, Failure};
+use crate::i18n::Lang;
+use crate::output;
+
+fn store_failure(e: gusu_store::StoreError, lang: Lang) -> Failure {
+    Failure::data(format!("{}: {e}", lang.t("数据库错误", "store error")))
+}
+
+pub fn init(ctx: &Context) -> CmdResult {
+    let path = ctx.db_path();
+    let store = ctx.open_store()?;
+    let version = store
+        .schema_version()
+        .map_err(|e| store_failure(e, ctx.lang))?;
+    println!(
+        "{} {} ({} {version})",
+        ctx.lang.t("数据库已就绪：", "database ready:"),
+        path.display(),
+        ctx.lang.t("结构版本", "schema version"),
+    );
+    Ok(())
+}
+
+pub fn import(ctx: &Context, args: ImportArgs) -> CmdResult {
+    let mut store = ctx.open_store()?;
+    import_file(ctx, &mut store, &args)
+}
+
+/// Validates a file, then imports it in one transaction (shared by `import` and `demo`).
+pub fn import_file(ctx: &Context, store: &mut Store, args: &ImportArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let opts = ReadOptions {
+        sheet: args.sheet.clone(),
+        region: ctx.region.clone(),
+    };
+    let meta = |file_name: String, sha: String| BatchMeta {
+        source: args.source.clone(),
+        file_name,
+        file_sha256: sha,
+    };
+    let (report, rejected, summary) = match args.kind {
+        FileKind::Enterprises => {
+            let parsed = read_enterprises(&args.file, &opts, lang)?;
+            if parsed.report.has_errors() && !args.skip_invalid {
+                output::print_report(&parsed.report, lang, 50);
+                eprintln!("{}", nothing_imported(lang));
+                return Err(Failure::reported());
+            }
+            let bar = super::spinner(format!(
+                "{} {}",
+                lang.t("导入", "importing"),
+                parsed.file_name
+            ));
+            let summary = store
+                .import_enterprises(
+                    &meta(parsed.file_name.clone(), parsed.sha256.clone()),
+                    &parsed.rows,
+                )
+                .map_err(|e| store_failure(e, lang))?;
+            bar.finish_and_clear();
+            (parsed.report, parsed.rejected, summary)
+        }
+        FileKind::Annual => {
+            let mut parsed = read_annual(&args.file, &opts, lang)?;
+            let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
+            gusu_ingest::check_known_enterprises(&mut parsed, &known);
+            if parsed.report.has_errors() && !args.skip_invalid {
+                output::print_report(&parsed.report, lang, 50);
+                eprintln!("{}", nothing_imported(lang));
+                return Err(Failure::reported());
+            }
+            let bar = super::spinner(format!(
+                "{} {}",
+                lang.t("导入", "importing"),
+                parsed.file_name
+            ));
+            let summary = store
+                .import_annual(
+                    &meta(parsed.file_name.clone(), parsed.sha256.clone()),
+                    &parsed.rows,
+                )
+                .map_err(|e| store_failure(e, lang))?;
+            bar.finish_and_clear();
+            (parsed.report, parsed.rejected, summary)
+        }
+    };
+    if !report.issues.is_empty() {
+        output::print_report(&report, lang, 20);
+    }
+    if !rejected.rows.is_empty() {
+        let path = gusu_ingest::write_rejects(&args.file, &rejected, &report).map_err(|e| {
+            Failure::usage(format!(
+                "{}: {e}",
+                lang.t("无法写出拒绝行文件", "cannot write rejects file")
+            ))
+        })?;
+        eprintln!(
+            "{} {} {}",
+            rejected.rows.len(),
+            lang.t("行被拒绝，已写入", "rows rejected, written to"),
+            path.display()
+        );
+    }
+    if summary.already_imported {
+        println!(
+            "{} {}",
+            args.file.display(),
+            lang.t(
+                "此前已导入，未作任何改变",
+                "was imported before; nothing changed"
+            )
+        );
+    } else {
+        println!(
+            "{} {}: {} {}, {} {}, {} {}, {} {}, {} {}",
+            lang.t("已导入", "imported"),
+            args.file.display(),
+            summary.rows,
+            lang.t("行", "rows"),
+            summary.inserted,
+            lang.t("新值", "new values"),
+            summary.corrected,
+            lang.t("更正", "corrections"),
+            summary.unchanged,
+            lang.t("未变", "unchanged"),
+            summary.conflicts.len(),
+            lang.t("来源冲突", "conflicts between sources"),
+        );
+        for c in summary.conflicts.iter().take(10) {
+            println!(
+                "  {} {} {} {}: {}={} ({}) / {}={}",
+                lang.t("冲突", "conflict"),
+                c.uscc,
+                c.year,
+                c.field,
+                c.used_source,
+                c.used_value,
+                lang.t("采用", "used"),
+                c.other_source,
+                c.other_value
+            );
+        }
+    }
+    Ok(())
+}
+
+fn nothing_imported(lang: Lang) -> &'static str {
+    lang.t(
+        "文件有错误，未导入任何数据（用 --skip-invalid 跳过错误行）",
+        "the file has errors; nothing was imported (use --skip-invalid to skip rejected rows)",
+    )
+}
+
+/// Enterprises and the records a scheme needs for `year`, from the store.
+pub fn stored_data(
+    store: &Store,
+    scheme: &Scheme,
+    year: i32,
+    lang: Lang,
+) -> Result<(Vec<Enterprise>, Vec<YearlyRecord>), Failure> {
+    let enterprises = store.enterprises().map_err(|e| store_failure(e, lang))?;
+    let mut records = store
+        .yearly_records(year)
+        .map_err(|e| store_failure(e, lang))?;
+    if scheme.needs_prior_year() {
+        records.extend(
+            store
+                .yearly_records(year - 1)
+                .map_err(|e| store_failure(e, lang))?,
+        );
+    }
+    Ok((enterprises, records))
+}
+
+pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let mut store = ctx.open_existing_store()?;
+    let scheme = ctx.scheme(args.scheme.as_deref(), args.year)?;
+    let district = ctx.district(args.district.as_deref())?;
+    let run_id = evaluate_and_save(
+        ctx,
+        &mut store,
+        &scheme,
+        args.year,
+        district.as_deref(),
+        args.publish,
+    )?;
+    if let Some(path) = &args.output {
+        let results = stored_results(&store, run_id, lang)?;
+        output::write_table(
+            &output::results_table(&results, &output::indicator_keys(&scheme)),
+            path,
+            lang,
+        )?;
+        eprintln!(
+            "{} {}",
+            lang.t("结果已写入", "results written to"),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Evaluates the stored data, saves the run, prints the summary; returns the run id.
+pub fn evaluate_and_save(
+    ctx: &Context,
+    store: &mut Store,
+    scheme: &Scheme,
+    year: i32,
+    district: Option<&str>,
+    publish: bool,
+) -> Result<i64, Failure> {
+    let lang = ctx.lang;
+    let (enterprises, records) = stored_data(store, scheme, year, lang)?;
+    let bar = super::spinner(lang.t("评价中…", "evaluating…").to_string());
+    let input = EvaluationInput {
+        year,
+        enterprises: &enterprises,
+        records: &records,
+        district,
+    };
+    let evaluation = run_evaluation(scheme, &input).map_err(|e| evaluation_failure(e, lang))?;
+    let results: Vec<StoredResult> = evaluation
+        .results
+        .iter()
+        .map(|r| StoredResult {
+            uscc: r.uscc.clone(),
+            group: Some(r.group.clone()),
+            status: r.status.key().to_string(),
+            class: r.class.clone(),
+            score: r.score,
+            rank: r.rank,
+            detail_json: serde_json::to_string(r).unwrap_or_default(),
+        })
+        .collect();
+    let run = NewRun {
+        year,
+        scheme: scheme.name.clone(),
+        scheme_version: scheme.version.clone(),
+        region: district.map(str::to_string),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let run_id = store
+        .save_run(&run, &results)
+        .map_err(|e| store_failure(e, lang))?;
+    if publish {
+        store
+            .publish_run(run_id)
+            .map_err(|e| store_failure(e, lang))?;
+    }
+    bar.finish_and_clear();
+    print_summary(ctx, &evaluation);
+    println!(
+        "{} #{run_id} ({}){}",
+        lang.t("评价结果已保存：运行", "results saved as run"),
+        scheme.id(),
+        if publish {
+            lang.t("，已发布", ", published")
+        } else {
+            ""
+        }
+    );
+    Ok(run_id)
+}
+
+fn stored_results(
+    store: &Store,
+    run_id: i64,
+    lang: Lang,
+) -> Result<Vec<EnterpriseResult>, Failure> {
+    store
+        .results(run_id)
+        .map_err(|e| store_failure(e, lang))?
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<EnterpriseResult>(&r.detail_json).map_err(|e| {
+                Failure::data(format!(
+                    "{}: {e}",
+                    lang.t("结果记录损坏", "corrupt stored result")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Counts by group and class, and the measures' totals.
+pub fn print_summary(ctx: &Context, evaluation: &Evaluation) {
+    let lang = ctx.lang;
+    let region = evaluation
+        .district
+        .as_deref()
+        .map(|d| ctx.district_name(d))
+        .unwrap_or_else(|| lang.t("全市", "whole city").to_string());
+    println!(
+        "{} {} · {} · {} {}@{}",
+        evaluation.year,
+        lang.t("年度评价", "evaluation"),
+        region,
+        lang.t("方案", "scheme"),
+        evaluation.scheme,
+        evaluation.scheme_version
+    );
+    let count = |s: Status| evaluation.results.iter().filter(|r| r.status == s).count();
+    println!(
+        "  {} {} · {} {} · {} {} · {} {} · {} {}",
+        lang.t("企业", "enterprises"),
+        evaluation.results.len(),
+        lang.t("已评价", "graded"),
+        count(Status::Graded),
+        lang.t("不参评", "exempt"),
+        count(Status::Exempt),
+        lang.t("不在范围", "out of scope"),
+        count(Status::OutOfScope),
+        lang.t("数据缺失", "missing data"),
+        count(Status::MissingData),
+    );
+    for g in &evaluation.groups {
+        let name = match (g.key.as_str(), lang) {
+            ("above", Lang::Zh) => "规上".to_string(),
+            ("below", Lang::Zh) => "规下".to_string(),
+            (k, _) => k.to_string(),
+        };
+        let classes = g
+            .class_counts
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        println!(
+            "  {name}: {} {} — {classes}",
+            g.graded,
+            lang.t("家", "graded")
+        );
+    }
+    let mut totals: Vec<(String, f64, usize)> = Vec::new();
+    for m in evaluation.results.iter().flat_map(|r| &r.measures) {
+        let name = match lang {
+            Lang::Zh => m.name_zh.clone(),
+            Lang::En => m.name_en.clone(),
+        };
+        match totals.iter_mut().find(|(n, _, _)| *n == name) {
+            Some(t) => {
+                t.1 += m.amount.unwrap_or(0.0);
+                t.2 += 1;
+            }
+            None => totals.push((name, m.amount.unwrap_or(0.0), 1)),
+        }
+    }
+    for (name, amount, n) in totals {
+        println!(
+            "  {name}: {n} {}，{} {:.0} {}",
+            lang.t("家", "enterprises"),
+            lang.t("合计约", "about"),
+            amount,
+            lang.t("元", "yuan")
+        );
+    }
+}
+
+pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let store = ctx.open_existing_store()?;
+    let run = match store
+        .latest_run(args.year, true)
+        .map_err(|e| store_failure(e, lang))?
+    {
+        Some(r) => r,
+        None => store
+            .latest_run(args.year, false)
+            .map_err(|e| store_failure(e, lang))?
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "{} {} {}",
+                    args.year,
+                    lang.t("年度没有评价结果", "has no evaluation run"),
+                    lang.t(
+                        "（先运行 gusu evaluate --year）",
+                        "(run gusu evaluate --year first)"
+                    )
+                ))
+            })?,
+    };
+    let district = ctx.district(args.district.as_deref())?;
+    let mut results = stored_results(&store, run.id, lang)?;
+    results.retain(|r| {
+        district.as_deref().is_none_or(|d| r.district == d)
+            && args
+                .class
+                .as_deref()
+                .is_none_or(|c| r.class.as_deref() == Some(c))
+            && args.status.as_deref().is_none_or(|s| r.status.key() == s)
+            && args.group.as_deref().is_none_or(|g| r.group == g)
+            && args.division.as_deref().is_none_or(|d| r.division == d)
+    });
+    results.sort_by(|a, b| {
+        (&a.group, a.rank.unwrap_or(u32::MAX), &a.uscc).cmp(&(
+            &b.group,
+            b.rank.unwrap_or(u32::MAX),
+            &b.uscc,
+        ))
+    });
+    let keys = ctx
+        .library()
+        .ok()
+        .and_then(|lib| {
+            lib.all()
+                .iter()
+                .find(|s| s.name == run.scheme && s.version == run.scheme_version)
+                .map(output::indicator_keys)
+        })
+        .unwrap_or_default();
+    let table = output::results_table(&results, &keys);
+    eprintln!(
+        "{} #{} · {} · {} {}{}",
+        lang.t("运行", "run"),
+        run.id,
+        run.created_at,
+        results.len(),
+        lang.t("家企业", "enterprises"),
+        if run.published {
+            lang.t("（已发布）", " (published)")
+        } else {
+            lang.t("（未发布）", " (not published)")
+        }
+    );
+    match &args.output {
+        Some(path) => {
+            output::write_table(&table, path, lang)?;
+            eprintln!(
+                "{} {}",
+                lang.t("结果已写入", "results written to"),
+                path.display()
+            );
+        }
+        None => output::print_table(
+            &table,
+            &[
+                "uscc",
+                "name",
+                "district",
+                "industry_division",
+                "group",
+                "status",
+                "class",
+                "score",
+                "rank",
+            ],
+            args.limit,
+        ),
+    }
+    Ok(())
+}
+
+pub fn explain(ctx: &Context, args: ExplainArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let uscc = Uscc::parse(&args.uscc).map_err(|e| {
+        Failure::usage(format!(
+            "{} “{}”: {}",
+            lang.t("统一社会信用代码无效", "invalid USCC"),
+            args.uscc,
+            match lang {
+                Lang::Zh => e.message_zh(),
+                Lang::En => e.to_string(),
+            }
+        ))
+    })?;
+    let store = ctx.open_existing_store()?;
+    let scheme = ctx.scheme(args.scheme.as_deref(), args.year)?;
+    let district = ctx.district(args.district.as_deref())?;
+    let (enterprises, records) = stored_data(&store, &scheme, args.year, lang)?;
+    let input = EvaluationInput {
+        year: args.year,
+        enterprises: &enterprises,
+        records: &records,
+        district: district.as_deref(),
+    };
+    let ex = explain_enterprise(&scheme, &input, &uscc).map_err(|e| match e {
+        gusu_core::evaluate::explain::ExplainError::Evaluation(e) => evaluation_failure(e, lang),
+        other => Failure::usage(other.to_string()),
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&ex).unwrap_or_default());
+        return Ok(());
+    }
+    let r = &ex.result;
+    println!(
+        "{} {} · {} · {}",
+        r.name,
+        r.uscc,
+        ctx.district_name(&r.district),
+        ex.scheme
+    );
+    match r.status {
+        Status::Graded => {
+            println!(
+                "  {} {:.2} · {} {} {}/{} · {} {}",
+                lang.t("总分", "total"),
+                r.score.unwrap_or_default(),
+                lang.t("组内排名", "rank in group"),
+                r.group,
+                r.rank.unwrap_or_default(),
+                r.group_size.unwrap_or_default(),
+                lang.t("类别", "class"),
+                r.class.as_deref().unwrap_or("-"),
+            );
+            for i in &r.indicators {
+                let value = i
+                    .value
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_else(|| "—".into());
+                let bench = i
+                    .benchmark
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_else(|| "—".into());
+                let note = if i.imputed {
+                    lang.t("（无法计算，取组内均分）", " (not computable: group mean)")
+                } else if i.fallback.is_some() {
+                    lang.t("（以替代指标计）", " (by the fallback indicator)")
+                } else {
+                    ""
+                };
+                println!(
+                    "  {:<28} {} {value} / {} {bench} × {} = {:.2}{note}",
+                    i.key,
+                    lang.t("值", "value"),
+                    lang.t("基准", "benchmark"),
+                    i.weight,
+                    i.score
+                );
+            }
+            for a in &r.adjustments {
+                println!("  {:<28} {:+.2}", a.key, a.points);
+            }
+            for m in &r.measures {
+                println!(
+                    "  {} {}: {} {} {}",
+                    m.applies_in,
+                    match lang {
+                        Lang::Zh => &m.name_zh,
+                        Lang::En => &m.name_en,
+                    },
+                    m.rate.map(|v| v.to_string()).unwrap_or_default(),
+                    m.unit.as_deref().unwrap_or_default(),
+                    m.amount
+                        .map(|a| format!("≈ {a:.0} {}", lang.t("元", "yuan")))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        status => println!(
+            "  {}: {} ({})",
+            lang.t("状态", "status"),
+            match lang {
+                Lang::Zh => status.name_zh(),
+                Lang::En => status.key(),
+            },
+            r.warnings.join("; ")
+        ),
+    }
+    match &ex.next_class {
+        None if r.status == Status::Graded => println!(
+            "  {}",
+            lang.t("已是最高类别。", "Already in the top class.")
+        ),
+        None => {}
+        Some(next) => {
+            println!(
+                "  {} {next} {}",
+                lang.t("升至", "To reach class"),
+                lang.t(
+                    "类的最小单项改变（其余不变，全组重算）：",
+                    "with one figure changed (others fixed, group re-evaluated):"
+                )
+            );
+            for l in &ex.lifts {
+                let verb = match (l.direction, lang) {
+                    (Direction::Raise, Lang::Zh) => "提高",
+                    (Direction::Cut, Lang::Zh) => "降低",
+                    (Direction::Raise, Lang::En) => "raise",
+                    (Direction::Cut, Lang::En) => "cut",
+                };
+                let name = match lang {
+                    Lang::Zh => l.figure.name_zh(),
+                    Lang::En => l.figure.name_en(),
+                };
+                match (l.to, l.change) {
+                    (Some(to), Some(change)) => println!(
+                        "    {verb} {name}: {:.2} → {:.2} {} ({:+.2}{})",
+                        l.from,
+                        to,
+                        l.figure.unit(),
+                        change,
+                        l.percent.map(|p| format!(", {p:+.1}%")).unwrap_or_default()
+                    ),
+                    _ => println!(
+                        "    {verb} {name}: {}",
+                        lang.t("单项无法达到", "not reachable by one figure")
+                    ),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn simulate(ctx: &Context, args: SimulateArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let store = ctx.open_existing_store()?;
+    let base = ctx.scheme(args.base.as_deref(), args.year)?;
+    let other = ctx.scheme(Some(&args.scheme), args.year)?;
+    let district = ctx.district(args.district.as_deref())?;
+    let run = |scheme: &Scheme| -> Result<Evaluation, Failure> {
+        let (enterprises, records) = stored_data(&store, scheme, args.year, lang)?;
+        run_evaluation(
+            scheme,
+            &EvaluationInput {
+                year: args.year,
+                enterprises: &enterprises,
+                records: &records,
+                district: district.as_deref(),
+            },
+        )
+        .map_err(|e| evaluation_failure(e, lang))
+    };
+    let (a, b) = (run(&base)?, run(&other)?);
+    let m = migration(&a, &b);
+    if args.json {
+        let cells: Vec<serde_json::Value> = m
+            .counts
+            .iter()
+            .map(|((from, to), n)| serde_json::json!({"from": from, "to": to, "count": n}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"base": m.base, "other": m.other, "labels": m.labels, "matrix": cells, "changed": m.changed})).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!(
+        "{} {} → {}",
+        lang.t(
+            "类别迁移矩阵（行：对照方案，列：试算方案）",
+            "Class migration (rows: base, columns: other)"
+        ),
+        m.base,
+        m.other
+    );
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut header = vec![String::new()];
+    header.extend(m.labels.iter().cloned());
+    t.set_header(header);
+    for from in &m.labels {
+        let mut row = vec![from.clone()];
+        row.extend(m.labels.iter().map(|to| m.count(from, to).to_string()));
+        t.add_row(row);
+    }
+    println!("{t}");
+    println!(
+        "{}: {}",
+        lang.t("类别变化的企业", "enterprises whose class changed"),
+        m.changed
+    );
+    Ok(())
+}
+
+pub fn backup(ctx: &Context, args: BackupArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let store = ctx.open_existing_store()?;
+    store
+        .backup(&args.file)
+        .map_err(|e| store_failure(e, lang))?;
+    println!(
+        "{} {}",
+        lang.t("已备份到", "backed up to"),
+        args.file.display()
+    );
+    Ok(())
+}
