@@ -45,20 +45,39 @@ impl CsvTable {
         CsvTable { text }
     }
 
-    /// Calls `f` with each record and its line number. Rows may have any number of fields: title
-    /// rows above the header usually have one. Completely empty lines are skipped by the reader
-    /// but still counted, so line numbers are those an editor shows.
+    /// Calls `f` with each record and the line it starts on, as an editor numbers lines. Rows may
+    /// have any number of fields: title rows above the header usually have one.
+    ///
+    /// The line is counted here rather than taken from the csv crate's record position, which
+    /// points at the end of the previous record: one line too early after a CRLF (which Excel
+    /// writes) or a skipped empty line.
     pub(crate) fn for_each_row(
         &self,
         mut f: impl FnMut(u64, &StringRecord) -> ControlFlow<()>,
     ) -> Result<(), csv::Error> {
+        let bytes = self.text.as_bytes();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(self.text.as_bytes());
+            .from_reader(bytes);
         let mut record = StringRecord::new();
+        let (mut counted_to, mut line) = (0usize, 1u64);
         while reader.read_record(&mut record)? {
-            let line = record.position().map_or(0, |p| p.line());
+            let mut start = record
+                .position()
+                .map_or(0, |p| p.byte() as usize)
+                .min(bytes.len());
+            // Step over the line ends (and skipped empty lines) in front of the record.
+            while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+                start += 1;
+            }
+            if start > counted_to {
+                line += bytes[counted_to..start]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64;
+                counted_to = start;
+            }
             if f(line, &record).is_break() {
                 break;
             }

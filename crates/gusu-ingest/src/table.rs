@@ -259,7 +259,7 @@ fn is_total_row(layout: &Layout, row: RowRef<'_>) -> bool {
 /// A signature or note line under the table (`制表人：张三`, `注：…`): no code, and every
 /// non-blank cell is a `label：text` note.
 fn is_note_row(layout: &Layout, row: RowRef<'_>) -> bool {
-    uscc_cell(layout, row).is_blank()
+    !looks_like_code(&uscc_cell(layout, row).text())
         && row
             .cells()
             .filter(|c| !c.is_blank())
