@@ -153,6 +153,15 @@ pub(crate) fn write_department_files(
     config: &DemoConfig,
     dir: &Path,
 ) -> io::Result<Vec<DepartmentFile>> {
+    write_files(city, config, dir, STATS_XLSX_MAX_ENTERPRISES)
+}
+
+fn write_files(
+    city: &City,
+    config: &DemoConfig,
+    dir: &Path,
+    stats_xlsx_max: usize,
+) -> io::Result<Vec<DepartmentFile>> {
     fs::create_dir_all(dir)?;
     let years = years_of(config);
     let known: HashSet<&str> = city.enterprises.iter().map(|e| e.uscc.as_str()).collect();
@@ -182,7 +191,7 @@ pub(crate) fn write_department_files(
         let mut rng = file_rng(config.seed, year, "stats");
         let mut table = stats_table(year, &records, &index);
         let faults = inject(&mut rng, &mut table, &ANNUAL_FAULTS, &known, 2);
-        let path = if city.enterprises.len() > STATS_XLSX_MAX_ENTERPRISES {
+        let path = if city.enterprises.len() > stats_xlsx_max {
             let path = dir.join(format!("{year}_stats.csv"));
             write_csv(&path, &table, Encoding::Utf8Bom)?;
             path
@@ -194,7 +203,7 @@ pub(crate) fn write_department_files(
         out.push(annual(path, "stats", year, faults));
 
         let mut rng = file_rng(config.seed, year, "tax");
-        let mut table = tax_table(&mut rng, year, &records);
+        let mut table = tax_table(&mut rng, &records, &index);
         let faults = inject(&mut rng, &mut table, &ANNUAL_FAULTS, &known, 2);
         let path = dir.join(format!("{year}_tax.csv"));
         write_csv(&path, &table, Encoding::Gbk)?;
@@ -204,14 +213,14 @@ pub(crate) fn write_department_files(
         // still uses the old unit, which the importer must convert.
         let in_10k_kwh = years.len() > 1 && slot == 0;
         let mut rng = file_rng(config.seed, year, "power");
-        let mut table = power_table(year, &records, in_10k_kwh);
+        let mut table = power_table(&records, in_10k_kwh);
         let faults = inject(&mut rng, &mut table, &ANNUAL_FAULTS, &known, 2);
         let path = dir.join(format!("{year}_power.csv"));
         write_csv(&path, &table, Encoding::Utf8Bom)?;
         out.push(annual(path, "power", year, faults));
 
         let mut rng = file_rng(config.seed, year, "environment");
-        let mut table = environment_table(year, &records);
+        let mut table = environment_table(&records);
         let faults = inject(&mut rng, &mut table, &ANNUAL_FAULTS, &known, 2);
         let path = dir.join(format!("{year}_environment.csv"));
         write_csv(&path, &table, Encoding::Utf8)?;
@@ -220,7 +229,12 @@ pub(crate) fn write_department_files(
     Ok(out)
 }
 
-fn annual(path: PathBuf, source: &'static str, year: i32, faults: Vec<InjectedFault>) -> DepartmentFile {
+fn annual(
+    path: PathBuf,
+    source: &'static str,
+    year: i32,
+    faults: Vec<InjectedFault>,
+) -> DepartmentFile {
     DepartmentFile {
         path,
         kind: FileKind::Annual,
@@ -318,13 +332,18 @@ const STATS_COLUMNS: [(&str, Figure); 7] = [
     ("从业人员平均人数", Figure::Employees),
 ];
 
+/// Whether the statistics bureau reports the record: every enterprise above designated size, and
+/// the surveyed ones below it (the only ones with figures that only the bureau knows).
+fn in_stats(record: &YearlyRecord, index: &HashMap<&str, &Enterprise>) -> bool {
+    index[record.uscc.as_str()].above_scale
+        || STATS_ONLY.iter().any(|&f| record.figures.get(f).is_some())
+}
+
 fn stats_table(year: i32, records: &[&YearlyRecord], index: &HashMap<&str, &Enterprise>) -> Table {
     let mut totals = [0.0f64; STATS_COLUMNS.len()];
     let mut rows = Vec::new();
     for record in records {
-        let above = index[record.uscc.as_str()].above_scale;
-        // Every enterprise above designated size, and the surveyed ones below it.
-        if !above && STATS_ONLY.iter().all(|&f| record.figures.get(f).is_none()) {
+        if !in_stats(record, index) {
             continue;
         }
         let mut row = key_cells(record).to_vec();
@@ -350,8 +369,11 @@ fn stats_table(year: i32, records: &[&YearlyRecord], index: &HashMap<&str, &Ente
     }
 }
 
-fn tax_table(rng: &mut ChaCha8Rng, year: i32, records: &[&YearlyRecord]) -> Table {
-    let _ = year;
+fn tax_table(
+    rng: &mut ChaCha8Rng,
+    records: &[&YearlyRecord],
+    index: &HashMap<&str, &Enterprise>,
+) -> Table {
     let rows = records
         .iter()
         .map(|record| {
@@ -360,9 +382,11 @@ fn tax_table(rng: &mut ChaCha8Rng, year: i32, records: &[&YearlyRecord]) -> Tabl
                 .get(Figure::TaxPaid)
                 .map(|t| (t * 10_000.0).round());
             // The tax bureau's revenue (from declarations) agrees with the statistics bureau's,
-            // except for a few enterprises: a conflict the store must report.
+            // except for a few enterprises: a conflict the store must report. Where the bureau
+            // does not survey, the tax file is the only source and is right by definition.
+            let surveyed = in_stats(record, index);
             let revenue = record.figures.get(Figure::Revenue).map(|r| {
-                if rng.random_bool(REVENUE_CONFLICT_SHARE) {
+                if surveyed && rng.random_bool(REVENUE_CONFLICT_SHARE) {
                     let off = rng.random_range(0.01..0.05);
                     let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
                     round_to(r * (1.0 + sign * off), 2)
@@ -384,12 +408,16 @@ fn tax_table(rng: &mut ChaCha8Rng, year: i32, records: &[&YearlyRecord]) -> Tabl
     }
 }
 
-fn power_table(_year: i32, records: &[&YearlyRecord], in_10k_kwh: bool) -> Table {
+fn power_table(records: &[&YearlyRecord], in_10k_kwh: bool) -> Table {
     let rows = records
         .iter()
         .map(|record| {
             let kwh = record.figures.get(Figure::ElectricityKwh);
-            let value = if in_10k_kwh { kwh.map(|k| k / 10_000.0) } else { kwh };
+            let value = if in_10k_kwh {
+                kwh.map(|k| k / 10_000.0)
+            } else {
+                kwh
+            };
             let mut row = key_cells(record).to_vec();
             row.push(Cell::opt(value));
             row
@@ -413,7 +441,7 @@ fn power_table(_year: i32, records: &[&YearlyRecord], in_10k_kwh: bool) -> Table
 
 const POLLUTANTS: [Figure; 4] = [Figure::Cod, Figure::AmmoniaN, Figure::So2, Figure::Nox];
 
-fn environment_table(_year: i32, records: &[&YearlyRecord]) -> Table {
+fn environment_table(records: &[&YearlyRecord]) -> Table {
     let rows = records
         .iter()
         .filter(|r| POLLUTANTS.iter().any(|&f| r.figures.get(f).is_some()))
@@ -485,7 +513,10 @@ fn inject(
             }
             FaultKind::UnknownDistrict => {
                 row[0] = Cell::Text(unknown_code(rng, known));
-                (district_column.expect("enterprises file"), UNKNOWN_DISTRICT.to_string())
+                (
+                    district_column.expect("enterprises file"),
+                    UNKNOWN_DISTRICT.to_string(),
+                )
             }
         };
         row[column] = if value.is_empty() {
@@ -616,4 +647,88 @@ fn write_xlsx(path: &Path, table: &Table, year: i32) -> Result<(), XlsxError> {
     }
     sheet.set_column_width(0, 22)?;
     workbook.save(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate;
+
+    #[test]
+    fn a_large_city_gets_its_statistics_as_csv_with_the_same_layout() {
+        let config = DemoConfig {
+            enterprises: 300,
+            seed: 5,
+            years: vec![2024],
+        };
+        let city = generate(&config);
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_files(&city, &config, dir.path(), 100).unwrap();
+        let stats = files.iter().find(|f| f.source == "stats").unwrap();
+        assert_eq!(stats.path.file_name().unwrap(), "2024_stats.csv");
+        let text = fs::read_to_string(&stats.path).unwrap();
+        let text = text.strip_prefix('\u{feff}').expect("BOM");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("2024年"));
+        assert!(lines[1].starts_with("单位"));
+        assert!(lines[2].starts_with("统一社会信用代码,年度,营业收入(万元)"));
+        assert!(lines.last().unwrap().starts_with("合计,,"));
+        for fault in &stats.faults {
+            let line = lines[fault.line as usize - 1];
+            if fault.kind == FaultKind::ExcelNumberUscc {
+                assert!(line.starts_with("9.13205E+17,2024,"), "{line}");
+            }
+        }
+        // A single year: the power file is in kWh.
+        let power = files.iter().find(|f| f.source == "power").unwrap();
+        let text = fs::read_to_string(&power.path).unwrap();
+        assert!(text.starts_with("\u{feff}uscc,year,electricity_kwh\n"));
+    }
+
+    #[test]
+    fn injected_rows_land_on_the_lines_they_report() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for n in [1usize, 2, 7, 50] {
+            let mut table = Table {
+                titles: vec!["t".into()],
+                header: vec!["uscc", "year", "x"],
+                rows: (0..n)
+                    .map(|i| {
+                        let code =
+                            Uscc::with_check_character(&format!("91320583MA{i:07}")).unwrap();
+                        vec![
+                            Cell::Text(code.to_string()),
+                            Cell::Number(2024.0),
+                            Cell::Number(i as f64),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            };
+            let original = table.rows.clone();
+            let faults = inject(&mut rng, &mut table, &ANNUAL_FAULTS, &HashSet::new(), 2);
+            assert_eq!(faults.len(), FAULTS_PER_FILE);
+            assert_eq!(table.rows.len(), n + FAULTS_PER_FILE);
+            for f in &faults {
+                let row = &table.rows[(f.line - 3) as usize];
+                let column = table.header.iter().position(|h| *h == f.column).unwrap();
+                let cell = match &row[column] {
+                    Cell::Text(s) => s.clone(),
+                    Cell::Blank => String::new(),
+                    Cell::Number(x) => x.to_string(),
+                };
+                assert_eq!(cell, f.value);
+            }
+            // Without the injected lines, the real rows are all there, in their order.
+            let injected: HashSet<u64> = faults.iter().map(|f| f.line).collect();
+            let rest: Vec<Vec<Cell>> = table
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !injected.contains(&table.line_of(*i)))
+                .map(|(_, r)| r.clone())
+                .collect();
+            assert_eq!(rest, original);
+        }
+    }
 }

@@ -83,7 +83,10 @@ pub(crate) fn years_of(config: &DemoConfig) -> Vec<i32> {
     let mut years = config.years.clone();
     years.sort_unstable();
     years.dedup();
-    assert!(!years.is_empty(), "DemoConfig::years must name at least one year");
+    assert!(
+        !years.is_empty(),
+        "DemoConfig::years must name at least one year"
+    );
     years
 }
 
@@ -119,11 +122,32 @@ pub(crate) fn generate(config: &DemoConfig) -> City {
     let district_pick = Weighted::new(DISTRICTS.iter().map(|d| d.weight));
     let division_picks: Vec<Weighted> = DISTRICTS
         .iter()
-        .map(|d| Weighted::new(PROFILES.iter().map(|p| p.weight * speciality(d, p.division))))
+        .map(|d| {
+            Weighted::new(
+                PROFILES
+                    .iter()
+                    .map(|p| p.weight * speciality(d, p.division)),
+            )
+        })
         .collect();
-    // Scale the per-division probabilities so the city as a whole lands on its target share.
-    let mean_above: f64 = PROFILES.iter().map(|p| p.weight * p.above_scale).sum::<f64>()
-        / PROFILES.iter().map(|p| p.weight).sum::<f64>();
+    // Scale the per-division probabilities so the city as a whole lands on its target share: the
+    // expected probability over the district and division mix, less the young enterprises' discount.
+    let district_total: f64 = DISTRICTS.iter().map(|d| d.weight).sum();
+    let mean_above: f64 = DISTRICTS
+        .iter()
+        .map(|d| {
+            let weights = PROFILES
+                .iter()
+                .map(|p| p.weight * speciality(d, p.division));
+            let total: f64 = weights.clone().sum();
+            let mean = weights
+                .zip(PROFILES)
+                .map(|(w, p)| w * p.above_scale)
+                .sum::<f64>()
+                / total;
+            d.weight / district_total * mean
+        })
+        .sum();
     let above_calibration = ABOVE_SCALE_SHARE / mean_above / (1.0 - RECENT_SHARE * 0.7);
 
     let n = config.enterprises;
@@ -167,7 +191,11 @@ pub(crate) fn generate(config: &DemoConfig) -> City {
 
         // Life cycle: from the founding year (or the first configured year) until it closes.
         let first_present = first_year.max(established.year());
-        let later: Vec<i32> = years.iter().copied().filter(|&y| y > first_present).collect();
+        let later: Vec<i32> = years
+            .iter()
+            .copied()
+            .filter(|&y| y > first_present)
+            .collect();
         let closes = if !later.is_empty() && rng.random_bool(CLOSING_SHARE) {
             Some(later[rng.random_range(0..later.len())])
         } else {
@@ -433,11 +461,21 @@ fn year_figures<R: RngExt>(
     // not survey; the other business figures exist only where the bureau surveys.
     put(&mut f, Figure::Revenue, round_to(revenue, 2), rng);
     if t.surveyed {
-        put(&mut f, Figure::MainRevenue, round_to(revenue * t.main_share, 2), rng);
+        put(
+            &mut f,
+            Figure::MainRevenue,
+            round_to(revenue * t.main_share, 2),
+            rng,
+        );
         put(&mut f, Figure::ValueAdded, round_to(value_added, 2), rng);
         put(&mut f, Figure::EnergyTce, energy, rng);
         put(&mut f, Figure::EnergyTceEquivalent, energy_equivalent, rng);
-        put(&mut f, Figure::RdExpense, round_to(revenue * t.rd_share, 2), rng);
+        put(
+            &mut f,
+            Figure::RdExpense,
+            round_to(revenue * t.rd_share, 2),
+            rng,
+        );
         let employees = (revenue / productivity).round().max(1.0);
         put(&mut f, Figure::Employees, employees, rng);
         if !t.above_scale && STATS_ONLY.iter().all(|&g| f.get(g).is_none()) {
@@ -450,7 +488,12 @@ fn year_figures<R: RngExt>(
     if let Some((cod_per_revenue, nh3_per_cod)) = t.water {
         let cod = revenue * cod_per_revenue;
         put(&mut f, Figure::Cod, round_to(cod, 3), rng);
-        put(&mut f, Figure::AmmoniaN, round_to(cod * nh3_per_cod, 3), rng);
+        put(
+            &mut f,
+            Figure::AmmoniaN,
+            round_to(cod * nh3_per_cod, 3),
+            rng,
+        );
     }
     if let Some((so2, nox)) = t.air {
         put(&mut f, Figure::So2, round_to(fuel * so2, 3), rng);

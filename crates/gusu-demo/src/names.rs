@@ -118,7 +118,11 @@ mod tests {
             .collect();
         let unique: HashSet<&String> = names.iter().collect();
         assert_eq!(unique.len(), names.len());
-        assert!(names.iter().all(|n| n.contains("昆山") && n.ends_with("公司")));
+        assert!(
+            names
+                .iter()
+                .all(|n| (n.contains("昆山") || n.starts_with("江苏")) && n.ends_with("公司"))
+        );
         assert!(names.iter().any(|n| n.contains("（昆山）")));
     }
 }

@@ -154,7 +154,15 @@ pub(crate) const DISTRICTS: &[DistrictProfile] = &[
         code: "320571",
         weight: 14.0,
         name_prefixes: &["苏州"],
-        specialities: &[("39", 1.8), ("27", 4.0), ("40", 2.0), ("35", 1.3), ("26", 0.3), ("17", 0.1), ("31", 0.0)],
+        specialities: &[
+            ("39", 1.8),
+            ("27", 4.0),
+            ("40", 2.0),
+            ("35", 1.3),
+            ("26", 0.3),
+            ("17", 0.1),
+            ("31", 0.0),
+        ],
         historic: None,
         registrars: &[("320594", 0.7)],
     },
@@ -170,7 +178,13 @@ pub(crate) const DISTRICTS: &[DistrictProfile] = &[
         code: "320581",
         weight: 12.0,
         name_prefixes: &["常熟"],
-        specialities: &[("17", 2.0), ("18", 3.0), ("36", 1.5), ("37", 2.0), ("26", 1.3)],
+        specialities: &[
+            ("17", 2.0),
+            ("18", 3.0),
+            ("36", 1.5),
+            ("37", 2.0),
+            ("26", 1.3),
+        ],
         historic: None,
         registrars: &[("320500", 0.03)],
     },
@@ -178,7 +192,13 @@ pub(crate) const DISTRICTS: &[DistrictProfile] = &[
         code: "320582",
         weight: 11.0,
         name_prefixes: &["张家港"],
-        specialities: &[("31", 6.0), ("26", 2.0), ("28", 2.0), ("32", 1.5), ("44", 2.0)],
+        specialities: &[
+            ("31", 6.0),
+            ("26", 2.0),
+            ("28", 2.0),
+            ("32", 1.5),
+            ("44", 2.0),
+        ],
         historic: None,
         registrars: &[("320500", 0.03)],
     },
@@ -218,7 +238,14 @@ pub(crate) const DISTRICTS: &[DistrictProfile] = &[
         code: "320508",
         weight: 1.0,
         name_prefixes: &["苏州"],
-        specialities: &[("23", 3.0), ("14", 2.0), ("24", 2.0), ("31", 0.0), ("26", 0.2), ("25", 0.0)],
+        specialities: &[
+            ("23", 3.0),
+            ("14", 2.0),
+            ("24", 2.0),
+            ("31", 0.0),
+            ("26", 0.2),
+            ("25", 0.0),
+        ],
         historic: Some(("320503", 2012)),
         registrars: &[("320500", 0.15)],
     },
@@ -226,7 +253,9 @@ pub(crate) const DISTRICTS: &[DistrictProfile] = &[
 
 /// Registration places outside Suzhou (a company may register in Shanghai and build its plant in
 /// Kunshan; that is legal and the importer must accept it).
-pub(crate) const OUTSIDE_REGISTRARS: &[&str] = &["310115", "310112", "310000", "320100", "320200", "330100", "440300", "110000"];
+pub(crate) const OUTSIDE_REGISTRARS: &[&str] = &[
+    "310115", "310112", "310000", "320100", "320200", "330100", "440300", "110000",
+];
 
 /// Share of enterprises registered outside Suzhou.
 pub(crate) const OUTSIDE_SHARE: f64 = 0.005;
@@ -248,7 +277,11 @@ mod tests {
     fn every_profile_names_a_real_division_and_its_classes() {
         for p in PROFILES {
             let d = gusu_core::division(p.division).expect(p.division);
-            assert!(!p.words.is_empty() && !p.classes.is_empty(), "{}", p.division);
+            assert!(
+                !p.words.is_empty() && !p.classes.is_empty(),
+                "{}",
+                p.division
+            );
             for c in p.classes {
                 let parsed = gusu_core::parse_industry_code(c, false).unwrap();
                 assert_eq!(parsed.division.code, d.code, "{c}");
