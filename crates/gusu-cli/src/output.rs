@@ -295,7 +295,7 @@ pub fn print_report(report: &Report, lang: Lang, limit: usize) {
             report.file, i.code
         );
     }
-    if issues.len() > limit {
+    if limit > 0 && issues.len() > limit {
         eprintln!(
             "  … {} {}",
             issues.len() - limit,

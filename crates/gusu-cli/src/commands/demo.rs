@@ -94,7 +94,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
             // The demo files carry a few broken rows on purpose: they are reported and skipped.
             skip_invalid: true,
         };
-        import_file(&demo_ctx, &mut store, &args)?;
+        import_file(&demo_ctx, &mut store, &args, 0)?;
     }
     let year = *config.years.iter().max().expect("years checked non-empty");
     let scheme = demo_ctx.scheme(None, year)?;

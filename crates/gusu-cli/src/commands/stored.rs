@@ -41,11 +41,17 @@ pub fn init(ctx: &Context) -> CmdResult {
 
 pub fn import(ctx: &Context, args: ImportArgs) -> CmdResult {
     let mut store = ctx.open_store()?;
-    import_file(ctx, &mut store, &args)
+    import_file(ctx, &mut store, &args, 50)
 }
 
-/// Validates a file, then imports it in one transaction (shared by `import` and `demo`).
-pub fn import_file(ctx: &Context, store: &mut Store, args: &ImportArgs) -> CmdResult {
+/// Validates a file, then imports it in one transaction (shared by `import` and `demo`). At most
+/// `detail` findings are listed after each report's summary line.
+pub fn import_file(
+    ctx: &Context,
+    store: &mut Store,
+    args: &ImportArgs,
+    detail: usize,
+) -> CmdResult {
     let lang = ctx.lang;
     let opts = ReadOptions {
         sheet: args.sheet.clone(),
@@ -103,7 +109,7 @@ pub fn import_file(ctx: &Context, store: &mut Store, args: &ImportArgs) -> CmdRe
         }
     };
     if !report.issues.is_empty() {
-        output::print_report(&report, lang, 20);
+        output::print_report(&report, lang, detail);
     }
     if !rejected.rows.is_empty() {
         let path = gusu_ingest::write_rejects(&args.file, &rejected, &report).map_err(|e| {

@@ -1,0 +1,618 @@
+//! End-to-end tests of the `gusu` binary: real files in, exit codes and output files checked.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use gusu_core::Uscc;
+
+fn gusu(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("gusu").unwrap();
+    c.current_dir(dir)
+        .env_remove("GUSU_LANG")
+        .env_remove("GUSU_DB")
+        .env_remove("GUSU_RULES");
+    c
+}
+
+fn uscc(i: usize) -> String {
+    Uscc::with_check_character(&format!("91320583MA{i:07}"))
+        .unwrap()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The jiangsu-standard hand-computed case (rules/evaluation/jiangsu-standard.toml), as files.
+fn golden_files(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut ents = String::from(
+        "uscc,name,district,industry_code,land_area_mu,above_scale,established,exempt\n",
+    );
+    let mut annual = String::from(
+        "uscc,year,tax_paid_10k_yuan,revenue_10k_yuan,energy_tce,cod_t,value_added_10k_yuan,employees,rd_expense_10k_yuan,electricity_kwh\n",
+    );
+    #[rustfmt::skip]
+    let rows: &[(&str, bool, &str, &str, &str, bool, &str)] = &[
+        // id, above, land, division, established, exempt, figures (tax,rev,energy,cod,va,emp,rd,kwh)
+        ("a1", true, "10", "3911", "2000-01-01", false, "100,1000,50,1,300,30,50,"),
+        ("a2", true, "20", "3911", "2000-01-01", false, "100,1000,100,2,300,60,20,"),
+        ("a3", true, "10", "3911", "2000-01-01", false, "0,500,25,,100,10,,"),
+        ("a4", true, "10", "3911", "2000-01-01", false, "100,1000,50,1,300,30,50,"),
+        ("a5", true, "50", "4411", "2000-01-01", false, "900,9000,,,,,,"),
+        ("a6", true, "10", "3911", "2000-01-01", false, ",1000,,,,,,"),
+        ("a7", true, "10", "3911", "2023-06-01", false, "500,1000,,,,,,"),
+        ("a8", true, "5", "3911", "2022/12/31", false, "10,200,0,0.5,40,8,2,"),
+        ("a9", true, "10", "3911", "2000-01-01", false, ""),
+        ("a10", true, "10", "3911", "2000-01-01", true, "100,,,,,,,"),
+        ("b1", false, "10", "3911", "2000-01-01", false, "20,,,,,,,100000"),
+        ("b2", false, "2", "3911", "2000-01-01", false, "20,,,,,,,100000"),
+        ("b3", false, "", "3911", "2000-01-01", false, "20,,,,,,,100000"),
+        ("b4", false, "5", "3911", "2000-01-01", false, "5,,,,,,,"),
+        ("b5", false, "8", "3911", "2000-01-01", false, "-2,,,,,,,50000"),
+        ("b6", false, "0", "3911", "2000-01-01", false, ""),
+    ];
+    for (i, (id, above, land, div, est, exempt, figs)) in rows.iter().enumerate() {
+        ents.push_str(&format!(
+            "{},{id},昆山市,{div},{land},{},{est},{}\n",
+            uscc(i),
+            if *above { "是" } else { "否" },
+            exempt
+        ));
+        if !figs.is_empty() {
+            annual.push_str(&format!("{},2024,{figs}\n", uscc(i)));
+        }
+    }
+    (
+        write(dir, "enterprises.csv", &ents),
+        write(dir, "annual.csv", &annual),
+    )
+}
+
+fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "CSV output starts with a BOM"
+    );
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn evaluate_from_files_reproduces_the_hand_computed_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    let out = dir.path().join("out.csv");
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 16, "one row per enterprise");
+    let cols: Vec<&str> = [
+        "uscc",
+        "name",
+        "district",
+        "industry_division",
+        "group",
+        "status",
+        "class",
+        "score",
+        "rank",
+    ]
+    .to_vec();
+    let first = &rows[0];
+    for c in &cols {
+        assert!(first.contains_key(*c), "column {c}");
+    }
+    for k in [
+        "tax_per_mu",
+        "revenue_per_mu",
+        "tax_per_energy",
+        "tax_per_pollutant",
+        "labour_productivity",
+        "rd_intensity",
+        "tax_per_kwh",
+    ] {
+        for s in ["value", "benchmark", "score"] {
+            assert!(first.contains_key(&format!("{k}_{s}")), "{k}_{s}");
+        }
+    }
+    let by = |id: &str| rows.iter().find(|r| r["name"] == id).unwrap();
+    let expect = [
+        ("a1", "graded", "A", "1", 156.5975855650631),
+        ("a4", "graded", "A", "1", 156.5975855650631),
+        ("a2", "graded", "B", "3", 76.98731737269549),
+        ("a8", "graded", "C", "4", 47.62123228972779),
+        ("a3", "graded", "C", "5", 46.457072894804256),
+        ("b1", "graded", "A", "1", 183.33333333333334),
+        ("b4", "graded", "B", "2", 83.33333333333333),
+        ("b5", "graded", "C", "3", -29.166666666666668),
+    ];
+    for (id, status, class, rank, score) in expect {
+        let r = by(id);
+        assert_eq!(r["status"], status, "{id}");
+        assert_eq!(r["class"], class, "{id}");
+        assert_eq!(r["rank"], rank, "{id}");
+        let s: f64 = r["score"].parse().unwrap();
+        assert!((s - score).abs() < 1e-9, "{id}: {s} vs {score}");
+    }
+    for (id, status) in [
+        ("a5", "exempt"),
+        ("a6", "missing_data"),
+        ("a7", "exempt"),
+        ("a9", "missing_data"),
+        ("a10", "exempt"),
+        ("b2", "out_of_scope"),
+        ("b3", "missing_data"),
+        ("b6", "out_of_scope"),
+    ] {
+        let r = by(id);
+        assert_eq!(r["status"], status, "{id}");
+        assert_eq!(r["class"], "", "{id}");
+        assert_eq!(r["score"], "", "{id}");
+        assert_eq!(r["rank"], "", "{id}");
+    }
+    assert_eq!(by("a1")["group"], "above");
+    assert_eq!(by("b2")["group"], "below");
+    assert_eq!(by("a1")["district"], "320583");
+    assert_eq!(by("a1")["industry_division"], "39");
+    assert!(by("a3")["warnings"].contains("imputed:tax_per_pollutant"));
+    assert!(by("a6")["warnings"].contains("missing:tax_paid_10k_yuan"));
+}
+
+#[test]
+fn evaluate_writes_json_and_xlsx_with_the_same_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    for ext in ["json", "xlsx"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        gusu(dir.path())
+            .args(["evaluate", "--enterprises"])
+            .arg(&e)
+            .arg("--annual")
+            .arg(&a)
+            .args(["--year", "2024", "--output"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert!(out.metadata().unwrap().len() > 0);
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out.json")).unwrap()).unwrap();
+    let arr = json.as_array().unwrap();
+    assert_eq!(arr.len(), 16);
+    let a1 = arr.iter().find(|o| o["name"] == "a1").unwrap();
+    assert_eq!(a1["class"], "A");
+    assert_eq!(a1["rank"], 1.0);
+    let a5 = arr.iter().find(|o| o["name"] == "a5").unwrap();
+    assert!(a5["class"].is_null() && a5["score"].is_null());
+    let bytes = std::fs::read(dir.path().join("out.xlsx")).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip file");
+}
+
+#[test]
+fn a_district_ranks_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    let out = dir.path().join("out.csv");
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--district", "320571", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_csv(&out).len(), 0, "no enterprise is in SIP");
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--district", "昆山市", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_csv(&out).len(), 16);
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--district", "南京市", "--output"])
+        .arg(&out)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn errors_stop_the_evaluation_unless_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = golden_files(dir.path());
+    // Row 3 has a bad number; row 4 an unknown enterprise.
+    let a = write(
+        dir.path(),
+        "bad.csv",
+        &format!(
+            "uscc,year,tax_paid_10k_yuan,electricity_kwh\n{},2024,20,100000\n{},2024,12a,1\n{},2024,5,1\n",
+            uscc(10),
+            uscc(13),
+            Uscc::with_check_character("91320583MA9999999").unwrap()
+        ),
+    );
+    let out = dir.path().join("out.csv");
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(!out.exists(), "nothing written on errors");
+    gusu(dir.path())
+        .args(["evaluate", "--skip-invalid", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 16);
+    // b4's yearly row was rejected: it counts as absent → missing data.
+    assert_eq!(
+        rows.iter().find(|r| r["name"] == "b4").unwrap()["status"],
+        "missing_data"
+    );
+}
+
+#[test]
+fn two_annual_files_merge_cell_by_cell_and_disagreements_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = golden_files(dir.path());
+    let tax = write(
+        dir.path(),
+        "tax.csv",
+        &format!("uscc,year,tax_paid_10k_yuan\n{},2024,20\n", uscc(10)),
+    );
+    let power = write(
+        dir.path(),
+        "power.csv",
+        &format!(
+            "uscc,year,electricity_kwh,tax_paid_10k_yuan\n{},2024,100000,\n",
+            uscc(10)
+        ),
+    );
+    let out = dir.path().join("out.csv");
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .args(["--annual"])
+        .arg(&tax)
+        .arg("--annual")
+        .arg(&power)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = read_csv(&out);
+    let b1 = rows.iter().find(|r| r["name"] == "b1").unwrap();
+    assert_eq!(b1["status"], "graded");
+    assert_eq!(b1["tax_per_kwh_value"], "2");
+    let power2 = write(
+        dir.path(),
+        "power2.csv",
+        &format!(
+            "uscc,year,electricity_kwh,tax_paid_10k_yuan\n{},2024,100000,21\n",
+            uscc(10)
+        ),
+    );
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .args(["--annual"])
+        .arg(&tax)
+        .arg("--annual")
+        .arg(&power2)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn validate_reports_json_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    gusu(dir.path())
+        .args(["validate", "--enterprises"])
+        .arg(&e)
+        .assert()
+        .success();
+    gusu(dir.path())
+        .args(["validate", "--annual"])
+        .arg(&a)
+        .assert()
+        .success();
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        &format!(
+            "uscc,name,district,industry_code,land_area_mu,above_scale,established\n{},x,昆山市,3911,10,是,2019\n91320583MA0000000X,y,昆山市,3911,10,是,2019-01-01\n",
+            uscc(1)
+        ),
+    );
+    let output = gusu(dir.path())
+        .args(["validate", "--format", "json", "--enterprises"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(v["rows"], 2);
+    let errors = v["errors"].as_array().unwrap();
+    let est = errors
+        .iter()
+        .find(|e| e["column"] == "established")
+        .unwrap();
+    assert_eq!(est["row"], 2);
+    assert_eq!(est["value"], "2019");
+    assert_eq!(est["severity"], "error");
+    let code = errors.iter().find(|e| e["column"] == "uscc").unwrap();
+    assert_eq!(code["row"], 3);
+    // Missing file: a usage error.
+    gusu(dir.path())
+        .args(["validate", "--enterprises", "nope.csv"])
+        .assert()
+        .code(2);
+    // No input at all: clap's usage error.
+    gusu(dir.path()).args(["validate"]).assert().code(2);
+}
+
+#[test]
+fn unknown_scheme_is_a_usage_error_and_help_speaks_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args([
+            "--year",
+            "2024",
+            "--scheme",
+            "no-such-scheme",
+            "--output",
+            "x.csv",
+        ])
+        .assert()
+        .code(2);
+    let zh = gusu(dir.path())
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(zh).unwrap().contains("评价"));
+    let en = gusu(dir.path())
+        .args(["--lang", "en", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(en).unwrap().contains("Evaluate"));
+    let en = gusu(dir.path())
+        .env("GUSU_LANG", "en")
+        .args(["evaluate", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(en).unwrap().contains("Evaluation year"));
+}
+
+#[test]
+fn store_workflow_import_evaluate_results_explain_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    let db = dir.path().join("g.db");
+    let g = |args: &[&str]| {
+        let mut c = gusu(dir.path());
+        c.arg("--db").arg(&db).args(args);
+        c
+    };
+    g(&["init"]).assert().success();
+    g(&[
+        "import",
+        e.to_str().unwrap(),
+        "--kind",
+        "enterprises",
+        "--source",
+        "land",
+    ])
+    .assert()
+    .success();
+    g(&[
+        "import",
+        a.to_str().unwrap(),
+        "--kind",
+        "annual",
+        "--source",
+        "stats",
+    ])
+    .assert()
+    .success();
+    let again = g(&[
+        "--lang",
+        "en",
+        "import",
+        a.to_str().unwrap(),
+        "--kind",
+        "annual",
+        "--source",
+        "stats",
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    assert!(
+        String::from_utf8(again)
+            .unwrap()
+            .contains("nothing changed")
+    );
+    g(&["evaluate", "--year", "2024", "--publish"])
+        .assert()
+        .success();
+    let out = dir.path().join("res.csv");
+    g(&[
+        "results",
+        "--year",
+        "2024",
+        "--class",
+        "A",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 3, "a1, a4 and b1 are A");
+    let worst = uscc(2); // a3, class C
+    let ex = g(&["explain", &worst, "--year", "2024", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&ex).unwrap();
+    assert_eq!(v["next_class"], "B");
+    assert!(v["best"]["to"].is_number());
+    g(&[
+        "simulate",
+        "--year",
+        "2024",
+        "--scheme",
+        "zhejiang-huangyan-2022",
+    ])
+    .assert()
+    .code(2);
+    let backup = dir.path().join("backup.db");
+    g(&["backup", backup.to_str().unwrap()]).assert().success();
+    let mut c = gusu(dir.path());
+    c.arg("--db").arg(&backup).args([
+        "results",
+        "--year",
+        "2024",
+        "--class",
+        "A",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    c.assert().success();
+    assert_eq!(read_csv(&out).len(), 3, "the backup holds the same results");
+    // An annual file naming an enterprise the store does not know is refused whole.
+    let stranger = write(
+        dir.path(),
+        "s.csv",
+        &format!(
+            "uscc,year,tax_paid_10k_yuan\n{},2024,1\n",
+            Uscc::with_check_character("91320583MA7777777").unwrap()
+        ),
+    );
+    g(&[
+        "import",
+        stranger.to_str().unwrap(),
+        "--kind",
+        "annual",
+        "--source",
+        "tax",
+    ])
+    .assert()
+    .code(1);
+}
+
+#[test]
+fn rules_test_runs_every_shipped_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gusu(dir.path())
+        .args(["rules", "test"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("3 passed, 0 failed"), "{text}");
+    gusu(dir.path()).args(["rules", "check"]).assert().success();
+    // A rules directory with a broken document is a configuration error naming the file and line.
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(rules.join("evaluation")).unwrap();
+    std::fs::write(
+        rules.join("evaluation/bad.toml"),
+        "[scheme]\nname = \"x\"\nfoo = 1\n",
+    )
+    .unwrap();
+    let err = gusu(dir.path())
+        .arg("--rules")
+        .arg(&rules)
+        .args(["rules", "check"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("bad.toml") && err.contains("line"), "{err}");
+}
+
+#[test]
+fn demo_builds_a_small_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gusu(dir.path())
+        .args(["demo", "--enterprises", "600"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("jiangsu-standard"), "{text}");
+    assert!(dir.path().join("gusu-demo.db").exists());
+    let files = dir.path().join("files");
+    gusu(dir.path())
+        .args(["demo", "--enterprises", "300", "--out"])
+        .arg(&files)
+        .assert()
+        .success();
+    assert!(std::fs::read_dir(&files).unwrap().count() >= 5);
+}
