@@ -106,9 +106,12 @@ struct Traits {
     /// Revenue per employee, 万元.
     productivity: f64,
     main_share: f64,
-    /// COD per 万元 revenue, NH3-N per t COD, SO₂ and NOx per tce of fuel; None when not reported.
-    water: Option<(f64, f64)>,
-    air: Option<(f64, f64)>,
+    /// Wastewater: COD per 万元 revenue, NH3-N per t COD, the least COD a plant discharges (t).
+    /// None when not reported.
+    water: Option<(f64, f64, f64)>,
+    /// Flue gas: SO₂ and NOx per tce of fuel, the least NOx a boiler emits (t). None when not
+    /// reported.
+    air: Option<(f64, f64, f64)>,
     /// Personal trend added to each year's growth.
     drift: f64,
 }
@@ -395,11 +398,16 @@ fn traits<R: RngExt>(
     // The environment bureau lists the heavy polluters and a few others with permits.
     let p_reports = profile.reports_emissions * if above_scale { 1.0 } else { 0.35 };
     let (mut water, mut air) = (None, None);
+    // Whoever is on the list runs real equipment: a boiler or a treatment plant emits tenths of a
+    // tonne a year at least, growing with the plant. Without this floor a light manufacturer would
+    // report grams and its tax per pollution load would dwarf everyone's.
+    let plant = (base_revenue / 5000.0).powf(0.4);
     if rng.random_bool(p_reports) {
         if profile.cod_per_revenue > 0.0 && rng.random_bool(0.9) {
             water = Some((
                 profile.cod_per_revenue * (0.8 * normal(rng)).exp(),
                 rng.random_range(0.05..0.15),
+                0.8 * plant * (0.7 * normal(rng)).exp(),
             ));
         }
         if (profile.so2_per_fuel > 0.0 || profile.nox_per_fuel > 0.0)
@@ -411,7 +419,11 @@ fn traits<R: RngExt>(
             } else {
                 profile.so2_per_fuel * (0.6 * normal(rng)).exp()
             };
-            air = Some((so2, profile.nox_per_fuel * (0.6 * normal(rng)).exp()));
+            air = Some((
+                so2,
+                profile.nox_per_fuel * (0.6 * normal(rng)).exp(),
+                0.3 * plant * (0.7 * normal(rng)).exp(),
+            ));
         }
     }
 
@@ -485,8 +497,8 @@ fn year_figures<R: RngExt>(
     }
     put(&mut f, Figure::TaxPaid, tax_yuan / 10_000.0, rng);
     put(&mut f, Figure::ElectricityKwh, kwh, rng);
-    if let Some((cod_per_revenue, nh3_per_cod)) = t.water {
-        let cod = revenue * cod_per_revenue;
+    if let Some((cod_per_revenue, nh3_per_cod, least)) = t.water {
+        let cod = (revenue * cod_per_revenue).max(least * rng.random_range(0.9..1.1));
         put(&mut f, Figure::Cod, round_to(cod, 3), rng);
         put(
             &mut f,
@@ -495,9 +507,21 @@ fn year_figures<R: RngExt>(
             rng,
         );
     }
-    if let Some((so2, nox)) = t.air {
-        put(&mut f, Figure::So2, round_to(fuel * so2, 3), rng);
-        put(&mut f, Figure::Nox, round_to(fuel * nox, 3), rng);
+    if let Some((so2, nox, least)) = t.air {
+        let least = least * rng.random_range(0.9..1.1);
+        // Gas-only plants (so2 = 0) report a true zero, not a floor.
+        let so2 = if so2 > 0.0 {
+            (fuel * so2).max(0.2 * least)
+        } else {
+            0.0
+        };
+        put(&mut f, Figure::So2, round_to(so2, 3), rng);
+        put(
+            &mut f,
+            Figure::Nox,
+            round_to((fuel * nox).max(least), 3),
+            rng,
+        );
     }
     f
 }
