@@ -4,7 +4,9 @@
 //! [`generate`] makes the [`City`]; [`write_department_files`] writes it as the land, statistics, tax,
 //! power and environment departments do; [`write_plain`] writes two clean CSV files for benchmarks.
 //! The same seed gives byte-identical output on any machine (ChaCha8 streams, no hash-order
-//! iteration, fixed XLSX timestamps); another seed gives another city.
+//! iteration, fixed XLSX timestamps); another seed gives another city. (Log-normal draws use
+//! `f64::exp`, which libm may round differently in the last bit on an exotic platform; figures are
+//! rounded to 2–3 decimals before they are stored, so that would only show on an exact tie.)
 //!
 //! # The city
 //! - `enterprises` (default 16,000) over Suzhou's 10 districts, weighted by industrial weight (昆山 18,
@@ -24,9 +26,11 @@
 //!   revenue by division, tax 1.5–10% (1.5% of 规上 and 5% of 规下 pay none, about 0.5% get a refund:
 //!   negative tax), energy by value added × a division's intensity, electricity its share of the
 //!   energy, the 等价值 energy counting that electricity at 0.300 kgce/kWh instead of 0.1229 (so the
-//!   ratio to `energy_tce` is 1 + 1.44 × the electricity share: 1.1–2.4), pollutants for the
-//!   enterprises the environment bureau lists (most heavy ones, few light ones; water and air apart),
-//!   R&D 0–8% of revenue, employees from revenue per head, main revenue 80–100% of revenue.
+//!   ratio to `energy_tce` is 1 + 1.44 × the electricity share: 1.04–2.43, about 2.1 for a typical
+//!   electricity-driven plant), pollutants for the enterprises the environment bureau lists (most
+//!   heavy ones, few light ones; wastewater (COD, NH3-N) and flue gas (SO₂, NOx) apart; never less
+//!   than a plant-sized floor of tenths of a tonne, and SO₂ 0 for gas-only plants), R&D 0–8% of
+//!   revenue, employees from revenue per head, main revenue 80–100% of revenue.
 //! - Year on year: growth of −10%..+20% plus a personal drift, energy intensity falling ~3% a year.
 //!   2.5% of enterprises close (no records from a later year on); those founded in the last year
 //!   have records of that year only.
@@ -70,6 +74,8 @@
 //! copy of a real row (names get 分公司 appended) with one cell broken; [`DepartmentFile::faults`]
 //! gives each one's line (CSV line or sheet row, 1-based, title and header rows counted), column and
 //! value. No file gets more (a file with no data rows, e.g. no emission reporters, gets none).
+//! Besides these, every row is valid: blanks are blanks, zeros (no tax paid, no SO₂) and negative
+//! tax (refunds) are real values an importer may warn about but must accept.
 //!
 //! | kind | enterprises.csv | annual files |
 //! |---|---|---|

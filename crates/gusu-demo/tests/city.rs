@@ -705,3 +705,38 @@ fn plain_files_have_the_interchange_headers_and_every_record() {
         }
     }
 }
+
+#[test]
+fn tiny_cities_and_single_years_work() {
+    for (enterprises, years) in [
+        (0, vec![2024]),
+        (1, vec![2024]),
+        (40, vec![2024, 2022, 2024]),
+    ] {
+        let config = DemoConfig {
+            enterprises,
+            seed: 1,
+            years,
+        };
+        let city = generate(&config);
+        assert_eq!(city.enterprises.len(), enterprises);
+        let dir = tempfile::tempdir().unwrap();
+        let files = write(&city, &config, dir.path());
+        assert!(files.iter().all(|f| f.path.exists()));
+        // Years are sorted and deduplicated: 2022 then 2024.
+        let years: Vec<Option<i32>> = files.iter().map(|f| f.year).collect();
+        assert_eq!(years[0], None);
+        assert!(years[1..].windows(2).all(|w| w[0] <= w[1]));
+        for file in &files {
+            // Every file with data rows to copy gets its five faults.
+            let (_, rows) = data_rows(file);
+            assert_eq!(
+                file.faults.len(),
+                if rows.is_empty() { 0 } else { 5 },
+                "{}",
+                file.path.display()
+            );
+        }
+        write_plain(&city, &dir.path().join("plain")).unwrap();
+    }
+}
