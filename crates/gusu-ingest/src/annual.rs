@@ -1,15 +1,16 @@
 //! The yearly file: one row per enterprise and year, with any subset of the value columns and the
 //! optional yearly overrides.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use gusu_core::{Report, SourceRow, Uscc, YearlyRecord};
+use gusu_core::{Report, SourceRow, YearlyRecord};
 
 use crate::error::IngestError;
 use crate::fields::Fields;
 use crate::header::{Column, FileKind, Layout};
 use crate::issues;
 use crate::parsed::{Outcome, RawRows, duplicates, finish};
+use crate::seen::{CodeKey, Seen};
 use crate::table::{Table, walk};
 
 pub(crate) fn parse(
@@ -19,7 +20,7 @@ pub(crate) fn parse(
     let mut report = Report::new(file);
     let mut rows = Vec::new();
     let mut rejected: RawRows = BTreeMap::new();
-    let mut seen: HashMap<(Uscc, i32), Vec<u64>> = HashMap::new();
+    let mut seen = Seen::new();
     let is_csv = table.is_csv();
     // Set once the header is known; the same for every row.
     let mut present: Option<(Vec<gusu_core::Figure>, Vec<gusu_core::Flag>)> = None;
@@ -40,7 +41,7 @@ pub(crate) fn parse(
         }
         let failed = f.failed();
         if let (Some(uscc), Some(year)) = (&uscc, year) {
-            seen.entry((uscc.clone(), year)).or_default().push(n);
+            seen.add((CodeKey::new(uscc), year), n);
         }
         match (uscc, year) {
             (Some(uscc), Some(year)) if !failed => {
@@ -58,8 +59,8 @@ pub(crate) fn parse(
         }
     })?;
 
-    let doubled = duplicates(&seen, |(uscc, year), row, others| {
-        issues::duplicate_enterprise_year(row, uscc.as_str(), *year, others)
+    let doubled = duplicates(&seen, |(code, year), row, others| {
+        issues::duplicate_enterprise_year(row, &code.code(), year, others)
     });
     let outcome = finish(table, layout.clone(), report, rows, rejected, doubled);
     Ok((outcome, layout))

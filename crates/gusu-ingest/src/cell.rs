@@ -108,8 +108,8 @@ impl<'a> Cell<'a> {
         match *self {
             _ if self.is_blank() => Ok(None),
             Cell::Bool(b) => Ok(Some(b)),
-            Cell::Number(v) if v == 1.0 => Ok(Some(true)),
-            Cell::Number(v) if v == 0.0 => Ok(Some(false)),
+            Cell::Number(1.0) => Ok(Some(true)),
+            Cell::Number(0.0) => Ok(Some(false)),
             Cell::Text(s) => flag_from_text(s.trim()).map(Some).ok_or(()),
             _ => Err(()),
         }
@@ -205,7 +205,14 @@ pub(crate) fn number_from_text(s: &str) -> Option<f64> {
         if !thousands_grouping_ok(body) {
             return None;
         }
-        s.replace(',', "").parse().ok()?
+        // Drop the separators on the stack: large files have them in every row.
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        for b in s.bytes().filter(|&b| b != b',') {
+            *buf.get_mut(len)? = b;
+            len += 1;
+        }
+        std::str::from_utf8(&buf[..len]).ok()?.parse().ok()?
     } else {
         s.parse().ok()?
     };

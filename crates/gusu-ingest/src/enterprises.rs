@@ -1,14 +1,15 @@
 //! The enterprises file: one row per enterprise, its attributes that hold across years.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use gusu_core::{Enterprise, RegionSet, Report, SourceRow, Uscc};
+use gusu_core::{Enterprise, RegionSet, Report, SourceRow};
 
 use crate::error::IngestError;
 use crate::fields::Fields;
 use crate::header::{Column, FileKind};
 use crate::issues;
 use crate::parsed::{Outcome, RawRows, duplicates, finish};
+use crate::seen::{CodeKey, Seen};
 use crate::table::{Table, walk};
 
 pub(crate) fn parse(
@@ -19,7 +20,7 @@ pub(crate) fn parse(
     let mut report = Report::new(file);
     let mut rows = Vec::new();
     let mut rejected: RawRows = BTreeMap::new();
-    let mut seen: HashMap<Uscc, Vec<u64>> = HashMap::new();
+    let mut seen = Seen::new();
     let is_csv = table.is_csv();
 
     let layout = walk(table, FileKind::Enterprises, file, |layout, n, cells| {
@@ -28,7 +29,7 @@ pub(crate) fn parse(
         let uscc = f.uscc();
         if let Some(u) = &uscc {
             f.check_region(u, region);
-            seen.entry(u.clone()).or_default().push(n);
+            seen.add(CodeKey::new(u), n);
         }
         let name = f.text(Column::Name);
         let district = f.district(region);
@@ -71,8 +72,8 @@ pub(crate) fn parse(
     })?;
 
     // The same code twice: every occurrence is an error, since gusu cannot tell which is right.
-    let doubled = duplicates(&seen, |uscc, row, others| {
-        issues::duplicate_uscc(row, uscc.as_str(), others)
+    let doubled = duplicates(&seen, |code, row, others| {
+        issues::duplicate_uscc(row, &code.code(), others)
     });
     Ok(finish(table, layout, report, rows, rejected, doubled))
 }

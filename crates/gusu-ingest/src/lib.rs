@@ -26,6 +26,7 @@ mod issues;
 mod merge;
 mod parsed;
 mod rejects;
+mod seen;
 mod table;
 mod xlsx_source;
 

@@ -2,14 +2,16 @@
 //! wrong after the walk (duplicates, unknown enterprises, merge conflicts) move to the rejected
 //! rows with the cells they had in the file.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use gusu_core::{Enterprise, Figure, Flag, Issue, Report, SourceRow, YearlyRecord};
 
 use crate::header::{Column, Layout};
 use crate::issues;
+use crate::seen::Seen;
 use crate::table::Table;
 
 /// An enterprises file, read and checked.
@@ -78,12 +80,12 @@ pub(crate) struct Outcome<T> {
 }
 
 /// An error on every occurrence of each key seen in more than one row, naming the other rows.
-pub(crate) fn duplicates<K>(
-    seen: &HashMap<K, Vec<u64>>,
-    issue: impl Fn(&K, u64, &[u64]) -> Issue,
+pub(crate) fn duplicates<K: Copy + Eq + Hash + Ord>(
+    seen: &Seen<K>,
+    issue: impl Fn(K, u64, &[u64]) -> Issue,
 ) -> Vec<Issue> {
     let mut found = Vec::new();
-    for (key, rows) in seen.iter().filter(|(_, rows)| rows.len() > 1) {
+    for (key, rows) in seen.repeated() {
         for &row in rows {
             let others: Vec<u64> = rows.iter().copied().filter(|&r| r != row).collect();
             found.push(issue(key, row, &others));

@@ -173,7 +173,7 @@ fn header_aliases_and_case() {
 fn every_required_cell_blank_is_an_error() {
     let u = uscc(1);
     let cases = [
-        (format!(",甲,320583,3484,1,是,2015-06-01,"), "uscc"),
+        (",甲,320583,3484,1,是,2015-06-01,".to_string(), "uscc"),
         (format!("{u},,320583,3484,1,是,2015-06-01,"), "name"),
         (format!("{u},甲,,3484,1,是,2015-06-01,"), "district"),
         (format!("{u},甲,320583,,1,是,2015-06-01,"), "industry_code"),
