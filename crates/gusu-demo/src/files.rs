@@ -478,7 +478,8 @@ fn inject(
     let name_column = table.header.iter().position(|h| *h == "企业名称");
     let number_column = land_column.unwrap_or(number_column);
 
-    let mut planned: Vec<(usize, FaultKind, Vec<Cell>, usize, String)> = Vec::new();
+    // (position among the real rows, the row, what is wrong with it)
+    let mut planned: Vec<(usize, Vec<Cell>, InjectedFault)> = Vec::new();
     for &kind in kinds {
         let donor = table.rows[rng.random_range(0..table.rows.len())].clone();
         let real = match &donor[0] {
@@ -525,30 +526,30 @@ fn inject(
             Cell::Text(value.clone())
         };
         let at = rng.random_range(0..=table.rows.len());
-        planned.push((at, kind, row, column, value));
+        let fault = InjectedFault {
+            line: 0,
+            kind,
+            column: table.header[column],
+            value,
+        };
+        planned.push((at, row, fault));
     }
-    // Insert from the last position backwards so earlier positions stay where they were drawn;
-    // equal positions keep their planned order.
-    let mut order: Vec<usize> = (0..planned.len()).collect();
-    order.sort_by_key(|&i| (planned[i].0, i));
-    let mut final_index = vec![0usize; planned.len()];
-    for (shift, &i) in order.iter().enumerate() {
-        final_index[i] = planned[i].0 + shift;
+    // Merge the broken rows in before the real row they were drawn for; several at one place keep
+    // their planned order.
+    planned.sort_by_key(|(at, _, _)| *at);
+    let real = std::mem::take(&mut table.rows);
+    let mut rows = Vec::with_capacity(real.len() + planned.len());
+    let mut faults = Vec::with_capacity(planned.len());
+    let mut planned = planned.into_iter().peekable();
+    for (i, row) in real.into_iter().map(Some).chain([None]).enumerate() {
+        while let Some((_, bad, mut fault)) = planned.next_if(|(at, _, _)| *at == i) {
+            fault.line = table.line_of(rows.len());
+            rows.push(bad);
+            faults.push(fault);
+        }
+        rows.extend(row);
     }
-    for &i in order.iter().rev() {
-        table.rows.insert(planned[i].0, planned[i].2.clone());
-    }
-    let mut faults: Vec<InjectedFault> = planned
-        .iter()
-        .enumerate()
-        .map(|(i, (_, kind, _, column, value))| InjectedFault {
-            line: table.line_of(final_index[i]),
-            kind: *kind,
-            column: table.header[*column],
-            value: value.clone(),
-        })
-        .collect();
-    faults.sort_by_key(|f| f.line);
+    table.rows = rows;
     faults
 }
 

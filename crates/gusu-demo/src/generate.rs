@@ -160,8 +160,9 @@ pub(crate) fn generate(config: &DemoConfig) -> City {
     let mut by_year: Vec<Vec<YearlyRecord>> = years.iter().map(|_| Vec::with_capacity(n)).collect();
 
     for _ in 0..n {
-        let district = &DISTRICTS[district_pick.pick(&mut rng)];
-        let profile = &PROFILES[division_picks[index_of(district)].pick(&mut rng)];
+        let slot = district_pick.pick(&mut rng);
+        let district = &DISTRICTS[slot];
+        let profile = &PROFILES[division_picks[slot].pick(&mut rng)];
         let established = founding_date(&mut rng, last_year);
         let recent = established.year() >= last_year - 1;
         let p_above = profile.above_scale * above_calibration * if recent { 0.3 } else { 1.0 };
@@ -246,13 +247,6 @@ pub(crate) fn generate(config: &DemoConfig) -> City {
         enterprises,
         records: by_year.into_iter().flatten().collect(),
     }
-}
-
-fn index_of(district: &DistrictProfile) -> usize {
-    DISTRICTS
-        .iter()
-        .position(|d| d.code == district.code)
-        .expect("district from the table")
 }
 
 fn speciality(district: &DistrictProfile, division: &str) -> f64 {
