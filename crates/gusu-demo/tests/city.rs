@@ -740,3 +740,29 @@ fn tiny_cities_and_single_years_work() {
         write_plain(&city, &dir.path().join("plain")).unwrap();
     }
 }
+
+/// FNV-1a, to fingerprint a file without another dependency.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The city of a seed is part of the contract: benchmarks and demo screenshots depend on it, and
+/// this must hold on every platform. Change the fingerprint only with a deliberate change to the
+/// generator (and say so in the commit).
+#[test]
+fn the_city_of_a_seed_does_not_change() {
+    let config = small(2024);
+    let dir = tempfile::tempdir().unwrap();
+    let (enterprises, annual) = write_plain(&generate(&config), dir.path()).unwrap();
+    let fingerprint = (
+        fnv1a(&fs::read(enterprises).unwrap()),
+        fnv1a(&fs::read(annual).unwrap()),
+    );
+    assert_eq!(
+        fingerprint,
+        (0x2ef8_adc0_de01_a653, 0x2669_a50d_ba43_4022),
+        "{fingerprint:#x?}"
+    );
+}
