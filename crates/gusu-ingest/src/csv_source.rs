@@ -72,10 +72,7 @@ impl CsvTable {
                 start += 1;
             }
             if start > counted_to {
-                line += bytes[counted_to..start]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count() as u64;
+                line += line_breaks(&bytes[counted_to..start], bytes.get(start).copied());
                 counted_to = start;
             }
             if f(line, &record).is_break() {
@@ -84,6 +81,19 @@ impl CsvTable {
         }
         Ok(())
     }
+}
+
+/// Line breaks in `bytes`: `\n`, `\r\n`, or a lone `\r` (old Mac files; the csv reader ends
+/// records there too). `next` is the byte after the slice, to see a `\r\n` split across its end.
+fn line_breaks(bytes: &[u8], next: Option<u8>) -> u64 {
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let following = bytes.get(i + 1).copied().or(next);
+        if b == b'\n' || (b == b'\r' && following != Some(b'\n')) {
+            n += 1;
+        }
+    }
+    n
 }
 
 pub(crate) fn cell(record: &StringRecord, i: usize) -> Cell<'_> {
