@@ -370,6 +370,10 @@ fn lone_carriage_returns_end_lines() {
     let text = format!("uscc,year\r{},2024\r{},bad\r", uscc(1), uscc(2));
     let parsed = parse_annual_bytes(text.as_bytes(), "mac.csv", &opts()).unwrap();
     assert_eq!(parsed.rows[0].row, 2);
-    assert!(has_error(&parsed.report, 3, "invalid_year"), "{:?}", parsed.report.issues);
+    assert!(
+        has_error(&parsed.report, 3, "invalid_year"),
+        "{:?}",
+        parsed.report.issues
+    );
     assert_eq!(parsed.rejected.rows.len(), 1);
 }
