@@ -312,10 +312,28 @@ impl Store {
             let mut values: Vec<(i64, f64)> = Vec::with_capacity(16);
             let mut current: Vec<Current> = Vec::with_capacity(32);
             let mut touched: Vec<i64> = Vec::with_capacity(16);
-            for (i, SourceRow { row, record }) in rows.iter().enumerate() {
-                if i > 0 && i % PROGRESS_EVERY == 0 {
-                    report(progress, batch_id, i, rows.len());
+            // Resolve every USCC first, then visit the rows in primary-key order (year, USCC id)
+            // so that the value table's pages are touched in sequence. A file in arbitrary order
+            // otherwise hits them at random, several times slower at a million rows (see
+            // docs/store.md). The row index breaks ties, so duplicate rows keep file order.
+            let mut visit: Vec<(i32, i64, usize)> = Vec::with_capacity(rows.len());
+            for (i, SourceRow { record, .. }) in rows.iter().enumerate() {
+                let has_values = record.figures.present().next().is_some()
+                    || Flag::ALL.iter().any(|&f| record.flag(f).is_some());
+                if has_values {
+                    visit.push((
+                        record.year,
+                        uscc_id_or_insert(&tx, record.uscc.as_str())?,
+                        i,
+                    ));
                 }
+            }
+            visit.sort_unstable();
+            for (n, &(_, uscc_id, i)) in visit.iter().enumerate() {
+                if n > 0 && n % PROGRESS_EVERY == 0 {
+                    report(progress, batch_id, n, rows.len());
+                }
+                let SourceRow { row, record } = &rows[i];
                 let row = to_i64(*row);
                 values.clear();
                 for &(f, id) in &figure_ids {
@@ -328,10 +346,6 @@ impl Store {
                         values.push((id, if b { 1.0 } else { 0.0 }));
                     }
                 }
-                if values.is_empty() {
-                    continue;
-                }
-                let uscc_id = uscc_id_or_insert(&tx, record.uscc.as_str())?;
                 // Every source's current values for this enterprise and year: what this row
                 // corrects, and what it may conflict with.
                 current.clear();
