@@ -33,7 +33,7 @@ pub(crate) fn parse(
         let year = f.year();
         let mut values = gusu_core::Figures::default();
         for &figure in figures.iter() {
-            values.set(figure, f.number(Column::Figure(figure), false));
+            values.set(figure, f.number(Column::Figure(figure)));
         }
         let mut overrides = [None; 2];
         for (slot, &flag) in overrides.iter_mut().zip(flags.iter()) {

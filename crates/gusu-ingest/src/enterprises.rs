@@ -34,7 +34,7 @@ pub(crate) fn parse(
         let name = f.text(Column::Name);
         let district = f.district(region);
         let industry = f.industry();
-        let land_area_mu = f.number(Column::LAND, false);
+        let land_area_mu = f.number(Column::LAND);
         let above_scale = f.flag(Column::ABOVE_SCALE, true);
         let established = f.date(Column::Established);
         // A blank "exempt" cell means the enterprise is evaluated.

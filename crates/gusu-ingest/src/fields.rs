@@ -102,13 +102,9 @@ impl<'r, 'i> Fields<'r, 'i> {
         }
     }
 
-    /// A number in the interchange unit; blank is `None` (or an error when `required`).
-    pub(crate) fn number(&mut self, column: Column, required: bool) -> Option<f64> {
+    /// An optional number in the interchange unit; blank (or an absent column) is `None`.
+    pub(crate) fn number(&mut self, column: Column) -> Option<f64> {
         let (cell, scale) = self.get(column)?;
-        if required && cell.is_blank() {
-            self.required(column);
-            return None;
-        }
         match cell.number() {
             Ok(Some(v)) => {
                 if let Column::Figure(f) = column {

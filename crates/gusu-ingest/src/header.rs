@@ -444,19 +444,35 @@ impl Layout {
         self.slot(column).is_some()
     }
 
-    /// Value and override columns present, in catalogue order.
+    /// Value columns present (the `land_area_mu` override included), in file order.
     pub(crate) fn figures(&self) -> Vec<Figure> {
-        Figure::ALL
+        self.in_file_order(Figure::ALL.map(Column::Figure))
             .into_iter()
-            .filter(|&f| self.has(Column::Figure(f)))
+            .filter_map(|c| match c {
+                Column::Figure(f) => Some(f),
+                _ => None,
+            })
             .collect()
     }
 
+    /// Override flag columns present, in file order.
     pub(crate) fn flags(&self) -> Vec<Flag> {
-        Flag::ALL
+        self.in_file_order(Flag::ALL.map(Column::Flag))
             .into_iter()
-            .filter(|&f| self.has(Column::Flag(f)))
+            .filter_map(|c| match c {
+                Column::Flag(f) => Some(f),
+                _ => None,
+            })
             .collect()
+    }
+
+    fn in_file_order<const N: usize>(&self, columns: [Column; N]) -> Vec<Column> {
+        let mut present: Vec<(usize, Column)> = columns
+            .into_iter()
+            .filter_map(|c| self.slot(c).map(|(i, _)| (i, c)))
+            .collect();
+        present.sort_by_key(|(i, _)| *i);
+        present.into_iter().map(|(_, c)| c).collect()
     }
 }
 

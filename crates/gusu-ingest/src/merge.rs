@@ -2,11 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gusu_core::{Figure, Flag, Issue, Uscc, YearlyRecord};
+use gusu_core::{Figure, Flag, Issue, YearlyRecord};
 
 use crate::cell::format_number;
 use crate::issues;
 use crate::parsed::ParsedAnnual;
+use crate::seen::CodeKey;
 
 /// Where a merged cell's value came from: file index and row.
 type Origin = (usize, u64);
@@ -29,14 +30,15 @@ fn same(a: f64, b: f64) -> bool {
 /// none of its cells are merged. Records come back ordered by code and year.
 pub fn merge_annual(files: &mut [ParsedAnnual]) -> Vec<YearlyRecord> {
     let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-    let mut merged: BTreeMap<(Uscc, i32), Entry> = BTreeMap::new();
+    // Keyed by the packed code, which sorts as the code's text does.
+    let mut merged: BTreeMap<(CodeKey, i32), Entry> = BTreeMap::new();
 
     for (fi, file) in files.iter_mut().enumerate() {
         let mut conflicts: Vec<Issue> = Vec::new();
         let mut bad_rows = BTreeSet::new();
         for source_row in &file.rows {
             let rec = &source_row.record;
-            let key = (rec.uscc.clone(), rec.year);
+            let key = (CodeKey::new(&rec.uscc), rec.year);
             let here = (fi, source_row.row);
             let Some(entry) = merged.get_mut(&key) else {
                 merged.insert(

@@ -37,9 +37,9 @@ pub struct ParsedAnnual {
     pub report: Report,
     /// The rows without errors.
     pub rows: Vec<SourceRow<YearlyRecord>>,
-    /// The value columns the file has (including the `land_area_mu` override), in catalogue order.
+    /// The value columns the file has (including the `land_area_mu` override), in file order.
     pub figures: Vec<Figure>,
-    /// The override columns the file has.
+    /// The override columns the file has, in file order.
     pub flags: Vec<Flag>,
     pub rejected: Rejected,
     /// The loaded file, so rows rejected later can be copied out as written.

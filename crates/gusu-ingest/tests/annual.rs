@@ -90,11 +90,12 @@ fn chinese_headers_units_convert_and_subset_of_columns() {
     assert_eq!(
         parsed.figures,
         vec![
-            Figure::Revenue,
             Figure::TaxPaid,
             Figure::ElectricityKwh,
-            Figure::Employees
-        ]
+            Figure::Employees,
+            Figure::Revenue
+        ],
+        "in file order"
     );
     assert!(parsed.flags.is_empty());
 }
@@ -224,7 +225,15 @@ fn value_errors_and_warnings() {
 
 #[test]
 fn override_flag_errors() {
-    let parsed = parse(&["uscc,year,above_scale", &format!("{},2024,maybe", uscc(1))]);
+    let parsed = parse(&[
+        "uscc,exempt,year,above_scale",
+        &format!("{},,2024,maybe", uscc(1)),
+    ]);
+    assert_eq!(
+        parsed.flags,
+        vec![Flag::Exempt, Flag::AboveScale],
+        "in file order"
+    );
     assert!(has_error(&parsed.report, 2, "unparseable_flag"));
 }
 
