@@ -7,12 +7,41 @@ use gusu_ingest::{parse_annual_bytes, parse_enterprises_bytes};
 use proptest::prelude::*;
 
 fn both(bytes: &[u8], name: &str) {
-    let _ = parse_enterprises_bytes(bytes, name, &opts());
+    if let Ok(parsed) = parse_enterprises_bytes(bytes, name, &opts()) {
+        accounted(
+            &parsed.report,
+            parsed.rows.iter().map(|r| r.row),
+            &parsed.rejected,
+        );
+    }
     if let Ok(mut parsed) = parse_annual_bytes(bytes, name, &opts()) {
+        accounted(
+            &parsed.report,
+            parsed.rows.iter().map(|r| r.row),
+            &parsed.rejected,
+        );
         let known = Default::default();
         gusu_ingest::check_known_enterprises(&mut parsed, &known);
+        assert!(parsed.rows.is_empty(), "nothing is known");
         gusu_ingest::merge_annual(std::slice::from_mut(&mut parsed));
     }
+}
+
+/// Every data row is either accepted or rejected, and an accepted row has no error.
+fn accounted(
+    report: &gusu_core::Report,
+    accepted: impl Iterator<Item = u64>,
+    rejected: &gusu_ingest::Rejected,
+) {
+    let with_errors = report.rejected_rows();
+    let accepted: Vec<u64> = accepted.collect();
+    assert!(
+        accepted.iter().all(|r| !with_errors.contains(r)),
+        "{:?}",
+        report.issues
+    );
+    assert_eq!(accepted.len() + rejected.rows.len(), report.rows as usize);
+    assert!(rejected.rows.iter().all(|(r, _)| with_errors.contains(r)));
 }
 
 /// Cells a department file might hold, good and bad.
