@@ -1,6 +1,8 @@
 //! Writing results and reports: CSV (UTF-8 with BOM, so Chinese Excel opens it), XLSX, JSON, and
 //! human tables on a terminal.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
@@ -11,45 +13,48 @@ use serde_json::{Map, Value};
 use crate::failure::Failure;
 use crate::i18n::Lang;
 
-/// One cell of a result table.
+/// One cell of a result table, borrowing from the result where it can.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Empty,
-    Text(String),
+    Text(Cow<'a, str>),
     Number(f64),
 }
 
-impl Cell {
-    fn opt_num(v: Option<f64>) -> Cell {
+impl<'a> Cell<'a> {
+    fn opt_num(v: Option<f64>) -> Cell<'a> {
         v.map_or(Cell::Empty, Cell::Number)
     }
 
-    fn opt_text(v: Option<String>) -> Cell {
-        v.map_or(Cell::Empty, Cell::Text)
+    fn text(v: &'a str) -> Cell<'a> {
+        Cell::Text(Cow::Borrowed(v))
     }
 
     /// Text as written to CSV: numbers at full precision (shortest round-trip form).
     pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        self.write_text(&mut s);
+        s
+    }
+
+    /// Appends the text to `out` (no allocation for text cells, one reused buffer for numbers).
+    fn write_text(&self, out: &mut String) {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(t) => t.clone(),
-            Cell::Number(n) => format!("{n}"),
+            Cell::Empty => {}
+            Cell::Text(t) => out.push_str(t),
+            Cell::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
         }
     }
 
     fn to_json(&self) -> Value {
         match self {
             Cell::Empty => Value::Null,
-            Cell::Text(t) => Value::String(t.clone()),
+            Cell::Text(t) => Value::String(t.to_string()),
             Cell::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
         }
     }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Table {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
 }
 
 /// Indicator keys of a scheme, in the scheme's order across groups.
@@ -57,8 +62,8 @@ pub fn indicator_keys(scheme: &Scheme) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
     for g in &scheme.groups {
         for i in &g.indicators {
-            if !keys.contains(&i.key) {
-                keys.push(i.key.clone());
+            if !keys.iter().any(|k| **k == *i.key) {
+                keys.push(i.key.to_string());
             }
         }
     }
@@ -67,7 +72,7 @@ pub fn indicator_keys(scheme: &Scheme) -> Vec<String> {
 
 /// The result columns: `uscc, name, district, industry_division, group, status, class, score, rank`,
 /// then `<indicator>_value, _benchmark, _score` per indicator, then `warnings`.
-pub fn results_table(results: &[EnterpriseResult], indicators: &[String]) -> Table {
+pub fn result_columns(indicators: &[String]) -> Vec<String> {
     let mut columns: Vec<String> = [
         "uscc",
         "name",
@@ -88,45 +93,53 @@ pub fn results_table(results: &[EnterpriseResult], indicators: &[String]) -> Tab
         columns.push(format!("{k}_score"));
     }
     columns.push("warnings".into());
-    let rows = results
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                Cell::Text(r.uscc.to_string()),
-                Cell::Text(r.name.clone()),
-                Cell::Text(r.district.clone()),
-                Cell::Text(r.division.clone()),
-                Cell::Text(r.group.clone()),
-                Cell::Text(r.status.key().to_string()),
-                Cell::opt_text(r.class.clone()),
-                Cell::opt_num(r.score),
-                Cell::opt_num(r.rank.map(f64::from)),
-            ];
-            for k in indicators {
-                match r.indicators.iter().find(|i| &i.key == k) {
-                    Some(i) => {
-                        row.push(Cell::opt_num(i.value));
-                        row.push(Cell::opt_num(i.benchmark));
-                        row.push(Cell::Number(i.score));
-                    }
-                    None => row.extend([Cell::Empty, Cell::Empty, Cell::Empty]),
-                }
-            }
-            row.push(Cell::Text(r.warnings.join(";")));
-            row
-        })
-        .collect();
-    Table { columns, rows }
+    columns
 }
 
-/// Writes a table to `path`; the extension picks the format (csv, xlsx, json).
-pub fn write_table(table: &Table, path: &Path, lang: Lang) -> Result<(), Failure> {
+/// One enterprise's row, in the order of [`result_columns`]. Rows are made one at a time while
+/// writing, so a million results never sit in memory twice.
+pub fn result_row<'a>(r: &'a EnterpriseResult, indicators: &[String]) -> Vec<Cell<'a>> {
+    let mut row = Vec::with_capacity(10 + 3 * indicators.len());
+    row.extend([
+        Cell::text(r.uscc.as_str()),
+        Cell::text(&r.name),
+        Cell::text(&r.district),
+        Cell::text(&r.division),
+        Cell::text(r.group.key()),
+        Cell::text(r.status.key()),
+        r.class.as_deref().map_or(Cell::Empty, Cell::text),
+        Cell::opt_num(r.score),
+        Cell::opt_num(r.rank.map(f64::from)),
+    ]);
+    for k in indicators {
+        match r.indicators.iter().find(|i| *i.key == **k) {
+            Some(i) => {
+                row.push(Cell::opt_num(i.value));
+                row.push(Cell::opt_num(i.benchmark));
+                row.push(Cell::Number(i.score));
+            }
+            None => row.extend([Cell::Empty, Cell::Empty, Cell::Empty]),
+        }
+    }
+    row.push(Cell::Text(Cow::Owned(r.warnings.join(";"))));
+    row
+}
+
+/// Writes results to `path`; the extension picks the format (csv, xlsx, json).
+pub fn write_results(
+    results: &[EnterpriseResult],
+    indicators: &[String],
+    path: &Path,
+    lang: Lang,
+) -> Result<(), Failure> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
-    let io_err = |e: std::io::Error| {
+    let columns = result_columns(indicators);
+    let rows = results.iter().map(|r| result_row(r, indicators));
+    let failed = |e: String| {
         Failure::usage(format!(
             "{} {}: {e}",
             lang.t("无法写入", "cannot write"),
@@ -134,30 +147,9 @@ pub fn write_table(table: &Table, path: &Path, lang: Lang) -> Result<(), Failure
         ))
     };
     match ext.as_str() {
-        "csv" => write_csv(table, path).map_err(io_err),
-        "json" => {
-            let array: Vec<Value> = table
-                .rows
-                .iter()
-                .map(|row| {
-                    let mut m = Map::new();
-                    for (c, cell) in table.columns.iter().zip(row) {
-                        m.insert(c.clone(), cell.to_json());
-                    }
-                    Value::Object(m)
-                })
-                .collect();
-            let text =
-                serde_json::to_string_pretty(&array).map_err(|e| Failure::data(e.to_string()))?;
-            std::fs::write(path, text).map_err(io_err)
-        }
-        "xlsx" => write_xlsx(table, path).map_err(|e| {
-            Failure::usage(format!(
-                "{} {}: {e}",
-                lang.t("无法写入", "cannot write"),
-                path.display()
-            ))
-        }),
+        "csv" => write_csv(&columns, rows, path).map_err(|e| failed(e.to_string())),
+        "json" => write_json(&columns, rows, path).map_err(|e| failed(e.to_string())),
+        "xlsx" => write_xlsx(&columns, rows, path).map_err(|e| failed(e.to_string())),
         _ => Err(Failure::usage(format!(
             "{}: {}",
             path.display(),
@@ -169,34 +161,71 @@ pub fn write_table(table: &Table, path: &Path, lang: Lang) -> Result<(), Failure
     }
 }
 
-fn write_csv(table: &Table, path: &Path) -> std::io::Result<()> {
+fn write_csv<'a>(
+    columns: &[String],
+    rows: impl Iterator<Item = Vec<Cell<'a>>>,
+    path: &Path,
+) -> std::io::Result<()> {
     let file = std::fs::File::create(path)?;
-    let mut buffered = std::io::BufWriter::new(file);
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
     buffered.write_all(gusu_ingest::UTF8_BOM)?;
     let mut w = csv::Writer::from_writer(buffered);
-    w.write_record(&table.columns)?;
-    for row in &table.rows {
-        w.write_record(row.iter().map(Cell::to_text))?;
+    w.write_record(columns)?;
+    let mut record = csv::StringRecord::new();
+    let mut scratch = String::new();
+    for row in rows {
+        record.clear();
+        for cell in &row {
+            scratch.clear();
+            cell.write_text(&mut scratch);
+            record.push_field(&scratch);
+        }
+        w.write_record(&record)?;
     }
     w.flush()?;
     Ok(())
 }
 
-fn write_xlsx(table: &Table, path: &Path) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn write_json<'a>(
+    columns: &[String],
+    rows: impl Iterator<Item = Vec<Cell<'a>>>,
+    path: &Path,
+) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    out.write_all(b"[")?;
+    for (n, row) in rows.enumerate() {
+        let mut m = Map::new();
+        for (c, cell) in columns.iter().zip(&row) {
+            m.insert(c.clone(), cell.to_json());
+        }
+        out.write_all(if n == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut out, &Value::Object(m))?;
+    }
+    out.write_all(b"\n]\n")?;
+    out.flush()
+}
+
+fn write_xlsx<'a>(
+    columns: &[String],
+    rows: impl Iterator<Item = Vec<Cell<'a>>>,
+    path: &Path,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
+    // Constant memory: rows are flushed to disk as they are written.
+    let sheet = book.add_worksheet_with_constant_memory()?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, name) in table.columns.iter().enumerate() {
+    for (c, name) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, name, &bold)?;
     }
-    for (r, row) in table.rows.iter().enumerate() {
+    for (r, row) in rows.enumerate() {
         let r = r as u32 + 1;
         for (c, cell) in row.iter().enumerate() {
             let c = c as u16;
             match cell {
                 Cell::Empty => {}
                 Cell::Text(t) => {
-                    sheet.write_string(r, c, t)?;
+                    sheet.write_string(r, c, t.as_ref())?;
                 }
                 Cell::Number(n) => {
                     sheet.write_number(r, c, *n)?;
@@ -204,20 +233,26 @@ fn write_xlsx(table: &Table, path: &Path) -> Result<(), rust_xlsxwriter::XlsxErr
             }
         }
     }
-    sheet.set_freeze_panes(1, 0)?;
     book.save(path)
 }
 
-/// A terminal table of the first `limit` rows and the chosen columns.
-pub fn print_table(table: &Table, columns: &[&str], limit: usize) {
+/// A terminal table of the first `limit` results and the chosen columns.
+pub fn print_results(
+    results: &[EnterpriseResult],
+    indicators: &[String],
+    columns: &[&str],
+    limit: usize,
+) {
+    let all = result_columns(indicators);
     let idx: Vec<usize> = columns
         .iter()
-        .filter_map(|c| table.columns.iter().position(|x| x == c))
+        .filter_map(|c| all.iter().position(|x| x == c))
         .collect();
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(idx.iter().map(|&i| table.columns[i].clone()));
-    for row in table.rows.iter().take(limit) {
+    t.set_header(idx.iter().map(|&i| all[i].clone()));
+    for r in results.iter().take(limit) {
+        let row = result_row(r, indicators);
         t.add_row(idx.iter().map(|&i| match &row[i] {
             Cell::Number(n) if n.fract() != 0.0 => format!("{n:.2}"),
             other => other.to_text(),

@@ -145,16 +145,50 @@ impl Figure {
 }
 
 /// The numeric figures of one enterprise and year; `None` is a blank (missing), `Some(0.0)` a value.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Figures([Option<f64>; 14]);
+///
+/// Stored as 14 `f64` with NaN marking a blank (half the size of `Option<f64>`; a city has millions
+/// of records). A NaN is never a value: importers reject it, and `set(f, Some(NaN))` stores a blank.
+#[derive(Debug, Clone, Copy)]
+pub struct Figures([f64; 14]);
+
+impl Default for Figures {
+    fn default() -> Figures {
+        Figures([f64::NAN; 14])
+    }
+}
+
+impl PartialEq for Figures {
+    fn eq(&self, other: &Figures) -> bool {
+        Figure::ALL.into_iter().all(|f| self.get(f) == other.get(f))
+    }
+}
+
+impl Serialize for Figures {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let as_options: [Option<f64>; 14] = Figure::ALL.map(|f| self.get(f));
+        as_options.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Figures {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Figures, D::Error> {
+        let as_options = <[Option<f64>; 14]>::deserialize(deserializer)?;
+        let mut f = Figures::default();
+        for (figure, value) in Figure::ALL.into_iter().zip(as_options) {
+            f.set(figure, value);
+        }
+        Ok(f)
+    }
+}
 
 impl Figures {
     pub fn get(&self, figure: Figure) -> Option<f64> {
-        self.0[figure.index()]
+        let v = self.0[figure.index()];
+        (!v.is_nan()).then_some(v)
     }
 
     pub fn set(&mut self, figure: Figure, value: Option<f64>) {
-        self.0[figure.index()] = value;
+        self.0[figure.index()] = value.unwrap_or(f64::NAN);
     }
 
     pub fn with(mut self, figure: Figure, value: f64) -> Figures {
@@ -255,18 +289,18 @@ impl YearlyRecord {
 pub struct EnterpriseYear<'a> {
     pub enterprise: &'a Enterprise,
     /// `None` when there is no yearly record for the year.
-    pub figures: Option<Figures>,
+    pub figures: Option<&'a Figures>,
     pub land_area_mu: Option<f64>,
     pub above_scale: bool,
     pub exempt: bool,
 }
 
 impl<'a> EnterpriseYear<'a> {
-    pub fn new(enterprise: &'a Enterprise, record: Option<&YearlyRecord>) -> EnterpriseYear<'a> {
+    pub fn new(enterprise: &'a Enterprise, record: Option<&'a YearlyRecord>) -> EnterpriseYear<'a> {
         let land_override = record.and_then(|r| r.figures.get(Figure::LandAreaMu));
         EnterpriseYear {
             enterprise,
-            figures: record.map(|r| r.figures),
+            figures: record.map(|r| &r.figures),
             land_area_mu: land_override.or(enterprise.land_area_mu),
             above_scale: record
                 .and_then(|r| r.above_scale)

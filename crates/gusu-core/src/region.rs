@@ -76,6 +76,15 @@ impl RegionSet {
 
     /// Finds a district by code, Chinese or English name, or alias. Brackets may be full or half width.
     pub fn resolve(&self, raw: &str) -> Option<&District> {
+        // Fast path: the exact code or Chinese name, as files written by systems carry it.
+        let exact = raw.trim();
+        if let Some(d) = self
+            .districts
+            .iter()
+            .find(|d| d.code == exact || d.name_zh == exact)
+        {
+            return Some(d);
+        }
         let wanted = normalise(raw);
         if wanted.is_empty() {
             return None;

@@ -12,10 +12,17 @@ const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
 
-/// A validated code, stored upper case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A validated code, stored upper case. Kept inline (18 bytes, `Copy`): a city holds millions of
+/// them in records, results and indexes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Uscc(String);
+pub struct Uscc([u8; 18]);
+
+impl fmt::Debug for Uscc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Uscc").field(&self.as_str()).finish()
+    }
+}
 
 /// Which rule of GB 32100 a code breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,16 +148,19 @@ impl Uscc {
         if expected != found {
             return Err(UsccError::CheckCharacter { expected, found });
         }
-        Ok(Uscc(cleaned))
+        let mut code = [0u8; 18];
+        code.copy_from_slice(bytes);
+        Ok(Uscc(code))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ever built from the ASCII alphabet above.
+        std::str::from_utf8(&self.0).expect("a USCC is ASCII")
     }
 
     /// The 6-digit administrative division where the code was registered (Suzhou: 3205xx).
     pub fn division_code(&self) -> &str {
-        &self.0[2..8]
+        &self.as_str()[2..8]
     }
 
     /// Completes 17 characters with their check character (for generated data and tests).
@@ -168,7 +178,7 @@ impl Uscc {
 
 impl fmt::Display for Uscc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -181,7 +191,7 @@ impl TryFrom<String> for Uscc {
 
 impl From<Uscc> for String {
     fn from(value: Uscc) -> Self {
-        value.0
+        value.as_str().to_string()
     }
 }
 

@@ -53,7 +53,7 @@ pub fn validate(ctx: &Context, args: ValidateArgs) -> CmdResult {
     let mut known: Option<HashSet<Uscc>> = None;
     if let Some(path) = &args.enterprises {
         let parsed = read_enterprises(path, &opts, ctx.lang)?;
-        known = Some(parsed.rows.iter().map(|r| r.record.uscc.clone()).collect());
+        known = Some(parsed.rows.iter().map(|r| r.record.uscc).collect());
         reports.push(parsed.report);
     }
     if let Some(path) = &args.annual {
@@ -111,7 +111,7 @@ pub fn read_inputs(
         region: ctx.region.clone(),
     };
     let ents = read_enterprises(enterprises, &opts, ctx.lang)?;
-    let known: HashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc.clone()).collect();
+    let known: HashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc).collect();
     let mut parsed = Vec::new();
     for path in annual {
         let mut p = read_annual(path, &opts, ctx.lang)?;
@@ -177,8 +177,12 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
     };
     let evaluation = run_evaluation(&scheme, &input).map_err(|e| evaluation_failure(e, lang))?;
     bar.finish_and_clear();
-    let table = output::results_table(&evaluation.results, &output::indicator_keys(&scheme));
-    output::write_table(&table, output_path, lang)?;
+    output::write_results(
+        &evaluation.results,
+        &output::indicator_keys(&scheme),
+        output_path,
+        lang,
+    )?;
     super::stored::print_summary(ctx, &evaluation);
     eprintln!(
         "{} {}",

@@ -211,11 +211,7 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
     )?;
     if let Some(path) = &args.output {
         let results = stored_results(&store, run_id, lang)?;
-        output::write_table(
-            &output::results_table(&results, &output::indicator_keys(&scheme)),
-            path,
-            lang,
-        )?;
+        output::write_results(&results, &output::indicator_keys(&scheme), path, lang)?;
         eprintln!(
             "{} {}",
             lang.t("结果已写入", "results written to"),
@@ -248,8 +244,8 @@ pub fn evaluate_and_save(
         .results
         .iter()
         .map(|r| StoredResult {
-            uscc: r.uscc.clone(),
-            group: Some(r.group.clone()),
+            uscc: r.uscc,
+            group: Some(r.group.key().to_string()),
             status: r.status.key().to_string(),
             class: r.class.clone(),
             score: r.score,
@@ -413,7 +409,7 @@ pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
                 .as_deref()
                 .is_none_or(|c| r.class.as_deref() == Some(c))
             && args.status.as_deref().is_none_or(|s| r.status.key() == s)
-            && args.group.as_deref().is_none_or(|g| r.group == g)
+            && args.group.as_deref().is_none_or(|g| r.group.key() == g)
             && args.division.as_deref().is_none_or(|d| r.division == d)
     });
     results.sort_by(|a, b| {
@@ -433,7 +429,6 @@ pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
                 .map(output::indicator_keys)
         })
         .unwrap_or_default();
-    let table = output::results_table(&results, &keys);
     eprintln!(
         "{} #{} · {} · {} {}{}",
         lang.t("运行", "run"),
@@ -449,15 +444,16 @@ pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
     );
     match &args.output {
         Some(path) => {
-            output::write_table(&table, path, lang)?;
+            output::write_results(&results, &keys, path, lang)?;
             eprintln!(
                 "{} {}",
                 lang.t("结果已写入", "results written to"),
                 path.display()
             );
         }
-        None => output::print_table(
-            &table,
+        None => output::print_results(
+            &results,
+            &keys,
             &[
                 "uscc",
                 "name",
@@ -521,7 +517,7 @@ pub fn explain(ctx: &Context, args: ExplainArgs) -> CmdResult {
                 lang.t("总分", "total"),
                 r.score.unwrap_or_default(),
                 lang.t("组内排名", "rank in group"),
-                r.group,
+                r.group.key(),
                 r.rank.unwrap_or_default(),
                 r.group_size.unwrap_or_default(),
                 lang.t("类别", "class"),

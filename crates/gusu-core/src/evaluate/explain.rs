@@ -147,10 +147,10 @@ pub fn explain(
 
     // The class index reached with one figure set to `value`.
     let probe = |figure: Figure, value: f64| -> Result<usize, EvaluationError> {
-        let mut changed: EnterpriseYear<'_> = base.clone();
-        let mut figures = changed.figures.unwrap_or_default();
+        let mut figures = base.figures.copied().unwrap_or_default();
         figures.set(figure, Some(value));
-        changed.figures = Some(figures);
+        let mut changed: EnterpriseYear<'_> = base.clone();
+        changed.figures = Some(&figures);
         let refs: Vec<&EnterpriseYear<'_>> = group_members
             .iter()
             .enumerate()

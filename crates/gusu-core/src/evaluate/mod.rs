@@ -8,6 +8,10 @@ pub mod simulate;
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -58,9 +62,27 @@ impl Status {
     }
 }
 
+/// 规上 / 规下: the two size classes that never share a ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeGroup {
+    Above,
+    Below,
+}
+
+impl SizeGroup {
+    pub fn key(self) -> &'static str {
+        match self {
+            SizeGroup::Above => "above",
+            SizeGroup::Below => "below",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorResult {
-    pub key: String,
+    /// The scheme's key for the indicator (shared, not copied, across a million results).
+    pub key: Arc<str>,
     /// The enterprise's value (of the fallback indicator when `fallback` is set); `None` when not computable.
     pub value: Option<f64>,
     /// The benchmark the value was scored against.
@@ -70,7 +92,7 @@ pub struct IndicatorResult {
     /// True when the score is the group mean because the value could not be computed.
     pub imputed: bool,
     /// The fallback indicator used, if any.
-    pub fallback: Option<String>,
+    pub fallback: Option<Indicator>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,8 +122,8 @@ pub struct EnterpriseResult {
     pub name: String,
     pub district: String,
     pub division: String,
-    /// `above` or `below` (by the year's above-size flag), even when not graded.
-    pub group: String,
+    /// Above or below designated size (by the year's flag), even when not graded.
+    pub group: SizeGroup,
     pub status: Status,
     pub class: Option<String>,
     pub score: Option<f64>,
@@ -323,7 +345,7 @@ impl ResolvedBenchmarks {
 
 /// The enterprises of the region as seen in `year`.
 fn enterprise_years<'a>(input: &EvaluationInput<'a>, year: i32) -> Vec<EnterpriseYear<'a>> {
-    let by_uscc: HashMap<&Uscc, &YearlyRecord> = input
+    let by_uscc: FxHashMap<&Uscc, &YearlyRecord> = input
         .records
         .iter()
         .filter(|r| r.year == year)
@@ -376,7 +398,7 @@ fn resolve_benchmarks(
                                 indicator: if is_fallback {
                                     indicator.key().to_string()
                                 } else {
-                                    si.key.clone()
+                                    si.key.to_string()
                                 },
                                 group: g.key.clone(),
                                 year,
@@ -432,7 +454,10 @@ pub fn grade_group(
 ) -> Result<(Vec<GroupOutcome>, Benchmarks), EvaluationError> {
     let g: &Group = &scheme.groups[group_index];
     let n = members.len();
-    let mut scores: Vec<Vec<IndicatorResult>> = vec![Vec::with_capacity(g.indicators.len()); n];
+    // (A `vec![v; n]` of empty vectors would drop the capacity: each is made here.)
+    let mut scores: Vec<Vec<IndicatorResult>> = (0..n)
+        .map(|_| Vec::with_capacity(g.indicators.len()))
+        .collect();
     let mut warnings: Vec<Vec<String>> = vec![Vec::new(); n];
     let mut benchmarks = Vec::with_capacity(g.indicators.len());
 
@@ -448,7 +473,7 @@ pub fn grade_group(
             .fallback
             .as_ref()
             .map(|(ind, bm)| (*ind, benchmark_of(*ind, true, bm)));
-        benchmarks.push((si.key.clone(), main_b));
+        benchmarks.push((si.key.to_string(), main_b));
         if let Some((fb, fb_b)) = fallback {
             benchmarks.push((format!("{}:{}", si.key, fb.key()), fb_b));
         }
@@ -477,7 +502,7 @@ pub fn grade_group(
             {
                 result.value = Some(x);
                 result.benchmark = fb_b;
-                result.fallback = Some(fb.key().to_string());
+                result.fallback = Some(fb);
                 warnings[mi].push(format!("fallback:{}:{}", si.key, fb.key()));
                 used = Some((x, fb_b));
             }
@@ -536,7 +561,7 @@ pub fn grade_group(
                 "indicators",
                 scores[mi]
                     .iter()
-                    .filter_map(|r| r.value.map(|v| (r.key.as_str(), v)))
+                    .filter_map(|r| r.value.map(|v| (&*r.key, v)))
                     .collect::<Vec<_>>(),
             );
             for a in &applicable {
@@ -610,11 +635,15 @@ pub fn evaluate(
         .map(|(ey, p)| {
             let e = ey.enterprise;
             EnterpriseResult {
-                uscc: e.uscc.clone(),
+                uscc: e.uscc,
                 name: e.name.clone(),
                 district: e.district.clone(),
                 division: e.division.clone(),
-                group: if ey.above_scale { "above" } else { "below" }.to_string(),
+                group: if ey.above_scale {
+                    SizeGroup::Above
+                } else {
+                    SizeGroup::Below
+                },
                 status: p.status,
                 class: None,
                 score: None,
@@ -703,7 +732,7 @@ pub fn evaluate(
 
 /// Ranks within subsets of a group (same district, same division).
 fn sub_ranks<'k>(idx: &[usize], totals: &[f64], key: impl Fn(usize) -> &'k str) -> Vec<u32> {
-    let mut by_key: HashMap<&str, Vec<f64>> = HashMap::new();
+    let mut by_key: FxHashMap<&str, Vec<f64>> = FxHashMap::default();
     for (k, &i) in idx.iter().enumerate() {
         by_key.entry(key(i)).or_default().push(totals[k]);
     }

@@ -372,7 +372,7 @@ fn undefined_benchmark_scores_zero_for_everyone_with_a_warning() {
         let p = r
             .indicators
             .iter()
-            .find(|i| i.key == "tax_per_pollutant")
+            .find(|i| &*i.key == "tax_per_pollutant")
             .unwrap();
         assert_eq!(p.score, 0.0);
         assert!(

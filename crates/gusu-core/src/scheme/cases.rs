@@ -61,7 +61,7 @@ fn build(case: &TestCaseDoc) -> Result<(Vec<Enterprise>, Vec<YearlyRecord>), Str
             format!("enterprise {id}: established '{established}' is not YYYY-MM-DD")
         })?;
         enterprises.push(Enterprise {
-            uscc: uscc.clone(),
+            uscc,
             name: id.clone(),
             district: district.clone(),
             industry_code: division.clone(),
@@ -75,7 +75,7 @@ fn build(case: &TestCaseDoc) -> Result<(Vec<Enterprise>, Vec<YearlyRecord>), Str
             if let Some(map) = map {
                 records.push(YearlyRecord {
                     figures: figures(map),
-                    ..YearlyRecord::new(uscc.clone(), year)
+                    ..YearlyRecord::new(uscc, year)
                 });
             }
         }
@@ -130,9 +130,9 @@ pub fn run_case(scheme: &Scheme, case: &TestCaseDoc) -> CaseOutcome {
                             ));
                         }
                         if let Some(g) = &exp.group
-                            && &r.group != g
+                            && r.group.key() != g
                         {
-                            failures.push(format!("{id}: group {} ≠ expected {g}", r.group));
+                            failures.push(format!("{id}: group {} ≠ expected {g}", r.group.key()));
                         }
                         match (r.score, exp.score) {
                             (Some(a), Some(b)) if !close(a, b, case.tolerance) => {

@@ -52,7 +52,7 @@ pub enum Benchmark {
 #[derive(Debug, Clone)]
 pub struct SchemeIndicator {
     /// Column key in results (the catalogue key unless the scheme names it otherwise).
-    pub key: String,
+    pub key: std::sync::Arc<str>,
     pub indicator: Indicator,
     pub weight: f64,
     pub energy_basis: EnergyBasis,
@@ -322,7 +322,7 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
                     format!("'{catalogue_key}' is not in the indicator catalogue"),
                 )
             })?;
-            if indicators.iter().any(|i| i.key == ind.key) {
+            if indicators.iter().any(|i| *i.key == *ind.key) {
                 return Err(invalid(
                     &ipath,
                     format!("indicator key '{}' is used twice in the group", ind.key),
@@ -357,7 +357,7 @@ fn compile(doc: SchemeDocument, origin: &str) -> Result<Scheme, SchemeError> {
                 ));
             }
             indicators.push(SchemeIndicator {
-                key: ind.key.clone(),
+                key: ind.key.as_str().into(),
                 indicator,
                 weight: ind.weight,
                 energy_basis: ind.energy_basis,
