@@ -225,7 +225,7 @@ pub(crate) fn generate(config: &DemoConfig) -> City {
             }
             previous = Some(year);
             let figures = year_figures(&mut rng, &traits, revenue, intensity, productivity);
-            let mut record = YearlyRecord::new(uscc.clone(), year);
+            let mut record = YearlyRecord::new(uscc, year);
             record.figures = figures;
             by_year[slot].push(record);
         }

@@ -245,7 +245,7 @@ fn codes_are_valid_unique_and_mostly_registered_in_suzhou() {
     for e in &city.enterprises {
         assert_eq!(Uscc::parse(e.uscc.as_str()).unwrap(), e.uscc);
         assert_eq!(&e.uscc.as_str()[..2], "91");
-        assert!(seen.insert(e.uscc.clone()), "duplicate {}", e.uscc);
+        assert!(seen.insert(e.uscc), "duplicate {}", e.uscc);
         assert!(names.insert(e.name.clone()), "duplicate name {}", e.name);
         assert!(e.name.ends_with("有限公司"), "{}", e.name);
         if !e.uscc.division_code().starts_with("3205") {
