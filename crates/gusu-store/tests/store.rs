@@ -309,7 +309,7 @@ fn a_bad_value_rejects_the_whole_file() {
     let mut store = Store::open_in_memory().unwrap();
     let file = rows(&[
         record(1, 2024, &[(Revenue, 1.0)]),
-        record(2, 2024, &[(Revenue, f64::NAN)]),
+        record(2, 2024, &[(Revenue, f64::INFINITY)]),
     ]);
     let err = store
         .import_annual(&meta("stats", "bad.csv"), &file)
