@@ -480,7 +480,7 @@ pub(crate) fn conflicts_of(
     for other in candidates {
         if other.source_id != used.source_id && differs(other.value, used.value) {
             out.push(Conflict {
-                uscc: uscc.clone(),
+                uscc: *uscc,
                 year,
                 field: field.to_string(),
                 used_source: name(used.source_id),

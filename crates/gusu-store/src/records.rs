@@ -154,7 +154,7 @@ impl Store {
         if let Some(record) = out.last_mut() {
             settle(record, current_field, &candidates, &slots);
         }
-        out.sort_unstable_by(|a, b| a.uscc.cmp(&b.uscc));
+        out.sort_unstable_by_key(|r| r.uscc);
         Ok(out)
     }
 

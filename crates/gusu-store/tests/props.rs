@@ -124,10 +124,13 @@ fn apply(model: &mut Model, seq: usize, b: &Batch) {
     }
 }
 
+/// (uscc, year, field key): the field of one enterprise and year.
+type Key = (u32, i32, String);
+
 /// The model's effective value per (uscc, year, field): the first listed source with a value,
 /// else the most recently set one.
-fn effective(model: &Model, p: &SourcePriority) -> HashMap<(u32, i32, String), (String, f64)> {
-    let mut groups: HashMap<(u32, i32, String), Vec<(&str, f64, usize)>> = HashMap::new();
+fn effective(model: &Model, p: &SourcePriority) -> HashMap<Key, (String, f64)> {
+    let mut groups: HashMap<Key, Vec<(&str, f64, usize)>> = HashMap::new();
     for ((u, y, f, s), &(v, seq)) in model {
         groups
             .entry((*u, *y, f.clone()))

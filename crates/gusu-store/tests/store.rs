@@ -9,7 +9,7 @@ use gusu_store::{
     NewRun, SCHEMA_VERSION, SourcePriority, Store, StoreError, StoredResult, ValueLineage,
 };
 
-fn values_of<'a>(lineage: &'a [ValueLineage], field: Figure) -> Vec<&'a ValueLineage> {
+fn values_of(lineage: &[ValueLineage], field: Figure) -> Vec<&ValueLineage> {
     lineage.iter().filter(|l| l.field == field.key()).collect()
 }
 
@@ -474,7 +474,7 @@ fn new_run(year: i32) -> NewRun {
 fn results_round_trip_and_publish() {
     let mut store = Store::open_in_memory().unwrap();
     let results = vec![
-        result(2, Some(91.123456789012345), Some(1)),
+        result(2, Some(91.123_456_789_012_34), Some(1)),
         result(1, Some(80.0), Some(2)),
         StoredResult {
             group: None,
