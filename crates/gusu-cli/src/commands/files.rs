@@ -101,6 +101,7 @@ pub struct FileData {
 }
 
 /// Reads and validates the enterprises file and every annual file; merges annual files cell by cell.
+/// The files are parsed in parallel (one thread each): parsing is most of the work.
 pub fn read_inputs(
     ctx: &Context,
     enterprises: &Path,
@@ -110,13 +111,26 @@ pub fn read_inputs(
         sheet: None,
         region: ctx.region.clone(),
     };
-    let ents = read_enterprises(enterprises, &opts, ctx.lang)?;
+    let (ents, parsed) = std::thread::scope(|scope| {
+        let annual_handles: Vec<_> = annual
+            .iter()
+            .map(|path| scope.spawn(|| read_annual(path, &opts, ctx.lang)))
+            .collect();
+        let ents = read_enterprises(enterprises, &opts, ctx.lang);
+        let parsed: Result<Vec<ParsedAnnual>, Failure> = annual_handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Failure::data("annual file reader panicked")))
+            })
+            .collect();
+        (ents, parsed)
+    });
+    let ents = ents?;
+    let mut parsed = parsed?;
     let known: HashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc).collect();
-    let mut parsed = Vec::new();
-    for path in annual {
-        let mut p = read_annual(path, &opts, ctx.lang)?;
-        gusu_ingest::check_known_enterprises(&mut p, &known);
-        parsed.push(p);
+    for p in &mut parsed {
+        gusu_ingest::check_known_enterprises(p, &known);
     }
     let records = gusu_ingest::merge_annual(&mut parsed);
     let mut reports = vec![ents.report];
