@@ -19,6 +19,7 @@ pub enum Cell<'a> {
     Empty,
     Text(Cow<'a, str>),
     Number(f64),
+    Integer(i64),
 }
 
 impl<'a> Cell<'a> {
@@ -45,6 +46,9 @@ impl<'a> Cell<'a> {
             Cell::Number(n) => {
                 let _ = write!(out, "{n}");
             }
+            Cell::Integer(n) => {
+                let _ = write!(out, "{n}");
+            }
         }
     }
 
@@ -53,6 +57,7 @@ impl<'a> Cell<'a> {
             Cell::Empty => Value::Null,
             Cell::Text(t) => Value::String(t.to_string()),
             Cell::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Cell::Integer(n) => Value::Number((*n).into()),
         }
     }
 }
@@ -109,7 +114,7 @@ pub fn result_row<'a>(r: &'a EnterpriseResult, indicators: &[String]) -> Vec<Cel
         Cell::text(r.status.key()),
         r.class.as_deref().map_or(Cell::Empty, Cell::text),
         Cell::opt_num(r.score),
-        Cell::opt_num(r.rank.map(f64::from)),
+        r.rank.map_or(Cell::Empty, |k| Cell::Integer(k.into())),
     ]);
     for k in indicators {
         match r.indicators.iter().find(|i| *i.key == **k) {
@@ -229,6 +234,9 @@ fn write_xlsx<'a>(
                 }
                 Cell::Number(n) => {
                     sheet.write_number(r, c, *n)?;
+                }
+                Cell::Integer(n) => {
+                    sheet.write_number(r, c, *n as f64)?;
                 }
             }
         }

@@ -201,7 +201,7 @@ fn evaluate_writes_json_and_xlsx_with_the_same_keys() {
     assert_eq!(arr.len(), 16);
     let a1 = arr.iter().find(|o| o["name"] == "a1").unwrap();
     assert_eq!(a1["class"], "A");
-    assert_eq!(a1["rank"], 1.0);
+    assert_eq!(a1["rank"], 1);
     let a5 = arr.iter().find(|o| o["name"] == "a5").unwrap();
     assert!(a5["class"].is_null() && a5["score"].is_null());
     let bytes = std::fs::read(dir.path().join("out.xlsx")).unwrap();

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use gusu_core::evaluate::explain::{Direction, explain as explain_enterprise};
 use gusu_core::evaluate::simulate::migration;
 use gusu_core::evaluate::{
-    EnterpriseResult, Evaluation, EvaluationInput, Status, evaluate as run_evaluation,
+    EnterpriseResult, Evaluation, EvaluationInput, SizeGroup, Status, evaluate as run_evaluation,
 };
 use gusu_core::{Enterprise, Scheme, Uscc, YearlyRecord};
 use gusu_ingest::ReadOptions;
@@ -487,6 +487,7 @@ pub fn explain(ctx: &Context, args: ExplainArgs) -> CmdResult {
     let store = ctx.open_existing_store()?;
     let scheme = ctx.scheme(args.scheme.as_deref(), args.year)?;
     let district = ctx.district(args.district.as_deref())?;
+    let ex_district = district.clone();
     let (enterprises, records) = stored_data(&store, &scheme, args.year, lang)?;
     let input = EvaluationInput {
         year: args.year,
@@ -512,40 +513,86 @@ pub fn explain(ctx: &Context, args: ExplainArgs) -> CmdResult {
     );
     match r.status {
         Status::Graded => {
-            println!(
-                "  {} {:.2} · {} {} {}/{} · {} {}",
-                lang.t("总分", "total"),
-                r.score.unwrap_or_default(),
-                lang.t("组内排名", "rank in group"),
-                r.group.key(),
-                r.rank.unwrap_or_default(),
-                r.group_size.unwrap_or_default(),
-                lang.t("类别", "class"),
-                r.class.as_deref().unwrap_or("-"),
-            );
+            let size = r.group_size.unwrap_or_default();
+            let rank = r.rank.unwrap_or_default();
+            let group_name = match (r.group, lang) {
+                (SizeGroup::Above, Lang::Zh) => "规上",
+                (SizeGroup::Below, Lang::Zh) => "规下",
+                (SizeGroup::Above, Lang::En) => "above-size",
+                (SizeGroup::Below, Lang::En) => "below-size",
+            };
+            let region = match &ex_district {
+                Some(d) => ctx.district_name(d),
+                None => lang.t("全市", "the city").to_string(),
+            };
+            let class = r.class.as_deref().unwrap_or("-");
+            let top = r.percentile.unwrap_or_default() * 100.0;
+            match lang {
+                Lang::Zh => println!(
+                    "  {} 年度得分 {:.2}，在{region}{group_name}已评价的 {size} 家企业中排第 {rank} 位（优于其位次者占 {top:.1}%），评为 {class} 类。",
+                    ex.year,
+                    r.score.unwrap_or_default()
+                ),
+                Lang::En => println!(
+                    "  Scored {:.2} in {}, ranked {rank} of the {size} graded {group_name} enterprises of {region} ({top:.1}% ranked higher): class {class}.",
+                    r.score.unwrap_or_default(),
+                    ex.year
+                ),
+            }
+            let sep = lang.t("，", ", ");
             for i in &r.indicators {
-                let value = i
-                    .value
-                    .map(|v| format!("{v:.4}"))
-                    .unwrap_or_else(|| "—".into());
-                let bench = i
-                    .benchmark
-                    .map(|v| format!("{v:.4}"))
-                    .unwrap_or_else(|| "—".into());
-                let note = if i.imputed {
-                    lang.t("（无法计算，取组内均分）", " (not computable: group mean)")
-                } else if i.fallback.is_some() {
-                    lang.t("（以替代指标计）", " (by the fallback indicator)")
-                } else {
-                    ""
+                let si = scheme
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.indicators)
+                    .find(|s| s.key == i.key);
+                let name = si
+                    .map(|s| match lang {
+                        Lang::Zh => s.name_zh.clone(),
+                        Lang::En => s.name_en.clone(),
+                    })
+                    .unwrap_or_else(|| i.key.to_string());
+                let unit = i
+                    .fallback
+                    .or(si.map(|s| s.indicator))
+                    .map(|ind| ind.unit())
+                    .unwrap_or_default();
+                let detail = match (i.value, i.benchmark, i.imputed) {
+                    (_, _, true) => lang
+                        .t(
+                            "无法计算，取组内有值企业的平均得分",
+                            "not computable: the group's mean score",
+                        )
+                        .to_string(),
+                    (Some(v), Some(b), false) if b > 0.0 => format!(
+                        "{v:.4} {unit}{sep}{} {b:.4}{sep}{} {:.1}%",
+                        lang.t("基准", "benchmark"),
+                        lang.t("为基准的", "that is"),
+                        v / b * 100.0
+                    ),
+                    (Some(v), _, false) => format!(
+                        "{v:.4} {unit}{sep}{}",
+                        lang.t("基准值无法确定，计 0 分", "benchmark undefined: scores 0")
+                    ),
+                    (None, _, false) => "—".to_string(),
+                };
+                let via = match i.fallback {
+                    Some(fb) => format!(
+                        "{}{}{}",
+                        lang.t("（以替代指标计：", " (by the fallback "),
+                        match lang {
+                            Lang::Zh => fb.name_zh(),
+                            Lang::En => fb.name_en(),
+                        },
+                        lang.t("）", ")")
+                    ),
+                    None => String::new(),
                 };
                 println!(
-                    "  {:<28} {} {value} / {} {bench} × {} = {:.2}{note}",
-                    i.key,
-                    lang.t("值", "value"),
-                    lang.t("基准", "benchmark"),
+                    "  · {name}{via}: {detail} → {:.2} / {} {}",
+                    i.score,
                     i.weight,
-                    i.score
+                    lang.t("分", "points")
                 );
             }
             for a in &r.adjustments {
