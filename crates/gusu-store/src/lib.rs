@@ -229,3 +229,13 @@ fn text_at<'r>(r: &'r rusqlite::Row<'_>, idx: usize) -> Result<&'r str, StoreErr
         .as_str()
         .map_err(|e| StoreError::Corrupt(format!("column {idx}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The server shares one store between request handlers behind a mutex: it must be `Send`.
+    #[test]
+    fn store_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<super::Store>();
+    }
+}

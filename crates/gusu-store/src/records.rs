@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use gusu_core::{Enterprise, Figure, Flag, Uscc, YearlyRecord};
-use rusqlite::{Row, params};
+use rusqlite::{Row, Rows, params};
 use serde::Serialize;
 
 use crate::imports::{Conflict, conflicts_of, rank_of};
@@ -45,6 +45,10 @@ enum Slot {
     Figure(Figure),
     Flag(Flag),
 }
+
+/// Every source's current values with what the merge needs; callers add WHERE and ORDER BY.
+const MERGED_VALUES: &str = "SELECT v.uscc_id, u.uscc, v.field_id, v.source_id, v.value, v.batch_id
+    FROM field_values v JOIN usccs u ON u.id = v.uscc_id";
 
 const ENTERPRISE_COLUMNS: &str = "u.uscc, e.name, e.district, e.industry_code, e.division,
     e.land_area_mu, e.above_scale, e.established, e.exempt";
@@ -115,16 +119,35 @@ impl Store {
     /// Merged records of a year, ordered by USCC: per field, the value of the source the
     /// priority prefers (see [`crate::SourcePriority`]).
     pub fn yearly_records(&self, year: i32) -> Result<Vec<YearlyRecord>, StoreError> {
-        let slots = self.slots();
-        let ranks = self.ranks()?;
         // The primary key (year, uscc_id, field_id, source_id) delivers the rows already grouped:
         // one pass, no sort in SQLite.
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT v.uscc_id, u.uscc, v.field_id, v.source_id, v.value, v.batch_id
-             FROM field_values v JOIN usccs u ON u.id = v.uscc_id
-             WHERE v.year = ?1 ORDER BY v.uscc_id, v.field_id, v.source_id",
-        )?;
-        let mut rows = stmt.query([year])?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{MERGED_VALUES} WHERE v.year = ?1 ORDER BY v.uscc_id, v.field_id, v.source_id"
+        ))?;
+        let mut out = self.merge(stmt.query([year])?, year)?;
+        out.sort_unstable_by_key(|r| r.uscc);
+        Ok(out)
+    }
+
+    /// The merged record of one enterprise and year (`None` when no source sent a value).
+    pub fn yearly_record(
+        &self,
+        uscc: &Uscc,
+        year: i32,
+    ) -> Result<Option<YearlyRecord>, StoreError> {
+        let Some(uscc_id) = self.uscc_id(uscc.as_str())? else {
+            return Ok(None);
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{MERGED_VALUES} WHERE v.year = ?1 AND v.uscc_id = ?2 ORDER BY v.field_id, v.source_id"
+        ))?;
+        Ok(self.merge(stmt.query(params![year, uscc_id])?, year)?.pop())
+    }
+
+    /// Folds rows of [`MERGED_VALUES`], grouped by enterprise then field, into records.
+    fn merge(&self, mut rows: Rows<'_>, year: i32) -> Result<Vec<YearlyRecord>, StoreError> {
+        let slots = self.slots();
+        let ranks = self.ranks()?;
         let mut out: Vec<YearlyRecord> = Vec::new();
         let mut current_uscc: Option<i64> = None;
         let mut current_field: Option<i64> = None;
@@ -154,7 +177,6 @@ impl Store {
         if let Some(record) = out.last_mut() {
             settle(record, current_field, &candidates, &slots);
         }
-        out.sort_unstable_by_key(|r| r.uscc);
         Ok(out)
     }
 

@@ -18,8 +18,12 @@ use gusu_store::{NewRun, Store, StoredResult};
 
 const CHILD_ENV: &str = "GUSU_STORE_KILL_CHILD_DB";
 const BIG_ROWS: u32 = 300_000;
-/// The parent kills once the child has reported this many rows done.
+/// The parent kills once the child has reported this many rows done (still writing: 100,000
+/// rows and the commit are ahead of it).
 const KILL_AFTER: usize = 200_000;
+/// Safety net against a slow parent on a loaded machine: here the child stops and waits, still
+/// inside its transaction, so that the kill always lands before the commit.
+const CHILD_WAITS_AT: usize = 250_000;
 
 /// 300,000 rows of 2024 and 2025: the first ones correct values the parent imported, the rest are
 /// new enterprises.
@@ -55,6 +59,9 @@ fn child_imports_until_killed() {
         }
         let _ = writeln!(out, "progress {}", p.done);
         let _ = out.flush();
+        if p.done == CHILD_WAITS_AT {
+            std::thread::sleep(Duration::from_secs(120));
+        }
     })));
     store
         .import_annual(&meta("stats", "big.csv"), &file)
@@ -120,20 +127,22 @@ fn sigkill_mid_import_leaves_previous_state() {
     };
     assert_eq!(before.0.conflicts.len(), 1000);
 
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_imports_until_killed",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "child_imports_until_killed",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut started = false;
     let mut done_rows = 0;
     for line in lines.by_ref() {
@@ -151,9 +160,9 @@ fn sigkill_mid_import_leaves_previous_state() {
         assert_ne!(line, "done", "the child finished before it could be killed");
     }
     assert!(started, "the child never began its import");
-    std::thread::sleep(Duration::from_millis(50));
-    child.kill().unwrap(); // SIGKILL on Unix: no destructor, no rollback by the child
-    let status = child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    child.0.kill().unwrap(); // SIGKILL on Unix: no destructor, no rollback by the child
+    let status = child.0.wait().unwrap();
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(
         !rest.iter().any(|l| l == "done"),
@@ -187,6 +196,16 @@ fn sigkill_mid_import_leaves_previous_state() {
     assert_eq!(store.runs(None).unwrap().len(), 1);
     drop(store);
     assert_eq!(table_counts(&path), before.1);
+}
+
+/// Kills the child if the test fails before it does.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Row counts of every table, read with plain SQLite.

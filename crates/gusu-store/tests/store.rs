@@ -160,6 +160,12 @@ fn conflict_between_sources_uses_priority_and_is_reported() {
     let r = &store.yearly_records(2024).unwrap()[0];
     assert_eq!(r.figures.get(Revenue), Some(1000.0));
     assert_eq!(r.figures.get(TaxPaid), Some(30.0));
+    assert_eq!(
+        store.yearly_record(&uscc(1), 2024).unwrap().as_ref(),
+        Some(r)
+    );
+    assert_eq!(store.yearly_record(&uscc(1), 2023).unwrap(), None);
+    assert_eq!(store.yearly_record(&uscc(2), 2024).unwrap(), None);
     let lineage = store.lineage(&uscc(1), 2024).unwrap();
     let revenue = values_of(&lineage, Revenue);
     assert_eq!(revenue.len(), 2);
