@@ -177,7 +177,8 @@ proptest! {
         for year in store.years().unwrap() {
             for r in store.yearly_records(year).unwrap() {
                 let i = (0..4).find(|&i| uscc(i) == r.uscc).unwrap();
-                prop_assert_eq!(store.yearly_record(&r.uscc, year).unwrap().as_ref(), Some(&r));
+                let one = store.yearly_record(&r.uscc, year).unwrap();
+                prop_assert_eq!(one.as_ref(), Some(&r));
                 for f in FIELDS {
                     let want = expected.get(&(i, year, f.key().to_string())).map(|e| e.1);
                     prop_assert_eq!(r.figures.get(f), want, "{} {} {}", i, year, f.key());
