@@ -29,6 +29,9 @@ pub enum StoreError {
         value: f64,
     },
 
+    #[error("cannot back up: {0}")]
+    BackupTarget(String),
+
     #[error("{0} not found")]
     NotFound(String),
 

@@ -115,6 +115,17 @@ impl Store {
     /// connections keep reading and writing. The copy is written next to `dest` and renamed into
     /// place, so `dest` is either the previous file or a complete backup, never half of one.
     pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        // Renaming a backup over the live database would destroy it (its WAL would then be
+        // applied to the wrong file).
+        if let Some(db) = self.conn.path().filter(|p| !p.is_empty())
+            && let (Ok(a), Ok(b)) = (Path::new(db).canonicalize(), dest.canonicalize())
+            && a == b
+        {
+            return Err(StoreError::BackupTarget(format!(
+                "{} is the database itself",
+                dest.display()
+            )));
+        }
         let mut tmp_name = dest.as_os_str().to_owned();
         tmp_name.push(".partial");
         let tmp = std::path::PathBuf::from(tmp_name);
@@ -124,11 +135,21 @@ impl Store {
             {
                 let backup = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
                 // All pages in one step: one consistent read snapshot, never restarted by
-                // concurrent writers (WAL lets them go on meanwhile).
+                // concurrent writers (WAL lets them go on meanwhile). Busy or locked only
+                // happens while another connection holds an exclusive lock: wait, within reason.
+                let mut waited = Duration::ZERO;
                 loop {
                     match backup.step(-1)? {
                         rusqlite::backup::StepResult::Done => break,
-                        _ => std::thread::sleep(Duration::from_millis(50)),
+                        _ if waited < BUSY_TIMEOUT => {
+                            std::thread::sleep(Duration::from_millis(50));
+                            waited += Duration::from_millis(50);
+                        }
+                        _ => {
+                            return Err(StoreError::BackupTarget(
+                                "the database stayed locked; try again".into(),
+                            ));
+                        }
                     }
                 }
             }

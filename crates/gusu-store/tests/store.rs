@@ -575,4 +575,51 @@ fn backup_opens_with_the_same_content() {
         Some(1.0 / 3.0)
     );
     assert!(!dir.path().join("backup.db.partial").exists());
+
+    // Backing up onto the database itself is refused.
+    let err = store.backup(&path).unwrap_err();
+    assert!(matches!(err, StoreError::BackupTarget(_)), "{err}");
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn backup_runs_while_another_process_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gusu.db");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .import_annual(
+            &meta("stats", "s.csv"),
+            &rows(&[record(1, 2024, &[(Revenue, 1.0)])]),
+        )
+        .unwrap();
+    // Another connection holds the write lock with an uncommitted import in progress.
+    let mut writer = Store::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT INTO import_batches (kind, source, file_name, file_sha256)
+         VALUES ('annual', 'tax', 'pending.csv', 'x');",
+    )
+    .unwrap();
+    let dest = dir.path().join("backup.db");
+    store.backup(&dest).unwrap();
+    conn.execute_batch("COMMIT").unwrap();
+    // The writer's lock is gone: the other store can import again.
+    writer
+        .import_annual(
+            &meta("tax", "t.csv"),
+            &rows(&[record(1, 2024, &[(TaxPaid, 1.0)])]),
+        )
+        .unwrap();
+
+    let copy = Store::open(&dest).unwrap();
+    let batches: Vec<_> = copy
+        .batches()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.file_name)
+        .collect();
+    assert_eq!(batches, vec!["s.csv"]);
+    assert_eq!(store.batches().unwrap().len(), 3);
 }
