@@ -623,3 +623,37 @@ fn backup_runs_while_another_process_writes() {
     assert_eq!(batches, vec!["s.csv"]);
     assert_eq!(store.batches().unwrap().len(), 3);
 }
+
+#[test]
+fn two_processes_importing_the_same_file_import_it_once() {
+    // Both also open (create and migrate) the fresh file at the same time.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gusu.db");
+    let file = rows(
+        &(0..20_000)
+            .map(|i| record(i, 2024, &[(Revenue, f64::from(i))]))
+            .collect::<Vec<_>>(),
+    );
+    let summaries: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (path, file) = (&path, &file);
+                s.spawn(move || {
+                    let mut store = Store::open(path).unwrap();
+                    store
+                        .import_annual(&meta("stats", "same.csv"), file)
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let imported: Vec<_> = summaries.iter().map(|s| s.already_imported).collect();
+    assert!(
+        imported.contains(&true) && imported.contains(&false),
+        "{imported:?}"
+    );
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.batches().unwrap().len(), 1);
+    assert_eq!(store.yearly_records(2024).unwrap().len(), 20_000);
+}
