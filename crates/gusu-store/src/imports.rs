@@ -360,7 +360,7 @@ impl Store {
                             source_id: src,
                             value: r.get(2)?,
                             batch_id: r.get(3)?,
-                            rank: rank_of(&ranks, field_id, src),
+                            rank: ranks.get(field_id, src),
                         },
                     });
                 }
@@ -388,7 +388,7 @@ impl Store {
                                     source_id,
                                     value,
                                     batch_id,
-                                    rank: rank_of(&ranks, field_id, source_id),
+                                    rank: ranks.get(field_id, source_id),
                                 },
                             });
                             summary.inserted += 1;
@@ -446,17 +446,6 @@ struct Current {
     field_id: i64,
     row: i64,
     value: Candidate,
-}
-
-pub(crate) fn rank_of(
-    ranks: &std::collections::HashMap<(i64, i64), usize>,
-    field_id: i64,
-    source_id: i64,
-) -> usize {
-    ranks
-        .get(&(field_id, source_id))
-        .copied()
-        .unwrap_or(usize::MAX)
 }
 
 /// Appends the conflicts of one field: every candidate whose value differs from the effective one.

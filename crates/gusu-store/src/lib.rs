@@ -195,18 +195,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Priority rank of every (field id, source id) pair the priority lists.
-    fn ranks(&self) -> Result<HashMap<(i64, i64), usize>, StoreError> {
-        let sources = self.source_names()?;
-        let mut ranks = HashMap::new();
-        for (&field_id, key) in &self.field_keys {
-            for (&source_id, name) in &sources {
-                if let Some(rank) = self.priority.rank(key, name) {
-                    ranks.insert((field_id, source_id), rank);
-                }
-            }
-        }
-        Ok(ranks)
+    /// Priority rank of every (field id, source id) pair.
+    fn ranks(&self) -> Result<priority::Ranks, StoreError> {
+        let sources: Vec<(i64, String)> = self.source_names()?.into_iter().collect();
+        Ok(priority::Ranks::build(
+            self.field_keys.iter().map(|(id, key)| (*id, key.clone())),
+            &sources,
+            |field, source| self.priority.rank(field, source),
+        ))
     }
 
     fn uscc_id(&self, uscc: &str) -> Result<Option<i64>, StoreError> {

@@ -1,13 +1,13 @@
 //! Reading back: the enterprise register, merged yearly records, lineage and conflicts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use gusu_core::{Enterprise, Figure, Flag, Uscc, YearlyRecord};
 use rusqlite::{Row, Rows, params};
 use serde::Serialize;
 
-use crate::imports::{Conflict, conflicts_of, rank_of};
+use crate::imports::{Conflict, conflicts_of};
 use crate::priority::{Candidate, choose};
 use crate::{Store, StoreError, stored_uscc, text_at, to_u64, uscc_at};
 
@@ -171,7 +171,7 @@ impl Store {
                 source_id,
                 value: r.get(4)?,
                 batch_id: r.get(5)?,
-                rank: rank_of(&ranks, field_id, source_id),
+                rank: ranks.get(field_id, source_id),
             });
         }
         if let Some(record) = out.last_mut() {
@@ -236,7 +236,7 @@ impl Store {
                         source_id,
                         value,
                         batch_id,
-                        rank: rank_of(&ranks, field_id, source_id),
+                        rank: ranks.get(field_id, source_id),
                     },
                 ));
             }
@@ -321,7 +321,7 @@ impl Store {
                 source_id,
                 value: r.get(5)?,
                 batch_id: r.get(6)?,
-                rank: rank_of(&ranks, k.2, source_id),
+                rank: ranks.get(k.2, source_id),
             });
         }
         flush(key, &uscc_text, &candidates, &mut out)?;
@@ -336,17 +336,26 @@ impl Store {
         Ok(out)
     }
 
-    fn slots(&self) -> HashMap<i64, Slot> {
-        let mut slots = HashMap::new();
-        for f in Figure::ALL {
-            if let Some(&id) = self.field_ids.get(f.key()) {
-                slots.insert(id, Slot::Figure(f));
+    /// What each field id stands for, indexed by id.
+    fn slots(&self) -> Vec<Option<Slot>> {
+        let mut slots = Vec::new();
+        let mut put = |key: &str, slot: Slot| {
+            if let Some(i) = self
+                .field_ids
+                .get(key)
+                .and_then(|&id| usize::try_from(id).ok())
+            {
+                if slots.len() <= i {
+                    slots.resize(i + 1, None);
+                }
+                slots[i] = Some(slot);
             }
+        };
+        for f in Figure::ALL {
+            put(f.key(), Slot::Figure(f));
         }
         for f in Flag::ALL {
-            if let Some(&id) = self.field_ids.get(f.key()) {
-                slots.insert(id, Slot::Flag(f));
-            }
+            put(f.key(), Slot::Flag(f));
         }
         slots
     }
@@ -357,15 +366,18 @@ fn settle(
     record: &mut YearlyRecord,
     field_id: Option<i64>,
     candidates: &[Candidate],
-    slots: &HashMap<i64, Slot>,
+    slots: &[Option<Slot>],
 ) {
     let (Some(field_id), Some(i)) = (field_id, choose(candidates)) else {
         return;
     };
     let value = candidates[i].value;
-    match slots.get(&field_id) {
-        Some(Slot::Figure(f)) => record.figures.set(*f, Some(value)),
-        Some(Slot::Flag(f)) => record.set_flag(*f, Some(value != 0.0)),
+    let slot = usize::try_from(field_id)
+        .ok()
+        .and_then(|i| slots.get(i).copied().flatten());
+    match slot {
+        Some(Slot::Figure(f)) => record.figures.set(f, Some(value)),
+        Some(Slot::Flag(f)) => record.set_flag(f, Some(value != 0.0)),
         // A field added by a newer migration that this build's core does not know.
         None => {}
     }
