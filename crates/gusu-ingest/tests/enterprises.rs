@@ -227,6 +227,7 @@ fn invalid_codes_name_the_rule() {
         (bad_check.clone(), "uscc_check_character"),
         ("9.13205E+17".to_string(), "uscc_excel_number"),
         (format!("{}I{}", &good[..10], &good[11..]), "uscc_character"),
+        (format!("91A{}", &good[3..]), "uscc_division"),
     ];
     for (code, expected) in cases {
         let parsed = parse(&[HEADER, &format!("{code},甲,320583,3484,1,是,2015-06-01,")]);
@@ -568,4 +569,52 @@ fn read_from_disk() {
     assert_eq!(parsed.file_name, "企业名录.csv");
     assert_eq!(parsed.report.file, "企业名录.csv");
     assert_eq!(parsed.rows.len(), 1);
+}
+
+#[test]
+fn utf16_text_is_refused_with_a_message() {
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in "uscc,name".encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    let err = parse_enterprises_bytes(&bytes, "unicode.txt", &opts()).unwrap_err();
+    assert!(
+        matches!(err, IngestError::UnsupportedFormat { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("UTF-16"));
+}
+
+#[test]
+fn another_city_is_configurable() {
+    use gusu_core::{District, RegionSet};
+    let wuxi = RegionSet {
+        city_zh: "无锡市".into(),
+        city_en: "Wuxi".into(),
+        division_prefix: "3202".into(),
+        districts: vec![District {
+            code: "320214".into(),
+            name_zh: "新吴区".into(),
+            name_en: "Xinwu".into(),
+            aliases: vec![],
+        }],
+    };
+    let opts = gusu_ingest::ReadOptions {
+        sheet: None,
+        region: wuxi,
+    };
+    let bytes = csv(&[
+        HEADER,
+        &format!("{},甲,新吴区,3484,1,是,2015-06-01,", uscc_in("320214", 1)),
+        &format!("{},乙,新吴区,3484,1,是,2015-06-01,", uscc(2)),
+        &format!("{},丙,昆山市,3484,1,是,2015-06-01,", uscc_in("320214", 3)),
+    ]);
+    let parsed = parse_enterprises_bytes(&bytes, "wuxi.csv", &opts).unwrap();
+    assert_eq!(parsed.rows[0].record.district, "320214");
+    assert!(
+        has_warning(&parsed.report, 3, "uscc_outside_region"),
+        "a Suzhou code in Wuxi"
+    );
+    assert!(finding(&parsed.report, 2, "uscc_outside_region").is_none());
+    assert!(has_error(&parsed.report, 4, "unknown_district"));
 }
