@@ -247,7 +247,7 @@ pub fn evaluate_and_save(
             uscc: r.uscc,
             group: Some(r.group.key().to_string()),
             status: r.status.key().to_string(),
-            class: r.class.clone(),
+            class: r.class.as_deref().map(str::to_string),
             score: r.score,
             rank: r.rank,
             detail_json: serde_json::to_string(r).unwrap_or_default(),
@@ -403,14 +403,14 @@ pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
     let district = ctx.district(args.district.as_deref())?;
     let mut results = stored_results(&store, run.id, lang)?;
     results.retain(|r| {
-        district.as_deref().is_none_or(|d| r.district == d)
+        district.as_deref().is_none_or(|d| &*r.district == d)
             && args
                 .class
                 .as_deref()
                 .is_none_or(|c| r.class.as_deref() == Some(c))
             && args.status.as_deref().is_none_or(|s| r.status.key() == s)
             && args.group.as_deref().is_none_or(|g| r.group.key() == g)
-            && args.division.as_deref().is_none_or(|d| r.division == d)
+            && args.division.as_deref().is_none_or(|d| &*r.division == d)
     });
     results.sort_by(|a, b| {
         (&a.group, a.rank.unwrap_or(u32::MAX), &a.uscc).cmp(&(

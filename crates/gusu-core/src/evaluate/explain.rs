@@ -160,7 +160,7 @@ pub fn explain(
         let class = &outcomes[my_pos].class;
         Ok(classes
             .iter()
-            .position(|c| c == class)
+            .position(|c| *c == &**class)
             .unwrap_or(usize::MAX))
     };
     let improves = |figure: Figure, value: f64| -> Result<bool, EvaluationError> {

@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::expr::Bindings;
-use crate::indicator::{EnergyBasis, Indicator};
+use crate::indicator::{EnergyBasis, Indicator, Parts};
 use crate::record::{Enterprise, EnterpriseYear, Figure, YearlyRecord};
 use crate::scheme::{Benchmark, Group, Scheme, SchemeIndicator};
 use crate::uscc::Uscc;
@@ -120,12 +120,14 @@ pub struct MeasureResult {
 pub struct EnterpriseResult {
     pub uscc: Uscc,
     pub name: String,
-    pub district: String,
-    pub division: String,
+    /// District code.
+    pub district: Arc<str>,
+    /// GB/T 4754 division (2 digits).
+    pub division: Arc<str>,
     /// Above or below designated size (by the year's flag), even when not graded.
     pub group: SizeGroup,
     pub status: Status,
-    pub class: Option<String>,
+    pub class: Option<Arc<str>>,
     pub score: Option<f64>,
     /// 1 = best; tied totals share a rank.
     pub rank: Option<u32>,
@@ -138,7 +140,7 @@ pub struct EnterpriseResult {
     pub adjustments: Vec<AdjustmentResult>,
     pub measures: Vec<MeasureResult>,
     /// Stable codes (docs/warnings.md).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -192,7 +194,31 @@ pub struct Placement {
     pub status: Status,
     /// Index into `scheme.groups` (for graded enterprises always set).
     pub group: Option<usize>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Arc<str>>,
+}
+
+/// Status reason codes, made once per process: placing a million enterprises allocates none.
+struct ReasonCodes {
+    exempt_listed: Arc<str>,
+    exempt_division: Arc<str>,
+    exempt_new: Arc<str>,
+    no_group: Arc<str>,
+    below_min_land: Arc<str>,
+    no_record: Arc<str>,
+    missing: [Arc<str>; Figure::ALL.len()],
+}
+
+fn reason_codes() -> &'static ReasonCodes {
+    static CODES: std::sync::OnceLock<ReasonCodes> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| ReasonCodes {
+        exempt_listed: "exempt_listed".into(),
+        exempt_division: "exempt_division".into(),
+        exempt_new: "exempt_new".into(),
+        no_group: "no_group".into(),
+        below_min_land: "below_min_land".into(),
+        no_record: "no_record".into(),
+        missing: Figure::ALL.map(|f| format!("missing:{}", f.key()).into()),
+    })
 }
 
 fn established_exempt(established: NaiveDate, year: i32, within: i32) -> bool {
@@ -235,18 +261,19 @@ pub fn place(
         .groups
         .iter()
         .position(|g| g.above_scale == ey.above_scale);
+    let codes = reason_codes();
     let mut reasons = Vec::new();
     let ex = &scheme.exemptions;
     if ex.by_list && ey.exempt {
-        reasons.push("exempt_listed".to_string());
+        reasons.push(codes.exempt_listed.clone());
     }
     if ex.divisions.contains(&e.division) {
-        reasons.push("exempt_division".to_string());
+        reasons.push(codes.exempt_division.clone());
     }
     if let Some(within) = ex.established_within_years
         && established_exempt(e.established, year, within)
     {
-        reasons.push("exempt_new".to_string());
+        reasons.push(codes.exempt_new.clone());
     }
     if !ex.when.is_empty() {
         let b = bindings_for(ey, year);
@@ -255,7 +282,7 @@ pub fn place(
                 .eval_bool(&b)
                 .map_err(|err| EvaluationError::Expression(err.to_string()))?
             {
-                reasons.push(format!("exempt_rule:{i}"));
+                reasons.push(format!("exempt_rule:{i}").into());
             }
         }
     }
@@ -270,7 +297,7 @@ pub fn place(
         return Ok(Placement {
             status: Status::OutOfScope,
             group,
-            reasons: vec!["no_group".into()],
+            reasons: vec![codes.no_group.clone()],
         });
     };
     let g = &scheme.groups[gi];
@@ -280,19 +307,19 @@ pub fn place(
         return Ok(Placement {
             status: Status::OutOfScope,
             group,
-            reasons: vec!["below_min_land".into()],
+            reasons: vec![codes.below_min_land.clone()],
         });
     }
     if ey.figures.is_none() {
-        reasons.push("no_record".into());
+        reasons.push(codes.no_record.clone());
     }
     if !ey.land_area_mu.is_some_and(|l| l > 0.0) {
-        reasons.push(format!("missing:{}", Figure::LandAreaMu.key()));
+        reasons.push(codes.missing[Figure::LandAreaMu as usize].clone());
     }
     if ey.figures.is_some() {
         for f in &g.required {
             if ey.figure(*f).is_none() {
-                reasons.push(format!("missing:{}", f.key()));
+                reasons.push(codes.missing[*f as usize].clone());
             }
         }
     }
@@ -345,12 +372,15 @@ impl ResolvedBenchmarks {
 
 /// The enterprises of the region as seen in `year`.
 fn enterprise_years<'a>(input: &EvaluationInput<'a>, year: i32) -> Vec<EnterpriseYear<'a>> {
-    let by_uscc: FxHashMap<&Uscc, &YearlyRecord> = input
-        .records
-        .iter()
-        .filter(|r| r.year == year)
-        .map(|r| (&r.uscc, r))
-        .collect();
+    let mut by_uscc: FxHashMap<&Uscc, &YearlyRecord> =
+        FxHashMap::with_capacity_and_hasher(input.records.len(), Default::default());
+    by_uscc.extend(
+        input
+            .records
+            .iter()
+            .filter(|r| r.year == year)
+            .map(|r| (&r.uscc, r)),
+    );
     input
         .enterprises
         .iter()
@@ -432,15 +462,52 @@ pub struct GroupOutcome {
     pub total: f64,
     pub rank: u32,
     pub percentile: f64,
-    pub class: String,
+    pub class: Arc<str>,
     pub indicators: Vec<IndicatorResult>,
     pub adjustments: Vec<AdjustmentResult>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Arc<str>>,
 }
 
 fn bounded(score: f64, si: &SchemeIndicator) -> f64 {
     let s = si.max_score.map_or(score, |m| score.min(m));
     si.min_score.map_or(s, |m| s.max(m))
+}
+
+/// Σ numerator ÷ Σ denominator over parts where both are present and the denominator is > 0.
+fn ratio_of(parts: &[Parts]) -> Option<f64> {
+    let (mut num, mut den, mut any) = (0.0, 0.0, false);
+    for p in parts {
+        if let (Some(n), Some(d)) = (p.numerator, p.denominator)
+            && d > 0.0
+        {
+            num += n;
+            den += d;
+            any = true;
+        }
+    }
+    (any && den > 0.0).then(|| num / den)
+}
+
+/// Warning codes of one indicator, made once per group and shared by every member that carries one.
+struct IndicatorCodes {
+    imputed: Arc<str>,
+    undefined: Arc<str>,
+    fallback: Option<Arc<str>>,
+    basis_fallback: Arc<str>,
+}
+
+impl IndicatorCodes {
+    fn new(si: &SchemeIndicator) -> IndicatorCodes {
+        IndicatorCodes {
+            imputed: format!("imputed:{}", si.key).into(),
+            undefined: format!("benchmark_undefined:{}", si.key).into(),
+            fallback: si
+                .fallback
+                .as_ref()
+                .map(|(fb, _)| format!("fallback:{}:{}", si.key, fb.key()).into()),
+            basis_fallback: format!("energy_basis_fallback:{}", si.key).into(),
+        }
+    }
 }
 
 /// Grades the graded members of one group: indicator scores against benchmarks, imputation, totals,
@@ -458,58 +525,75 @@ pub fn grade_group(
     let mut scores: Vec<Vec<IndicatorResult>> = (0..n)
         .map(|_| Vec::with_capacity(g.indicators.len()))
         .collect();
-    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); n];
+    let mut warnings: Vec<Vec<Arc<str>>> = (0..n).map(|_| Vec::new()).collect();
     let mut benchmarks = Vec::with_capacity(g.indicators.len());
+    let mut parts: Vec<Parts> = Vec::with_capacity(n);
+    let mut fallback_parts: Vec<Parts> = Vec::new();
+    let mut computed: Vec<Option<f64>> = Vec::with_capacity(n);
 
     for (ii, si) in g.indicators.iter().enumerate() {
-        let benchmark_of = |indicator: Indicator, is_fallback: bool, bm: &Benchmark| match bm {
-            Benchmark::GroupRatio => {
-                aggregate_ratio(members.iter().copied(), indicator, si.energy_basis)
-            }
-            _ => resolved.get(group_index, ii, is_fallback).flatten(),
+        let codes = IndicatorCodes::new(si);
+        parts.clear();
+        parts.extend(
+            members
+                .iter()
+                .map(|ey| si.indicator.parts(ey, si.energy_basis)),
+        );
+        let main_b = match si.benchmark {
+            Benchmark::GroupRatio => ratio_of(&parts),
+            _ => resolved.get(group_index, ii, false).flatten(),
         };
-        let main_b = benchmark_of(si.indicator, false, &si.benchmark);
-        let fallback = si
-            .fallback
-            .as_ref()
-            .map(|(ind, bm)| (*ind, benchmark_of(*ind, true, bm)));
+        let fallback = match &si.fallback {
+            None => None,
+            Some((fb, bm)) => {
+                fallback_parts.clear();
+                fallback_parts.extend(members.iter().map(|ey| fb.parts(ey, si.energy_basis)));
+                let b = match bm {
+                    Benchmark::GroupRatio => ratio_of(&fallback_parts),
+                    _ => resolved.get(group_index, ii, true).flatten(),
+                };
+                Some((*fb, b))
+            }
+        };
         benchmarks.push((si.key.to_string(), main_b));
         if let Some((fb, fb_b)) = fallback {
             benchmarks.push((format!("{}:{}", si.key, fb.key()), fb_b));
         }
 
         // Score of each member that has a value: w × (x ÷ B), or 0 where B is undefined or ≤ 0.
-        let mut computed: Vec<Option<f64>> = Vec::with_capacity(n);
-        for (mi, ey) in members.iter().enumerate() {
-            let parts = si.indicator.parts(ey, si.energy_basis);
+        computed.clear();
+        for mi in 0..n {
+            let p = &parts[mi];
             let mut result = IndicatorResult {
                 key: si.key.clone(),
-                value: parts.value(),
+                value: p.value(),
                 benchmark: main_b,
                 weight: si.weight,
                 score: 0.0,
                 imputed: false,
                 fallback: None,
             };
-            if parts.basis_fallback {
-                warnings[mi].push(format!("energy_basis_fallback:{}", si.key));
+            if p.basis_fallback {
+                warnings[mi].push(codes.basis_fallback.clone());
             }
             let mut used = None;
             if let Some(x) = result.value {
                 used = Some((x, main_b));
             } else if let Some((fb, fb_b)) = fallback
-                && let Some(x) = fb.parts(ey, si.energy_basis).value()
+                && let Some(x) = fallback_parts[mi].value()
             {
                 result.value = Some(x);
                 result.benchmark = fb_b;
                 result.fallback = Some(fb);
-                warnings[mi].push(format!("fallback:{}:{}", si.key, fb.key()));
+                if let Some(code) = &codes.fallback {
+                    warnings[mi].push(code.clone());
+                }
                 used = Some((x, fb_b));
             }
             let score = used.map(|(x, b)| match b {
                 Some(b) if b > 0.0 => bounded(si.weight * (x / b), si),
                 _ => {
-                    warnings[mi].push(format!("benchmark_undefined:{}", si.key));
+                    warnings[mi].push(codes.undefined.clone());
                     0.0
                 }
             });
@@ -535,9 +619,9 @@ pub fn grade_group(
                     0.0
                 };
                 r.imputed = true;
-                warnings[mi].push(format!("imputed:{}", si.key));
+                warnings[mi].push(codes.imputed.clone());
                 if !b_defined && fallback.is_none() {
-                    warnings[mi].push(format!("benchmark_undefined:{}", si.key));
+                    warnings[mi].push(codes.undefined.clone());
                 }
             }
         }
@@ -548,7 +632,7 @@ pub fn grade_group(
         .map(|s| s.iter().map(|r| r.score).sum::<f64>())
         .collect();
 
-    let mut adjustments: Vec<Vec<AdjustmentResult>> = vec![Vec::new(); n];
+    let mut adjustments: Vec<Vec<AdjustmentResult>> = (0..n).map(|_| Vec::new()).collect();
     let applicable: Vec<_> = scheme
         .adjustments
         .iter()
@@ -580,6 +664,12 @@ pub fn grade_group(
         }
     }
 
+    let class_names: Vec<Arc<str>> = scheme
+        .classes
+        .classes()
+        .into_iter()
+        .map(Arc::from)
+        .collect();
     let ranks = ranks_of(&totals);
     let outcomes = (0..n)
         .map(|mi| {
@@ -589,7 +679,7 @@ pub fn grade_group(
                 total: totals[mi],
                 rank: ranks[mi],
                 percentile,
-                class: scheme.classes.class_for(percentile, totals[mi]).to_string(),
+                class: class_names[scheme.classes.class_index(percentile, totals[mi])].clone(),
                 indicators: std::mem::take(&mut scores[mi]),
                 adjustments: std::mem::take(&mut adjustments[mi]),
                 warnings: std::mem::take(&mut warnings[mi]),
@@ -624,21 +714,41 @@ pub fn evaluate(
     }
     let resolved = resolve_benchmarks(scheme, input)?;
     let members = enterprise_years(input, input.year);
-    let placements = members
+    let mut placements = members
         .iter()
         .map(|ey| place(scheme, ey, input.year))
         .collect::<Result<Vec<_>, _>>()?;
 
+    // Districts and divisions are few: one shared string and a small id each (ids rank sub-groups).
+    let mut interned: FxHashMap<String, (u32, Arc<str>)> = FxHashMap::default();
+    let mut intern = |s: &str| -> (u32, Arc<str>) {
+        if let Some(a) = interned.get(s) {
+            return a.clone();
+        }
+        let a = (interned.len() as u32, Arc::<str>::from(s));
+        interned.insert(s.to_string(), a.clone());
+        a
+    };
+    let mut district_ids = Vec::with_capacity(members.len());
+    let mut division_ids = Vec::with_capacity(members.len());
     let mut results: Vec<EnterpriseResult> = members
         .iter()
-        .zip(&placements)
+        .zip(&mut placements)
         .map(|(ey, p)| {
             let e = ey.enterprise;
             EnterpriseResult {
                 uscc: e.uscc,
                 name: e.name.clone(),
-                district: e.district.clone(),
-                division: e.division.clone(),
+                district: {
+                    let (id, name) = intern(&e.district);
+                    district_ids.push(id);
+                    name
+                },
+                division: {
+                    let (id, name) = intern(&e.division);
+                    division_ids.push(id);
+                    name
+                },
                 group: if ey.above_scale {
                     SizeGroup::Above
                 } else {
@@ -655,7 +765,7 @@ pub fn evaluate(
                 indicators: Vec::new(),
                 adjustments: Vec::new(),
                 measures: Vec::new(),
-                warnings: p.reasons.clone(),
+                warnings: std::mem::take(&mut p.reasons),
             }
         })
         .collect();
@@ -670,8 +780,8 @@ pub fn evaluate(
         let (outcomes, benchmarks) = grade_group(scheme, gi, &refs, input.year, &resolved)?;
         let size = idx.len() as u32;
         let totals: Vec<f64> = outcomes.iter().map(|o| o.total).collect();
-        let district_ranks = sub_ranks(&idx, &totals, |i| members[i].enterprise.district.as_str());
-        let division_ranks = sub_ranks(&idx, &totals, |i| members[i].enterprise.division.as_str());
+        let district_ranks = sub_ranks(&idx, &totals, &district_ids);
+        let division_ranks = sub_ranks(&idx, &totals, &division_ids);
         let mut class_counts: Vec<(String, u32)> = scheme
             .classes
             .classes()
@@ -679,14 +789,14 @@ pub fn evaluate(
             .map(|c| (c.to_string(), 0))
             .collect();
         for (k, (o, &i)) in outcomes.into_iter().zip(&idx).enumerate() {
-            if let Some(c) = class_counts.iter_mut().find(|(c, _)| *c == o.class) {
+            if let Some(c) = class_counts.iter_mut().find(|(c, _)| **c == *o.class) {
                 c.1 += 1;
             }
             let r = &mut results[i];
             r.measures = scheme
                 .measures
                 .iter()
-                .filter(|m| m.class == o.class && m.applies_in(application_year))
+                .filter(|m| *m.class == *o.class && m.applies_in(application_year))
                 .map(|m| MeasureResult {
                     kind: m.kind.clone(),
                     name_zh: m.name_zh.clone(),
@@ -731,17 +841,18 @@ pub fn evaluate(
 }
 
 /// Ranks within subsets of a group (same district, same division).
-fn sub_ranks<'k>(idx: &[usize], totals: &[f64], key: impl Fn(usize) -> &'k str) -> Vec<u32> {
-    let mut by_key: FxHashMap<&str, Vec<f64>> = FxHashMap::default();
+fn sub_ranks(idx: &[usize], totals: &[f64], ids: &[u32]) -> Vec<u32> {
+    let buckets = ids.iter().max().map_or(0, |m| *m as usize + 1);
+    let mut by_id: Vec<Vec<f64>> = vec![Vec::new(); buckets];
     for (k, &i) in idx.iter().enumerate() {
-        by_key.entry(key(i)).or_default().push(totals[k]);
+        by_id[ids[i] as usize].push(totals[k]);
     }
-    for v in by_key.values_mut() {
-        v.sort_by(|a, b| b.total_cmp(a));
+    for v in &mut by_id {
+        v.sort_unstable_by(|a, b| b.total_cmp(a));
     }
     idx.iter()
         .enumerate()
-        .map(|(k, &i)| by_key[key(i)].partition_point(|s| *s > totals[k]) as u32 + 1)
+        .map(|(k, &i)| by_id[ids[i] as usize].partition_point(|s| *s > totals[k]) as u32 + 1)
         .collect()
 }
 

@@ -9,7 +9,7 @@ use super::{EnterpriseResult, Evaluation};
 /// The label of a result in a migration matrix: its class, or T / – for enterprises not graded.
 pub fn label(r: &EnterpriseResult) -> String {
     match (&r.class, r.status) {
-        (Some(c), _) => c.clone(),
+        (Some(c), _) => c.to_string(),
         (None, super::Status::Exempt) => "T".into(),
         (None, super::Status::OutOfScope) => "-".into(),
         (None, _) => "?".into(),

@@ -208,7 +208,8 @@ fn explain_finds_a_change_that_really_reaches_the_next_class() {
         c[who].figures.set(lift.figure, lift.to);
         let r = run(&scheme, &es, &c, None);
         assert_eq!(
-            r.results[who].class, lift.class_reached,
+            r.results[who].class.as_deref(),
+            lift.class_reached.as_deref(),
             "{:?}",
             lift.figure
         );
@@ -242,7 +243,7 @@ fn a_district_ranks_on_its_own() {
     let city_eval = run(&scheme, &es, &rs, None);
     let kunshan = run(&scheme, &es, &rs, Some("320583"));
     assert_eq!(kunshan.results.len(), 5);
-    assert!(kunshan.results.iter().all(|r| r.district == "320583"));
+    assert!(kunshan.results.iter().all(|r| &*r.district == "320583"));
     assert_eq!(
         kunshan.results.iter().filter(|r| r.rank == Some(1)).count(),
         1
@@ -251,7 +252,7 @@ fn a_district_ranks_on_its_own() {
     let mut ranks: Vec<u32> = city_eval
         .results
         .iter()
-        .filter(|r| r.district == "320583")
+        .filter(|r| &*r.district == "320583")
         .map(|r| r.rank_in_district.unwrap())
         .collect();
     ranks.sort();
@@ -378,7 +379,7 @@ fn undefined_benchmark_scores_zero_for_everyone_with_a_warning() {
         assert!(
             r.warnings
                 .iter()
-                .any(|w| w == "benchmark_undefined:tax_per_pollutant"),
+                .any(|w| &**w == "benchmark_undefined:tax_per_pollutant"),
             "{:?}",
             r.warnings
         );
@@ -451,7 +452,10 @@ points = "-10"
         .iter()
         .map(|r| r.class.clone().unwrap())
         .collect();
-    assert_eq!(classes, vec!["A", "A", "C"]);
+    assert_eq!(
+        classes.iter().map(|c| &**c).collect::<Vec<_>>(),
+        vec!["A", "A", "C"]
+    );
 }
 
 #[test]

@@ -123,7 +123,7 @@ pub fn run_case(scheme: &Scheme, case: &TestCaseDoc) -> CaseOutcome {
                                 exp.status
                             ));
                         }
-                        if r.class != exp.class {
+                        if r.class.as_deref() != exp.class.as_deref() {
                             failures.push(format!(
                                 "{id}: class {:?} ≠ expected {:?}",
                                 r.class, exp.class

@@ -93,6 +93,18 @@ impl ClassRule {
         }
     }
 
+    /// Index (in `classes()`) of the class for a percentile p (share strictly better) and total.
+    pub fn class_index(&self, p: f64, total: f64) -> usize {
+        let bands = match self {
+            ClassRule::RankPercentile(b) | ClassRule::ScoreThresholds(b) => b,
+        };
+        let hit = match self {
+            ClassRule::RankPercentile(_) => bands.iter().position(|(_, below)| p < *below),
+            ClassRule::ScoreThresholds(_) => bands.iter().position(|(_, min)| total >= *min),
+        };
+        hit.unwrap_or(bands.len().saturating_sub(1))
+    }
+
     /// The class for a percentile p (share strictly better) and total score.
     pub fn class_for(&self, p: f64, total: f64) -> &str {
         match self {
