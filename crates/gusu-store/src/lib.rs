@@ -249,6 +249,23 @@ fn text_at<'r>(r: &'r rusqlite::Row<'_>, idx: usize) -> Result<&'r str, StoreErr
 
 #[cfg(test)]
 mod tests {
+    /// A figure or flag added to gusu-core needs a migration adding its row to `fields`: this
+    /// fails until it has one.
+    #[test]
+    fn every_core_field_has_a_row() {
+        let store = super::Store::open_in_memory().unwrap();
+        let keys = gusu_core::Figure::ALL
+            .iter()
+            .map(|f| f.key())
+            .chain(gusu_core::Flag::ALL.iter().map(|f| f.key()));
+        for key in keys {
+            assert!(
+                store.field_id(key).is_ok(),
+                "add a migration inserting field {key}"
+            );
+        }
+    }
+
     /// The server shares one store between request handlers behind a mutex: it must be `Send`.
     #[test]
     fn store_is_send() {
