@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use gusu_core::{Report, SourceRow, YearlyRecord};
+use gusu_core::{Figure, Figures, Flag, Report, SourceRow, YearlyRecord};
 
 use crate::error::IngestError;
 use crate::fields::Fields;
@@ -23,7 +23,7 @@ pub(crate) fn parse(
     let mut seen = Seen::new();
     let is_csv = table.is_csv();
     // Set once the header is known; the same for every row.
-    let mut present: Option<(Vec<gusu_core::Figure>, Vec<gusu_core::Flag>)> = None;
+    let mut present: Option<(Vec<Figure>, Vec<Flag>)> = None;
 
     let layout = walk(table, FileKind::Annual, file, |layout, n, cells| {
         report.rows += 1;
@@ -31,11 +31,11 @@ pub(crate) fn parse(
         let mut f = Fields::new(n, cells, layout, is_csv, &mut report.issues);
         let uscc = f.uscc();
         let year = f.year();
-        let mut values = gusu_core::Figures::default();
+        let mut values = Figures::default();
         for &figure in figures.iter() {
             values.set(figure, f.number(Column::Figure(figure)));
         }
-        let mut overrides = [None; 2];
+        let mut overrides = [None; Flag::ALL.len()];
         for (slot, &flag) in overrides.iter_mut().zip(flags.iter()) {
             *slot = Some((flag, f.flag(Column::Flag(flag), false)));
         }

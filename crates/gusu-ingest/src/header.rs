@@ -433,6 +433,10 @@ impl Layout {
             });
         }
         layout.header = cells;
+        // A sheet's used range can be wider than its header.
+        while layout.header.last().is_some_and(|h| h.trim().is_empty()) {
+            layout.header.pop();
+        }
         Ok(Some(layout))
     }
 
