@@ -189,3 +189,11 @@ fn rejects_file_has_bom_header_rows_and_reasons() {
             .any(|i| i.code == "unknown_columns")
     );
 }
+
+#[test]
+fn parsed_files_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ParsedAnnual>();
+    send_sync::<gusu_ingest::ParsedEnterprises>();
+    send_sync::<gusu_ingest::IngestError>();
+}
