@@ -13,10 +13,6 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-// Many small, short-lived allocations (cells, records, results): mimalloc returns memory to the
-// system and keeps peak RSS close to the live heap, where glibc's allocator does not.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let lang = i18n::Lang::detect();
