@@ -14,6 +14,8 @@
 //!
 //! `docs/store.md` describes the schema, the merge rules, backup and restore.
 
+mod annual;
+mod enterprises;
 mod error;
 mod imports;
 mod migrate;

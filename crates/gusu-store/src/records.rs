@@ -7,7 +7,8 @@ use gusu_core::{Enterprise, Figure, Flag, Uscc, YearlyRecord};
 use rusqlite::{Row, Rows, params};
 use serde::Serialize;
 
-use crate::imports::{Conflict, conflicts_of};
+use crate::annual::conflicts_of;
+use crate::imports::Conflict;
 use crate::priority::{Candidate, choose};
 use crate::{Store, StoreError, stored_uscc, text_at, to_u64, uscc_at};
 
