@@ -657,3 +657,43 @@ fn two_processes_importing_the_same_file_import_it_once() {
     assert_eq!(store.batches().unwrap().len(), 1);
     assert_eq!(store.yearly_records(2024).unwrap().len(), 20_000);
 }
+
+#[test]
+fn a_correction_that_agrees_resolves_the_conflict() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .import_annual(
+            &meta("stats", "s.csv"),
+            &rows(&[record(1, 2024, &[(Revenue, 100.0)])]),
+        )
+        .unwrap();
+    let t = store
+        .import_annual(
+            &meta("tax", "t1.csv"),
+            &rows(&[record(1, 2024, &[(Revenue, 90.0)])]),
+        )
+        .unwrap();
+    assert_eq!(t.conflicts.len(), 1);
+    assert_eq!(store.conflicts(Some(2024)).unwrap().len(), 1);
+    // Tax corrects its figure to the statistics bureau's: no disagreement is left.
+    let t = store
+        .import_annual(
+            &meta("tax", "t2.csv"),
+            &rows(&[record(1, 2024, &[(Revenue, 100.0)])]),
+        )
+        .unwrap();
+    assert_eq!((t.corrected, t.conflicts.len()), (1, 0));
+    assert!(store.conflicts(None).unwrap().is_empty());
+    // Values within the relative tolerance (unit conversion noise) are no conflict either.
+    store
+        .import_annual(
+            &meta("power", "p.csv"),
+            &rows(&[record(
+                1,
+                2024,
+                &[(Revenue, 1_000_000.0 / 10_000.0 * (1.0 + 1e-12))],
+            )]),
+        )
+        .unwrap();
+    assert!(store.conflicts(None).unwrap().is_empty());
+}
