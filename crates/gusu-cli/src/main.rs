@@ -13,7 +13,6 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-
 fn main() -> ExitCode {
     let lang = i18n::Lang::detect();
     let matches = match cli::command(lang).try_get_matches() {

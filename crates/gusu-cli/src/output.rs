@@ -119,8 +119,8 @@ pub fn result_row<'a>(r: &'a EnterpriseResult, indicators: &[String]) -> Vec<Cel
     for k in indicators {
         match r.indicators.iter().find(|i| *i.key == **k) {
             Some(i) => {
-                row.push(Cell::opt_num(i.value));
-                row.push(Cell::opt_num(i.benchmark));
+                row.push(Cell::opt_num(i.value.get()));
+                row.push(Cell::opt_num(i.benchmark.get()));
                 row.push(Cell::Number(i.score));
             }
             None => row.extend([Cell::Empty, Cell::Empty, Cell::Empty]),
@@ -137,111 +137,198 @@ pub fn write_results(
     path: &Path,
     lang: Lang,
 ) -> Result<(), Failure> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let columns = result_columns(indicators);
-    let rows = results.iter().map(|r| result_row(r, indicators));
-    let failed = |e: String| {
-        Failure::usage(format!(
-            "{} {}: {e}",
-            lang.t("无法写入", "cannot write"),
-            path.display()
-        ))
-    };
-    match ext.as_str() {
-        "csv" => write_csv(&columns, rows, path).map_err(|e| failed(e.to_string())),
-        "json" => write_json(&columns, rows, path).map_err(|e| failed(e.to_string())),
-        "xlsx" => write_xlsx(&columns, rows, path).map_err(|e| failed(e.to_string())),
-        _ => Err(Failure::usage(format!(
-            "{}: {}",
-            path.display(),
-            lang.t(
-                "输出文件扩展名应为 .csv、.xlsx 或 .json",
-                "the output file's extension must be .csv, .xlsx or .json"
-            )
-        ))),
+    let mut w = ResultWriter::create(path, indicators, lang)?;
+    for r in results {
+        w.write(r);
     }
+    w.finish()
 }
 
-fn write_csv<'a>(
-    columns: &[String],
-    rows: impl Iterator<Item = Vec<Cell<'a>>>,
-    path: &Path,
-) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
-    buffered.write_all(gusu_ingest::UTF8_BOM)?;
-    let mut w = csv::Writer::from_writer(buffered);
-    w.write_record(columns)?;
-    let mut record = csv::StringRecord::new();
-    let mut scratch = String::new();
-    for row in rows {
-        record.clear();
-        for cell in &row {
-            scratch.clear();
-            cell.write_text(&mut scratch);
-            record.push_field(&scratch);
+enum Target {
+    Csv(Box<csv::Writer<std::io::BufWriter<std::fs::File>>>),
+    Json(std::io::BufWriter<std::fs::File>),
+    Xlsx(
+        Box<rust_xlsxwriter::Workbook>,
+        Box<rust_xlsxwriter::Worksheet>,
+    ),
+}
+
+/// Writes results one at a time as the engine hands them over; the first error is kept and
+/// reported by `finish`. Rows go to `<path>.partial`, renamed to `path` by `finish`: a failed run
+/// never leaves a truncated or stale-looking output file (dropping the writer removes the partial).
+pub struct ResultWriter {
+    target: Option<Target>,
+    partial: std::path::PathBuf,
+    indicators: Vec<String>,
+    columns: Vec<String>,
+    path: std::path::PathBuf,
+    lang: Lang,
+    rows: u32,
+    scratch: String,
+    record: csv::StringRecord,
+    error: Option<String>,
+}
+
+impl ResultWriter {
+    pub fn create(path: &Path, indicators: &[String], lang: Lang) -> Result<ResultWriter, Failure> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let failed = |e: String| {
+            Failure::usage(format!(
+                "{} {}: {e}",
+                lang.t("无法写入", "cannot write"),
+                path.display()
+            ))
+        };
+        let columns = result_columns(indicators);
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let create = || {
+            std::fs::File::create(&partial).map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
+        };
+        let target = match ext.as_str() {
+            "csv" => {
+                let mut out = create().map_err(|e| failed(e.to_string()))?;
+                out.write_all(gusu_ingest::UTF8_BOM)
+                    .map_err(|e| failed(e.to_string()))?;
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(&columns)
+                    .map_err(|e| failed(e.to_string()))?;
+                Target::Csv(Box::new(w))
+            }
+            "json" => {
+                let mut out = create().map_err(|e| failed(e.to_string()))?;
+                out.write_all(b"[").map_err(|e| failed(e.to_string()))?;
+                Target::Json(out)
+            }
+            "xlsx" => {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                // Constant memory: rows go to a temporary file as they are written.
+                let mut sheet = book
+                    .new_worksheet_with_constant_memory()
+                    .map_err(|e| failed(e.to_string()))?;
+                let bold = rust_xlsxwriter::Format::new().set_bold();
+                for (c, name) in columns.iter().enumerate() {
+                    sheet
+                        .write_string_with_format(0, c as u16, name, &bold)
+                        .map_err(|e| failed(e.to_string()))?;
+                }
+                Target::Xlsx(Box::new(book), Box::new(sheet))
+            }
+            _ => {
+                return Err(Failure::usage(format!(
+                    "{}: {}",
+                    path.display(),
+                    lang.t(
+                        "输出文件扩展名应为 .csv、.xlsx 或 .json",
+                        "the output file's extension must be .csv, .xlsx or .json"
+                    )
+                )));
+            }
+        };
+        Ok(ResultWriter {
+            target: Some(target),
+            partial,
+            indicators: indicators.to_vec(),
+            columns,
+            path: path.to_path_buf(),
+            lang,
+            rows: 0,
+            scratch: String::new(),
+            record: csv::StringRecord::new(),
+            error: None,
+        })
+    }
+
+    pub fn write(&mut self, r: &EnterpriseResult) {
+        if self.error.is_some() {
+            return;
         }
-        w.write_record(&record)?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn write_json<'a>(
-    columns: &[String],
-    rows: impl Iterator<Item = Vec<Cell<'a>>>,
-    path: &Path,
-) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    out.write_all(b"[")?;
-    for (n, row) in rows.enumerate() {
-        let mut m = Map::new();
-        for (c, cell) in columns.iter().zip(&row) {
-            m.insert(c.clone(), cell.to_json());
+        if let Err(e) = self.write_row(r) {
+            self.error = Some(e);
         }
-        out.write_all(if n == 0 { b"\n  " } else { b",\n  " })?;
-        serde_json::to_writer(&mut out, &Value::Object(m))?;
     }
-    out.write_all(b"\n]\n")?;
-    out.flush()
-}
 
-fn write_xlsx<'a>(
-    columns: &[String],
-    rows: impl Iterator<Item = Vec<Cell<'a>>>,
-    path: &Path,
-) -> Result<(), rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    // Constant memory: rows are flushed to disk as they are written.
-    let sheet = book.add_worksheet_with_constant_memory()?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, name) in columns.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, name, &bold)?;
-    }
-    for (r, row) in rows.enumerate() {
-        let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Empty => {}
-                Cell::Text(t) => {
-                    sheet.write_string(r, c, t.as_ref())?;
+    fn write_row(&mut self, r: &EnterpriseResult) -> Result<(), String> {
+        let row = result_row(r, &self.indicators);
+        self.rows += 1;
+        match self.target.as_mut().ok_or("writer already finished")? {
+            Target::Csv(w) => {
+                self.record.clear();
+                for cell in &row {
+                    self.scratch.clear();
+                    cell.write_text(&mut self.scratch);
+                    self.record.push_field(&self.scratch);
                 }
-                Cell::Number(n) => {
-                    sheet.write_number(r, c, *n)?;
+                w.write_record(&self.record).map_err(|e| e.to_string())
+            }
+            Target::Json(out) => {
+                let mut m = Map::new();
+                for (c, cell) in self.columns.iter().zip(&row) {
+                    m.insert(c.clone(), cell.to_json());
                 }
-                Cell::Integer(n) => {
-                    sheet.write_number(r, c, *n as f64)?;
+                out.write_all(if self.rows == 1 { b"\n  " } else { b",\n  " })
+                    .map_err(|e| e.to_string())?;
+                serde_json::to_writer(&mut *out, &Value::Object(m)).map_err(|e| e.to_string())
+            }
+            Target::Xlsx(_, sheet) => {
+                for (c, cell) in row.iter().enumerate() {
+                    let c = c as u16;
+                    let written = match cell {
+                        Cell::Empty => continue,
+                        Cell::Text(t) => sheet.write_string(self.rows, c, t.as_ref()).map(|_| ()),
+                        Cell::Number(n) => sheet.write_number(self.rows, c, *n).map(|_| ()),
+                        Cell::Integer(n) => sheet.write_number(self.rows, c, *n as f64).map(|_| ()),
+                    };
+                    written.map_err(|e| e.to_string())?;
                 }
+                Ok(())
             }
         }
     }
-    book.save(path)
+
+    pub fn finish(mut self) -> Result<(), Failure> {
+        let lang = self.lang;
+        let path = self.path.clone();
+        let failed = |e: String| {
+            Failure::usage(format!(
+                "{} {}: {e}",
+                lang.t("无法写入", "cannot write"),
+                path.display()
+            ))
+        };
+        if let Some(e) = self.error.take() {
+            return Err(failed(e));
+        }
+        match self.target.take() {
+            None => {}
+            Some(Target::Csv(mut w)) => w.flush().map_err(|e| failed(e.to_string()))?,
+            Some(Target::Json(mut out)) => out
+                .write_all(b"\n]\n")
+                .and_then(|_| out.flush())
+                .map_err(|e| failed(e.to_string()))?,
+            Some(Target::Xlsx(mut book, sheet)) => {
+                book.push_worksheet(*sheet);
+                book.save(&self.partial)
+                    .map_err(|e| failed(e.to_string()))?;
+            }
+        }
+        std::fs::rename(&self.partial, &path).map_err(|e| failed(e.to_string()))
+    }
+}
+
+impl Drop for ResultWriter {
+    fn drop(&mut self) {
+        // Not finished (an error, or the evaluation failed): leave nothing behind.
+        if self.target.is_some() || self.error.is_some() {
+            self.target = None;
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
 }
 
 /// A terminal table of the first `limit` results and the chosen columns.

@@ -289,6 +289,35 @@ fn errors_stop_the_evaluation_unless_skipped() {
 }
 
 #[test]
+fn a_failed_evaluation_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a) = golden_files(dir.path());
+    let out = dir.path().join("out.csv");
+    std::fs::write(&out, "old").unwrap();
+    // Huai'an benchmarks on 2023, which these files do not have: a data error.
+    gusu(dir.path())
+        .args([
+            "evaluate",
+            "--scheme",
+            "jiangsu-huaian-2024",
+            "--enterprises",
+        ])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "old",
+        "the old file is untouched"
+    );
+    assert!(!dir.path().join("out.csv.partial").exists());
+}
+
+#[test]
 fn two_annual_files_merge_cell_by_cell_and_disagreements_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (e, _) = golden_files(dir.path());

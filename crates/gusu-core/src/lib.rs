@@ -6,12 +6,14 @@
 //! text, records as values; results leave as values.
 
 pub mod industry;
+pub mod number;
 pub mod record;
 pub mod region;
 pub mod uscc;
 pub mod validation;
 
 pub use industry::{DIVISIONS, Division, IndustryCode, division, parse_industry_code};
+pub use number::MaybeF64;
 pub use record::{Enterprise, EnterpriseYear, Figure, Figures, Flag, YearlyRecord};
 pub use region::{District, RegionSet};
 pub use uscc::{Uscc, UsccError};

@@ -3,11 +3,12 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use gusu_core::evaluate::{EvaluationError, EvaluationInput, evaluate as run_evaluation};
+use gusu_core::evaluate::{EvaluationError, EvaluationInput, evaluate_each};
 use gusu_core::{Enterprise, Report, Uscc, YearlyRecord};
 use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
 
 use super::Context;
+use super::stored::Tally;
 use crate::cli::{EvaluateArgs, ReportFormat, ValidateArgs};
 use crate::failure::{CmdResult, Failure};
 use crate::i18n::Lang;
@@ -189,15 +190,18 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
         records: &data.records,
         district: district.as_deref(),
     };
-    let evaluation = run_evaluation(&scheme, &input).map_err(|e| evaluation_failure(e, lang))?;
+    // Results stream from the engine to the file: a million of them are never all in memory.
+    let mut writer =
+        output::ResultWriter::create(output_path, &output::indicator_keys(&scheme), lang)?;
+    let mut tally = Tally::default();
+    let summary = evaluate_each(&scheme, &input, |r| {
+        tally.add(&r);
+        writer.write(&r);
+    })
+    .map_err(|e| evaluation_failure(e, lang))?;
+    writer.finish()?;
     bar.finish_and_clear();
-    output::write_results(
-        &evaluation.results,
-        &output::indicator_keys(&scheme),
-        output_path,
-        lang,
-    )?;
-    super::stored::print_summary(ctx, &evaluation);
+    super::stored::print_summary(ctx, &summary, &tally);
     eprintln!(
         "{} {}",
         lang.t("结果已写入", "results written to"),

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use gusu_core::evaluate::explain::{Direction, explain as explain_enterprise};
 use gusu_core::evaluate::simulate::migration;
 use gusu_core::evaluate::{
-    EnterpriseResult, Evaluation, EvaluationInput, SizeGroup, Status, evaluate as run_evaluation,
+    EnterpriseResult, Evaluation, EvaluationInput, EvaluationSummary, SizeGroup, Status,
+    evaluate as run_evaluation, evaluate_each,
 };
 use gusu_core::{Enterprise, Scheme, Uscc, YearlyRecord};
 use gusu_ingest::ReadOptions;
@@ -239,20 +240,21 @@ pub fn evaluate_and_save(
         records: &records,
         district,
     };
-    let evaluation = run_evaluation(scheme, &input).map_err(|e| evaluation_failure(e, lang))?;
-    let results: Vec<StoredResult> = evaluation
-        .results
-        .iter()
-        .map(|r| StoredResult {
+    let mut tally = Tally::default();
+    let mut results: Vec<StoredResult> = Vec::new();
+    let summary = evaluate_each(scheme, &input, |r| {
+        tally.add(&r);
+        results.push(StoredResult {
             uscc: r.uscc,
             group: Some(r.group.key().to_string()),
             status: r.status.key().to_string(),
             class: r.class.as_deref().map(str::to_string),
             score: r.score,
             rank: r.rank,
-            detail_json: serde_json::to_string(r).unwrap_or_default(),
-        })
-        .collect();
+            detail_json: serde_json::to_string(&r).unwrap_or_default(),
+        });
+    })
+    .map_err(|e| evaluation_failure(e, lang))?;
     let run = NewRun {
         year,
         scheme: scheme.name.clone(),
@@ -269,7 +271,7 @@ pub fn evaluate_and_save(
             .map_err(|e| store_failure(e, lang))?;
     }
     bar.finish_and_clear();
-    print_summary(ctx, &evaluation);
+    print_summary(ctx, &summary, &tally);
     println!(
         "{} #{run_id} ({}){}",
         lang.t("评价结果已保存：运行", "results saved as run"),
@@ -303,38 +305,72 @@ fn stored_results(
         .collect()
 }
 
-/// Counts by group and class, and the measures' totals.
-pub fn print_summary(ctx: &Context, evaluation: &Evaluation) {
+/// What the summary of a run counts, gathered result by result.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub enterprises: usize,
+    statuses: [usize; 4],
+    /// (measure kind, name zh, name en, enterprises, total amount).
+    measures: Vec<(String, String, String, usize, f64)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, r: &EnterpriseResult) {
+        self.enterprises += 1;
+        self.statuses[r.status as usize] += 1;
+        for m in &r.measures {
+            match self.measures.iter_mut().find(|t| t.0 == m.kind) {
+                Some(t) => {
+                    t.3 += 1;
+                    t.4 += m.amount.unwrap_or(0.0);
+                }
+                None => self.measures.push((
+                    m.kind.clone(),
+                    m.name_zh.clone(),
+                    m.name_en.clone(),
+                    1,
+                    m.amount.unwrap_or(0.0),
+                )),
+            }
+        }
+    }
+
+    fn count(&self, s: Status) -> usize {
+        self.statuses[s as usize]
+    }
+}
+
+/// Counts by status, group and class, and the measures' totals.
+pub fn print_summary(ctx: &Context, summary: &EvaluationSummary, tally: &Tally) {
     let lang = ctx.lang;
-    let region = evaluation
+    let region = summary
         .district
         .as_deref()
         .map(|d| ctx.district_name(d))
         .unwrap_or_else(|| lang.t("全市", "whole city").to_string());
     println!(
         "{} {} · {} · {} {}@{}",
-        evaluation.year,
+        summary.year,
         lang.t("年度评价", "evaluation"),
         region,
         lang.t("方案", "scheme"),
-        evaluation.scheme,
-        evaluation.scheme_version
+        summary.scheme,
+        summary.scheme_version
     );
-    let count = |s: Status| evaluation.results.iter().filter(|r| r.status == s).count();
     println!(
         "  {} {} · {} {} · {} {} · {} {} · {} {}",
         lang.t("企业", "enterprises"),
-        evaluation.results.len(),
+        tally.enterprises,
         lang.t("已评价", "graded"),
-        count(Status::Graded),
+        tally.count(Status::Graded),
         lang.t("不参评", "exempt"),
-        count(Status::Exempt),
+        tally.count(Status::Exempt),
         lang.t("不在范围", "out of scope"),
-        count(Status::OutOfScope),
+        tally.count(Status::OutOfScope),
         lang.t("数据缺失", "missing data"),
-        count(Status::MissingData),
+        tally.count(Status::MissingData),
     );
-    for g in &evaluation.groups {
+    for g in &summary.groups {
         let name = match (g.key.as_str(), lang) {
             ("above", Lang::Zh) => "规上".to_string(),
             ("below", Lang::Zh) => "规下".to_string(),
@@ -352,24 +388,15 @@ pub fn print_summary(ctx: &Context, evaluation: &Evaluation) {
             lang.t("家", "graded")
         );
     }
-    let mut totals: Vec<(String, f64, usize)> = Vec::new();
-    for m in evaluation.results.iter().flat_map(|r| &r.measures) {
-        let name = match lang {
-            Lang::Zh => m.name_zh.clone(),
-            Lang::En => m.name_en.clone(),
-        };
-        match totals.iter_mut().find(|(n, _, _)| *n == name) {
-            Some(t) => {
-                t.1 += m.amount.unwrap_or(0.0);
-                t.2 += 1;
-            }
-            None => totals.push((name, m.amount.unwrap_or(0.0), 1)),
-        }
-    }
-    for (name, amount, n) in totals {
+    for (_, zh, en, n, amount) in &tally.measures {
         println!(
-            "  {name}: {n} {}，{} {:.0} {}",
+            "  {}: {n} {}{}{} {:.0} {}",
+            match lang {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
             lang.t("家", "enterprises"),
+            lang.t("，", ", "),
             lang.t("合计约", "about"),
             amount,
             lang.t("元", "yuan")
@@ -557,7 +584,7 @@ pub fn explain(ctx: &Context, args: ExplainArgs) -> CmdResult {
                     .or(si.map(|s| s.indicator))
                     .map(|ind| ind.unit())
                     .unwrap_or_default();
-                let detail = match (i.value, i.benchmark, i.imputed) {
+                let detail = match (i.value.get(), i.benchmark.get(), i.imputed) {
                     (_, _, true) => lang
                         .t(
                             "无法计算，取组内有值企业的平均得分",

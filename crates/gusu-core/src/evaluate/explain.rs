@@ -156,12 +156,8 @@ pub fn explain(
             .enumerate()
             .map(|(k, &i)| if k == my_pos { &changed } else { &members[i] })
             .collect();
-        let (outcomes, _) = grade_group(scheme, gi, &refs, input.year, &resolved)?;
-        let class = &outcomes[my_pos].class;
-        Ok(classes
-            .iter()
-            .position(|c| *c == &**class)
-            .unwrap_or(usize::MAX))
+        let grades = grade_group(scheme, gi, &refs, input.year, &resolved)?;
+        Ok(grades.classes[my_pos] as usize)
     };
     let improves = |figure: Figure, value: f64| -> Result<bool, EvaluationError> {
         Ok(probe(figure, value)? < pos)

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::expr::Bindings;
 use crate::indicator::{EnergyBasis, Indicator, Parts};
+use crate::number::MaybeF64;
 use crate::record::{Enterprise, EnterpriseYear, Figure, YearlyRecord};
 use crate::scheme::{Benchmark, Group, Scheme, SchemeIndicator};
 use crate::uscc::Uscc;
@@ -83,10 +84,10 @@ impl SizeGroup {
 pub struct IndicatorResult {
     /// The scheme's key for the indicator (shared, not copied, across a million results).
     pub key: Arc<str>,
-    /// The enterprise's value (of the fallback indicator when `fallback` is set); `None` when not computable.
-    pub value: Option<f64>,
+    /// The enterprise's value (of the fallback indicator when `fallback` is set); none when not computable.
+    pub value: MaybeF64,
     /// The benchmark the value was scored against.
-    pub benchmark: Option<f64>,
+    pub benchmark: MaybeF64,
     pub weight: f64,
     pub score: f64,
     /// True when the score is the group mean because the value could not be computed.
@@ -456,16 +457,96 @@ fn resolve_benchmarks(
 /// (indicator key, benchmark) pairs of a group as used; `None` where undefined.
 pub type Benchmarks = Vec<(String, Option<f64>)>;
 
-/// A graded member's outcome within its group.
+/// Flags of one member's indicator, kept in a byte per cell of the grades table.
+const BASIS_FALLBACK: u8 = 1;
+const FALLBACK: u8 = 2;
+const UNDEFINED: u8 = 4;
+const IMPUTED: u8 = 8;
+
+/// One indicator's benchmarks as used: the main one and, where the scheme gives a fallback
+/// indicator, that indicator with its own benchmark.
+type UsedBenchmarks = (Option<f64>, Option<(Indicator, Option<f64>)>);
+
+/// A group's grades, column by column (members × indicators), so that a million enterprises cost a
+/// few numbers each until their results are made, one at a time, by [`GroupGrades::indicators_of`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct GroupOutcome {
-    pub total: f64,
-    pub rank: u32,
-    pub percentile: f64,
-    pub class: Arc<str>,
-    pub indicators: Vec<IndicatorResult>,
-    pub adjustments: Vec<AdjustmentResult>,
-    pub warnings: Vec<Arc<str>>,
+pub struct GroupGrades {
+    /// Indicators in the group.
+    pub width: usize,
+    pub totals: Vec<f64>,
+    pub ranks: Vec<u32>,
+    /// Index into `scheme.classes.classes()`.
+    pub classes: Vec<u8>,
+    /// (indicator key, benchmark) as used; `None` where undefined.
+    pub benchmarks: Benchmarks,
+    values: Vec<f64>,
+    scores: Vec<f64>,
+    flags: Vec<u8>,
+    used_benchmarks: Vec<UsedBenchmarks>,
+    adjustments: Vec<Vec<AdjustmentResult>>,
+}
+
+impl GroupGrades {
+    pub fn len(&self) -> usize {
+        self.totals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.totals.is_empty()
+    }
+
+    pub fn percentile(&self, member: usize) -> f64 {
+        (self.ranks[member] - 1) as f64 / self.len() as f64
+    }
+
+    /// A member's indicator results, and its warning codes in indicator order.
+    fn indicators_of(
+        &self,
+        g: &Group,
+        codes: &[IndicatorCodes],
+        member: usize,
+    ) -> (Vec<IndicatorResult>, Vec<Arc<str>>) {
+        let mut results = Vec::with_capacity(self.width);
+        let mut warnings = Vec::new();
+        for (j, si) in g.indicators.iter().enumerate() {
+            let cell = member * self.width + j;
+            let flags = self.flags[cell];
+            let (main_b, fallback) = self.used_benchmarks[j];
+            let fb = if flags & FALLBACK != 0 {
+                fallback
+            } else {
+                None
+            };
+            results.push(IndicatorResult {
+                key: si.key.clone(),
+                value: MaybeF64::from(self.values[cell]),
+                benchmark: fb.map_or(main_b, |(_, b)| b).into(),
+                weight: si.weight,
+                score: self.scores[cell],
+                imputed: flags & IMPUTED != 0,
+                fallback: fb.map(|(ind, _)| ind),
+            });
+            let c = &codes[j];
+            if flags & BASIS_FALLBACK != 0 {
+                warnings.push(c.basis_fallback.clone());
+            }
+            if flags & FALLBACK != 0
+                && let Some(code) = &c.fallback
+            {
+                warnings.push(code.clone());
+            }
+            if flags & UNDEFINED != 0 && flags & IMPUTED == 0 {
+                warnings.push(c.undefined.clone());
+            }
+            if flags & IMPUTED != 0 {
+                warnings.push(c.imputed.clone());
+                if flags & UNDEFINED != 0 {
+                    warnings.push(c.undefined.clone());
+                }
+            }
+        }
+        (results, warnings)
+    }
 }
 
 fn bounded(score: f64, si: &SchemeIndicator) -> f64 {
@@ -497,16 +578,19 @@ struct IndicatorCodes {
 }
 
 impl IndicatorCodes {
-    fn new(si: &SchemeIndicator) -> IndicatorCodes {
-        IndicatorCodes {
-            imputed: format!("imputed:{}", si.key).into(),
-            undefined: format!("benchmark_undefined:{}", si.key).into(),
-            fallback: si
-                .fallback
-                .as_ref()
-                .map(|(fb, _)| format!("fallback:{}:{}", si.key, fb.key()).into()),
-            basis_fallback: format!("energy_basis_fallback:{}", si.key).into(),
-        }
+    fn of(g: &Group) -> Vec<IndicatorCodes> {
+        g.indicators
+            .iter()
+            .map(|si| IndicatorCodes {
+                imputed: format!("imputed:{}", si.key).into(),
+                undefined: format!("benchmark_undefined:{}", si.key).into(),
+                fallback: si
+                    .fallback
+                    .as_ref()
+                    .map(|(fb, _)| format!("fallback:{}:{}", si.key, fb.key()).into()),
+                basis_fallback: format!("energy_basis_fallback:{}", si.key).into(),
+            })
+            .collect()
     }
 }
 
@@ -518,21 +602,20 @@ pub fn grade_group(
     members: &[&EnterpriseYear<'_>],
     year: i32,
     resolved: &ResolvedBenchmarks,
-) -> Result<(Vec<GroupOutcome>, Benchmarks), EvaluationError> {
+) -> Result<GroupGrades, EvaluationError> {
     let g: &Group = &scheme.groups[group_index];
     let n = members.len();
-    // (A `vec![v; n]` of empty vectors would drop the capacity: each is made here.)
-    let mut scores: Vec<Vec<IndicatorResult>> = (0..n)
-        .map(|_| Vec::with_capacity(g.indicators.len()))
-        .collect();
-    let mut warnings: Vec<Vec<Arc<str>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut benchmarks = Vec::with_capacity(g.indicators.len());
+    let width = g.indicators.len();
+    let mut values = vec![f64::NAN; n * width];
+    let mut scores = vec![0.0; n * width];
+    let mut flags = vec![0u8; n * width];
+    let mut benchmarks = Vec::with_capacity(width);
+    let mut used_benchmarks = Vec::with_capacity(width);
     let mut parts: Vec<Parts> = Vec::with_capacity(n);
     let mut fallback_parts: Vec<Parts> = Vec::new();
-    let mut computed: Vec<Option<f64>> = Vec::with_capacity(n);
+    let mut computed: Vec<bool> = vec![false; n];
 
-    for (ii, si) in g.indicators.iter().enumerate() {
-        let codes = IndicatorCodes::new(si);
+    for (j, si) in g.indicators.iter().enumerate() {
         parts.clear();
         parts.extend(
             members
@@ -541,7 +624,7 @@ pub fn grade_group(
         );
         let main_b = match si.benchmark {
             Benchmark::GroupRatio => ratio_of(&parts),
-            _ => resolved.get(group_index, ii, false).flatten(),
+            _ => resolved.get(group_index, j, false).flatten(),
         };
         let fallback = match &si.fallback {
             None => None,
@@ -550,7 +633,7 @@ pub fn grade_group(
                 fallback_parts.extend(members.iter().map(|ey| fb.parts(ey, si.energy_basis)));
                 let b = match bm {
                     Benchmark::GroupRatio => ratio_of(&fallback_parts),
-                    _ => resolved.get(group_index, ii, true).flatten(),
+                    _ => resolved.get(group_index, j, true).flatten(),
                 };
                 Some((*fb, b))
             }
@@ -559,93 +642,84 @@ pub fn grade_group(
         if let Some((fb, fb_b)) = fallback {
             benchmarks.push((format!("{}:{}", si.key, fb.key()), fb_b));
         }
+        used_benchmarks.push((main_b, fallback));
 
         // Score of each member that has a value: w × (x ÷ B), or 0 where B is undefined or ≤ 0.
-        computed.clear();
+        let (mut sum, mut count) = (0.0, 0usize);
         for mi in 0..n {
+            let cell = mi * width + j;
             let p = &parts[mi];
-            let mut result = IndicatorResult {
-                key: si.key.clone(),
-                value: p.value(),
-                benchmark: main_b,
-                weight: si.weight,
-                score: 0.0,
-                imputed: false,
-                fallback: None,
-            };
             if p.basis_fallback {
-                warnings[mi].push(codes.basis_fallback.clone());
+                flags[cell] |= BASIS_FALLBACK;
             }
-            let mut used = None;
-            if let Some(x) = result.value {
-                used = Some((x, main_b));
-            } else if let Some((fb, fb_b)) = fallback
+            let used = if let Some(x) = p.value() {
+                Some((x, main_b))
+            } else if let Some((_, fb_b)) = fallback
                 && let Some(x) = fallback_parts[mi].value()
             {
-                result.value = Some(x);
-                result.benchmark = fb_b;
-                result.fallback = Some(fb);
-                if let Some(code) = &codes.fallback {
-                    warnings[mi].push(code.clone());
-                }
-                used = Some((x, fb_b));
+                flags[cell] |= FALLBACK;
+                Some((x, fb_b))
+            } else {
+                None
+            };
+            computed[mi] = used.is_some();
+            if let Some((x, b)) = used {
+                values[cell] = x;
+                let score = match b {
+                    Some(b) if b > 0.0 => bounded(si.weight * (x / b), si),
+                    _ => {
+                        flags[cell] |= UNDEFINED;
+                        0.0
+                    }
+                };
+                scores[cell] = score;
+                sum += score;
+                count += 1;
             }
-            let score = used.map(|(x, b)| match b {
-                Some(b) if b > 0.0 => bounded(si.weight * (x / b), si),
-                _ => {
-                    warnings[mi].push(codes.undefined.clone());
-                    0.0
-                }
-            });
-            if let Some(s) = score {
-                result.score = s;
-            }
-            computed.push(score);
-            scores[mi].push(result);
         }
         // A value that cannot be computed scores the mean of the scores of those that have it.
-        let (sum, count) = computed
-            .iter()
-            .flatten()
-            .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
         let mean = if count > 0 { sum / count as f64 } else { 0.0 };
         let b_defined = main_b.is_some_and(|b| b > 0.0);
-        for (mi, c) in computed.iter().enumerate() {
-            if c.is_none() {
-                let r = scores[mi].last_mut().expect("pushed above");
-                r.score = if b_defined || fallback.is_some() {
-                    mean
-                } else {
-                    0.0
-                };
-                r.imputed = true;
-                warnings[mi].push(codes.imputed.clone());
-                if !b_defined && fallback.is_none() {
-                    warnings[mi].push(codes.undefined.clone());
-                }
+        for mi in (0..n).filter(|&mi| !computed[mi]) {
+            let cell = mi * width + j;
+            scores[cell] = if b_defined || fallback.is_some() {
+                mean
+            } else {
+                0.0
+            };
+            flags[cell] |= IMPUTED;
+            if !b_defined && fallback.is_none() {
+                flags[cell] |= UNDEFINED;
             }
         }
     }
 
+    // Totals summed in the scheme's indicator order (a tie is an exact tie).
     let mut totals: Vec<f64> = scores
-        .iter()
-        .map(|s| s.iter().map(|r| r.score).sum::<f64>())
+        .chunks(width.max(1))
+        .map(|row| row.iter().sum::<f64>())
         .collect();
+    totals.resize(n, 0.0);
 
-    let mut adjustments: Vec<Vec<AdjustmentResult>> = (0..n).map(|_| Vec::new()).collect();
+    let mut adjustments: Vec<Vec<AdjustmentResult>> = Vec::new();
     let applicable: Vec<_> = scheme
         .adjustments
         .iter()
         .filter(|a| a.groups.is_empty() || a.groups.contains(&g.key))
         .collect();
     if !applicable.is_empty() {
+        adjustments = (0..n).map(|_| Vec::new()).collect();
         for (mi, ey) in members.iter().enumerate() {
             let mut b = bindings_for(ey, year);
             b.numbers(
                 "indicators",
-                scores[mi]
+                g.indicators
                     .iter()
-                    .filter_map(|r| r.value.map(|v| (&*r.key, v)))
+                    .enumerate()
+                    .filter_map(|(j, si)| {
+                        let v = values[mi * width + j];
+                        (!v.is_nan()).then_some((&*si.key, v))
+                    })
                     .collect::<Vec<_>>(),
             );
             for a in &applicable {
@@ -664,29 +738,25 @@ pub fn grade_group(
         }
     }
 
-    let class_names: Vec<Arc<str>> = scheme
-        .classes
-        .classes()
-        .into_iter()
-        .map(Arc::from)
-        .collect();
     let ranks = ranks_of(&totals);
-    let outcomes = (0..n)
+    let classes = (0..n)
         .map(|mi| {
-            let higher = ranks[mi] - 1;
-            let percentile = higher as f64 / n as f64;
-            GroupOutcome {
-                total: totals[mi],
-                rank: ranks[mi],
-                percentile,
-                class: class_names[scheme.classes.class_index(percentile, totals[mi])].clone(),
-                indicators: std::mem::take(&mut scores[mi]),
-                adjustments: std::mem::take(&mut adjustments[mi]),
-                warnings: std::mem::take(&mut warnings[mi]),
-            }
+            let percentile = (ranks[mi] - 1) as f64 / n as f64;
+            scheme.classes.class_index(percentile, totals[mi]) as u8
         })
         .collect();
-    Ok((outcomes, benchmarks))
+    Ok(GroupGrades {
+        width,
+        totals,
+        ranks,
+        classes,
+        benchmarks,
+        values,
+        scores,
+        flags,
+        used_benchmarks,
+        adjustments,
+    })
 }
 
 /// Competition ranks (1, 2, 2, 4): 1 + the number of strictly higher totals.
@@ -699,11 +769,40 @@ pub fn ranks_of(totals: &[f64]) -> Vec<u32> {
         .collect()
 }
 
-/// Evaluates every enterprise of the input's region.
+/// What an evaluation says about the region as a whole (its results go to a sink one by one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvaluationSummary {
+    pub scheme: String,
+    pub scheme_version: String,
+    pub year: i32,
+    pub district: Option<String>,
+    pub groups: Vec<GroupSummary>,
+}
+
+/// Evaluates every enterprise of the input's region and collects the results in input order.
 pub fn evaluate(
     scheme: &Scheme,
     input: &EvaluationInput<'_>,
 ) -> Result<Evaluation, EvaluationError> {
+    let mut results = Vec::new();
+    let summary = evaluate_each(scheme, input, |r| results.push(r))?;
+    Ok(Evaluation {
+        scheme: summary.scheme,
+        scheme_version: summary.scheme_version,
+        year: summary.year,
+        district: summary.district,
+        groups: summary.groups,
+        results,
+    })
+}
+
+/// Evaluates every enterprise of the input's region, handing each result to `sink` in input order as
+/// soon as it is made: a caller that writes them out never holds them all.
+pub fn evaluate_each(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+    mut sink: impl FnMut(EnterpriseResult),
+) -> Result<EvaluationSummary, EvaluationError> {
     if !scheme.valid_for(input.year) {
         return Err(EvaluationError::SchemeNotValid {
             scheme: scheme.id(),
@@ -731,72 +830,93 @@ pub fn evaluate(
     };
     let mut district_ids = Vec::with_capacity(members.len());
     let mut division_ids = Vec::with_capacity(members.len());
-    let mut results: Vec<EnterpriseResult> = members
-        .iter()
-        .zip(&mut placements)
-        .map(|(ey, p)| {
-            let e = ey.enterprise;
-            EnterpriseResult {
-                uscc: e.uscc,
-                name: e.name.clone(),
-                district: {
-                    let (id, name) = intern(&e.district);
-                    district_ids.push(id);
-                    name
-                },
-                division: {
-                    let (id, name) = intern(&e.division);
-                    division_ids.push(id);
-                    name
-                },
-                group: if ey.above_scale {
-                    SizeGroup::Above
-                } else {
-                    SizeGroup::Below
-                },
-                status: p.status,
-                class: None,
-                score: None,
-                rank: None,
-                rank_in_district: None,
-                rank_in_division: None,
-                group_size: None,
-                percentile: None,
-                indicators: Vec::new(),
-                adjustments: Vec::new(),
-                measures: Vec::new(),
-                warnings: std::mem::take(&mut p.reasons),
-            }
-        })
-        .collect();
+    let mut names: Vec<(Arc<str>, Arc<str>)> = Vec::with_capacity(members.len());
+    for ey in &members {
+        let (d, dn) = intern(&ey.enterprise.district);
+        let (v, vn) = intern(&ey.enterprise.division);
+        district_ids.push(d);
+        division_ids.push(v);
+        names.push((dn, vn));
+    }
 
+    // Each graded member's place in its group's grades.
+    let mut position = vec![u32::MAX; members.len()];
+    let mut grades: Vec<GroupGrades> = Vec::with_capacity(scheme.groups.len());
+    let mut sub = vec![(0u32, 0u32); members.len()];
     let mut groups = Vec::new();
-    let application_year = input.year + 1;
     for (gi, g) in scheme.groups.iter().enumerate() {
         let idx: Vec<usize> = (0..members.len())
             .filter(|&i| placements[i].status == Status::Graded && placements[i].group == Some(gi))
             .collect();
         let refs: Vec<&EnterpriseYear<'_>> = idx.iter().map(|&i| &members[i]).collect();
-        let (outcomes, benchmarks) = grade_group(scheme, gi, &refs, input.year, &resolved)?;
-        let size = idx.len() as u32;
-        let totals: Vec<f64> = outcomes.iter().map(|o| o.total).collect();
-        let district_ranks = sub_ranks(&idx, &totals, &district_ids);
-        let division_ranks = sub_ranks(&idx, &totals, &division_ids);
+        let gg = grade_group(scheme, gi, &refs, input.year, &resolved)?;
+        let district_ranks = sub_ranks(&idx, &gg.totals, &district_ids);
+        let division_ranks = sub_ranks(&idx, &gg.totals, &division_ids);
+        for (k, &i) in idx.iter().enumerate() {
+            position[i] = k as u32;
+            sub[i] = (district_ranks[k], division_ranks[k]);
+        }
         let mut class_counts: Vec<(String, u32)> = scheme
             .classes
             .classes()
             .iter()
             .map(|c| (c.to_string(), 0))
             .collect();
-        for (k, (o, &i)) in outcomes.into_iter().zip(&idx).enumerate() {
-            if let Some(c) = class_counts.iter_mut().find(|(c, _)| **c == *o.class) {
-                c.1 += 1;
-            }
-            let r = &mut results[i];
+        for &c in &gg.classes {
+            class_counts[c as usize].1 += 1;
+        }
+        groups.push(GroupSummary {
+            key: g.key.clone(),
+            graded: idx.len() as u32,
+            benchmarks: gg.benchmarks.clone(),
+            class_counts,
+        });
+        grades.push(gg);
+    }
+
+    let class_names: Vec<Arc<str>> = scheme
+        .classes
+        .classes()
+        .into_iter()
+        .map(Arc::from)
+        .collect();
+    let codes: Vec<Vec<IndicatorCodes>> = scheme.groups.iter().map(IndicatorCodes::of).collect();
+    let application_year = input.year + 1;
+    for (i, ey) in members.iter().enumerate() {
+        let e = ey.enterprise;
+        let p = &mut placements[i];
+        let (district, division) = std::mem::replace(&mut names[i], (Arc::from(""), Arc::from("")));
+        let mut r = EnterpriseResult {
+            uscc: e.uscc,
+            name: e.name.clone(),
+            district,
+            division,
+            group: if ey.above_scale {
+                SizeGroup::Above
+            } else {
+                SizeGroup::Below
+            },
+            status: p.status,
+            class: None,
+            score: None,
+            rank: None,
+            rank_in_district: None,
+            rank_in_division: None,
+            group_size: None,
+            percentile: None,
+            indicators: Vec::new(),
+            adjustments: Vec::new(),
+            measures: Vec::new(),
+            warnings: std::mem::take(&mut p.reasons),
+        };
+        if let (Some(gi), true) = (p.group, position[i] != u32::MAX) {
+            let gg = &grades[gi];
+            let k = position[i] as usize;
+            let class = class_names[gg.classes[k] as usize].clone();
             r.measures = scheme
                 .measures
                 .iter()
-                .filter(|m| *m.class == *o.class && m.applies_in(application_year))
+                .filter(|m| *m.class == *class && m.applies_in(application_year))
                 .map(|m| MeasureResult {
                     kind: m.kind.clone(),
                     name_zh: m.name_zh.clone(),
@@ -805,38 +925,33 @@ pub fn evaluate(
                     unit: m.unit.clone(),
                     applies_in: application_year,
                     amount: match (m.rate, m.basis) {
-                        (Some(rate), Some(basis)) => members[i].figure(basis).map(|v| rate * v),
+                        (Some(rate), Some(basis)) => ey.figure(basis).map(|v| rate * v),
                         _ => None,
                     },
                     source: m.source.clone(),
                 })
                 .collect();
-            r.class = Some(o.class);
-            r.score = Some(o.total);
-            r.rank = Some(o.rank);
-            r.rank_in_district = Some(district_ranks[k]);
-            r.rank_in_division = Some(division_ranks[k]);
-            r.group_size = Some(size);
-            r.percentile = Some(o.percentile);
-            r.indicators = o.indicators;
-            r.adjustments = o.adjustments;
-            r.warnings.extend(o.warnings);
+            let (indicators, warnings) = gg.indicators_of(&scheme.groups[gi], &codes[gi], k);
+            r.class = Some(class);
+            r.score = Some(gg.totals[k]);
+            r.rank = Some(gg.ranks[k]);
+            r.rank_in_district = Some(sub[i].0);
+            r.rank_in_division = Some(sub[i].1);
+            r.group_size = Some(gg.len() as u32);
+            r.percentile = Some(gg.percentile(k));
+            r.indicators = indicators;
+            r.adjustments = gg.adjustments.get(k).cloned().unwrap_or_default();
+            r.warnings.extend(warnings);
         }
-        groups.push(GroupSummary {
-            key: g.key.clone(),
-            graded: size,
-            benchmarks,
-            class_counts,
-        });
+        sink(r);
     }
 
-    Ok(Evaluation {
+    Ok(EvaluationSummary {
         scheme: scheme.name.clone(),
         scheme_version: scheme.version.clone(),
         year: input.year,
         district: input.district.map(str::to_string),
         groups,
-        results,
     })
 }
 
