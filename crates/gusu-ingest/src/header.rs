@@ -444,6 +444,11 @@ impl Layout {
         self.slots[column.index()]
     }
 
+    /// Positions of the columns this file uses.
+    pub(crate) fn used_positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots.iter().flatten().map(|(i, _)| *i)
+    }
+
     pub(crate) fn has(&self, column: Column) -> bool {
         self.slot(column).is_some()
     }

@@ -190,7 +190,7 @@ pub(crate) fn walk(
     table.for_each_row(file, |n, row| {
         match &layout {
             Some(l) => {
-                if !(row.is_blank() || is_total_row(l, row) || is_note_row(l, row)) {
+                if !(is_blank_row(l, row) || is_total_row(l, row) || is_note_row(l, row)) {
                     on_row(l, n, row);
                 }
             }
@@ -221,6 +221,12 @@ pub(crate) fn walk(
         required: key_column_names(kind),
         scanned,
     })
+}
+
+/// A row with nothing in the columns the file uses: blank, or only a 序号 (sequence number)
+/// or a remark, as in templates with numbered empty rows at the bottom.
+fn is_blank_row(layout: &Layout, row: RowRef<'_>) -> bool {
+    layout.used_positions().all(|i| row.cell(i).is_blank())
 }
 
 /// True when the text could be a code: 18 letters and digits once spaces and hyphens are gone.

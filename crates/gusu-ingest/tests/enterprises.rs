@@ -618,3 +618,15 @@ fn another_city_is_configurable() {
     assert!(finding(&parsed.report, 2, "uscc_outside_region").is_none());
     assert!(has_error(&parsed.report, 4, "unknown_district"));
 }
+
+#[test]
+fn numbered_empty_rows_are_blank() {
+    let parsed = parse(&[
+        "序号,uscc,name,district,industry_code,land_area_mu,above_scale,established",
+        &format!("1,{},甲,320583,3484,1,是,2015-06-01", uscc(1)),
+        "2,,,,,,,",
+        "3,,,,,,,",
+    ]);
+    assert_eq!(parsed.report.rows, 1);
+    assert!(!parsed.report.has_errors(), "{:?}", parsed.report.issues);
+}
