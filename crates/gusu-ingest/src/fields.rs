@@ -20,7 +20,7 @@ const ZERO_SUSPECT: &[Figure] = &[
 ];
 
 pub(crate) struct Fields<'r, 'i> {
-    pub(crate) row: u64,
+    row: u64,
     cells: RowRef<'r>,
     layout: &'r Layout,
     /// CSV cells may be numbers Excel wrote out as text.

@@ -177,7 +177,7 @@ impl Table {
 }
 
 /// Walks the table: finds the header among the first rows, then calls `on_row` for each data
-/// row with its row number. Returns the layout and the number of data rows.
+/// row with its row number. Returns the layout.
 pub(crate) fn walk(
     table: &Table,
     kind: FileKind,
