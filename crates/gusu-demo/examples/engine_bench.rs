@@ -3,6 +3,9 @@
 //! usage: cargo run --release -p gusu-demo --example engine_bench -- [ENTERPRISES] [SCHEME]
 use std::time::Instant;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use gusu_core::{EvaluationInput, SchemeLibrary, evaluate};
 use gusu_demo::{DemoConfig, generate};
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use gusu_core::evaluate::{EvaluationError, EvaluationInput, evaluate_each};
+use gusu_core::evaluate::{EnterpriseResult, EvaluationError, EvaluationInput, evaluate_each};
 use gusu_core::{Enterprise, Report, Uscc, YearlyRecord};
 use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
 
@@ -143,6 +143,29 @@ pub fn read_inputs(
     })
 }
 
+/// Phase times on stderr when `GUSU_TIMINGS` is set (for benchmarks).
+struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings(
+            std::env::var_os("GUSU_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+
+    fn lap(&self, phase: &str) {
+        if let Some(start) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {phase}: {:.3} s",
+                (now - start.get()).as_secs_f64()
+            );
+            start.set(now);
+        }
+    }
+}
+
 pub fn evaluation_failure(e: EvaluationError, lang: Lang) -> Failure {
     let prefix = lang.t("评价失败", "evaluation failed");
     match e {
@@ -164,7 +187,9 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
     };
     let scheme = ctx.scheme(args.scheme.as_deref(), args.year)?;
     let district = ctx.district(args.district.as_deref())?;
+    let timings = Timings::from_env();
     let data = read_inputs(ctx, enterprises, &args.annual)?;
+    timings.lap("read and validate");
     let has_errors = data.reports.iter().any(Report::has_errors);
     if has_errors || data.reports.iter().any(|r| !r.issues.is_empty()) {
         for r in &data.reports {
@@ -190,16 +215,40 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
         records: &data.records,
         district: district.as_deref(),
     };
-    // Results stream from the engine to the file: a million of them are never all in memory.
-    let mut writer =
-        output::ResultWriter::create(output_path, &output::indicator_keys(&scheme), lang)?;
-    let mut tally = Tally::default();
-    let summary = evaluate_each(&scheme, &input, |r| {
-        tally.add(&r);
-        writer.write(&r);
-    })
-    .map_err(|e| evaluation_failure(e, lang))?;
+    // Results stream from the engine to the file, in batches to a writer thread that formats them
+    // while the engine makes the next: a million results are never all in memory at once.
+    let writer = output::ResultWriter::create(output_path, &output::indicator_keys(&scheme), lang)?;
+    const BATCH: usize = 2048;
+    let (summary, writer, tally) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EnterpriseResult>>(4);
+        let writing = scope.spawn(move || {
+            let (mut writer, mut tally) = (writer, Tally::default());
+            for batch in rx {
+                for r in &batch {
+                    tally.add(r);
+                    writer.write(r);
+                }
+            }
+            (writer, tally)
+        });
+        let mut batch = Vec::with_capacity(BATCH);
+        let summary = evaluate_each(&scheme, &input, |r| {
+            batch.push(r);
+            if batch.len() == BATCH {
+                // The writer only stops early by panicking, which `join` reports below.
+                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let (writer, tally) = writing.join().expect("the result writer does not panic");
+        (summary, writer, tally)
+    });
+    let summary = summary.map_err(|e| evaluation_failure(e, lang))?;
     writer.finish()?;
+    timings.lap("evaluate and write");
     bar.finish_and_clear();
     super::stored::print_summary(ctx, &summary, &tally);
     eprintln!(

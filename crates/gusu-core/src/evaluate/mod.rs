@@ -769,6 +769,14 @@ pub fn ranks_of(totals: &[f64]) -> Vec<u32> {
         .collect()
 }
 
+/// One group's grades with the members they belong to and their ranks in district and division.
+struct GradedGroup {
+    idx: Vec<usize>,
+    grades: GroupGrades,
+    district_ranks: Vec<u32>,
+    division_ranks: Vec<u32>,
+}
+
 /// What an evaluation says about the region as a whole (its results go to a sink one by one).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvaluationSummary {
@@ -844,14 +852,44 @@ pub fn evaluate_each(
     let mut grades: Vec<GroupGrades> = Vec::with_capacity(scheme.groups.len());
     let mut sub = vec![(0u32, 0u32); members.len()];
     let mut groups = Vec::new();
-    for (gi, g) in scheme.groups.iter().enumerate() {
-        let idx: Vec<usize> = (0..members.len())
-            .filter(|&i| placements[i].status == Status::Graded && placements[i].group == Some(gi))
+    // Groups never share a ranking: each is graded on its own thread (a city has two).
+    let graded_groups: Vec<Result<GradedGroup, EvaluationError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..scheme.groups.len())
+            .map(|gi| {
+                let (members, placements, resolved) = (&members, &placements, &resolved);
+                let (district_ids, division_ids) = (&district_ids, &division_ids);
+                scope.spawn(move || {
+                    let idx: Vec<usize> = (0..members.len())
+                        .filter(|&i| {
+                            placements[i].status == Status::Graded
+                                && placements[i].group == Some(gi)
+                        })
+                        .collect();
+                    let refs: Vec<&EnterpriseYear<'_>> = idx.iter().map(|&i| &members[i]).collect();
+                    let grades = grade_group(scheme, gi, &refs, input.year, resolved)?;
+                    let district_ranks = sub_ranks(&idx, &grades.totals, district_ids);
+                    let division_ranks = sub_ranks(&idx, &grades.totals, division_ids);
+                    Ok(GradedGroup {
+                        idx,
+                        grades,
+                        district_ranks,
+                        division_ranks,
+                    })
+                })
+            })
             .collect();
-        let refs: Vec<&EnterpriseYear<'_>> = idx.iter().map(|&i| &members[i]).collect();
-        let gg = grade_group(scheme, gi, &refs, input.year, &resolved)?;
-        let district_ranks = sub_ranks(&idx, &gg.totals, &district_ids);
-        let division_ranks = sub_ranks(&idx, &gg.totals, &division_ids);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("grading a group does not panic"))
+            .collect()
+    });
+    for (g, graded) in scheme.groups.iter().zip(graded_groups) {
+        let GradedGroup {
+            idx,
+            grades: gg,
+            district_ranks,
+            division_ranks,
+        } = graded?;
         for (k, &i) in idx.iter().enumerate() {
             position[i] = k as u32;
             sub[i] = (district_ranks[k], division_ranks[k]);
@@ -882,10 +920,9 @@ pub fn evaluate_each(
         .collect();
     let codes: Vec<Vec<IndicatorCodes>> = scheme.groups.iter().map(IndicatorCodes::of).collect();
     let application_year = input.year + 1;
-    for (i, ey) in members.iter().enumerate() {
+    for (i, (ey, (district, division))) in members.iter().zip(names).enumerate() {
         let e = ey.enterprise;
         let p = &mut placements[i];
-        let (district, division) = std::mem::replace(&mut names[i], (Arc::from(""), Arc::from("")));
         let mut r = EnterpriseResult {
             uscc: e.uscc,
             name: e.name.clone(),
