@@ -160,7 +160,10 @@ fn annual_from(
 
 /// Adds an error for each yearly row whose code is not among `known` (the enterprises file's
 /// codes) and moves the row to the rejected rows.
-pub fn check_known_enterprises(parsed: &mut ParsedAnnual, known: &HashSet<Uscc>) {
+pub fn check_known_enterprises<S: std::hash::BuildHasher>(
+    parsed: &mut ParsedAnnual,
+    known: &HashSet<Uscc, S>,
+) {
     let mut unknown = BTreeSet::new();
     for row in parsed
         .rows

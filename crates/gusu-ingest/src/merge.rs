@@ -27,14 +27,17 @@ fn same(a: f64, b: f64) -> bool {
 /// Merges yearly files cell by cell: a blank never overrides a value, and two different values
 /// for one cell (same enterprise, year and column) in different files is an error reported on the
 /// later file's row, naming the other file and row; that row is rejected in the later file and
-/// none of its cells are merged. Records come back ordered by code and year.
+/// none of its cells are merged. Records come back ordered by code and year, except from a single
+/// file, whose rows are moved out in file order (the file's `rows` are left empty).
 pub fn merge_annual(files: &mut [ParsedAnnual]) -> Vec<YearlyRecord> {
-    // One file has nothing to merge (duplicates within a file are already rejected): no map, which
-    // for a million rows is most of the peak memory of `gusu evaluate`.
+    // One file has nothing to merge (duplicates within a file are already rejected): its rows are
+    // moved out as they are, with no map, which for a million rows was most of the peak memory and
+    // a tenth of the time of `gusu evaluate`.
     if let [file] = files {
-        let mut records: Vec<YearlyRecord> = file.rows.iter().map(|r| r.record.clone()).collect();
-        records.sort_unstable_by_key(|r| (r.uscc, r.year));
-        return records;
+        return std::mem::take(&mut file.rows)
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
     }
     let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
     // Keyed by the packed code, which sorts as the code's text does.

@@ -20,7 +20,7 @@ fn both(bytes: &[u8], name: &str) {
             parsed.rows.iter().map(|r| r.row),
             &parsed.rejected,
         );
-        let known = Default::default();
+        let known: std::collections::HashSet<gusu_core::Uscc> = Default::default();
         gusu_ingest::check_known_enterprises(&mut parsed, &known);
         assert!(parsed.rows.is_empty(), "nothing is known");
         gusu_ingest::merge_annual(std::slice::from_mut(&mut parsed));

@@ -1,6 +1,8 @@
 //! Commands that work from files alone, with no store: `validate` and `evaluate --enterprises`.
 
 use std::collections::HashSet;
+
+use rustc_hash::FxHashSet;
 use std::path::Path;
 
 use gusu_core::evaluate::{EnterpriseResult, EvaluationError, EvaluationInput, evaluate_each};
@@ -129,7 +131,7 @@ pub fn read_inputs(
     });
     let ents = ents?;
     let mut parsed = parsed?;
-    let known: HashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc).collect();
+    let known: FxHashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc).collect();
     for p in &mut parsed {
         gusu_ingest::check_known_enterprises(p, &known);
     }
