@@ -18,7 +18,7 @@ pub(crate) fn parse(
     file: &str,
 ) -> Result<(Outcome<YearlyRecord>, Layout), IngestError> {
     let mut report = Report::new(file);
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(table.row_capacity());
     let mut rejected: RawRows = BTreeMap::new();
     let mut seen = Seen::new();
     let is_csv = table.is_csv();

@@ -45,6 +45,11 @@ impl CsvTable {
         CsvTable { text }
     }
 
+    /// Line breaks in the file, plus one: at least the number of records.
+    pub(crate) fn line_count(&self) -> usize {
+        self.text.bytes().filter(|&b| b == b'\n').count() + 1
+    }
+
     /// Calls `f` with each record and the line it starts on, as an editor numbers lines. Rows may
     /// have any number of fields: title rows above the header usually have one.
     ///

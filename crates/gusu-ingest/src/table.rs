@@ -120,6 +120,15 @@ impl Table {
         Ok(Table::Csv(CsvTable::new(text)))
     }
 
+    /// An upper bound on the number of rows, to size the row vectors once: growing a vector of a
+    /// million records by doubling costs more in fresh pages than the parse itself.
+    pub(crate) fn row_capacity(&self) -> usize {
+        match self {
+            Table::Csv(t) => t.line_count(),
+            Table::Xlsx(t) => t.row_count(),
+        }
+    }
+
     /// CSV cells are all text, so any of them may be a number Excel wrote out (an industry code
     /// that lost its leading zero, say).
     pub(crate) fn is_csv(&self) -> bool {

@@ -14,6 +14,10 @@ pub(crate) struct XlsxTable {
 }
 
 impl XlsxTable {
+    pub(crate) fn row_count(&self) -> usize {
+        self.range.height()
+    }
+
     /// Opens the workbook and loads the named sheet, or the first one.
     pub(crate) fn open(
         bytes: &[u8],
