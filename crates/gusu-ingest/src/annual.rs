@@ -20,7 +20,7 @@ pub(crate) fn parse(
     let mut report = Report::new(file);
     let mut rows = Vec::with_capacity(table.row_capacity());
     let mut rejected: RawRows = BTreeMap::new();
-    let mut seen = Seen::new();
+    let mut seen = Seen::with_capacity(table.row_capacity());
     let is_csv = table.is_csv();
     // Set once the header is known; the same for every row.
     let mut present: Option<(Vec<Figure>, Vec<Flag>)> = None;

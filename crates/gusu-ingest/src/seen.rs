@@ -70,9 +70,11 @@ pub(crate) struct Seen<K> {
 }
 
 impl<K: Copy + Eq + Hash + Ord> Seen<K> {
-    pub(crate) fn new() -> Self {
+    /// Sized for `rows` keys at once: rehashing a growing table of a million keys costs more in
+    /// fresh pages than the lookups.
+    pub(crate) fn with_capacity(rows: usize) -> Self {
         Seen {
-            first: HashMap::default(),
+            first: HashMap::with_capacity_and_hasher(rows, Fx::default()),
             repeated: HashMap::default(),
         }
     }
@@ -114,7 +116,7 @@ mod tests {
 
     #[test]
     fn repeats_only() {
-        let mut seen = Seen::new();
+        let mut seen = Seen::with_capacity(0);
         seen.add(1u32, 2);
         seen.add(2, 3);
         seen.add(1, 5);
