@@ -60,7 +60,14 @@ b AS (
   FROM p GROUP BY grp
 ),
 raw AS (
-  SELECT p.uscc, p.grp,
+  SELECT p.uscc, p.grp, b1, b2, b3, b4, b5, b6, b7,
+    CASE WHEN n1 IS NOT NULL AND d1 > 0 THEN n1 / d1 END AS x1,
+    CASE WHEN n2 IS NOT NULL AND d2 > 0 THEN n2 / d2 END AS x2,
+    CASE WHEN n3 IS NOT NULL AND d3 > 0 THEN n3 / d3 END AS x3,
+    CASE WHEN n4 IS NOT NULL AND d4 > 0 THEN n4 / d4 END AS x4,
+    CASE WHEN n5 IS NOT NULL AND d5 > 0 THEN n5 / d5 END AS x5,
+    CASE WHEN n6 IS NOT NULL AND d6 > 0 THEN n6 / d6 END AS x6,
+    CASE WHEN n7 IS NOT NULL AND d7 > 0 THEN n7 / d7 END AS x7,
     CASE WHEN n1 IS NOT NULL AND d1 > 0 THEN CASE WHEN b1 > 0 THEN (n1 / d1) / b1 ELSE 0 END END AS r1,
     CASE WHEN n2 IS NOT NULL AND d2 > 0 THEN CASE WHEN b2 > 0 THEN (n2 / d2) / b2 ELSE 0 END END AS r2,
     CASE WHEN n3 IS NOT NULL AND d3 > 0 THEN CASE WHEN b3 > 0 THEN (n3 / d3) / b3 ELSE 0 END END AS r3,
@@ -72,7 +79,7 @@ raw AS (
 ),
 w AS (
   -- Scores w·(x/B); weights by group.
-  SELECT uscc, grp,
+  SELECT uscc, grp, b1, b2, b3, b4, b5, b6, b7, x1, x2, x3, x4, x5, x6, x7,
     CASE WHEN grp = 'above' THEN 40 ELSE 50 END * r1 AS s1,
     CASE WHEN grp = 'above' THEN 20 * r2 END AS s2,
     CASE WHEN grp = 'above' THEN 10 * r3 END AS s3,
@@ -84,7 +91,14 @@ w AS (
 ),
 t AS (
   -- A value that cannot be computed scores the group mean of that indicator's scores.
-  SELECT uscc, grp,
+  SELECT uscc, grp, b1, b2, b3, b4, b5, b6, b7, x1, x2, x3, x4, x5, x6, x7,
+    coalesce(s1, avg(s1) OVER g, 0) AS f1,
+    CASE WHEN grp = 'above' THEN coalesce(s2, avg(s2) OVER g, 0) END AS f2,
+    CASE WHEN grp = 'above' THEN coalesce(s3, avg(s3) OVER g, 0) END AS f3,
+    CASE WHEN grp = 'above' THEN coalesce(s4, avg(s4) OVER g, 0) END AS f4,
+    CASE WHEN grp = 'above' THEN coalesce(s5, avg(s5) OVER g, 0) END AS f5,
+    CASE WHEN grp = 'above' THEN coalesce(s6, avg(s6) OVER g, 0) END AS f6,
+    CASE WHEN grp = 'below' THEN coalesce(s7, avg(s7) OVER g, 0) END AS f7,
     -- Summed left to right in the scheme's indicator order, as gusu does (a tie is an exact tie).
     coalesce(s1, avg(s1) OVER g, 0) + coalesce(s2, avg(s2) OVER g, 0) + coalesce(s3, avg(s3) OVER g, 0)
       + coalesce(s4, avg(s4) OVER g, 0) + coalesce(s5, avg(s5) OVER g, 0) + coalesce(s6, avg(s6) OVER g, 0)
@@ -92,13 +106,21 @@ t AS (
   FROM w WINDOW g AS (PARTITION BY grp)
 ),
 r AS (
-  SELECT uscc, score, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rank, count(*) OVER (PARTITION BY grp) AS n
+  SELECT *, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rank, count(*) OVER (PARTITION BY grp) AS n
   FROM t
 )
 SELECT s.uscc, s.name, s.district, s.division AS industry_division, s.grp AS "group", s.status,
   CASE WHEN r.uscc IS NULL THEN NULL
        WHEN (r.rank - 1) / r.n < 0.20 THEN 'A' WHEN (r.rank - 1) / r.n < 0.60 THEN 'B'
        WHEN (r.rank - 1) / r.n < 0.95 THEN 'C' ELSE 'D' END AS class,
-  r.score, r.rank
+  r.score, r.rank,
+  -- The same indicator columns as gusu writes (value, benchmark, score per indicator of the group).
+  r.x1 AS tax_per_mu_value, r.b1 AS tax_per_mu_benchmark, r.f1 AS tax_per_mu_score,
+  CASE WHEN r.grp = 'above' THEN r.x2 END AS revenue_per_mu_value, CASE WHEN r.grp = 'above' THEN r.b2 END AS revenue_per_mu_benchmark, r.f2 AS revenue_per_mu_score,
+  CASE WHEN r.grp = 'above' THEN r.x3 END AS tax_per_energy_value, CASE WHEN r.grp = 'above' THEN r.b3 END AS tax_per_energy_benchmark, r.f3 AS tax_per_energy_score,
+  CASE WHEN r.grp = 'above' THEN r.x4 END AS tax_per_pollutant_value, CASE WHEN r.grp = 'above' THEN r.b4 END AS tax_per_pollutant_benchmark, r.f4 AS tax_per_pollutant_score,
+  CASE WHEN r.grp = 'above' THEN r.x5 END AS labour_productivity_value, CASE WHEN r.grp = 'above' THEN r.b5 END AS labour_productivity_benchmark, r.f5 AS labour_productivity_score,
+  CASE WHEN r.grp = 'above' THEN r.x6 END AS rd_intensity_value, CASE WHEN r.grp = 'above' THEN r.b6 END AS rd_intensity_benchmark, r.f6 AS rd_intensity_score,
+  CASE WHEN r.grp = 'below' THEN r.x7 END AS tax_per_kwh_value, CASE WHEN r.grp = 'below' THEN r.b7 END AS tax_per_kwh_benchmark, r.f7 AS tax_per_kwh_score
 FROM s LEFT JOIN r USING (uscc)
 ) TO '{OUT}' (HEADER, DELIMITER ',');

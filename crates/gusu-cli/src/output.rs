@@ -155,8 +155,39 @@ pub fn write_results(
     w.finish()
 }
 
+/// Formats results as CSV rows into bytes, independently of any file: several threads can each
+/// format a batch while one writes them out in order.
+pub struct CsvRows {
+    indicators: Vec<String>,
+    scratch: String,
+}
+
+impl CsvRows {
+    pub fn new(indicators: &[String]) -> CsvRows {
+        CsvRows {
+            indicators: indicators.to_vec(),
+            scratch: String::new(),
+        }
+    }
+
+    /// Appends the CSV text of `results` to `out`, field by field (the csv crate quotes where needed).
+    pub fn format(&mut self, results: &[EnterpriseResult], out: Vec<u8>) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(out);
+        for r in results {
+            for cell in &result_row(r, &self.indicators) {
+                self.scratch.clear();
+                cell.write_text(&mut self.scratch);
+                // Writing into memory cannot fail.
+                let _ = w.write_field(&self.scratch);
+            }
+            let _ = w.write_record(None::<&[u8]>);
+        }
+        w.into_inner().unwrap_or_default()
+    }
+}
+
 enum Target {
-    Csv(Box<csv::Writer<std::io::BufWriter<std::fs::File>>>),
+    Csv(std::io::BufWriter<std::fs::File>),
     Json(std::io::BufWriter<std::fs::File>),
     Xlsx(
         Box<rust_xlsxwriter::Workbook>,
@@ -175,8 +206,8 @@ pub struct ResultWriter {
     path: std::path::PathBuf,
     lang: Lang,
     rows: u32,
-    scratch: String,
-    record: csv::StringRecord,
+    csv_rows: CsvRows,
+    buffer: Vec<u8>,
     error: Option<String>,
 }
 
@@ -204,12 +235,13 @@ impl ResultWriter {
         let target = match ext.as_str() {
             "csv" => {
                 let mut out = create().map_err(|e| failed(e.to_string()))?;
-                out.write_all(gusu_ingest::UTF8_BOM)
+                let mut header = csv::Writer::from_writer(Vec::from(gusu_ingest::UTF8_BOM));
+                header
+                    .write_record(&columns)
                     .map_err(|e| failed(e.to_string()))?;
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(&columns)
-                    .map_err(|e| failed(e.to_string()))?;
-                Target::Csv(Box::new(w))
+                let header = header.into_inner().map_err(|e| failed(e.to_string()))?;
+                out.write_all(&header).map_err(|e| failed(e.to_string()))?;
+                Target::Csv(out)
             }
             "json" => {
                 let mut out = create().map_err(|e| failed(e.to_string()))?;
@@ -249,10 +281,32 @@ impl ResultWriter {
             path: path.to_path_buf(),
             lang,
             rows: 0,
-            scratch: String::new(),
-            record: csv::StringRecord::new(),
+            csv_rows: CsvRows::new(indicators),
+            buffer: Vec::new(),
             error: None,
         })
+    }
+
+    /// True when rows may be formatted elsewhere by [`CsvRows`] and handed over as bytes.
+    pub fn takes_csv_bytes(&self) -> bool {
+        matches!(self.target, Some(Target::Csv(_)))
+    }
+
+    /// Appends rows already formatted by [`CsvRows`] (CSV output only).
+    pub fn write_csv_bytes(&mut self, bytes: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = match self.target.as_mut() {
+            Some(Target::Csv(w)) => w
+                .flush()
+                .and_then(|_| w.get_mut().write_all(bytes))
+                .map_err(|e| e.to_string()),
+            _ => Err("not a CSV output".to_string()),
+        };
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
     }
 
     pub fn write(&mut self, r: &EnterpriseResult) {
@@ -268,14 +322,14 @@ impl ResultWriter {
         let row = result_row(r, &self.indicators);
         self.rows += 1;
         match self.target.as_mut().ok_or("writer already finished")? {
-            Target::Csv(w) => {
-                self.record.clear();
-                for cell in &row {
-                    self.scratch.clear();
-                    cell.write_text(&mut self.scratch);
-                    self.record.push_field(&self.scratch);
-                }
-                w.write_record(&self.record).map_err(|e| e.to_string())
+            Target::Csv(out) => {
+                let bytes = self
+                    .csv_rows
+                    .format(std::slice::from_ref(r), std::mem::take(&mut self.buffer));
+                let written = out.write_all(&bytes).map_err(|e| e.to_string());
+                self.buffer = bytes;
+                self.buffer.clear();
+                written
             }
             Target::Json(out) => {
                 let mut m = Map::new();
@@ -317,7 +371,7 @@ impl ResultWriter {
         }
         match self.target.take() {
             None => {}
-            Some(Target::Csv(mut w)) => w.flush().map_err(|e| failed(e.to_string()))?,
+            Some(Target::Csv(mut out)) => out.flush().map_err(|e| failed(e.to_string()))?,
             Some(Target::Json(mut out)) => out
                 .write_all(b"\n]\n")
                 .and_then(|_| out.flush())

@@ -5,7 +5,10 @@ use std::collections::HashSet;
 use rustc_hash::FxHashSet;
 use std::path::Path;
 
-use gusu_core::evaluate::{EnterpriseResult, EvaluationError, EvaluationInput, evaluate_each};
+use gusu_core::Scheme;
+use gusu_core::evaluate::{
+    EnterpriseResult, EvaluationError, EvaluationInput, EvaluationSummary, evaluate_each,
+};
 use gusu_core::{Enterprise, Report, Uscc, YearlyRecord};
 use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
 
@@ -145,6 +148,116 @@ pub fn read_inputs(
     })
 }
 
+/// Results handed from the engine to the writers in batches of this many.
+const BATCH: usize = 2048;
+
+type Streamed = (
+    Result<EvaluationSummary, EvaluationError>,
+    output::ResultWriter,
+    Tally,
+);
+
+/// Any output format: one writer thread formats and writes while the engine makes results.
+fn stream_any(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+    writer: output::ResultWriter,
+) -> Streamed {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EnterpriseResult>>(4);
+        let writing = scope.spawn(move || {
+            let (mut writer, mut tally) = (writer, Tally::default());
+            for batch in rx {
+                for r in &batch {
+                    tally.add(r);
+                    writer.write(r);
+                }
+            }
+            (writer, tally)
+        });
+        let summary = evaluate_in_batches(scheme, input, |batch| {
+            // The writer only stops early by panicking, which `join` reports below.
+            let _ = tx.send(batch);
+        });
+        drop(tx);
+        let (writer, tally) = writing.join().expect("the result writer does not panic");
+        (summary, writer, tally)
+    })
+}
+
+/// CSV output: two threads format batches into bytes while the engine makes results, and the
+/// caller's thread writes the bytes in order (formatting is most of the work of writing).
+fn stream_csv(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+    mut writer: output::ResultWriter,
+) -> Streamed {
+    let indicators = output::indicator_keys(scheme);
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<EnterpriseResult>)>(4);
+    let batch_rx = std::sync::Mutex::new(batch_rx);
+    std::thread::scope(|scope| {
+        let (bytes_tx, bytes_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>, Tally)>(8);
+        for _ in 0..2 {
+            let (batch_rx, bytes_tx, indicators) = (&batch_rx, bytes_tx.clone(), &indicators);
+            scope.spawn(move || {
+                let mut rows = output::CsvRows::new(indicators);
+                loop {
+                    let next = batch_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((seq, batch))) = next else { break };
+                    let mut tally = Tally::default();
+                    batch.iter().for_each(|r| tally.add(r));
+                    let bytes = rows.format(&batch, Vec::with_capacity(batch.len() * 300));
+                    if bytes_tx.send((seq, bytes, tally)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(bytes_tx);
+        let writing = scope.spawn(move || {
+            let mut tally = Tally::default();
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, bytes, t) in bytes_rx {
+                pending.insert(seq, (bytes, t));
+                while let Some((bytes, t)) = pending.remove(&next) {
+                    writer.write_csv_bytes(&bytes);
+                    tally.merge(t);
+                    next += 1;
+                }
+            }
+            (writer, tally)
+        });
+        let mut seq = 0u64;
+        let summary = evaluate_in_batches(scheme, input, |batch| {
+            let _ = batch_tx.send((seq, batch));
+            seq += 1;
+        });
+        drop(batch_tx);
+        let (writer, tally) = writing.join().expect("the result writer does not panic");
+        (summary, writer, tally)
+    })
+}
+
+/// Runs the engine and hands its results over in batches of [`BATCH`], in input order.
+fn evaluate_in_batches(
+    scheme: &Scheme,
+    input: &EvaluationInput<'_>,
+    mut send: impl FnMut(Vec<EnterpriseResult>),
+) -> Result<EvaluationSummary, EvaluationError> {
+    let mut batch = Vec::with_capacity(BATCH);
+    let summary = evaluate_each(scheme, input, |r| {
+        batch.push(r);
+        if batch.len() == BATCH {
+            send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+        }
+    });
+    if !batch.is_empty() {
+        send(batch);
+    }
+    summary
+}
+
 /// Phase times on stderr when `GUSU_TIMINGS` is set (for benchmarks).
 struct Timings(Option<std::cell::Cell<std::time::Instant>>);
 
@@ -217,37 +330,14 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
         records: &data.records,
         district: district.as_deref(),
     };
-    // Results stream from the engine to the file, in batches to a writer thread that formats them
-    // while the engine makes the next: a million results are never all in memory at once.
+    // Results stream from the engine to the file in batches: a million results are never all in
+    // memory at once, and the engine makes the next batch while others are formatted.
     let writer = output::ResultWriter::create(output_path, &output::indicator_keys(&scheme), lang)?;
-    const BATCH: usize = 2048;
-    let (summary, writer, tally) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EnterpriseResult>>(4);
-        let writing = scope.spawn(move || {
-            let (mut writer, mut tally) = (writer, Tally::default());
-            for batch in rx {
-                for r in &batch {
-                    tally.add(r);
-                    writer.write(r);
-                }
-            }
-            (writer, tally)
-        });
-        let mut batch = Vec::with_capacity(BATCH);
-        let summary = evaluate_each(&scheme, &input, |r| {
-            batch.push(r);
-            if batch.len() == BATCH {
-                // The writer only stops early by panicking, which `join` reports below.
-                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-            }
-        });
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
-        }
-        drop(tx);
-        let (writer, tally) = writing.join().expect("the result writer does not panic");
-        (summary, writer, tally)
-    });
+    let (summary, writer, tally) = if writer.takes_csv_bytes() {
+        stream_csv(&scheme, &input, writer)
+    } else {
+        stream_any(&scheme, &input, writer)
+    };
     let summary = summary.map_err(|e| evaluation_failure(e, lang))?;
     writer.finish()?;
     timings.lap("evaluate and write");

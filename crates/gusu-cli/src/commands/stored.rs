@@ -335,6 +335,23 @@ impl Tally {
         }
     }
 
+    /// Adds another tally's counts (tallies made by several threads).
+    pub fn merge(&mut self, other: Tally) {
+        self.enterprises += other.enterprises;
+        for (a, b) in self.statuses.iter_mut().zip(other.statuses) {
+            *a += b;
+        }
+        for m in other.measures {
+            match self.measures.iter_mut().find(|t| t.0 == m.0) {
+                Some(t) => {
+                    t.3 += m.3;
+                    t.4 += m.4;
+                }
+                None => self.measures.push(m),
+            }
+        }
+    }
+
     fn count(&self, s: Status) -> usize {
         self.statuses[s as usize]
     }
