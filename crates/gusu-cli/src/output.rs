@@ -441,7 +441,16 @@ pub fn report_json(report: &Report, lang: Lang) -> Value {
 }
 
 /// Prints a validation report for people: a summary line, then each finding (up to `limit`).
-pub fn print_report(report: &Report, lang: Lang, limit: usize) {
+/// Which findings a report lists after its summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Errors and warnings (validate).
+    All,
+    /// Errors only: the warnings are counted (evaluate, import; `gusu validate` lists them).
+    Errors,
+}
+
+pub fn print_report(report: &Report, lang: Lang, limit: usize, listing: Listing) {
     eprintln!(
         "{}: {} {}, {} {}, {} {}",
         report.file,
@@ -452,7 +461,11 @@ pub fn print_report(report: &Report, lang: Lang, limit: usize) {
         report.warning_count(),
         lang.t("个警告", "warnings"),
     );
-    let mut issues: Vec<_> = report.issues.iter().collect();
+    let mut issues: Vec<_> = report
+        .issues
+        .iter()
+        .filter(|i| listing == Listing::All || i.is_error())
+        .collect();
     // Errors first: they are what blocks an import.
     issues.sort_by_key(|i| (std::cmp::Reverse(i.severity), i.row));
     for i in issues.iter().take(limit) {

@@ -88,7 +88,7 @@ pub fn validate(ctx: &Context, args: ValidateArgs) -> CmdResult {
         }
         ReportFormat::Text => {
             for r in &reports {
-                output::print_report(r, ctx.lang, REPORT_LIMIT);
+                output::print_report(r, ctx.lang, REPORT_LIMIT, output::Listing::All);
             }
         }
     }
@@ -309,7 +309,7 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
     if has_errors || data.reports.iter().any(|r| !r.issues.is_empty()) {
         for r in &data.reports {
             if !r.issues.is_empty() {
-                output::print_report(r, lang, REPORT_LIMIT);
+                output::print_report(r, lang, REPORT_LIMIT, output::Listing::Errors);
             }
         }
     }

@@ -67,7 +67,7 @@ pub fn import_file(
         FileKind::Enterprises => {
             let parsed = read_enterprises(&args.file, &opts, lang)?;
             if parsed.report.has_errors() && !args.skip_invalid {
-                output::print_report(&parsed.report, lang, 50);
+                output::print_report(&parsed.report, lang, 50, output::Listing::Errors);
                 eprintln!("{}", nothing_imported(lang));
                 return Err(Failure::reported());
             }
@@ -90,7 +90,7 @@ pub fn import_file(
             let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
             gusu_ingest::check_known_enterprises(&mut parsed, &known);
             if parsed.report.has_errors() && !args.skip_invalid {
-                output::print_report(&parsed.report, lang, 50);
+                output::print_report(&parsed.report, lang, 50, output::Listing::Errors);
                 eprintln!("{}", nothing_imported(lang));
                 return Err(Failure::reported());
             }
@@ -110,7 +110,7 @@ pub fn import_file(
         }
     };
     if !report.issues.is_empty() {
-        output::print_report(&report, lang, detail);
+        output::print_report(&report, lang, detail, output::Listing::Errors);
     }
     if !rejected.rows.is_empty() {
         let path = gusu_ingest::write_rejects(&args.file, &rejected, &report).map_err(|e| {
