@@ -86,23 +86,23 @@ pub fn indicator_keys(scheme: &Scheme) -> Vec<String> {
     keys
 }
 
+/// The columns every result row starts with, whatever the scheme.
+pub const BASE_COLUMNS: [&str; 9] = [
+    "uscc",
+    "name",
+    "district",
+    "industry_division",
+    "group",
+    "status",
+    "class",
+    "score",
+    "rank",
+];
+
 /// The result columns: `uscc, name, district, industry_division, group, status, class, score, rank`,
 /// then `<indicator>_value, _benchmark, _score` per indicator, then `warnings`.
 pub fn result_columns(indicators: &[String]) -> Vec<String> {
-    let mut columns: Vec<String> = [
-        "uscc",
-        "name",
-        "district",
-        "industry_division",
-        "group",
-        "status",
-        "class",
-        "score",
-        "rank",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut columns: Vec<String> = BASE_COLUMNS.iter().map(|s| s.to_string()).collect();
     for k in indicators {
         columns.push(format!("{k}_value"));
         columns.push(format!("{k}_benchmark"));

@@ -20,22 +20,9 @@ pub const ENTERPRISE_COLUMNS: [&str; 8] = [
     "exempt",
 ];
 
-/// The figures of `annual.csv`, after `uscc,year` (every figure but the land override).
-pub const ANNUAL_FIGURES: [Figure; 13] = [
-    Figure::Revenue,
-    Figure::MainRevenue,
-    Figure::TaxPaid,
-    Figure::ValueAdded,
-    Figure::EnergyTce,
-    Figure::EnergyTceEquivalent,
-    Figure::ElectricityKwh,
-    Figure::Cod,
-    Figure::AmmoniaN,
-    Figure::So2,
-    Figure::Nox,
-    Figure::RdExpense,
-    Figure::Employees,
-];
+/// The figures of `annual.csv`, after `uscc,year`: every figure but the land override, which is
+/// the last of `Figure::ALL`.
+pub const ANNUAL_FIGURES: &[Figure] = Figure::ALL.split_at(Figure::ALL.len() - 1).0;
 
 pub(crate) fn write_plain(city: &City, dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
     fs::create_dir_all(dir)?;
@@ -73,7 +60,7 @@ pub(crate) fn write_plain(city: &City, dir: &Path) -> io::Result<(PathBuf, PathB
     let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(&annual_path)?);
     let mut line = String::with_capacity(256);
     line.push_str("uscc,year");
-    for f in ANNUAL_FIGURES {
+    for &f in ANNUAL_FIGURES {
         line.push(',');
         line.push_str(f.key());
     }
@@ -85,7 +72,7 @@ pub(crate) fn write_plain(city: &City, dir: &Path) -> io::Result<(PathBuf, PathB
         line.push_str(r.uscc.as_str());
         line.push(',');
         push_display(&mut line, r.year);
-        for f in ANNUAL_FIGURES {
+        for &f in ANNUAL_FIGURES {
             line.push(',');
             if let Some(x) = r.figures.get(f) {
                 push_number(&mut line, x);

@@ -63,19 +63,22 @@ pub fn import_file(
         file_name,
         file_sha256: sha,
     };
+    // A file with errors imports nothing unless rows are explicitly skipped.
+    let refuse_errors = |report: &gusu_core::Report| -> CmdResult {
+        if report.has_errors() && !args.skip_invalid {
+            output::print_report(report, lang, 50, output::Listing::Errors);
+            eprintln!("{}", nothing_imported(lang));
+            return Err(Failure::reported());
+        }
+        Ok(())
+    };
+    let importing =
+        |file_name: &str| super::spinner(format!("{} {file_name}", lang.t("导入", "importing")));
     let (report, rejected, summary) = match args.kind {
         FileKind::Enterprises => {
             let parsed = read_enterprises(&args.file, &opts, lang)?;
-            if parsed.report.has_errors() && !args.skip_invalid {
-                output::print_report(&parsed.report, lang, 50, output::Listing::Errors);
-                eprintln!("{}", nothing_imported(lang));
-                return Err(Failure::reported());
-            }
-            let bar = super::spinner(format!(
-                "{} {}",
-                lang.t("导入", "importing"),
-                parsed.file_name
-            ));
+            refuse_errors(&parsed.report)?;
+            let bar = importing(&parsed.file_name);
             let summary = store
                 .import_enterprises(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
@@ -89,16 +92,8 @@ pub fn import_file(
             let mut parsed = read_annual(&args.file, &opts, lang)?;
             let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
             gusu_ingest::check_known_enterprises(&mut parsed, &known);
-            if parsed.report.has_errors() && !args.skip_invalid {
-                output::print_report(&parsed.report, lang, 50, output::Listing::Errors);
-                eprintln!("{}", nothing_imported(lang));
-                return Err(Failure::reported());
-            }
-            let bar = super::spinner(format!(
-                "{} {}",
-                lang.t("导入", "importing"),
-                parsed.file_name
-            ));
+            refuse_errors(&parsed.report)?;
+            let bar = importing(&parsed.file_name);
             let summary = store
                 .import_annual(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
@@ -495,22 +490,7 @@ pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
                 path.display()
             );
         }
-        None => output::print_results(
-            &results,
-            &keys,
-            &[
-                "uscc",
-                "name",
-                "district",
-                "industry_division",
-                "group",
-                "status",
-                "class",
-                "score",
-                "rank",
-            ],
-            args.limit,
-        ),
+        None => output::print_results(&results, &keys, &output::BASE_COLUMNS, args.limit),
     }
     Ok(())
 }

@@ -338,24 +338,14 @@ pub fn place(
     })
 }
 
-/// Σ numerator ÷ Σ denominator over members where both are present and the denominator is > 0.
+/// The group's aggregate ratio over `members` (see [`ratio_of`]).
 fn aggregate_ratio<'a>(
     members: impl Iterator<Item = &'a EnterpriseYear<'a>>,
     indicator: Indicator,
     basis: EnergyBasis,
 ) -> Option<f64> {
-    let (mut num, mut den, mut any) = (0.0, 0.0, false);
-    for ey in members {
-        let p = indicator.parts(ey, basis);
-        if let (Some(n), Some(d)) = (p.numerator, p.denominator)
-            && d > 0.0
-        {
-            num += n;
-            den += d;
-            any = true;
-        }
-    }
-    (any && den > 0.0).then(|| num / den)
+    let parts: Vec<Parts> = members.map(|ey| indicator.parts(ey, basis)).collect();
+    ratio_of(&parts)
 }
 
 /// Benchmarks that do not depend on the evaluation year's own data, resolved before grading:
