@@ -59,7 +59,7 @@ pub(crate) fn parse(
         }
     })?;
 
-    let doubled = duplicates(&seen, |(code, year), row, others| {
+    let doubled = duplicates(seen, |(code, year), row, others| {
         issues::duplicate_enterprise_year(row, &code.code(), year, others)
     });
     let outcome = finish(table, layout.clone(), report, rows, rejected, doubled);

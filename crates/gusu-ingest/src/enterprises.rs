@@ -72,7 +72,7 @@ pub(crate) fn parse(
     })?;
 
     // The same code twice: every occurrence is an error, since gusu cannot tell which is right.
-    let doubled = duplicates(&seen, |code, row, others| {
+    let doubled = duplicates(seen, |code, row, others| {
         issues::duplicate_uscc(row, &code.code(), others)
     });
     Ok(finish(table, layout, report, rows, rejected, doubled))

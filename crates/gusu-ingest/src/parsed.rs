@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::hash::Hash;
 use std::sync::Arc;
 
 use gusu_core::{Enterprise, Figure, Flag, Issue, Report, SourceRow, YearlyRecord};
@@ -80,13 +79,13 @@ pub(crate) struct Outcome<T> {
 }
 
 /// An error on every occurrence of each key seen in more than one row, naming the other rows.
-pub(crate) fn duplicates<K: Copy + Eq + Hash + Ord>(
-    seen: &Seen<K>,
+pub(crate) fn duplicates<K: Copy + Ord>(
+    seen: Seen<K>,
     issue: impl Fn(K, u64, &[u64]) -> Issue,
 ) -> Vec<Issue> {
     let mut found = Vec::new();
     for (key, rows) in seen.repeated() {
-        for &row in rows {
+        for &row in &rows {
             let others: Vec<u64> = rows.iter().copied().filter(|&r| r != row).collect();
             found.push(issue(key, row, &others));
         }
