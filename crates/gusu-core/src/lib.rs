@@ -12,7 +12,9 @@ pub mod region;
 pub mod uscc;
 pub mod validation;
 
-pub use industry::{DIVISIONS, Division, IndustryCode, division, parse_industry_code};
+pub use industry::{
+    DIVISIONS, Division, IndustryCode, IndustryCodeError, division, parse_industry_code,
+};
 pub use number::MaybeF64;
 pub use record::{Enterprise, EnterpriseYear, Figure, Figures, Flag, YearlyRecord};
 pub use region::{District, RegionSet};

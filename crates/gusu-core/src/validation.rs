@@ -18,7 +18,7 @@ pub struct Issue {
     pub column: Option<String>,
     /// The cell as it was written.
     pub value: Option<String>,
-    /// Stable snake_case code, listed in docs/warnings.md.
+    /// Stable snake_case code, listed in docs/validation-codes.md.
     pub code: String,
     /// Reason in English.
     pub reason: String,
