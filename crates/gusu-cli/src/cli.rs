@@ -29,6 +29,9 @@ pub struct Global {
     /// 规则目录：其中的评价方案补充或覆盖内置方案
     #[arg(long, global = true, env = "GUSU_RULES", value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// 区县设置文件（TOML），默认苏州市 10 个县级区域
+    #[arg(long, global = true, env = "GUSU_REGIONS", value_name = "FILE")]
+    pub regions: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

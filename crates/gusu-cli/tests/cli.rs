@@ -645,3 +645,52 @@ fn demo_builds_a_small_city() {
         .success();
     assert!(std::fs::read_dir(&files).unwrap().count() >= 5);
 }
+
+#[test]
+fn another_city_through_a_region_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let regions = write(
+        dir.path(),
+        "wuxi.toml",
+        "city_zh = \"无锡市\"\ncity_en = \"Wuxi\"\ndivision_prefix = \"3202\"\n\n[[districts]]\ncode = \"320214\"\nname_zh = \"新吴区\"\nname_en = \"Xinwu\"\n",
+    );
+    let code = Uscc::with_check_character("91320214MA0000001")
+        .unwrap()
+        .to_string();
+    let e = write(
+        dir.path(),
+        "e.csv",
+        &format!(
+            "uscc,name,district,industry_code,land_area_mu,above_scale,established\n{code},x,新吴区,3911,10,是,2000-01-01\n"
+        ),
+    );
+    let a = write(
+        dir.path(),
+        "a.csv",
+        &format!("uscc,year,tax_paid_10k_yuan\n{code},2024,10\n"),
+    );
+    let out = dir.path().join("out.csv");
+    // Unknown in Suzhou ...
+    gusu(dir.path())
+        .args(["validate", "--enterprises"])
+        .arg(&e)
+        .assert()
+        .code(1);
+    // ... known with the region file.
+    gusu(dir.path())
+        .arg("--regions")
+        .arg(&regions)
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_csv(&out)[0]["district"], "320214");
+    gusu(dir.path())
+        .args(["--regions", "missing.toml", "rules", "list"])
+        .assert()
+        .code(2);
+}

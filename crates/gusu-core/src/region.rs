@@ -99,6 +99,33 @@ impl RegionSet {
         })
     }
 
+    /// Reads a region set from a TOML document (the fields of this struct; unknown keys are
+    /// errors), e.g. for another city. Codes must be unique.
+    pub fn from_toml(text: &str, origin: &str) -> Result<RegionSet, String> {
+        let set: RegionSet =
+            toml::from_str(text).map_err(|e| format!("{origin}: {}", e.to_string().trim_end()))?;
+        if set.districts.is_empty() {
+            return Err(format!(
+                "{origin}: a region set needs at least one district"
+            ));
+        }
+        for (i, d) in set.districts.iter().enumerate() {
+            if d.code.trim().is_empty() || d.name_zh.trim().is_empty() {
+                return Err(format!(
+                    "{origin}: district {} needs a code and a Chinese name",
+                    i + 1
+                ));
+            }
+            if set.districts[..i].iter().any(|o| o.code == d.code) {
+                return Err(format!(
+                    "{origin}: district code {} is listed twice",
+                    d.code
+                ));
+            }
+        }
+        Ok(set)
+    }
+
     pub fn by_code(&self, code: &str) -> Option<&District> {
         self.districts.iter().find(|d| d.code == code)
     }
@@ -117,6 +144,35 @@ fn normalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_example_is_the_default() {
+        let text = include_str!("../../../docs/examples/regions-suzhou.toml");
+        assert_eq!(
+            RegionSet::from_toml(text, "regions-suzhou.toml").unwrap(),
+            RegionSet::suzhou()
+        );
+    }
+
+    #[test]
+    fn another_city_from_a_document() {
+        let text = "city_zh = \"无锡市\"\ncity_en = \"Wuxi\"\ndivision_prefix = \"3202\"\n\n[[districts]]\ncode = \"320214\"\nname_zh = \"新吴区\"\nname_en = \"Xinwu\"\n";
+        let set = RegionSet::from_toml(text, "wuxi.toml").unwrap();
+        assert_eq!(set.resolve("新吴区").unwrap().code, "320214");
+        let err =
+            RegionSet::from_toml(&text.replace("name_en", "nmae_en"), "wuxi.toml").unwrap_err();
+        assert!(
+            err.contains("wuxi.toml") && err.contains("nmae_en"),
+            "{err}"
+        );
+        let twice =
+            format!("{text}\n[[districts]]\ncode = \"320214\"\nname_zh = \"x\"\nname_en = \"x\"\n");
+        assert!(
+            RegionSet::from_toml(&twice, "w.toml")
+                .unwrap_err()
+                .contains("twice")
+        );
+    }
 
     #[test]
     fn resolves_codes_names_and_aliases() {

@@ -151,11 +151,24 @@ pub fn load_rules_dir(dir: &Path, lang: Lang) -> Result<Vec<Scheme>, Failure> {
 }
 
 pub fn run(cli: Cli, lang: Lang) -> CmdResult {
+    let region = match &cli.global.regions {
+        None => RegionSet::suzhou(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!(
+                    "{} {}: {e}",
+                    lang.t("无法读取区县设置文件", "cannot read region set file"),
+                    path.display()
+                ))
+            })?;
+            RegionSet::from_toml(&text, &path.display().to_string()).map_err(Failure::usage)?
+        }
+    };
     let ctx = Context {
         lang,
         db: cli.global.db,
         rules: cli.global.rules,
-        region: RegionSet::suzhou(),
+        region,
     };
     match cli.command {
         Command::Validate(a) => files::validate(&ctx, a),
