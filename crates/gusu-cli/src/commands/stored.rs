@@ -72,13 +72,21 @@ pub fn import_file(
         }
         Ok(())
     };
-    let importing =
-        |file_name: &str| super::spinner(format!("{} {file_name}", lang.t("导入", "importing")));
+    // A progress bar over the rows written (drawn only on a terminal).
+    let importing = |store: &mut Store, file_name: &str| {
+        let bar = super::progress_bar(format!("{} {file_name}", lang.t("导入", "importing")));
+        let shown = bar.clone();
+        store.set_progress(Some(Box::new(move |p: gusu_store::ImportProgress| {
+            shown.set_length(p.total as u64);
+            shown.set_position(p.done as u64);
+        })));
+        bar
+    };
     let (report, rejected, summary) = match args.kind {
         FileKind::Enterprises => {
             let parsed = read_enterprises(&args.file, &opts, lang)?;
             refuse_errors(&parsed.report)?;
-            let bar = importing(&parsed.file_name);
+            let bar = importing(store, &parsed.file_name);
             let summary = store
                 .import_enterprises(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
@@ -93,7 +101,7 @@ pub fn import_file(
             let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
             gusu_ingest::check_known_enterprises(&mut parsed, &known);
             refuse_errors(&parsed.report)?;
-            let bar = importing(&parsed.file_name);
+            let bar = importing(store, &parsed.file_name);
             let summary = store
                 .import_annual(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
@@ -104,6 +112,7 @@ pub fn import_file(
             (parsed.report, parsed.rejected, summary)
         }
     };
+    store.set_progress(None);
     if !report.issues.is_empty() {
         output::print_report(&report, lang, detail, output::Listing::Errors);
     }
