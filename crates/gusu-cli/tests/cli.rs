@@ -536,6 +536,34 @@ fn store_workflow_import_evaluate_results_explain_backup() {
     .success();
     let rows = read_csv(&out);
     assert_eq!(rows.len(), 3, "a1, a4 and b1 are A");
+    // A later district run (SIP has none of these enterprises) does not hide the city's results.
+    g(&["evaluate", "--year", "2024", "--district", "320571"])
+        .assert()
+        .success();
+    g(&[
+        "results",
+        "--year",
+        "2024",
+        "--class",
+        "A",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    assert_eq!(read_csv(&out).len(), 3, "still the city run");
+    g(&[
+        "results",
+        "--year",
+        "2024",
+        "--district",
+        "320571",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    assert_eq!(read_csv(&out).len(), 0, "the district's own run");
     let worst = uscc(2); // a3, class C
     let ex = g(&["explain", &worst, "--year", "2024", "--json"])
         .assert()

@@ -428,27 +428,33 @@ pub fn print_summary(ctx: &Context, summary: &EvaluationSummary, tally: &Tally) 
 pub fn results(ctx: &Context, args: ResultsArgs) -> CmdResult {
     let lang = ctx.lang;
     let store = ctx.open_existing_store()?;
-    let run = match store
-        .latest_run(args.year, true)
-        .map_err(|e| store_failure(e, lang))?
-    {
-        Some(r) => r,
-        None => store
-            .latest_run(args.year, false)
-            .map_err(|e| store_failure(e, lang))?
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "{} {} {}",
-                    args.year,
-                    lang.t("年度没有评价结果", "has no evaluation run"),
-                    lang.t(
-                        "（先运行 gusu evaluate --year）",
-                        "(run gusu evaluate --year first)"
-                    )
-                ))
-            })?,
-    };
     let district = ctx.district(args.district.as_deref())?;
+    // The run to show: the district's own ranking when one was run for the district asked about,
+    // else the city's; published before unpublished, newest first.
+    let runs = store
+        .runs(Some(args.year))
+        .map_err(|e| store_failure(e, lang))?;
+    let pick = |region: Option<&str>| {
+        runs.iter()
+            .filter(|r| r.region.as_deref() == region)
+            .max_by_key(|r| (r.published, r.id))
+            .cloned()
+    };
+    let run = district
+        .as_deref()
+        .and_then(|d| pick(Some(d)))
+        .or_else(|| pick(None))
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{} {} {}",
+                args.year,
+                lang.t("年度没有全市评价结果", "has no city-wide evaluation run"),
+                lang.t(
+                    "（先运行 gusu evaluate --year）",
+                    "(run gusu evaluate --year first)"
+                )
+            ))
+        })?;
     let mut results = stored_results(&store, run.id, lang)?;
     results.retain(|r| {
         district.as_deref().is_none_or(|d| &*r.district == d)
