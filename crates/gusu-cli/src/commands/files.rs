@@ -1,16 +1,13 @@
 //! Commands that work from files alone, with no store: `validate` and `evaluate --enterprises`.
 
-use std::collections::HashSet;
-
-use rustc_hash::FxHashSet;
 use std::path::Path;
 
-use gusu_core::Scheme;
 use gusu_core::evaluate::{
     EnterpriseResult, EvaluationError, EvaluationInput, EvaluationSummary, evaluate_each,
 };
-use gusu_core::{Enterprise, Report, Uscc, YearlyRecord};
+use gusu_core::{Enterprise, Report, Scheme, Uscc, YearlyRecord};
 use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
+use rustc_hash::FxHashSet;
 
 use super::Context;
 use super::stored::Tally;
@@ -56,7 +53,7 @@ pub fn validate(ctx: &Context, args: ValidateArgs) -> CmdResult {
         region: ctx.region.clone(),
     };
     let mut reports: Vec<Report> = Vec::new();
-    let mut known: Option<HashSet<Uscc>> = None;
+    let mut known: Option<FxHashSet<Uscc>> = None;
     if let Some(path) = &args.enterprises {
         let parsed = read_enterprises(path, &opts, ctx.lang)?;
         known = Some(parsed.rows.iter().map(|r| r.record.uscc).collect());
