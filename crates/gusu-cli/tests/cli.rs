@@ -204,8 +204,31 @@ fn evaluate_writes_json_and_xlsx_with_the_same_keys() {
     assert_eq!(a1["rank"], 1);
     let a5 = arr.iter().find(|o| o["name"] == "a5").unwrap();
     assert!(a5["class"].is_null() && a5["score"].is_null());
-    let bytes = std::fs::read(dir.path().join("out.xlsx")).unwrap();
-    assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip file");
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(dir.path().join("out.xlsx")).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 17, "header and 16 enterprises");
+    assert_eq!(
+        &rows[0][..9],
+        &[
+            "uscc",
+            "name",
+            "district",
+            "industry_division",
+            "group",
+            "status",
+            "class",
+            "score",
+            "rank"
+        ]
+    );
+    let a1 = rows.iter().find(|r| r[1] == "a1").unwrap();
+    assert_eq!((a1[6].as_str(), a1[8].as_str()), ("A", "1"));
+    assert!((a1[7].parse::<f64>().unwrap() - 156.5975855650631).abs() < 1e-9);
 }
 
 #[test]
