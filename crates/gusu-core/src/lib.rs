@@ -5,6 +5,7 @@
 //! Architecture invariant: nothing here reads files, the clock or randomness. Rule documents arrive as
 //! text, records as values; results leave as values.
 
+pub mod access;
 pub mod industry;
 pub mod number;
 pub mod record;
@@ -12,6 +13,7 @@ pub mod region;
 pub mod uscc;
 pub mod validation;
 
+pub use access::{PasswordPolicy, Role, Scope, Viewer};
 pub use industry::{
     DIVISIONS, Division, IndustryCode, IndustryCodeError, division, parse_industry_code,
 };

@@ -1,0 +1,312 @@
+//! Who may see what: roles, their scope (the city, one district, one enterprise) and the checks
+//! every query goes through (DESIGN principle 5). Also the password policy accounts must meet.
+//!
+//! The three administrators that 等保 2.0 level 3 separates (三员分立) see no enterprise data: the
+//! system administrator manages accounts, the security administrator permissions and policies, the
+//! audit administrator reads the audit log.
+
+use serde::{Deserialize, Serialize};
+
+use crate::uscc::Uscc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CityAdmin,
+    CityAnalyst,
+    DistrictOfficer,
+    Enterprise,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::CityAdmin,
+        Role::CityAnalyst,
+        Role::DistrictOfficer,
+        Role::Enterprise,
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CityAnalyst => "city_analyst",
+            Role::DistrictOfficer => "district_officer",
+            Role::Enterprise => "enterprise",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市级管理员",
+            Role::CityAnalyst => "市级分析人员",
+            Role::DistrictOfficer => "区县工作人员",
+            Role::Enterprise => "企业用户",
+            Role::SystemAdmin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
+        }
+    }
+}
+
+/// The enterprise data a viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "of")]
+pub enum Scope {
+    City,
+    District(String),
+    Enterprise(Uscc),
+    /// Administrators: no enterprise data at all.
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("a district officer needs a district")]
+    DistrictRequired,
+    #[error("an enterprise user needs the enterprise's USCC")]
+    UsccRequired,
+    #[error("role {0} takes neither a district nor a USCC")]
+    NoScopeExpected(&'static str),
+}
+
+/// Someone looking at data: every query takes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user: String,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Viewer {
+    /// A viewer from an account's role and scope fields; a role with the wrong scope is refused.
+    pub fn new(
+        user: &str,
+        role: Role,
+        district: Option<&str>,
+        uscc: Option<Uscc>,
+    ) -> Result<Viewer, AccessError> {
+        let scope = match role {
+            Role::DistrictOfficer => match (district, uscc) {
+                (Some(d), None) if !d.trim().is_empty() => Scope::District(d.to_string()),
+                _ => return Err(AccessError::DistrictRequired),
+            },
+            Role::Enterprise => match (district, uscc) {
+                (None, Some(u)) => Scope::Enterprise(u),
+                _ => return Err(AccessError::UsccRequired),
+            },
+            other => {
+                if district.is_some() || uscc.is_some() {
+                    return Err(AccessError::NoScopeExpected(other.key()));
+                }
+                match other {
+                    Role::CityAdmin | Role::CityAnalyst => Scope::City,
+                    _ => Scope::Nothing,
+                }
+            }
+        };
+        Ok(Viewer {
+            user: user.to_string(),
+            role,
+            scope,
+        })
+    }
+
+    /// May this viewer read the data of the enterprise with this code, registered in this district?
+    pub fn may_see(&self, uscc: &Uscc, district: &str) -> bool {
+        match &self.scope {
+            Scope::City => true,
+            Scope::District(d) => d == district,
+            Scope::Enterprise(u) => u == uscc,
+            Scope::Nothing => false,
+        }
+    }
+
+    /// May this viewer see figures summed over a district (no single enterprise's data)?
+    pub fn may_see_district(&self, district: &str) -> bool {
+        match &self.scope {
+            Scope::City => true,
+            Scope::District(d) => d == district,
+            Scope::Enterprise(_) | Scope::Nothing => false,
+        }
+    }
+
+    /// Staff of the bureau or a district (imports, runs, lists of enterprises).
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self.role,
+            Role::CityAdmin | Role::CityAnalyst | Role::DistrictOfficer
+        )
+    }
+
+    /// May import rows for enterprises of this district.
+    pub fn may_import_for(&self, district: &str) -> bool {
+        self.is_staff() && self.may_see_district(district)
+    }
+
+    pub fn may_manage_accounts(&self) -> bool {
+        self.role == Role::SystemAdmin
+    }
+
+    pub fn may_read_audit_log(&self) -> bool {
+        self.role == Role::AuditAdmin
+    }
+}
+
+/// Password rules. The numbers are parameters (no method document gives them): the defaults follow
+/// common practice for 等保 2.0 level 3 and can be changed by configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    /// Of lower case, upper case, digits and other characters.
+    pub min_classes: usize,
+    /// A password older than this must be changed (0: never).
+    pub max_age_days: u32,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> PasswordPolicy {
+        PasswordPolicy {
+            min_length: 12,
+            min_classes: 3,
+            max_age_days: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password has {found} characters; at least {min} are required")]
+    TooShort { found: usize, min: usize },
+    #[error(
+        "the password mixes {found} kinds of characters (lower case, upper case, digits, others); at least {min} are required"
+    )]
+    TooSimple { found: usize, min: usize },
+    #[error("the password contains the user name")]
+    ContainsUser,
+}
+
+impl PasswordPolicy {
+    pub fn check(&self, user: &str, password: &str) -> Result<(), PasswordError> {
+        let length = password.chars().count();
+        if length < self.min_length {
+            return Err(PasswordError::TooShort {
+                found: length,
+                min: self.min_length,
+            });
+        }
+        let classes = [
+            password.chars().any(|c| c.is_lowercase()),
+            password.chars().any(|c| c.is_uppercase()),
+            password.chars().any(|c| c.is_ascii_digit()),
+            password.chars().any(|c| !c.is_alphanumeric()),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count();
+        if classes < self.min_classes {
+            return Err(PasswordError::TooSimple {
+                found: classes,
+                min: self.min_classes,
+            });
+        }
+        if !user.is_empty() && password.to_lowercase().contains(&user.to_lowercase()) {
+            return Err(PasswordError::ContainsUser);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(i: u32) -> Uscc {
+        Uscc::with_check_character(&format!("91320583MA{i:07}")).unwrap()
+    }
+
+    #[test]
+    fn each_role_sees_its_scope_and_nothing_else() {
+        let (mine, theirs) = (code(1), code(2));
+        let enterprise = Viewer::new("e", Role::Enterprise, None, Some(mine)).unwrap();
+        assert!(enterprise.may_see(&mine, "320583"));
+        assert!(!enterprise.may_see(&theirs, "320583"));
+        assert!(!enterprise.may_see_district("320583"));
+        assert!(!enterprise.is_staff());
+
+        let officer = Viewer::new("d", Role::DistrictOfficer, Some("320583"), None).unwrap();
+        assert!(officer.may_see(&theirs, "320583"));
+        assert!(!officer.may_see(&theirs, "320571"));
+        assert!(officer.may_import_for("320583") && !officer.may_import_for("320571"));
+
+        let analyst = Viewer::new("a", Role::CityAnalyst, None, None).unwrap();
+        assert!(analyst.may_see(&theirs, "320571"));
+        assert!(!analyst.may_read_audit_log() && !analyst.may_manage_accounts());
+
+        for admin in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin] {
+            let v = Viewer::new("x", admin, None, None).unwrap();
+            assert!(
+                !v.may_see(&mine, "320583"),
+                "{admin:?} sees no enterprise data"
+            );
+            assert!(!v.may_see_district("320583"));
+        }
+        assert!(
+            Viewer::new("x", Role::AuditAdmin, None, None)
+                .unwrap()
+                .may_read_audit_log()
+        );
+        assert!(
+            Viewer::new("x", Role::SystemAdmin, None, None)
+                .unwrap()
+                .may_manage_accounts()
+        );
+    }
+
+    #[test]
+    fn roles_need_the_right_scope() {
+        assert_eq!(
+            Viewer::new("d", Role::DistrictOfficer, None, None),
+            Err(AccessError::DistrictRequired)
+        );
+        assert_eq!(
+            Viewer::new("e", Role::Enterprise, Some("320583"), None),
+            Err(AccessError::UsccRequired)
+        );
+        assert!(Viewer::new("a", Role::CityAdmin, Some("320583"), None).is_err());
+        for r in Role::ALL {
+            assert_eq!(Role::from_key(r.key()), Some(r));
+        }
+    }
+
+    #[test]
+    fn password_policy() {
+        let p = PasswordPolicy::default();
+        assert!(p.check("zhang", "Gusu-2026-secure").is_ok());
+        assert!(matches!(
+            p.check("zhang", "Short1!"),
+            Err(PasswordError::TooShort { .. })
+        ));
+        assert!(matches!(
+            p.check("zhang", "alllowercaseletters"),
+            Err(PasswordError::TooSimple { .. })
+        ));
+        assert_eq!(
+            p.check("zhang", "Zhang-2026-secure"),
+            Err(PasswordError::ContainsUser)
+        );
+    }
+}
