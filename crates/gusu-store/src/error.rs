@@ -20,6 +20,11 @@ pub enum StoreError {
     #[error("invalid import batch: {0}")]
     InvalidBatch(String),
 
+    /// An account that cannot be created or used as asked (wrong scope for its role, a name
+    /// taken, a password that cannot be hashed).
+    #[error("{0}")]
+    InvalidAccount(String),
+
     /// A value that SQLite cannot store faithfully (NaN, infinity).
     #[error("row {row} ({uscc}): {field} is {value}, which is not a finite number")]
     InvalidValue {

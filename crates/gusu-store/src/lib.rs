@@ -14,6 +14,7 @@
 //!
 //! `docs/store.md` describes the schema, the merge rules, backup and restore.
 
+mod accounts;
 mod annual;
 mod enterprises;
 mod error;
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use accounts::{Account, AuditEntry, hash_password, verify_password};
 pub use error::StoreError;
 pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary};
 pub use migrate::SCHEMA_VERSION;
