@@ -56,6 +56,76 @@ pub enum Command {
     Backup(BackupArgs),
     /// 生成演示城市（苏州类）并导入、评价、汇总
     Demo(DemoArgs),
+    /// 账号管理：新增、列出、停用、启用、重置密码
+    User(UserArgs),
+    /// 查看审计日志（只读，只增不改）
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum RoleArg {
+    CityAdmin,
+    CityAnalyst,
+    DistrictOfficer,
+    Enterprise,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// 新增账号（不给密码时生成一个并只显示一次）
+    Add {
+        /// 用户名
+        name: String,
+        /// 角色
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// 区县工作人员所属区县（代码或名称）
+        #[arg(long)]
+        district: Option<String>,
+        /// 企业用户的统一社会信用代码
+        #[arg(long)]
+        uscc: Option<String>,
+        /// 从标准输入读取密码（一行）
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 列出全部账号
+    List,
+    /// 停用账号
+    Disable {
+        /// 用户名
+        name: String,
+    },
+    /// 启用账号
+    Enable {
+        /// 用户名
+        name: String,
+    },
+    /// 重置密码（不给密码时生成一个并只显示一次）
+    ResetPassword {
+        /// 用户名
+        name: String,
+        /// 从标准输入读取密码（一行）
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// 显示最近多少条
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

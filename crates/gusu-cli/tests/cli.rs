@@ -545,6 +545,16 @@ fn store_workflow_import_evaluate_results_explain_backup() {
     g(&["evaluate", "--year", "2024", "--publish"])
         .assert()
         .success();
+    let log = g(&["audit"]).assert().success().get_output().stdout.clone();
+    let log = String::from_utf8(log).unwrap();
+    for action in ["import", "evaluation_run", "publication"] {
+        assert!(log.contains(action), "{action} in\n{log}");
+    }
+    assert_eq!(
+        log.matches("┆ import ").count(),
+        2,
+        "the repeated import changed nothing and is not logged:\n{log}"
+    );
     let out = dir.path().join("res.csv");
     g(&[
         "results",
@@ -744,4 +754,110 @@ fn another_city_through_a_region_file() {
         .args(["--regions", "missing.toml", "rules", "list"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn accounts_from_the_console_and_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let g = |args: &[&str]| {
+        let mut c = gusu(dir.path());
+        c.arg("--db").arg(&db).arg("--lang").arg("en").args(args);
+        c
+    };
+    g(&[
+        "user",
+        "add",
+        "kunshan",
+        "--role",
+        "district_officer",
+        "--district",
+        "昆山市",
+        "--password-stdin",
+    ])
+    .write_stdin("Suzhou-Office-2026\n")
+    .assert()
+    .success();
+    // A generated password is shown once and meets the policy.
+    let out = g(&[
+        "user",
+        "add",
+        "ent1",
+        "--role",
+        "enterprise",
+        "--uscc",
+        &uscc(1),
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let out = String::from_utf8(out).unwrap();
+    let shown = out
+        .lines()
+        .find(|l| l.contains("shown once"))
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        gusu_core::PasswordPolicy::default()
+            .check("ent1", &shown)
+            .is_ok(),
+        "{shown}"
+    );
+    // Weak passwords and wrong scopes are refused.
+    g(&[
+        "user",
+        "add",
+        "weak",
+        "--role",
+        "city_analyst",
+        "--password-stdin",
+    ])
+    .write_stdin("password\n")
+    .assert()
+    .code(2);
+    g(&[
+        "user",
+        "add",
+        "e2",
+        "--role",
+        "enterprise",
+        "--district",
+        "320583",
+    ])
+    .assert()
+    .code(2);
+    g(&["user", "disable", "ent1"]).assert().success();
+    g(&["user", "reset-password", "kunshan", "--password-stdin"])
+        .write_stdin("Another-Office-2026\n")
+        .assert()
+        .success();
+    g(&["user", "disable", "nobody"]).assert().code(2);
+    let list = g(&["user", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let list = String::from_utf8(list).unwrap();
+    assert!(
+        list.contains("kunshan") && list.contains("320583") && list.contains("district_officer")
+    );
+    assert!(
+        !list.contains("argon2") && !list.contains("Suzhou-Office"),
+        "no hash or password listed"
+    );
+    let log = g(&["audit"]).assert().success().get_output().stdout.clone();
+    let log = String::from_utf8(log).unwrap();
+    for action in ["account_created", "account_disabled", "password_reset"] {
+        assert!(log.contains(action), "{action} in\n{log}");
+    }
+    assert!(
+        !log.contains("Suzhou-Office") && !log.contains(&shown),
+        "no password in the audit log"
+    );
 }

@@ -1,5 +1,6 @@
 //! One module per family of subcommands; shared context here.
 
+mod accounts;
 mod demo;
 mod files;
 mod rules;
@@ -182,6 +183,8 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Rules(a) => rules::run(&ctx, a),
         Command::Backup(a) => stored::backup(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
+        Command::User(a) => accounts::user(&ctx, a),
+        Command::Audit(a) => accounts::audit(&ctx, a),
     }
 }
 

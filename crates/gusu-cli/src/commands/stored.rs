@@ -113,6 +113,19 @@ pub fn import_file(
         }
     };
     store.set_progress(None);
+    if !summary.already_imported {
+        store
+            .audit(
+                &super::accounts::operator(),
+                "import",
+                Some(&args.file.display().to_string()),
+                Some(&format!(
+                    "kind {:?}, source {}, rows {}",
+                    args.kind, args.source, summary.rows
+                )),
+            )
+            .map_err(|e| store_failure(e, lang))?;
+    }
     if !report.issues.is_empty() {
         output::print_report(&report, lang, detail, output::Listing::Errors);
     }
@@ -269,9 +282,22 @@ pub fn evaluate_and_save(
     let run_id = store
         .save_run(&run, &results)
         .map_err(|e| store_failure(e, lang))?;
+    let operator = super::accounts::operator();
+    let target = format!("run {run_id}");
+    store
+        .audit(
+            &operator,
+            "evaluation_run",
+            Some(&target),
+            Some(&scheme.id()),
+        )
+        .map_err(|e| store_failure(e, lang))?;
     if publish {
         store
             .publish_run(run_id)
+            .map_err(|e| store_failure(e, lang))?;
+        store
+            .audit(&operator, "publication", Some(&target), None)
             .map_err(|e| store_failure(e, lang))?;
     }
     bar.finish_and_clear();
