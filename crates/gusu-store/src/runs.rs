@@ -139,6 +139,28 @@ impl Store {
     }
 
     /// The results of a run, in the order they were saved. An unknown run is an error.
+    /// One enterprise's result in a run, if the run has it.
+    pub fn result_for(&self, run_id: i64, uscc: &Uscc) -> Result<Option<StoredResult>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT u.uscc, r.grp, r.status, r.class, r.score, r.rank, r.detail_json
+             FROM results r JOIN usccs u ON u.id = r.uscc_id
+             WHERE r.run_id = ?1 AND u.uscc = ?2",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![run_id, uscc.as_str()])?;
+        match rows.next()? {
+            None => Ok(None),
+            Some(r) => Ok(Some(StoredResult {
+                uscc: uscc_at(r, 0)?,
+                group: r.get(1)?,
+                status: r.get(2)?,
+                class: r.get(3)?,
+                score: r.get(4)?,
+                rank: r.get(5)?,
+                detail_json: r.get(6)?,
+            })),
+        }
+    }
+
     pub fn results(&self, run_id: i64) -> Result<Vec<StoredResult>, StoreError> {
         let exists: Option<i64> = self
             .conn

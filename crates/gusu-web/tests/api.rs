@@ -1,0 +1,455 @@
+//! The API against a real store: sign-in, sessions, CSRF, and the access sweep proving that no
+//! viewer reads data outside its scope.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use gusu_core::evaluate::evaluate;
+use gusu_core::{EvaluationInput, Role, SchemeLibrary, SourceRow, Uscc};
+use gusu_store::{BatchMeta, NewRun, Store, StoredResult};
+use gusu_web::{AppState, WebConfig, router};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Gusu-Test-2026";
+
+struct City {
+    app: Router,
+    _dir: tempfile::TempDir,
+    /// Two enterprises in different districts, both graded.
+    a: (Uscc, String),
+    b: (Uscc, String),
+}
+
+fn city() -> City {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let demo = gusu_demo::generate(&gusu_demo::DemoConfig {
+        enterprises: 400,
+        seed: 7,
+        years: vec![2024],
+    });
+    let mut store = Store::open(&db).unwrap();
+    let meta = |n: &str| BatchMeta {
+        source: "stats".into(),
+        file_name: n.into(),
+        file_sha256: n.into(),
+    };
+    fn rows<T: Clone>(v: &[T]) -> Vec<SourceRow<T>> {
+        v.iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, record)| SourceRow {
+                row: i as u64 + 2,
+                record,
+            })
+            .collect()
+    }
+    store
+        .import_enterprises(&meta("e"), &rows(&demo.enterprises))
+        .unwrap();
+    store
+        .import_annual(&meta("a"), &rows(&demo.records))
+        .unwrap();
+    let lib = SchemeLibrary::builtin().unwrap();
+    let scheme = lib.select("jiangsu-standard", 2024).unwrap();
+    let eval = evaluate(
+        scheme,
+        &EvaluationInput {
+            year: 2024,
+            enterprises: &demo.enterprises,
+            records: &demo.records,
+            district: None,
+        },
+    )
+    .unwrap();
+    let results: Vec<StoredResult> = eval
+        .results
+        .iter()
+        .map(|r| StoredResult {
+            uscc: r.uscc,
+            group: Some(r.group.key().into()),
+            status: r.status.key().into(),
+            class: r.class.as_deref().map(str::to_string),
+            score: r.score,
+            rank: r.rank,
+            detail_json: serde_json::to_string(r).unwrap(),
+        })
+        .collect();
+    let run = store
+        .save_run(
+            &NewRun {
+                year: 2024,
+                scheme: scheme.name.clone(),
+                scheme_version: scheme.version.clone(),
+                region: None,
+                created_at: "2026-11-29T00:00:00Z".into(),
+            },
+            &results,
+        )
+        .unwrap();
+    store.publish_run(run).unwrap();
+    let graded: Vec<_> = eval.results.iter().filter(|r| r.class.is_some()).collect();
+    let a = graded[0];
+    let b = graded.iter().find(|r| r.district != a.district).unwrap();
+    let (a, b) = (
+        (a.uscc, a.district.to_string()),
+        (b.uscc, b.district.to_string()),
+    );
+    let accounts = [
+        ("ent_a", Role::Enterprise, None, Some(a.0)),
+        ("officer_a", Role::DistrictOfficer, Some(a.1.as_str()), None),
+        ("analyst", Role::CityAnalyst, None, None),
+        ("auditor", Role::AuditAdmin, None, None),
+        ("sysadmin", Role::SystemAdmin, None, None),
+    ];
+    for (name, role, district, uscc) in accounts {
+        store
+            .create_account("test", name, role, district, uscc, PASSWORD)
+            .unwrap();
+    }
+    drop(store);
+    let mut config = WebConfig::new(db);
+    config.max_failures = 3;
+    let app = router(AppState::open(config).unwrap());
+    City {
+        app,
+        _dir: dir,
+        a,
+        b,
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+    body: Option<&str>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    if let Some(t) = csrf {
+        req = req.header("x-csrf-token", t);
+    }
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let res = app
+        .clone()
+        .oneshot(
+            req.body(Body::from(body.unwrap_or("").to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let set_cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, json, set_cookie)
+}
+
+/// Signs in; returns the cookie header and the CSRF token.
+async fn sign_in(app: &Router, user: &str) -> (String, String) {
+    let (status, json, set_cookie) = call(
+        app,
+        Method::POST,
+        "/api/v1/session",
+        None,
+        None,
+        Some(&format!(
+            r#"{{"username":"{user}","password":"{PASSWORD}"}}"#
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let set_cookie = set_cookie.unwrap();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    assert!(
+        !json.to_string().contains(PASSWORD),
+        "the password is never returned"
+    );
+    (cookie, json["csrf"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn each_role_reads_only_its_scope() {
+    let c = city();
+    let (a, b) = (c.a.0.to_string(), c.b.0.to_string());
+    let own = format!("/api/v1/enterprises/{a}/results/2024");
+    let other = format!("/api/v1/enterprises/{b}/results/2024");
+
+    // Enterprise user: its own result, nothing else, no lists beyond itself, no audit log.
+    let (ent, _) = sign_in(&c.app, "ent_a").await;
+    let (s, j, _) = call(&c.app, Method::GET, &own, Some(&ent), None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(j["uscc"], a.as_str());
+    let (s, j, _) = call(&c.app, Method::GET, &other, Some(&ent), None, None).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another enterprise's data does not exist for it"
+    );
+    assert_eq!(j["error"]["code"], "not_found");
+    let (s, j, _) = call(
+        &c.app,
+        Method::GET,
+        "/api/v1/results/2024",
+        Some(&ent),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let lines = j["results"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["uscc"], a.as_str());
+    assert_eq!(
+        call(&c.app, Method::GET, "/api/v1/audit", Some(&ent), None, None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // District officer: its district only.
+    let (off, _) = sign_in(&c.app, "officer_a").await;
+    assert_eq!(
+        call(&c.app, Method::GET, &own, Some(&off), None, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&c.app, Method::GET, &other, Some(&off), None, None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, j, _) = call(
+        &c.app,
+        Method::GET,
+        "/api/v1/results/2024",
+        Some(&off),
+        None,
+        None,
+    )
+    .await;
+    let lines = j["results"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l["district"] == c.a.1.as_str()));
+
+    // City analyst: everything.
+    let (ana, _) = sign_in(&c.app, "analyst").await;
+    assert_eq!(
+        call(&c.app, Method::GET, &other, Some(&ana), None, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, j, _) = call(
+        &c.app,
+        Method::GET,
+        "/api/v1/results/2024",
+        Some(&ana),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(j["results"].as_array().unwrap().len(), 400);
+
+    // The separated administrators see no enterprise data; the auditor reads the log.
+    for admin in ["auditor", "sysadmin"] {
+        let (cookie, _) = sign_in(&c.app, admin).await;
+        assert_eq!(
+            call(&c.app, Method::GET, &own, Some(&cookie), None, None)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            call(
+                &c.app,
+                Method::GET,
+                "/api/v1/results/2024",
+                Some(&cookie),
+                None,
+                None
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let (aud, _) = sign_in(&c.app, "auditor").await;
+    let (s, j, _) = call(
+        &c.app,
+        Method::GET,
+        "/api/v1/audit?limit=500",
+        Some(&aud),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = j.to_string();
+    assert!(text.contains("sign_in") && !text.contains(PASSWORD) && !text.contains("argon2"));
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_request_without_a_session() {
+    let c = city();
+    let a = c.a.0.to_string();
+    let routes = [
+        (Method::GET, "/api/v1/me".to_string()),
+        (Method::GET, "/api/v1/results/2024".to_string()),
+        (Method::GET, format!("/api/v1/enterprises/{a}/results/2024")),
+        (Method::GET, "/api/v1/audit".to_string()),
+        (Method::DELETE, "/api/v1/session".to_string()),
+    ];
+    for (method, uri) in routes {
+        let (s, j, _) = call(&c.app, method.clone(), &uri, None, None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri}");
+        assert_eq!(j["error"]["code"], "unauthenticated");
+        let (s, _, _) = call(
+            &c.app,
+            method.clone(),
+            &uri,
+            Some("gusu_session=forged"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri} with a forged cookie"
+        );
+    }
+    let (s, j, _) = call(&c.app, Method::GET, "/no/such/route", None, None, None).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn sign_out_needs_csrf_and_ends_the_session() {
+    let c = city();
+    let (cookie, csrf) = sign_in(&c.app, "analyst").await;
+    let (s, j, _) = call(
+        &c.app,
+        Method::DELETE,
+        "/api/v1/session",
+        Some(&cookie),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("csrf"))
+    );
+    assert_eq!(
+        call(
+            &c.app,
+            Method::DELETE,
+            "/api/v1/session",
+            Some(&cookie),
+            Some("wrong"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, _, set_cookie) = call(
+        &c.app,
+        Method::DELETE,
+        "/api/v1/session",
+        Some(&cookie),
+        Some(&csrf),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(set_cookie.unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        call(&c.app, Method::GET, "/api/v1/me", Some(&cookie), None, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn bad_sign_ins_are_refused_clearly_and_throttled() {
+    let c = city();
+    let bad = |p: &str| format!(r#"{{"username":"analyst","password":"{p}"}}"#);
+    for _ in 0..3 {
+        let (s, j, cookie) = call(
+            &c.app,
+            Method::POST,
+            "/api/v1/session",
+            None,
+            None,
+            Some(&bad("nope")),
+        )
+        .await;
+        assert_eq!(
+            (s, j["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
+        );
+        assert!(cookie.is_none());
+    }
+    // Locked out now, even with the right password.
+    let (s, j, _) = call(
+        &c.app,
+        Method::POST,
+        "/api/v1/session",
+        None,
+        None,
+        Some(&bad(PASSWORD)),
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
+    // Malformed JSON and unknown fields get the error format.
+    for body in [
+        "{",
+        r#"{"username":"x","password":"y","admin":true}"#,
+        r#"{"username":"x"}"#,
+    ] {
+        let (s, j, _) = call(
+            &c.app,
+            Method::POST,
+            "/api/v1/session",
+            None,
+            None,
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            (s, j["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_body")),
+            "{body}"
+        );
+    }
+}
