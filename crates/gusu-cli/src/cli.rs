@@ -60,6 +60,18 @@ pub enum Command {
     User(UserArgs),
     /// 查看审计日志（只读，只增不改）
     Audit(AuditArgs),
+    /// 启动网络服务（JSON API）
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// 监听地址
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Cookie 加 Secure 标记（经 TLS 或反向代理访问时）
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Args)]

@@ -185,6 +185,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Demo(a) => demo::run(&ctx, a),
         Command::User(a) => accounts::user(&ctx, a),
         Command::Audit(a) => accounts::audit(&ctx, a),
+        Command::Serve(a) => serve(&ctx, a),
     }
 }
 
@@ -212,4 +213,20 @@ pub fn progress_bar(message: String) -> indicatif::ProgressBar {
     }
     bar.set_message(message);
     bar
+}
+
+/// `gusu serve`: the web service on the existing database.
+fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
+    let path = ctx.db_path();
+    drop(ctx.open_existing_store()?);
+    let mut config = gusu_web::WebConfig::new(path.clone());
+    config.secure_cookies = args.secure_cookies;
+    eprintln!(
+        "{} http://{} ({} {})",
+        ctx.lang.t("服务已启动：", "serving on"),
+        args.addr,
+        ctx.lang.t("数据库", "database"),
+        path.display()
+    );
+    gusu_web::serve(config, args.addr).map_err(|e| Failure::usage(e.message))
 }
