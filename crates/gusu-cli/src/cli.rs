@@ -319,6 +319,12 @@ pub struct DemoArgs {
     /// 只写出规范化的 enterprises.csv 与 annual.csv（用于基准测试）
     #[arg(long, requires = "out")]
     pub plain: bool,
+    /// 建好后不启动网络服务
+    #[arg(long)]
+    pub no_serve: bool,
+    /// 网络服务监听地址
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
 }
 
 /// English help, keyed by subcommand path and argument id ("" = the command's about).

@@ -689,7 +689,7 @@ fn rules_test_runs_every_shipped_case() {
 fn demo_builds_a_small_city() {
     let dir = tempfile::tempdir().unwrap();
     let out = gusu(dir.path())
-        .args(["demo", "--enterprises", "600"])
+        .args(["demo", "--enterprises", "600", "--no-serve"])
         .assert()
         .success()
         .get_output()
@@ -697,6 +697,11 @@ fn demo_builds_a_small_city() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("jiangsu-standard"), "{text}");
+    for account in [
+        "admin", "analyst", "kunshan", "qiye", "sysadmin", "security", "auditor",
+    ] {
+        assert!(text.contains(account), "demo account {account} listed");
+    }
     assert!(dir.path().join("gusu-demo.db").exists());
     let files = dir.path().join("files");
     gusu(dir.path())

@@ -4,6 +4,7 @@
 //! (issue 3); what is here is the part every later route stands on.
 
 pub mod error;
+pub mod openapi;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -134,6 +135,10 @@ pub fn router(state: AppState) -> Router {
             get(enterprise_result),
         )
         .route("/api/v1/audit", get(audit_log))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)
 }

@@ -315,13 +315,16 @@ async fn each_role_reads_only_its_scope() {
 async fn every_route_refuses_a_request_without_a_session() {
     let c = city();
     let a = c.a.0.to_string();
-    let routes = [
-        (Method::GET, "/api/v1/me".to_string()),
-        (Method::GET, "/api/v1/results/2024".to_string()),
-        (Method::GET, format!("/api/v1/enterprises/{a}/results/2024")),
-        (Method::GET, "/api/v1/audit".to_string()),
-        (Method::DELETE, "/api/v1/session".to_string()),
-    ];
+    // The sweep covers every signed-in route of the router, from the same table as the document.
+    let routes: Vec<(Method, String)> = gusu_web::openapi::ROUTES
+        .iter()
+        .filter(|(_, _, _, signed_in)| *signed_in)
+        .map(|(m, p, _, _)| {
+            let uri = p.replace("{year}", "2024").replace("{uscc}", &a);
+            (m.to_uppercase().parse().unwrap(), uri)
+        })
+        .collect();
+    assert_eq!(routes.len(), 5);
     for (method, uri) in routes {
         let (s, j, _) = call(&c.app, method.clone(), &uri, None, None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri}");
@@ -339,6 +342,23 @@ async fn every_route_refuses_a_request_without_a_session() {
             s,
             StatusCode::UNAUTHORIZED,
             "{method} {uri} with a forged cookie"
+        );
+    }
+    // Every route is in the OpenAPI document, which anyone may read.
+    let (s, doc, _) = call(
+        &c.app,
+        Method::GET,
+        "/api/v1/openapi.json",
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    for (method, path, _, _) in gusu_web::openapi::ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} documented"
         );
     }
     let (s, j, _) = call(&c.app, Method::GET, "/no/such/route", None, None, None).await;

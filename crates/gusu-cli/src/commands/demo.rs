@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use gusu_core::Role;
 use gusu_demo::{DemoConfig, FileKind as DemoKind};
 
 use super::Context;
@@ -100,6 +101,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
     let scheme = demo_ctx.scheme(None, year)?;
     evaluate_and_save(&demo_ctx, &mut store, &scheme, year, None, true)?;
     let _ = std::fs::remove_dir_all(&dir);
+    let accounts = demo_accounts(&mut store, &city)?;
+    drop(store);
     println!(
         "{} {:.1} s · {}: {}",
         lang.t("演示城市已就绪，用时", "demo city ready in"),
@@ -114,5 +117,67 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
         db.display(),
         db.display()
     );
-    Ok(())
+    println!(
+        "{}",
+        lang.t(
+            "演示账号（密码相同）：",
+            "Demo accounts (one password for all):"
+        )
+    );
+    for (name, role, scope) in &accounts {
+        println!("  {name:<10} {:<18} {scope}", role.key());
+    }
+    println!("  {} {DEMO_PASSWORD}", lang.t("密码：", "password:"));
+    if args.no_serve {
+        return Ok(());
+    }
+    println!(
+        "{} http://{}/api/v1/me  ({})",
+        lang.t("网络服务：", "web service:"),
+        args.addr,
+        lang.t("Ctrl-C 停止", "Ctrl-C stops it")
+    );
+    let config = gusu_web::WebConfig::new(db);
+    gusu_web::serve(config, args.addr).map_err(|e| Failure::usage(e.message))
+}
+
+/// The demo's shared password: printed, so only ever for the demo database.
+const DEMO_PASSWORD: &str = "Gusu-Demo-2026!";
+
+/// One account per role; the enterprise user is the first graded enterprise of Kunshan.
+fn demo_accounts(
+    store: &mut gusu_store::Store,
+    city: &gusu_demo::City,
+) -> Result<Vec<(String, Role, String)>, Failure> {
+    let kunshan = "320583";
+    let enterprise = city
+        .enterprises
+        .iter()
+        .find(|e| e.district == kunshan && e.above_scale)
+        .or_else(|| city.enterprises.first())
+        .map(|e| e.uscc);
+    let mut made = Vec::new();
+    let plan: [(&str, Role, Option<&str>, Option<gusu_core::Uscc>); 7] = [
+        ("admin", Role::CityAdmin, None, None),
+        ("analyst", Role::CityAnalyst, None, None),
+        ("kunshan", Role::DistrictOfficer, Some(kunshan), None),
+        ("qiye", Role::Enterprise, None, enterprise),
+        ("sysadmin", Role::SystemAdmin, None, None),
+        ("security", Role::SecurityAdmin, None, None),
+        ("auditor", Role::AuditAdmin, None, None),
+    ];
+    for (name, role, district, uscc) in plan {
+        if role == Role::Enterprise && uscc.is_none() {
+            continue;
+        }
+        store
+            .create_account("demo", name, role, district, uscc, DEMO_PASSWORD)
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        let scope = district
+            .map(str::to_string)
+            .or(uscc.map(|u| u.to_string()))
+            .unwrap_or_default();
+        made.push((name.to_string(), role, scope));
+    }
+    Ok(made)
 }

@@ -1,0 +1,97 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`. Written by hand next
+//! to the routes it describes; a test checks that every route is in it.
+
+use serde_json::{Value, json};
+
+/// Every route: (method, path as OpenAPI writes it, summary, signed in?).
+pub const ROUTES: &[(&str, &str, &str, bool)] = &[
+    (
+        "post",
+        "/api/v1/session",
+        "Sign in: sets the session cookie, returns the CSRF token",
+        false,
+    ),
+    (
+        "delete",
+        "/api/v1/session",
+        "Sign out (needs X-CSRF-Token)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/me",
+        "The signed-in viewer: user, role and scope",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/results/{year}",
+        "The year's published city results the viewer may see",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/enterprises/{uscc}/results/{year}",
+        "One enterprise's result with every indicator",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/audit",
+        "The audit log (audit administrator only)",
+        true,
+    ),
+    ("get", "/api/v1/openapi.json", "This document", false),
+];
+
+pub fn document() -> Value {
+    let error = json!({
+        "description": "Error",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, signed_in) in ROUTES {
+        let mut op = json!({
+            "summary": summary,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": {} } },
+                "400": error.clone(),
+                "401": error.clone(),
+                "403": error.clone(),
+                "404": error.clone()
+            }
+        });
+        if *signed_in {
+            op["security"] = json!([{ "session": [] }]);
+        }
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" { "integer" } else { "string" } } }))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "gusu API", "version": env!("CARGO_PKG_VERSION") },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE } },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": { "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": { "code": { "type": "string" }, "message": { "type": "string" } }
+                    } }
+                }
+            }
+        }
+    })
+}
