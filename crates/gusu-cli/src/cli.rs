@@ -62,6 +62,37 @@ pub enum Command {
     Audit(AuditArgs),
     /// 启动网络服务（JSON API）
     Serve(ServeArgs),
+    /// 脚本用的 API 令牌：创建（只显示一次）、列出、吊销
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// 为账号创建令牌
+    Create {
+        /// 用户名
+        user: String,
+        /// 令牌名称
+        name: String,
+    },
+    /// 列出账号的令牌
+    List {
+        /// 用户名
+        user: String,
+    },
+    /// 吊销令牌
+    Revoke {
+        /// 用户名
+        user: String,
+        /// 令牌名称
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -856,9 +856,46 @@ fn accounts_from_the_console_and_the_audit_log() {
         !list.contains("argon2") && !list.contains("Suzhou-Office"),
         "no hash or password listed"
     );
+    let out = g(&["token", "create", "kunshan", "nightly"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let token = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("gusu_"));
+    g(&["token", "create", "kunshan", "nightly"])
+        .assert()
+        .code(2);
+    g(&["token", "revoke", "kunshan", "nightly"])
+        .assert()
+        .success();
+    let listed = g(&["token", "list", "kunshan"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listed = String::from_utf8(listed).unwrap();
+    assert!(listed.contains("nightly") && listed.contains("revoked") && !listed.contains(&token));
     let log = g(&["audit"]).assert().success().get_output().stdout.clone();
     let log = String::from_utf8(log).unwrap();
-    for action in ["account_created", "account_disabled", "password_reset"] {
+    assert!(!log.contains(&token), "no token in the audit log");
+    for action in [
+        "account_created",
+        "account_disabled",
+        "password_reset",
+        "token_created",
+        "token_revoked",
+    ] {
         assert!(log.contains(action), "{action} in\n{log}");
     }
     assert!(

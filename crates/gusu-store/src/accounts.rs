@@ -38,6 +38,14 @@ impl Account {
     }
 }
 
+/// An API token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub name: String,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
@@ -227,6 +235,101 @@ impl Store {
         Ok(())
     }
 
+    /// Records an API token for an account by its SHA-256 (hex); the caller made the token and
+    /// shows it once.
+    pub fn add_api_token(
+        &mut self,
+        actor: &str,
+        username: &str,
+        name: &str,
+        token_sha256: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM accounts WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = id.ok_or_else(|| StoreError::NotFound(format!("account {username}")))?;
+        tx.execute(
+            "INSERT INTO api_tokens (account_id, name, token_sha256) VALUES (?1, ?2, ?3)",
+            params![id, name, token_sha256],
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StoreError::InvalidAccount(format!("{username} already has a token named {name}"))
+            }
+            other => other.into(),
+        })?;
+        audit(&tx, actor, "token_created", Some(username), Some(name))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn revoke_api_token(
+        &mut self,
+        actor: &str,
+        username: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE api_tokens SET revoked = 1
+             WHERE name = ?2 AND account_id = (SELECT id FROM accounts WHERE username = ?1)",
+            params![username, name],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("token {name} of {username}")));
+        }
+        audit(&tx, actor, "token_revoked", Some(username), Some(name))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn api_tokens(&self, username: &str) -> Result<Vec<ApiToken>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.name, t.created_at, t.revoked FROM api_tokens t
+             JOIN accounts a ON a.id = t.account_id WHERE a.username = ?1 ORDER BY t.name",
+        )?;
+        let rows = stmt.query_map([username], |r| {
+            Ok(ApiToken {
+                name: r.get(0)?,
+                created_at: r.get(1)?,
+                revoked: r.get::<_, i64>(2)? != 0,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The enabled account a live (not revoked) token belongs to.
+    pub fn account_for_token(&self, token_sha256: &str) -> Result<Option<Account>, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {} FROM accounts a JOIN api_tokens t ON t.account_id = a.id
+                     WHERE t.token_sha256 = ?1 AND t.revoked = 0 AND a.disabled = 0",
+                    ACCOUNT_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("a.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                [token_sha256],
+                account_from,
+            )
+            .optional()?;
+        Ok(found.map(|(a, _)| a))
+    }
+
     /// Appends an entry to the audit log (in its own transaction).
     pub fn audit(
         &mut self,
@@ -372,6 +475,40 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn api_tokens_are_kept_as_hashes_and_revocable() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "t",
+            "analyst",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        s.add_api_token("t", "analyst", "nightly", "ab12").unwrap();
+        assert!(
+            s.add_api_token("t", "analyst", "nightly", "cd34").is_err(),
+            "one name once"
+        );
+        assert!(s.add_api_token("t", "nobody", "x", "ef56").is_err());
+        assert_eq!(
+            s.account_for_token("ab12").unwrap().unwrap().username,
+            "analyst"
+        );
+        assert!(s.account_for_token("zz").unwrap().is_none());
+        s.set_account_disabled("t", "analyst", true).unwrap();
+        assert!(
+            s.account_for_token("ab12").unwrap().is_none(),
+            "a disabled account's tokens stop"
+        );
+        s.set_account_disabled("t", "analyst", false).unwrap();
+        s.revoke_api_token("t", "analyst", "nightly").unwrap();
+        assert!(s.account_for_token("ab12").unwrap().is_none(), "revoked");
+        assert!(s.api_tokens("analyst").unwrap()[0].revoked);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use accounts::{Account, AuditEntry, hash_password, verify_password};
+pub use accounts::{Account, ApiToken, AuditEntry, hash_password, verify_password};
 pub use error::StoreError;
 pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary};
 pub use migrate::SCHEMA_VERSION;

@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../migrations/0002_accounts.sql"),
     ),
+    (
+        3,
+        "api_tokens",
+        include_str!("../migrations/0003_api_tokens.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

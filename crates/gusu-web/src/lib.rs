@@ -91,6 +91,22 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Authed, ApiError> {
+        // Scripts send an API token; a token is not a browser cookie, so no CSRF check applies.
+        if let Some(bearer) = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            let account = state
+                .store()
+                .account_for_token(&session::token_sha256(bearer.trim()))?
+                .ok_or_else(ApiError::unauthenticated)?;
+            return Ok(Authed {
+                viewer: account.viewer()?,
+                token: String::new(),
+            });
+        }
         let token = parts
             .headers
             .get(header::COOKIE)

@@ -62,7 +62,7 @@ pub fn document() -> Value {
             }
         });
         if *signed_in {
-            op["security"] = json!([{ "session": [] }]);
+            op["security"] = json!([{ "session": [] }, { "token": [] }]);
         }
         let params: Vec<Value> = path
             .split('/')
@@ -80,7 +80,10 @@ pub fn document() -> Value {
         "info": { "title": "gusu API", "version": env!("CARGO_PKG_VERSION") },
         "paths": paths,
         "components": {
-            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE } },
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE },
+                "token": { "type": "http", "scheme": "bearer" }
+            },
             "schemas": {
                 "Error": {
                     "type": "object",

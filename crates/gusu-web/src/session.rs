@@ -48,6 +48,18 @@ fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// The SHA-256 of an API token as hex: what the store keeps.
+pub fn token_sha256(token: &str) -> String {
+    hash(token).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new API token (shown to its owner once) and the hash to store.
+pub fn new_api_token() -> (String, String) {
+    let token = format!("gusu_{}", random_token());
+    let hashed = token_sha256(&token);
+    (token, hashed)
+}
+
 impl Sessions {
     pub fn new(idle_timeout: Duration, max_failures: u32, lockout: Duration) -> Sessions {
         Sessions {

@@ -473,3 +473,56 @@ async fn bad_sign_ins_are_refused_clearly_and_throttled() {
         );
     }
 }
+
+#[tokio::test]
+async fn api_tokens_for_scripts() {
+    let c = city();
+    let db = c._dir.path().join("g.db");
+    let (token, hashed) = gusu_web::session::new_api_token();
+    Store::open(&db)
+        .unwrap()
+        .add_api_token("test", "ent_a", "nightly", &hashed)
+        .unwrap();
+    let bearer = |t: &str| format!("Bearer {t}");
+    let get = |uri: String, auth: String| {
+        let app = c.app.clone();
+        async move {
+            let req = Request::builder()
+                .uri(uri)
+                .header(header::AUTHORIZATION, auth)
+                .body(Body::empty())
+                .unwrap();
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    let own = format!("/api/v1/enterprises/{}/results/2024", c.a.0);
+    let other = format!("/api/v1/enterprises/{}/results/2024", c.b.0);
+    assert_eq!(get(own.clone(), bearer(&token)).await, StatusCode::OK);
+    assert_eq!(
+        get(other, bearer(&token)).await,
+        StatusCode::NOT_FOUND,
+        "a token has its owner's scope"
+    );
+    assert_eq!(
+        get(own.clone(), bearer("gusu_forged")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    Store::open(&db)
+        .unwrap()
+        .revoke_api_token("test", "ent_a", "nightly")
+        .unwrap();
+    assert_eq!(
+        get(own, bearer(&token)).await,
+        StatusCode::UNAUTHORIZED,
+        "revoked"
+    );
+    // Only the hash is in the database (main file and write-ahead log).
+    for file in [db.clone(), db.with_extension("db-wal")] {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "{}",
+            file.display()
+        );
+    }
+}

@@ -8,7 +8,7 @@ use gusu_core::{PasswordPolicy, Role, Uscc};
 use rand::RngExt;
 
 use super::Context;
-use crate::cli::{AuditArgs, RoleArg, UserAction, UserArgs};
+use crate::cli::{AuditArgs, RoleArg, TokenAction, TokenArgs, UserAction, UserArgs};
 use crate::failure::{CmdResult, Failure};
 use crate::i18n::Lang;
 
@@ -179,5 +179,45 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> CmdResult {
         ]);
     }
     println!("{t}");
+    Ok(())
+}
+
+pub fn token(ctx: &Context, args: TokenArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let mut store = ctx.open_existing_store()?;
+    let failed = |e: gusu_store::StoreError| Failure::usage(e.to_string());
+    match args.action {
+        TokenAction::Create { user, name } => {
+            let (token, hashed) = gusu_web::session::new_api_token();
+            store
+                .add_api_token(&operator(), &user, &name, &hashed)
+                .map_err(failed)?;
+            println!(
+                "{} {token}",
+                lang.t("令牌（只显示这一次）：", "token (shown once):")
+            );
+            println!("{} Authorization: Bearer …", lang.t("用法：", "use:"));
+        }
+        TokenAction::List { user } => {
+            for t in store.api_tokens(&user).map_err(failed)? {
+                println!(
+                    "{}\t{}\t{}",
+                    t.name,
+                    t.created_at,
+                    if t.revoked {
+                        lang.t("已吊销", "revoked")
+                    } else {
+                        lang.t("有效", "active")
+                    }
+                );
+            }
+        }
+        TokenAction::Revoke { user, name } => {
+            store
+                .revoke_api_token(&operator(), &user, &name)
+                .map_err(failed)?;
+            println!("{} {user}/{name}", lang.t("已吊销", "revoked:"));
+        }
+    }
     Ok(())
 }

@@ -186,6 +186,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::User(a) => accounts::user(&ctx, a),
         Command::Audit(a) => accounts::audit(&ctx, a),
         Command::Serve(a) => serve(&ctx, a),
+        Command::Token(a) => accounts::token(&ctx, a),
     }
 }
 
