@@ -32,6 +32,9 @@ pub struct Global {
     /// 区县设置文件（TOML），默认苏州市 10 个县级区域
     #[arg(long, global = true, env = "GUSU_REGIONS", value_name = "FILE")]
     pub regions: Option<PathBuf>,
+    /// 配置文件（TOML；默认当前目录的 gusu.toml），可用 GUSU__节__键 环境变量覆盖
+    #[arg(long, global = true, env = "GUSU_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,9 +100,9 @@ pub enum TokenAction {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// 监听地址
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: std::net::SocketAddr,
+    /// 监听地址（默认取配置，127.0.0.1:8080）
+    #[arg(long)]
+    pub addr: Option<std::net::SocketAddr>,
     /// Cookie 加 Secure 标记（经 TLS 或反向代理访问时）
     #[arg(long)]
     pub secure_cookies: bool,

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod config;
 mod failure;
 mod i18n;
 mod output;

@@ -944,3 +944,49 @@ fn serve_answers_on_its_address() {
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(answer.contains("\"unauthenticated\""), "{answer}");
 }
+
+#[test]
+fn configuration_from_a_file_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    std::fs::write(
+        dir.path().join("gusu.toml"),
+        format!("[store]\ndb = {:?}\n\n[password]\nmin_length = 16\n", db),
+    )
+    .unwrap();
+    // gusu.toml in the working directory is read: the database comes from it ...
+    gusu(dir.path()).arg("init").assert().success();
+    assert!(db.exists());
+    // ... and its password policy applies (18 characters pass, a 30 from the environment does not).
+    gusu(dir.path())
+        .args([
+            "user",
+            "add",
+            "a1",
+            "--role",
+            "city_analyst",
+            "--password-stdin",
+        ])
+        .write_stdin("Suzhou-Office-2026\n")
+        .assert()
+        .success();
+    gusu(dir.path())
+        .env("GUSU__PASSWORD__MIN_LENGTH", "30")
+        .args([
+            "user",
+            "add",
+            "a2",
+            "--role",
+            "city_analyst",
+            "--password-stdin",
+        ])
+        .write_stdin("Suzhou-Office-2026\n")
+        .assert()
+        .code(2);
+    // An unknown key is a configuration error, from the environment too.
+    gusu(dir.path())
+        .env("GUSU__SESSION__IDLE_TIMOUT", "5")
+        .args(["rules", "list"])
+        .assert()
+        .code(2);
+}

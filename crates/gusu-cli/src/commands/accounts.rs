@@ -32,8 +32,12 @@ pub fn operator() -> String {
 }
 
 /// A password from standard input (checked against the policy), or a new random one that meets it.
-fn password(lang: Lang, user: &str, from_stdin: bool) -> Result<(String, bool), Failure> {
-    let policy = PasswordPolicy::default();
+fn password(
+    policy: &PasswordPolicy,
+    lang: Lang,
+    user: &str,
+    from_stdin: bool,
+) -> Result<(String, bool), Failure> {
     if from_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -49,11 +53,13 @@ fn password(lang: Lang, user: &str, from_stdin: bool) -> Result<(String, bool), 
         })?;
         return Ok((password, false));
     }
-    // 20 characters from four classes, no look-alikes; re-drawn until it meets the policy.
+    // 20 characters (or more, if the policy asks) from four classes, no look-alikes; re-drawn
+    // until it meets the policy.
     const CHARS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_!@#%";
+    let length = policy.min_length.max(20);
     let mut rng = rand::rng();
     loop {
-        let candidate: String = (0..20)
+        let candidate: String = (0..length)
             .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
             .collect();
         if policy.check(user, &candidate).is_ok() {
@@ -79,7 +85,7 @@ pub fn user(ctx: &Context, args: UserArgs) -> CmdResult {
                 None => None,
                 Some(u) => Some(Uscc::parse(&u).map_err(|e| Failure::usage(format!("{u}: {e}")))?),
             };
-            let (password, made) = password(lang, &name, password_stdin)?;
+            let (password, made) = password(&ctx.config.password, lang, &name, password_stdin)?;
             store
                 .create_account(
                     &operator(),
@@ -144,7 +150,7 @@ pub fn user(ctx: &Context, args: UserArgs) -> CmdResult {
             name,
             password_stdin,
         } => {
-            let (password, made) = password(lang, &name, password_stdin)?;
+            let (password, made) = password(&ctx.config.password, lang, &name, password_stdin)?;
             store
                 .reset_password(&operator(), &name, &password)
                 .map_err(failed)?;

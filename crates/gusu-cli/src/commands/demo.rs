@@ -78,6 +78,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
     let files = gusu_demo::write_department_files(&city, &config, &dir).map_err(io)?;
     let demo_ctx = Context {
         lang,
+        config: ctx.config.clone(),
         db: Some(db.clone()),
         rules: ctx.rules.clone(),
         region: ctx.region.clone(),
@@ -137,7 +138,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
         args.addr,
         lang.t("Ctrl-C 停止", "Ctrl-C stops it")
     );
-    let config = gusu_web::WebConfig::new(db);
+    let config = super::web_config(ctx, db, false);
     gusu_web::serve(config, args.addr).map_err(|e| Failure::usage(e.message))
 }
 

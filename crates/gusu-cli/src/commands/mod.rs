@@ -18,6 +18,7 @@ use crate::i18n::Lang;
 /// What every command may need: language, paths, the region set.
 pub struct Context {
     pub lang: Lang,
+    pub config: crate::config::Config,
     pub db: Option<PathBuf>,
     pub rules: Option<PathBuf>,
     pub region: RegionSet,
@@ -152,7 +153,23 @@ pub fn load_rules_dir(dir: &Path, lang: Lang) -> Result<Vec<Scheme>, Failure> {
 }
 
 pub fn run(cli: Cli, lang: Lang) -> CmdResult {
-    let region = match &cli.global.regions {
+    let config_file = cli.global.config.clone().or_else(|| {
+        let default = PathBuf::from("gusu.toml");
+        default.is_file().then_some(default)
+    });
+    let config =
+        crate::config::Config::load(config_file.as_deref(), std::env::vars()).map_err(|e| {
+            Failure::usage(format!(
+                "{}: {e}",
+                lang.t("配置有误", "configuration error")
+            ))
+        })?;
+    let regions = cli
+        .global
+        .regions
+        .clone()
+        .or_else(|| config.store.regions.clone());
+    let region = match &regions {
         None => RegionSet::suzhou(),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -167,9 +184,10 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
     };
     let ctx = Context {
         lang,
-        db: cli.global.db,
-        rules: cli.global.rules,
+        db: cli.global.db.or_else(|| config.store.db.clone()),
+        rules: cli.global.rules.or_else(|| config.store.rules.clone()),
         region,
+        config,
     };
     match cli.command {
         Command::Validate(a) => files::validate(&ctx, a),
@@ -220,14 +238,25 @@ pub fn progress_bar(message: String) -> indicatif::ProgressBar {
 fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
     let path = ctx.db_path();
     drop(ctx.open_existing_store()?);
-    let mut config = gusu_web::WebConfig::new(path.clone());
-    config.secure_cookies = args.secure_cookies;
+    let config = web_config(ctx, path.clone(), args.secure_cookies);
+    let addr = args.addr.unwrap_or(ctx.config.server.addr);
     eprintln!(
         "{} http://{} ({} {})",
         ctx.lang.t("服务已启动：", "serving on"),
-        args.addr,
+        addr,
         ctx.lang.t("数据库", "database"),
         path.display()
     );
-    gusu_web::serve(config, args.addr).map_err(|e| Failure::usage(e.message))
+    gusu_web::serve(config, addr).map_err(|e| Failure::usage(e.message))
+}
+
+/// The web service's settings from the configuration.
+pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web::WebConfig {
+    let s = &ctx.config.session;
+    let mut config = gusu_web::WebConfig::new(db);
+    config.idle_timeout = std::time::Duration::from_secs(s.idle_timeout_minutes * 60);
+    config.max_failures = s.max_failed_sign_ins;
+    config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
+    config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
+    config
 }
