@@ -70,7 +70,20 @@ impl Store {
         // WAL: readers (the web server) never block the importer and vice versa; with WAL,
         // synchronous = NORMAL stays crash-safe (a power cut may lose the last commits, never
         // corrupt the file). journal_mode answers with the mode in force ("memory" in memory).
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // Switching a fresh file to WAL needs a lock SQLite does not wait for (no busy handler):
+        // when another process opens the same new file at that moment, try again briefly.
+        let started = std::time::Instant::now();
+        let _mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => break other?,
+            }
+        };
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         // A larger page cache keeps the B-tree pages of a million-row import in memory (64 MiB).

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod openapi;
+pub mod pages;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -32,6 +33,8 @@ use session::{COOKIE, Sessions, token_from_cookies};
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub db: PathBuf,
+    /// District names for pages.
+    pub region: gusu_core::RegionSet,
     /// A session unused this long ends.
     pub idle_timeout: Duration,
     /// Failed sign-ins before a name is locked out, and for how long.
@@ -45,6 +48,7 @@ impl WebConfig {
     pub fn new(db: PathBuf) -> WebConfig {
         WebConfig {
             db,
+            region: gusu_core::RegionSet::suzhou(),
             idle_timeout: Duration::from_secs(30 * 60),
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
@@ -155,6 +159,11 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/openapi.json",
             get(|| async { Json(openapi::document()) }),
         )
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/overview", get(pages::overview))
+        .route("/static/gusu.css", get(pages::stylesheet))
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)
 }
@@ -186,7 +195,7 @@ struct SignIn {
     password: String,
 }
 
-fn cookie(token: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {
+pub(crate) fn cookie(token: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {
     let mut c = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
     if let Some(age) = max_age {
         c.push_str(&format!("; Max-Age={age}"));
@@ -256,7 +265,7 @@ async fn me(authed: Authed) -> Json<Viewer> {
 }
 
 /// The run whose results the platform shows for a year: the city's, published first, newest first.
-fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, ApiError> {
+pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, ApiError> {
     Ok(store
         .runs(Some(year))?
         .into_iter()

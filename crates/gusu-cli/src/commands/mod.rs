@@ -254,6 +254,7 @@ fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
 pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web::WebConfig {
     let s = &ctx.config.session;
     let mut config = gusu_web::WebConfig::new(db);
+    config.region = ctx.region.clone();
     config.idle_timeout = std::time::Duration::from_secs(s.idle_timeout_minutes * 60);
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);

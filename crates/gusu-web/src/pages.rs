@@ -1,0 +1,416 @@
+//! HTML pages, rendered on the server from templates inside the binary (`web/templates`), Chinese
+//! by default with an English switch remembered in a cookie. Pages redirect to the sign-in page
+//! where the API would answer 401; forms carry a CSRF token.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use gusu_core::Viewer;
+use gusu_core::evaluate::EnterpriseResult;
+use minijinja::value::Serde;
+use minijinja::{Environment, Value, context};
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::session::{Session, token_from_cookies};
+use crate::{ApiError, AppState, shown_run};
+
+const LANG_COOKIE: &str = "gusu_lang";
+const LOGIN_COOKIE: &str = "gusu_login";
+
+pub const STYLESHEET: &str = include_str!("../../../web/static/gusu.css");
+
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in [
+        (
+            "base.html",
+            include_str!("../../../web/templates/base.html"),
+        ),
+        (
+            "login.html",
+            include_str!("../../../web/templates/login.html"),
+        ),
+        (
+            "overview.html",
+            include_str!("../../../web/templates/overview.html"),
+        ),
+    ] {
+        // The templates are part of the binary and tested; a broken one fails every test.
+        env.add_template(name, source)
+            .expect("shipped template parses");
+    }
+    env
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Zh,
+    En,
+}
+
+/// The labels a page shows, in one language.
+#[derive(Serialize)]
+struct Texts {
+    lang: &'static str,
+    other_lang: &'static str,
+    other_lang_name: &'static str,
+    overview: &'static str,
+    sign_in: &'static str,
+    sign_out: &'static str,
+    username: &'static str,
+    password: &'static str,
+    bad_credentials: &'static str,
+    locked_out: &'static str,
+    no_run: &'static str,
+    scheme: &'static str,
+    run: &'static str,
+    published: &'static str,
+    group: &'static str,
+    graded: &'static str,
+    district: &'static str,
+    enterprises: &'static str,
+    above: &'static str,
+    below: &'static str,
+}
+
+fn texts(lang: Lang) -> Texts {
+    match lang {
+        Lang::Zh => Texts {
+            lang: "zh",
+            other_lang: "en",
+            other_lang_name: "English",
+            overview: "全市概览",
+            sign_in: "登录",
+            sign_out: "退出",
+            username: "用户名",
+            password: "密码",
+            bad_credentials: "用户名或密码错误",
+            locked_out: "登录失败次数过多，请稍后再试",
+            no_run: "本年度尚无评价结果",
+            scheme: "方案",
+            run: "评价批次",
+            published: "已发布",
+            group: "组别",
+            graded: "已评价",
+            district: "区县",
+            enterprises: "企业数",
+            above: "规上企业",
+            below: "规下企业",
+        },
+        Lang::En => Texts {
+            lang: "en",
+            other_lang: "zh",
+            other_lang_name: "中文",
+            overview: "City overview",
+            sign_in: "Sign in",
+            sign_out: "Sign out",
+            username: "User name",
+            password: "Password",
+            bad_credentials: "Wrong user name or password",
+            locked_out: "Too many failed sign-ins; try again later",
+            no_run: "No evaluation for this year yet",
+            scheme: "Scheme",
+            run: "Run",
+            published: "published",
+            group: "Group",
+            graded: "Graded",
+            district: "District",
+            enterprises: "Enterprises",
+            above: "Above designated size",
+            below: "Below designated size",
+        },
+    }
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())?
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    lang: Option<String>,
+    year: Option<i32>,
+}
+
+/// The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese.
+fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
+    let chosen = query
+        .lang
+        .as_deref()
+        .or_else(|| cookie_value(headers, LANG_COOKIE));
+    let lang = if chosen.is_some_and(|l| l.starts_with("en")) {
+        Lang::En
+    } else {
+        Lang::Zh
+    };
+    if let Some(l) = &query.lang {
+        let value = format!(
+            "{LANG_COOKIE}={}; SameSite=Strict; Path=/; Max-Age=31536000",
+            if l.starts_with("en") { "en" } else { "zh" }
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            out.append(header::SET_COOKIE, v);
+        }
+    }
+    lang
+}
+
+fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
+    let token = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(token_from_cookies)?;
+    state.0.sessions.get(token).map(|s| (s, token.to_string()))
+}
+
+fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
+    templates()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+fn random_hex() -> String {
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLESHEET,
+    )
+}
+
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect {
+    match page_session(&state, &headers) {
+        Some(_) => Redirect::to("/overview"),
+        None => Redirect::to("/login"),
+    }
+}
+
+fn login_page(
+    lang: Lang,
+    error: Option<&str>,
+    status: StatusCode,
+    mut out: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Double-submit token for the sign-in form: a cookie only this site can set, echoed in the form.
+    let login_csrf = random_hex();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={login_csrf}; HttpOnly; SameSite=Strict; Path=/login"
+    )) {
+        out.append(header::SET_COOKIE, v);
+    }
+    let html = render(
+        "login.html",
+        context! { t => Value::from(Serde(texts(lang))), error => error, login_csrf => login_csrf },
+    )?;
+    Ok((status, out, Html(html)).into_response())
+}
+
+pub async fn login_form(
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(&headers, &query, &mut out);
+    login_page(lang, None, StatusCode::OK, out)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
+    let lang = language(&headers, &LangQuery::default(), &mut HeaderMap::new());
+    if cookie_value(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "the sign-in form expired; reload the page",
+        ));
+    }
+    let t = texts(lang);
+    let sessions = &state.0.sessions;
+    if sessions.locked_out(&form.username) {
+        return login_page(
+            lang,
+            Some(t.locked_out),
+            StatusCode::TOO_MANY_REQUESTS,
+            HeaderMap::new(),
+        );
+    }
+    let account = state.store().sign_in(&form.username, &form.password)?;
+    let Some(account) = account else {
+        sessions.record_failure(&form.username);
+        return login_page(
+            lang,
+            Some(t.bad_credentials),
+            StatusCode::UNAUTHORIZED,
+            HeaderMap::new(),
+        );
+    };
+    sessions.record_success(&form.username);
+    let (token, _) = sessions.start(account.viewer()?);
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::SET_COOKIE,
+        crate::cookie(&token, None, state.0.config.secure_cookies),
+    );
+    Ok((StatusCode::SEE_OTHER, out, Redirect::to("/overview")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
+    let Some((session, token)) = page_session(&state, &headers) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if session.csrf != form.csrf {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "missing or wrong CSRF token",
+        ));
+    }
+    state.0.sessions.end(&token);
+    state.store().audit(
+        &session.viewer.user,
+        "sign_out",
+        Some(&session.viewer.user),
+        None,
+    )?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::SET_COOKIE,
+        crate::cookie("", Some(0), state.0.config.secure_cookies),
+    );
+    Ok((StatusCode::SEE_OTHER, out, Redirect::to("/login")).into_response())
+}
+
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    counts: Vec<u32>,
+    total: u32,
+    graded: u32,
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(&headers, &query, &mut out);
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let viewer: &Viewer = &session.viewer;
+    if !viewer.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    let store = state.store();
+    let year = match query.year {
+        Some(y) => y,
+        None => store
+            .runs(None)?
+            .iter()
+            .filter(|r| r.region.is_none())
+            .map(|r| r.year)
+            .max()
+            .unwrap_or(0),
+    };
+    let run = shown_run(&store, year)?;
+    let classes = ["A", "B", "C", "D"];
+    let class_index = |c: &str| classes.iter().position(|x| *x == c);
+    let t = texts(lang);
+    let mut groups: BTreeMap<&str, Row> = BTreeMap::new();
+    let mut districts: BTreeMap<String, Row> = BTreeMap::new();
+    if let Some(run) = &run {
+        for stored in store.results(run.id)? {
+            let r: EnterpriseResult = serde_json::from_str(&stored.detail_json)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            if !viewer.may_see(&r.uscc, &r.district) {
+                continue;
+            }
+            let name = state.0.config.region.by_code(&r.district).map_or_else(
+                || r.district.to_string(),
+                |d| {
+                    if lang == Lang::Zh {
+                        d.name_zh.clone()
+                    } else {
+                        d.name_en.clone()
+                    }
+                },
+            );
+            let new_row = |name: String| Row {
+                name,
+                counts: vec![0; classes.len()],
+                total: 0,
+                graded: 0,
+            };
+            let g = groups.entry(r.group.key()).or_insert_with(|| {
+                new_row(if r.group.key() == "above" {
+                    t.above.into()
+                } else {
+                    t.below.into()
+                })
+            });
+            let d = districts
+                .entry(r.district.to_string())
+                .or_insert_with(|| new_row(name));
+            for row in [g, d] {
+                row.total += 1;
+                if let Some(i) = r.class.as_deref().and_then(class_index) {
+                    row.counts[i] += 1;
+                    row.graded += 1;
+                }
+            }
+        }
+    }
+    let html = render(
+        "overview.html",
+        context! {
+            t => Value::from(Serde(&t)),
+            user => viewer.user.clone(),
+            csrf => session.csrf.clone(),
+            year => year,
+            run => Value::from(Serde(&run)),
+            classes => Value::from(Serde(classes)),
+            groups => Value::from(Serde(groups.into_values().collect::<Vec<_>>())),
+            districts => Value::from(Serde(districts.into_values().collect::<Vec<_>>())),
+        },
+    )?;
+    Ok((out, Html(html)).into_response())
+}

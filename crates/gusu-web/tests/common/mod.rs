@@ -1,0 +1,113 @@
+//! The test city shared by the API and page tests: 400 enterprises graded and published, and
+//! one account per kind of viewer.
+
+use axum::Router;
+use gusu_core::evaluate::evaluate;
+use gusu_core::{EvaluationInput, Role, SchemeLibrary, SourceRow, Uscc};
+use gusu_store::{BatchMeta, NewRun, Store, StoredResult};
+use gusu_web::{AppState, WebConfig, router};
+
+pub const PASSWORD: &str = "Gusu-Test-2026";
+
+pub struct City {
+    pub app: Router,
+    #[allow(dead_code)] // kept alive for the database; read by the API tests only
+    pub dir: tempfile::TempDir,
+    /// Two enterprises in different districts, both graded.
+    pub a: (Uscc, String),
+    pub b: (Uscc, String),
+}
+
+pub fn city() -> City {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let demo = gusu_demo::generate(&gusu_demo::DemoConfig {
+        enterprises: 400,
+        seed: 7,
+        years: vec![2024],
+    });
+    let mut store = Store::open(&db).unwrap();
+    let meta = |n: &str| BatchMeta {
+        source: "stats".into(),
+        file_name: n.into(),
+        file_sha256: n.into(),
+    };
+    fn rows<T: Clone>(v: &[T]) -> Vec<SourceRow<T>> {
+        v.iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, record)| SourceRow {
+                row: i as u64 + 2,
+                record,
+            })
+            .collect()
+    }
+    store
+        .import_enterprises(&meta("e"), &rows(&demo.enterprises))
+        .unwrap();
+    store
+        .import_annual(&meta("a"), &rows(&demo.records))
+        .unwrap();
+    let lib = SchemeLibrary::builtin().unwrap();
+    let scheme = lib.select("jiangsu-standard", 2024).unwrap();
+    let eval = evaluate(
+        scheme,
+        &EvaluationInput {
+            year: 2024,
+            enterprises: &demo.enterprises,
+            records: &demo.records,
+            district: None,
+        },
+    )
+    .unwrap();
+    let results: Vec<StoredResult> = eval
+        .results
+        .iter()
+        .map(|r| StoredResult {
+            uscc: r.uscc,
+            group: Some(r.group.key().into()),
+            status: r.status.key().into(),
+            class: r.class.as_deref().map(str::to_string),
+            score: r.score,
+            rank: r.rank,
+            detail_json: serde_json::to_string(r).unwrap(),
+        })
+        .collect();
+    let run = store
+        .save_run(
+            &NewRun {
+                year: 2024,
+                scheme: scheme.name.clone(),
+                scheme_version: scheme.version.clone(),
+                region: None,
+                created_at: "2026-11-29T00:00:00Z".into(),
+            },
+            &results,
+        )
+        .unwrap();
+    store.publish_run(run).unwrap();
+    let graded: Vec<_> = eval.results.iter().filter(|r| r.class.is_some()).collect();
+    let a = graded[0];
+    let b = graded.iter().find(|r| r.district != a.district).unwrap();
+    let (a, b) = (
+        (a.uscc, a.district.to_string()),
+        (b.uscc, b.district.to_string()),
+    );
+    let accounts = [
+        ("ent_a", Role::Enterprise, None, Some(a.0)),
+        ("officer_a", Role::DistrictOfficer, Some(a.1.as_str()), None),
+        ("analyst", Role::CityAnalyst, None, None),
+        ("auditor", Role::AuditAdmin, None, None),
+        ("sysadmin", Role::SystemAdmin, None, None),
+    ];
+    for (name, role, district, uscc) in accounts {
+        store
+            .create_account("test", name, role, district, uscc, PASSWORD)
+            .unwrap();
+    }
+    drop(store);
+    let mut config = WebConfig::new(db);
+    config.max_failures = 3;
+    let app = router(AppState::open(config).unwrap());
+    City { app, dir, a, b }
+}

@@ -1,0 +1,236 @@
+//! The pages: sign-in with its CSRF cookie, the overview in each language and scope, sign-out.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    body: String,
+    cookies: Vec<String>,
+    location: Option<String>,
+}
+
+async fn send(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    cookie: &str,
+    form: Option<&str>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if !cookie.is_empty() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    if form.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let res = app
+        .clone()
+        .oneshot(
+            req.body(Body::from(form.unwrap_or("").to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let cookies = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
+    let body =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Reply {
+        status,
+        body,
+        cookies,
+        location,
+    }
+}
+
+/// Signs in through the form; returns the session cookie.
+async fn sign_in(app: &axum::Router, user: &str) -> String {
+    let page = send(app, Method::GET, "/login", "", None).await;
+    let login = page
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("gusu_login="))
+        .unwrap()
+        .clone();
+    let token = login.trim_start_matches("gusu_login=");
+    let reply = send(
+        app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username={user}&password={}&csrf={token}",
+            common::PASSWORD
+        )),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location.as_deref(), Some("/overview"));
+    reply
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("gusu_session="))
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn sign_in_page_in_both_languages_and_its_csrf() {
+    let c = common::city();
+    let zh = send(&c.app, Method::GET, "/login", "", None).await;
+    assert_eq!(zh.status, StatusCode::OK);
+    assert!(zh.body.contains("登录") && zh.body.contains("/static/gusu.css"));
+    let en = send(&c.app, Method::GET, "/login?lang=en", "", None).await;
+    assert!(en.body.contains("Sign in"));
+    assert!(
+        en.cookies.iter().any(|c| c == "gusu_lang=en"),
+        "the choice is remembered"
+    );
+    let remembered = send(&c.app, Method::GET, "/login", "gusu_lang=en", None).await;
+    assert!(remembered.body.contains("Sign in"));
+    // Without the form's cookie the sign-in is refused, whatever the password.
+    let forged = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        "",
+        Some(&format!(
+            "username=analyst&password={}&csrf=x",
+            common::PASSWORD
+        )),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let missing = send(&c.app, Method::POST, "/login", "", Some("username=analyst")).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    // A wrong password shows the form again with the reason.
+    let page = send(&c.app, Method::GET, "/login", "", None).await;
+    let login = page
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("gusu_login="))
+        .unwrap()
+        .clone();
+    let wrong = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=analyst&password=nope&csrf={}",
+            login.trim_start_matches("gusu_login=")
+        )),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("用户名或密码错误"));
+    let css = send(&c.app, Method::GET, "/static/gusu.css", "", None).await;
+    assert!(css.status == StatusCode::OK && css.body.contains("--accent"));
+}
+
+#[tokio::test]
+async fn overview_shows_each_viewer_its_scope() {
+    let c = common::city();
+    assert_eq!(
+        send(&c.app, Method::GET, "/overview", "", None)
+            .await
+            .location
+            .as_deref(),
+        Some("/login")
+    );
+    let analyst = sign_in(&c.app, "analyst").await;
+    let page = send(&c.app, Method::GET, "/overview", &analyst, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("全市概览") && page.body.contains("规上企业"));
+    let districts_seen = ["昆山市", "苏州工业园区", "吴江区"]
+        .iter()
+        .filter(|d| page.body.contains(*d))
+        .count();
+    assert!(districts_seen >= 2, "the city sees several districts");
+    let en = send(&c.app, Method::GET, "/overview?lang=en", &analyst, None).await;
+    assert!(en.body.contains("City overview") && en.body.contains("Above designated size"));
+
+    let officer = sign_in(&c.app, "officer_a").await;
+    let page = send(&c.app, Method::GET, "/overview", &officer, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let own = gusu_core::RegionSet::suzhou()
+        .by_code(&c.a.1)
+        .unwrap()
+        .name_zh
+        .clone();
+    let other = gusu_core::RegionSet::suzhou()
+        .by_code(&c.b.1)
+        .unwrap()
+        .name_zh
+        .clone();
+    assert!(
+        page.body.contains(&own) && !page.body.contains(&other),
+        "an officer sees its district only"
+    );
+
+    let enterprise = sign_in(&c.app, "ent_a").await;
+    assert_eq!(
+        send(&c.app, Method::GET, "/overview", &enterprise, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn sign_out_from_the_page_needs_the_csrf_field() {
+    let c = common::city();
+    let session = sign_in(&c.app, "analyst").await;
+    let page = send(&c.app, Method::GET, "/overview", &session, None).await;
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        send(
+            &c.app,
+            Method::POST,
+            "/logout",
+            &session,
+            Some("csrf=wrong")
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let out = send(
+        &c.app,
+        Method::POST,
+        "/logout",
+        &session,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    assert_eq!(
+        send(&c.app, Method::GET, "/overview", &session, None)
+            .await
+            .location
+            .as_deref(),
+        Some("/login")
+    );
+}
