@@ -3,6 +3,7 @@
 //! with one error format. Pages, the evaluation cycle and the OpenAPI document build on this
 //! (issue 3); what is here is the part every later route stands on.
 
+pub mod chart;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -163,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
+        .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)

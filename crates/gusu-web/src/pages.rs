@@ -9,8 +9,9 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use gusu_core::Viewer;
 use gusu_core::evaluate::EnterpriseResult;
+use gusu_core::evaluate::explain::{Direction, explain};
+use gusu_core::{EvaluationInput, SchemeLibrary, Scope, Uscc, Viewer};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use rand::RngExt;
@@ -38,6 +39,10 @@ pub fn templates() -> Environment<'static> {
         (
             "overview.html",
             include_str!("../../../web/templates/overview.html"),
+        ),
+        (
+            "enterprise.html",
+            include_str!("../../../web/templates/enterprise.html"),
         ),
     ] {
         // The templates are part of the binary and tested; a broken one fails every test.
@@ -76,6 +81,18 @@ struct Texts {
     enterprises: &'static str,
     above: &'static str,
     below: &'static str,
+    division: &'static str,
+    status: &'static str,
+    indicator: &'static str,
+    value: &'static str,
+    benchmark: &'static str,
+    weight: &'static str,
+    score: &'static str,
+    measures: &'static str,
+    lift_title: &'static str,
+    lift_link: &'static str,
+    imputed: &'static str,
+    not_reachable: &'static str,
 }
 
 fn texts(lang: Lang) -> Texts {
@@ -101,6 +118,18 @@ fn texts(lang: Lang) -> Texts {
             enterprises: "企业数",
             above: "规上企业",
             below: "规下企业",
+            division: "行业大类",
+            status: "状态",
+            indicator: "指标",
+            value: "值",
+            benchmark: "基准",
+            weight: "权重",
+            score: "得分",
+            measures: "适用措施",
+            lift_title: "升至更高一类的最小单项改变：",
+            lift_link: "计算升档所需的最小改变",
+            imputed: "无法计算，取组内均分",
+            not_reachable: "单项无法达到",
         },
         Lang::En => Texts {
             lang: "en",
@@ -123,6 +152,18 @@ fn texts(lang: Lang) -> Texts {
             enterprises: "Enterprises",
             above: "Above designated size",
             below: "Below designated size",
+            division: "division",
+            status: "Status",
+            indicator: "Indicator",
+            value: "Value",
+            benchmark: "Benchmark",
+            weight: "Weight",
+            score: "Score",
+            measures: "Measures",
+            lift_title: "Smallest single change to reach class",
+            lift_link: "Work out the smallest change to the next class",
+            imputed: "not computable: group mean",
+            not_reachable: "not reachable by one figure",
         },
     }
 }
@@ -197,7 +238,11 @@ pub async fn stylesheet() -> impl IntoResponse {
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect {
     match page_session(&state, &headers) {
-        Some(_) => Redirect::to("/overview"),
+        // An enterprise user lands on its own page.
+        Some((s, _)) => match &s.viewer.scope {
+            Scope::Enterprise(u) => Redirect::to(&format!("/enterprises/{u}")),
+            _ => Redirect::to("/overview"),
+        },
         None => Redirect::to("/login"),
     }
 }
@@ -410,6 +455,237 @@ pub async fn overview(
             classes => Value::from(Serde(classes)),
             groups => Value::from(Serde(groups.into_values().collect::<Vec<_>>())),
             districts => Value::from(Serde(districts.into_values().collect::<Vec<_>>())),
+        },
+    )?;
+    Ok((out, Html(html)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct EnterpriseQuery {
+    lang: Option<String>,
+    year: Option<i32>,
+    lift: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct IndicatorRow {
+    name: String,
+    value: String,
+    benchmark: String,
+    weight: f64,
+    score: String,
+    note: Option<&'static str>,
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |v| format!("{v:.4}"))
+}
+
+/// An enterprise's page: its result against the benchmarks, a chart, its measures, and on request
+/// the smallest single change that lifts it a class (a search over the whole group, so not on
+/// every view).
+pub async fn enterprise(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(uscc): axum::extract::Path<String>,
+    Query(query): Query<EnterpriseQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang_query = LangQuery {
+        lang: query.lang.clone(),
+        year: query.year,
+    };
+    let lang = language(&headers, &lang_query, &mut out);
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let viewer = &session.viewer;
+    let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
+    let store = state.store();
+    let year = match query.year {
+        Some(y) => y,
+        None => store
+            .runs(None)?
+            .iter()
+            .filter(|r| r.region.is_none())
+            .map(|r| r.year)
+            .max()
+            .unwrap_or(0),
+    };
+    let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let stored = store
+        .result_for(run.id, &uscc)?
+        .ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let r: EnterpriseResult =
+        serde_json::from_str(&stored.detail_json).map_err(|e| ApiError::internal(e.to_string()))?;
+    // The one check, as on every route: another's enterprise does not exist for this viewer.
+    if !viewer.may_see(&r.uscc, &r.district) {
+        return Err(ApiError::not_found("enterprise"));
+    }
+    let t = texts(lang);
+    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let scheme = library
+        .select(&run.scheme, year)
+        .ok()
+        .filter(|s| s.version == run.scheme_version);
+    let indicator_name = |key: &str| -> String {
+        scheme
+            .and_then(|s| {
+                s.groups
+                    .iter()
+                    .flat_map(|g| &g.indicators)
+                    .find(|i| &*i.key == key)
+            })
+            .map_or_else(
+                || key.to_string(),
+                |i| {
+                    if lang == Lang::Zh {
+                        i.name_zh.clone()
+                    } else {
+                        i.name_en.clone()
+                    }
+                },
+            )
+    };
+    let indicators: Vec<IndicatorRow> = r
+        .indicators
+        .iter()
+        .map(|i| IndicatorRow {
+            name: indicator_name(&i.key),
+            value: number(i.value.get()),
+            benchmark: number(i.benchmark.get()),
+            weight: i.weight,
+            score: format!("{:.2}", i.score),
+            note: i.imputed.then_some(t.imputed),
+        })
+        .collect();
+    let bars: Vec<(String, f64, String)> = r
+        .indicators
+        .iter()
+        .filter_map(|i| {
+            let (v, b) = (i.value.get()?, i.benchmark.get()?);
+            (b > 0.0).then(|| {
+                (
+                    indicator_name(&i.key),
+                    v / b,
+                    format!("{v:.4} / {b:.4} = {:.1}%", v / b * 100.0),
+                )
+            })
+        })
+        .collect();
+    let district = state.0.config.region.by_code(&r.district).map_or_else(
+        || r.district.to_string(),
+        |d| {
+            if lang == Lang::Zh {
+                d.name_zh.clone()
+            } else {
+                d.name_en.clone()
+            }
+        },
+    );
+    let group = if r.group.key() == "above" {
+        t.above
+    } else {
+        t.below
+    };
+    let summary = match lang {
+        Lang::Zh => format!(
+            "得分 {:.2}，在{group} {} 家中排第 {} 位，评为 {} 类。",
+            r.score.unwrap_or_default(),
+            r.group_size.unwrap_or_default(),
+            r.rank.unwrap_or_default(),
+            r.class.as_deref().unwrap_or("-")
+        ),
+        Lang::En => format!(
+            "Scored {:.2}, ranked {} of {} ({group}): class {}.",
+            r.score.unwrap_or_default(),
+            r.rank.unwrap_or_default(),
+            r.group_size.unwrap_or_default(),
+            r.class.as_deref().unwrap_or("-")
+        ),
+    };
+    let measures: Vec<String> = r
+        .measures
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}: {} {}{}",
+                m.applies_in,
+                if lang == Lang::Zh {
+                    &m.name_zh
+                } else {
+                    &m.name_en
+                },
+                m.rate.map(|v| v.to_string()).unwrap_or_default(),
+                m.unit.as_deref().unwrap_or_default(),
+                m.amount.map(|a| format!(" ≈ {a:.0}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    let (mut lifts, mut next_class) = (Vec::new(), None);
+    if query.lift == Some(1)
+        && let Some(scheme) = scheme
+    {
+        let enterprises = store.enterprises()?;
+        let mut records = store.yearly_records(year)?;
+        if scheme.needs_prior_year() {
+            records.extend(store.yearly_records(year - 1)?);
+        }
+        let input = EvaluationInput {
+            year,
+            enterprises: &enterprises,
+            records: &records,
+            district: None,
+        };
+        if let Ok(ex) = explain(scheme, &input, &uscc) {
+            next_class = ex.next_class.clone();
+            for l in &ex.lifts {
+                let verb = match (l.direction, lang) {
+                    (Direction::Raise, Lang::Zh) => "提高",
+                    (Direction::Cut, Lang::Zh) => "降低",
+                    (Direction::Raise, Lang::En) => "raise",
+                    (Direction::Cut, Lang::En) => "cut",
+                };
+                let name = if lang == Lang::Zh {
+                    l.figure.name_zh()
+                } else {
+                    l.figure.name_en()
+                };
+                lifts.push(match l.to {
+                    Some(to) => format!(
+                        "{verb} {name}: {:.2} → {:.2} {}{}",
+                        l.from,
+                        to,
+                        l.figure.unit(),
+                        l.percent
+                            .map(|p| format!(" ({p:+.1}%)"))
+                            .unwrap_or_default()
+                    ),
+                    None => format!("{verb} {name}: {}", t.not_reachable),
+                });
+            }
+        }
+    }
+    let lift_url =
+        (query.lift != Some(1) && r.class.is_some()).then(|| format!("?year={year}&lift=1"));
+    let html = render(
+        "enterprise.html",
+        context! {
+            t => Value::from(Serde(&t)),
+            user => viewer.user.clone(),
+            csrf => session.csrf.clone(),
+            r => Value::from(Serde(&r)),
+            year => year,
+            district => district,
+            group => group,
+            status => r.status.key(),
+            summary => summary,
+            chart => crate::chart::benchmark_bars(&bars),
+            indicators => Value::from(Serde(&indicators)),
+            measures => measures,
+            lifts => lifts,
+            next_class => next_class,
+            lift_url => lift_url,
         },
     )?;
     Ok((out, Html(html)).into_response())

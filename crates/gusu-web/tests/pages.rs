@@ -234,3 +234,77 @@ async fn sign_out_from_the_page_needs_the_csrf_field() {
         Some("/login")
     );
 }
+
+#[tokio::test]
+async fn the_enterprise_page_and_its_lift() {
+    let c = common::city();
+    let (a, b) = (c.a.0.to_string(), c.b.0.to_string());
+    let ent = sign_in(&c.app, "ent_a").await;
+    // An enterprise user lands on its own page.
+    let home = send(&c.app, Method::GET, "/", &ent, None).await;
+    assert_eq!(home.location, Some(format!("/enterprises/{a}")));
+    let page = send(
+        &c.app,
+        Method::GET,
+        &format!("/enterprises/{a}"),
+        &ent,
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&a) && page.body.contains("<svg") && page.body.contains("亩均税收"));
+    assert!(page.body.contains("lift=1"), "the lift is offered");
+    // Another enterprise's page does not exist for it, nor for the officer of another district.
+    assert_eq!(
+        send(
+            &c.app,
+            Method::GET,
+            &format!("/enterprises/{b}"),
+            &ent,
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let officer = sign_in(&c.app, "officer_a").await;
+    assert_eq!(
+        send(
+            &c.app,
+            Method::GET,
+            &format!("/enterprises/{b}"),
+            &officer,
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(
+            &c.app,
+            Method::GET,
+            &format!("/enterprises/{a}"),
+            &officer,
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    // The lift, worked out on request (unless the enterprise is class A already).
+    let lifted = send(
+        &c.app,
+        Method::GET,
+        &format!("/enterprises/{a}?year=2024&lift=1&lang=en"),
+        &ent,
+        None,
+    )
+    .await;
+    assert_eq!(lifted.status, StatusCode::OK);
+    assert!(
+        lifted.body.contains("raise tax paid: ") || lifted.body.contains("class A."),
+        "{}",
+        lifted.body
+    );
+}

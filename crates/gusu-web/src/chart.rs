@@ -1,0 +1,65 @@
+//! Small charts drawn on the server as SVG: no script, no fonts from the internet, readable in
+//! Chinese (the page's fonts), values on hover through SVG `<title>`.
+
+use std::fmt::Write;
+
+/// Escapes text for SVG content and attributes.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Horizontal bars of each indicator's value as a share of its benchmark, with the benchmark
+/// (100%) as a line. `bars` are (label, value ÷ benchmark, hover text); shares are clipped to
+/// 0–300% for drawing only.
+pub fn benchmark_bars(bars: &[(String, f64, String)]) -> String {
+    let (row, label_w, plot_w) = (26.0, 190.0, 420.0);
+    let height = row * bars.len() as f64 + 24.0;
+    let max = 3.0;
+    let x = |share: f64| label_w + plot_w * share.clamp(0.0, max) / max;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="100%" role="img" font-size="13">"#,
+        w = label_w + plot_w + 20.0
+    );
+    for (i, (label, share, hover)) in bars.iter().enumerate() {
+        let y = 6.0 + row * i as f64;
+        let _ = write!(
+            svg,
+            r##"<g><title>{hover}</title><text x="{tx}" y="{ty}" text-anchor="end">{label}</text><rect x="{label_w}" y="{y}" width="{bw:.1}" height="16" fill="#2f6f5e"/></g>"##,
+            hover = escape(hover),
+            tx = label_w - 8.0,
+            ty = y + 12.5,
+            label = escape(label),
+            bw = x(*share) - label_w,
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{bx:.1}" y1="0" x2="{bx:.1}" y2="{h}" stroke="#b42318" stroke-dasharray="4 3"/><text x="{bx:.1}" y="{ty}" fill="#b42318" text-anchor="middle">100%</text></svg>"##,
+        bx = x(1.0),
+        h = height - 14.0,
+        ty = height - 2.0,
+    );
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_have_titles_and_escape_text() {
+        let svg = benchmark_bars(&[
+            ("亩均税收".into(), 0.5, "11.3 / 20.1".into()),
+            ("a<b".into(), 9.0, "x & y".into()),
+        ]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("<title>11.3 / 20.1</title>") && svg.contains("亩均税收"));
+        assert!(svg.contains("a&lt;b") && svg.contains("x &amp; y"));
+        assert_eq!(svg.matches("<rect").count(), 2);
+    }
+}
