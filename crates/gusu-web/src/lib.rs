@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
+        .route("/enterprises", get(pages::enterprise_list))
         .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
         .fallback(|| async { ApiError::not_found("route") })

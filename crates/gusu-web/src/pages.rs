@@ -44,6 +44,10 @@ pub fn templates() -> Environment<'static> {
             "enterprise.html",
             include_str!("../../../web/templates/enterprise.html"),
         ),
+        (
+            "enterprises.html",
+            include_str!("../../../web/templates/enterprises.html"),
+        ),
     ] {
         // The templates are part of the binary and tested; a broken one fails every test.
         env.add_template(name, source)
@@ -93,6 +97,17 @@ struct Texts {
     lift_link: &'static str,
     imputed: &'static str,
     not_reachable: &'static str,
+    list: &'static str,
+    search: &'static str,
+    all_classes: &'static str,
+    all_groups: &'static str,
+    filter: &'static str,
+    page: &'static str,
+    name: &'static str,
+    class: &'static str,
+    rank: &'static str,
+    previous: &'static str,
+    next: &'static str,
 }
 
 fn texts(lang: Lang) -> Texts {
@@ -130,6 +145,17 @@ fn texts(lang: Lang) -> Texts {
             lift_link: "计算升档所需的最小改变",
             imputed: "无法计算，取组内均分",
             not_reachable: "单项无法达到",
+            list: "企业列表",
+            search: "名称或统一社会信用代码",
+            all_classes: "全部类别",
+            all_groups: "全部组别",
+            filter: "筛选",
+            page: "第",
+            name: "企业名称",
+            class: "类别",
+            rank: "组内排名",
+            previous: "上一页",
+            next: "下一页",
         },
         Lang::En => Texts {
             lang: "en",
@@ -164,6 +190,17 @@ fn texts(lang: Lang) -> Texts {
             lift_link: "Work out the smallest change to the next class",
             imputed: "not computable: group mean",
             not_reachable: "not reachable by one figure",
+            list: "Enterprises",
+            search: "name or USCC",
+            all_classes: "all classes",
+            all_groups: "all groups",
+            filter: "Filter",
+            page: "page",
+            name: "Name",
+            class: "Class",
+            rank: "Rank",
+            previous: "previous",
+            next: "next",
         },
     }
 }
@@ -686,6 +723,170 @@ pub async fn enterprise(
             lifts => lifts,
             next_class => next_class,
             lift_url => lift_url,
+        },
+    )?;
+    Ok((out, Html(html)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    lang: Option<String>,
+    year: Option<i32>,
+    q: Option<String>,
+    class: Option<String>,
+    group: Option<String>,
+    page: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct ListRow {
+    uscc: String,
+    name: String,
+    district: String,
+    group: String,
+    class: String,
+    score: String,
+    rank: String,
+}
+
+const PAGE_SIZE: usize = 50;
+
+/// The enterprise list for staff: the viewer's scope, filtered, by rank, a page at a time.
+pub async fn enterprise_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(
+        &headers,
+        &LangQuery {
+            lang: query.lang.clone(),
+            year: query.year,
+        },
+        &mut out,
+    );
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let viewer = &session.viewer;
+    if !viewer.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    let t = texts(lang);
+    let store = state.store();
+    let year = match query.year {
+        Some(y) => y,
+        None => store
+            .runs(None)?
+            .iter()
+            .filter(|r| r.region.is_none())
+            .map(|r| r.year)
+            .max()
+            .unwrap_or(0),
+    };
+    let needle = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_uppercase);
+    let mut results: Vec<EnterpriseResult> = Vec::new();
+    if let Some(run) = shown_run(&store, year)? {
+        for stored in store.results(run.id)? {
+            let r: EnterpriseResult = serde_json::from_str(&stored.detail_json)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let keep = viewer.may_see(&r.uscc, &r.district)
+                && query
+                    .class
+                    .as_deref()
+                    .filter(|c| !c.is_empty())
+                    .is_none_or(|c| r.class.as_deref() == Some(c))
+                && query
+                    .group
+                    .as_deref()
+                    .filter(|g| !g.is_empty())
+                    .is_none_or(|g| r.group.key() == g)
+                && needle.as_deref().is_none_or(|n| {
+                    r.name.to_uppercase().contains(n) || r.uscc.as_str().contains(n)
+                });
+            if keep {
+                results.push(r);
+            }
+        }
+    }
+    results.sort_by(|a, b| {
+        (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
+            b.group,
+            b.rank.unwrap_or(u32::MAX),
+            b.uscc,
+        ))
+    });
+    let total = results.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let region = &state.0.config.region;
+    let rows: Vec<ListRow> = results
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|r| ListRow {
+            uscc: r.uscc.to_string(),
+            name: r.name.clone(),
+            district: region.by_code(&r.district).map_or_else(
+                || r.district.to_string(),
+                |d| {
+                    if lang == Lang::Zh {
+                        d.name_zh.clone()
+                    } else {
+                        d.name_en.clone()
+                    }
+                },
+            ),
+            group: (if r.group.key() == "above" {
+                t.above
+            } else {
+                t.below
+            })
+            .to_string(),
+            class: r.class.as_deref().unwrap_or("—").to_string(),
+            score: r.score.map_or_else(|| "—".into(), |s| format!("{s:.2}")),
+            rank: r.rank.map_or_else(|| "—".into(), |k| k.to_string()),
+        })
+        .collect();
+    let link = |p: usize| {
+        let mut url = format!("/enterprises?year={year}&page={p}");
+        for (k, v) in [
+            ("q", &query.q),
+            ("class", &query.class),
+            ("group", &query.group),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                url.push_str(&format!(
+                    "&{k}={}",
+                    form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                ));
+            }
+        }
+        url
+    };
+    let html = render(
+        "enterprises.html",
+        context! {
+            t => Value::from(Serde(&t)),
+            user => viewer.user.clone(),
+            csrf => session.csrf.clone(),
+            year => year,
+            q => query.q.clone().unwrap_or_default(),
+            class => query.class.clone().unwrap_or_default(),
+            group => query.group.clone().unwrap_or_default(),
+            classes => Value::from(Serde(["A", "B", "C", "D"])),
+            total => total,
+            page => page,
+            pages => pages,
+            prev => link(page.saturating_sub(1).max(1)),
+            next => link(page + 1),
+            rows => Value::from(Serde(&rows)),
         },
     )?;
     Ok((out, Html(html)).into_response())

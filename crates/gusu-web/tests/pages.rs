@@ -308,3 +308,91 @@ async fn the_enterprise_page_and_its_lift() {
         lifted.body
     );
 }
+
+#[tokio::test]
+async fn the_enterprise_list_filters_pages_and_keeps_to_the_scope() {
+    let c = common::city();
+    let analyst = sign_in(&c.app, "analyst").await;
+    let all = send(
+        &c.app,
+        Method::GET,
+        "/enterprises?year=2024",
+        &analyst,
+        None,
+    )
+    .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("400 "), "every enterprise counted");
+    assert_eq!(
+        all.body.matches("<tr><td><a href=\"/enterprises/").count(),
+        50,
+        "a page of 50"
+    );
+    assert!(all.body.contains("page=2"));
+    let second = send(
+        &c.app,
+        Method::GET,
+        "/enterprises?year=2024&page=8",
+        &analyst,
+        None,
+    )
+    .await;
+    assert_eq!(
+        second
+            .body
+            .matches("<tr><td><a href=\"/enterprises/")
+            .count(),
+        50
+    );
+    let a_only = send(
+        &c.app,
+        Method::GET,
+        "/enterprises?year=2024&class=A&group=above",
+        &analyst,
+        None,
+    )
+    .await;
+    let rows = a_only
+        .body
+        .matches("<tr><td><a href=\"/enterprises/")
+        .count();
+    assert!(rows > 0 && rows < 50);
+    let by_code = send(
+        &c.app,
+        Method::GET,
+        &format!("/enterprises?year=2024&q={}", c.a.0),
+        &analyst,
+        None,
+    )
+    .await;
+    assert_eq!(
+        by_code
+            .body
+            .matches("<tr><td><a href=\"/enterprises/")
+            .count(),
+        1
+    );
+    // An officer's list holds its district only; an enterprise user has no list.
+    let officer = sign_in(&c.app, "officer_a").await;
+    let list = send(
+        &c.app,
+        Method::GET,
+        "/enterprises?year=2024",
+        &officer,
+        None,
+    )
+    .await;
+    let other = gusu_core::RegionSet::suzhou()
+        .by_code(&c.b.1)
+        .unwrap()
+        .name_zh
+        .clone();
+    assert!(!list.body.contains(&format!("<td>{other}</td>")));
+    let ent = sign_in(&c.app, "ent_a").await;
+    assert_eq!(
+        send(&c.app, Method::GET, "/enterprises", &ent, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
