@@ -48,6 +48,10 @@ pub fn templates() -> Environment<'static> {
             "enterprises.html",
             include_str!("../../../web/templates/enterprises.html"),
         ),
+        (
+            "rules.html",
+            include_str!("../../../web/templates/rules.html"),
+        ),
     ] {
         // The templates are part of the binary and tested; a broken one fails every test.
         env.add_template(name, source)
@@ -108,6 +112,12 @@ struct Texts {
     rank: &'static str,
     previous: &'static str,
     next: &'static str,
+    rules: &'static str,
+    valid: &'static str,
+    confidence: &'static str,
+    classes: &'static str,
+    parameters: &'static str,
+    sources: &'static str,
 }
 
 fn texts(lang: Lang) -> Texts {
@@ -156,6 +166,12 @@ fn texts(lang: Lang) -> Texts {
             rank: "组内排名",
             previous: "上一页",
             next: "下一页",
+            rules: "评价方案",
+            valid: "适用年度",
+            confidence: "可信度",
+            classes: "分类规则",
+            parameters: "未见公开来源、作为参数的取值",
+            sources: "来源",
         },
         Lang::En => Texts {
             lang: "en",
@@ -201,6 +217,12 @@ fn texts(lang: Lang) -> Texts {
             rank: "Rank",
             previous: "previous",
             next: "next",
+            rules: "Evaluation schemes",
+            valid: "evaluation years",
+            confidence: "confidence",
+            classes: "Classes",
+            parameters: "Values no source gives, kept as parameters",
+            sources: "Sources",
         },
     }
 }
@@ -887,6 +909,81 @@ pub async fn enterprise_list(
             prev => link(page.saturating_sub(1).max(1)),
             next => link(page + 1),
             rows => Value::from(Serde(&rows)),
+        },
+    )?;
+    Ok((out, Html(html)).into_response())
+}
+
+/// Every scheme with its indicators, weights, benchmark methods, classes, measures and sources:
+/// readable by everyone signed in, enterprises included (they are graded by it).
+pub async fn rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(&headers, &query, &mut out);
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let zh = lang == Lang::Zh;
+    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let schemes: Vec<serde_json::Value> = library
+        .all()
+        .iter()
+        .map(|s| {
+            let benchmark = |b: &gusu_core::scheme::Benchmark| match b {
+                gusu_core::scheme::Benchmark::GroupRatio => {
+                    (if zh { "当年组内总量之比" } else { "the group's aggregate ratio" }).to_string()
+                }
+                gusu_core::scheme::Benchmark::Fixed(v) => v
+                    .iter()
+                    .map(|(y, x)| format!("{y}: {x}"))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                gusu_core::scheme::Benchmark::PriorYearRatio { multiple } => {
+                    if zh { format!("上年组内总量之比 × {multiple}") } else { format!("{multiple} × the prior year's ratio") }
+                }
+            };
+            serde_json::json!({
+                "id": s.id(),
+                "title": if zh { &s.title_zh } else { &s.title_en },
+                "valid": format!("{}–{}", s.valid_from, s.valid_to.map(|y| y.to_string()).unwrap_or_default()),
+                "confidence": s.confidence,
+                "groups": s.groups.iter().map(|g| serde_json::json!({
+                    "name": if zh { &g.name_zh } else { &g.name_en },
+                    "indicators": g.indicators.iter().map(|i| serde_json::json!({
+                        "name": if zh { &i.name_zh } else { &i.name_en },
+                        "weight": i.weight,
+                        "benchmark": benchmark(&i.benchmark),
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "classes": match &s.classes {
+                    gusu_core::scheme::ClassRule::RankPercentile(b) => b.iter().map(|(c, p)| if p.is_finite() { format!("{c} p<{p}") } else { c.clone() }).collect::<Vec<_>>().join(" · "),
+                    gusu_core::scheme::ClassRule::ScoreThresholds(b) => b.iter().map(|(c, m)| if m.is_finite() { format!("{c} ≥{m}") } else { c.clone() }).collect::<Vec<_>>().join(" · "),
+                },
+                "measures": s.measures.iter().map(|m| format!(
+                    "{} {}: {} {} ({}–{}) · {}",
+                    m.class,
+                    if zh { &m.name_zh } else { &m.name_en },
+                    m.rate.map(|r| r.to_string()).unwrap_or_default(),
+                    m.unit.as_deref().unwrap_or_default(),
+                    m.applies_from,
+                    m.applies_to.map(|y| y.to_string()).unwrap_or_default(),
+                    m.source,
+                )).collect::<Vec<_>>(),
+                "parameters": s.parameters,
+                "sources": s.sources.iter().map(|src| format!("{}{}", src.title, src.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default())).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let html = render(
+        "rules.html",
+        context! {
+            t => Value::from(Serde(texts(lang))),
+            user => session.viewer.user.clone(),
+            csrf => session.csrf.clone(),
+            schemes => Value::from(Serde(&schemes)),
         },
     )?;
     Ok((out, Html(html)).into_response())

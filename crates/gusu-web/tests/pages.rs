@@ -396,3 +396,27 @@ async fn the_enterprise_list_filters_pages_and_keeps_to_the_scope() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_rules_are_readable_by_everyone_signed_in() {
+    let c = common::city();
+    assert_eq!(
+        send(&c.app, Method::GET, "/rules", "", None)
+            .await
+            .location
+            .as_deref(),
+        Some("/login")
+    );
+    let ent = sign_in(&c.app, "ent_a").await;
+    let page = send(&c.app, Method::GET, "/rules", &ent, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "jiangsu-standard@2024.1",
+        "亩均税收",
+        "苏府〔2018〕103号",
+        "24.097",
+        "上年组内总量之比 × 2",
+    ] {
+        assert!(page.body.contains(text), "{text}");
+    }
+}
