@@ -133,7 +133,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
         return Ok(());
     }
     println!(
-        "{} http://{}/api/v1/me  ({})",
+        "{} http://{}/  ({})",
         lang.t("网络服务：", "web service:"),
         args.addr,
         lang.t("Ctrl-C 停止", "Ctrl-C stops it")
