@@ -268,6 +268,12 @@ async fn me(authed: Authed) -> Json<Viewer> {
     Json(authed.viewer)
 }
 
+/// A stored result's full detail, as the engine made it.
+pub(crate) fn detail(stored: &gusu_store::StoredResult) -> Result<EnterpriseResult, ApiError> {
+    serde_json::from_str(&stored.detail_json)
+        .map_err(|e| ApiError::internal(format!("stored result of {}: {e}", stored.uscc)))
+}
+
 /// The run whose results the platform shows for a year: the city's, published first, newest first.
 pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, ApiError> {
     Ok(store
@@ -319,8 +325,7 @@ async fn results(
     };
     let mut lines = Vec::new();
     for stored in store.results(run.id)? {
-        let r: EnterpriseResult = serde_json::from_str(&stored.detail_json)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let r: EnterpriseResult = crate::detail(&stored)?;
         // The one check: nothing leaves that the viewer may not see.
         if !viewer.may_see(&r.uscc, &r.district) {
             continue;
@@ -365,8 +370,7 @@ async fn enterprise_result(
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;
-    let r: EnterpriseResult =
-        serde_json::from_str(&stored.detail_json).map_err(|e| ApiError::internal(e.to_string()))?;
+    let r: EnterpriseResult = crate::detail(&stored)?;
     // Another enterprise's (or another district's) data is answered as if it did not exist.
     if !authed.viewer.may_see(&r.uscc, &r.district) {
         return Err(ApiError::not_found("enterprise"));

@@ -14,7 +14,6 @@ use gusu_core::evaluate::explain::{Direction, explain};
 use gusu_core::{EvaluationInput, SchemeLibrary, Scope, Uscc, Viewer};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::session::{Session, token_from_cookies};
@@ -228,13 +227,21 @@ fn texts(lang: Lang) -> Texts {
 }
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())?
-        .split(';')
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
+    crate::session::cookie_in(headers.get(header::COOKIE)?.to_str().ok()?, name)
+}
+
+/// The year asked for, else the latest year with a city-wide run.
+fn year_or_latest(store: &gusu_store::Store, asked: Option<i32>) -> Result<i32, ApiError> {
+    if let Some(y) = asked {
+        return Ok(y);
+    }
+    Ok(store
+        .runs(None)?
+        .iter()
+        .filter(|r| r.region.is_none())
+        .map(|r| r.year)
+        .max()
+        .unwrap_or(0))
 }
 
 #[derive(Deserialize, Default)]
@@ -281,13 +288,6 @@ fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
-fn random_hex() -> String {
-    let mut rng = rand::rng();
-    (0..16)
-        .map(|_| format!("{:02x}", rng.random::<u8>()))
-        .collect()
-}
-
 pub async fn stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
@@ -313,7 +313,7 @@ fn login_page(
     mut out: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Double-submit token for the sign-in form: a cookie only this site can set, echoed in the form.
-    let login_csrf = random_hex();
+    let login_csrf = crate::session::random_token();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LOGIN_COOKIE}={login_csrf}; HttpOnly; SameSite=Strict; Path=/login"
     )) {
@@ -445,16 +445,7 @@ pub async fn overview(
         return Err(ApiError::forbidden());
     }
     let store = state.store();
-    let year = match query.year {
-        Some(y) => y,
-        None => store
-            .runs(None)?
-            .iter()
-            .filter(|r| r.region.is_none())
-            .map(|r| r.year)
-            .max()
-            .unwrap_or(0),
-    };
+    let year = year_or_latest(&store, query.year)?;
     let run = shown_run(&store, year)?;
     let classes = ["A", "B", "C", "D"];
     let class_index = |c: &str| classes.iter().position(|x| *x == c);
@@ -463,8 +454,7 @@ pub async fn overview(
     let mut districts: BTreeMap<String, Row> = BTreeMap::new();
     if let Some(run) = &run {
         for stored in store.results(run.id)? {
-            let r: EnterpriseResult = serde_json::from_str(&stored.detail_json)
-                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let r: EnterpriseResult = crate::detail(&stored)?;
             if !viewer.may_see(&r.uscc, &r.district) {
                 continue;
             }
@@ -561,22 +551,12 @@ pub async fn enterprise(
     let viewer = &session.viewer;
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
     let store = state.store();
-    let year = match query.year {
-        Some(y) => y,
-        None => store
-            .runs(None)?
-            .iter()
-            .filter(|r| r.region.is_none())
-            .map(|r| r.year)
-            .max()
-            .unwrap_or(0),
-    };
+    let year = year_or_latest(&store, query.year)?;
     let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;
-    let r: EnterpriseResult =
-        serde_json::from_str(&stored.detail_json).map_err(|e| ApiError::internal(e.to_string()))?;
+    let r: EnterpriseResult = crate::detail(&stored)?;
     // The one check, as on every route: another's enterprise does not exist for this viewer.
     if !viewer.may_see(&r.uscc, &r.district) {
         return Err(ApiError::not_found("enterprise"));
@@ -797,16 +777,7 @@ pub async fn enterprise_list(
     }
     let t = texts(lang);
     let store = state.store();
-    let year = match query.year {
-        Some(y) => y,
-        None => store
-            .runs(None)?
-            .iter()
-            .filter(|r| r.region.is_none())
-            .map(|r| r.year)
-            .max()
-            .unwrap_or(0),
-    };
+    let year = year_or_latest(&store, query.year)?;
     let needle = query
         .q
         .as_deref()
@@ -816,8 +787,7 @@ pub async fn enterprise_list(
     let mut results: Vec<EnterpriseResult> = Vec::new();
     if let Some(run) = shown_run(&store, year)? {
         for stored in store.results(run.id)? {
-            let r: EnterpriseResult = serde_json::from_str(&stored.detail_json)
-                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let r: EnterpriseResult = crate::detail(&stored)?;
             let keep = viewer.may_see(&r.uscc, &r.district)
                 && query
                     .class

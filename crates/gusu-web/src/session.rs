@@ -37,7 +37,7 @@ pub struct Sessions {
 }
 
 /// 32 random bytes as hex.
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut rng = rand::rng();
     (0..32)
         .map(|_| format!("{:02x}", rng.random::<u8>()))
@@ -137,13 +137,18 @@ impl Sessions {
     }
 }
 
-/// The session token in a `Cookie` header, if any.
-pub fn token_from_cookies(header: &str) -> Option<&str> {
+/// The value of the cookie `name` in a `Cookie` header, if any.
+pub fn cookie_in<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
         .split(';')
         .filter_map(|part| part.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn token_from_cookies(header: &str) -> Option<&str> {
+    cookie_in(header, COOKIE)
 }
 
 #[cfg(test)]
