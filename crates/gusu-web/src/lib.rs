@@ -211,31 +211,55 @@ pub(crate) fn cookie(token: &str, max_age: Option<u64>, secure: bool) -> HeaderV
         .unwrap_or_else(|_| HeaderValue::from_static("gusu_session=; Max-Age=0"))
 }
 
+/// Why a sign-in was refused.
+pub(crate) enum Refusal {
+    LockedOut,
+    BadCredentials,
+}
+
+/// The one sign-in path of the API and the pages: throttling, the password check (audited by the
+/// store), and a new session. Returns the viewer, the session token and its CSRF token.
+pub(crate) fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Result<(Viewer, String, String), Refusal>, ApiError> {
+    let sessions = &state.0.sessions;
+    if sessions.locked_out(username) {
+        return Ok(Err(Refusal::LockedOut));
+    }
+    let Some(account) = state.store().sign_in(username, password)? else {
+        sessions.record_failure(username);
+        return Ok(Err(Refusal::BadCredentials));
+    };
+    sessions.record_success(username);
+    let viewer = account.viewer()?;
+    let (token, csrf) = sessions.start(viewer.clone());
+    Ok(Ok((viewer, token, csrf)))
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    let sessions = &state.0.sessions;
-    if sessions.locked_out(&body.username) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed sign-ins; try again later",
-        ));
-    }
-    let account = state.store().sign_in(&body.username, &body.password)?;
-    let Some(account) = account else {
-        sessions.record_failure(&body.username);
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "wrong user name or password",
-        ));
+    let (viewer, token, csrf) = match authenticate(&state, &body.username, &body.password)? {
+        Ok(signed_in) => signed_in,
+        Err(Refusal::LockedOut) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed sign-ins; try again later",
+            ));
+        }
+        Err(Refusal::BadCredentials) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "wrong user name or password",
+            ));
+        }
     };
-    sessions.record_success(&body.username);
-    let viewer = account.viewer()?;
-    let (token, csrf) = sessions.start(viewer.clone());
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,

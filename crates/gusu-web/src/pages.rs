@@ -357,27 +357,25 @@ pub async fn login(
         ));
     }
     let t = texts(lang);
-    let sessions = &state.0.sessions;
-    if sessions.locked_out(&form.username) {
-        return login_page(
-            lang,
-            Some(t.locked_out),
-            StatusCode::TOO_MANY_REQUESTS,
-            HeaderMap::new(),
-        );
-    }
-    let account = state.store().sign_in(&form.username, &form.password)?;
-    let Some(account) = account else {
-        sessions.record_failure(&form.username);
-        return login_page(
-            lang,
-            Some(t.bad_credentials),
-            StatusCode::UNAUTHORIZED,
-            HeaderMap::new(),
-        );
+    let token = match crate::authenticate(&state, &form.username, &form.password)? {
+        Ok((_, token, _)) => token,
+        Err(crate::Refusal::LockedOut) => {
+            return login_page(
+                lang,
+                Some(t.locked_out),
+                StatusCode::TOO_MANY_REQUESTS,
+                HeaderMap::new(),
+            );
+        }
+        Err(crate::Refusal::BadCredentials) => {
+            return login_page(
+                lang,
+                Some(t.bad_credentials),
+                StatusCode::UNAUTHORIZED,
+                HeaderMap::new(),
+            );
+        }
     };
-    sessions.record_success(&form.username);
-    let (token, _) = sessions.start(account.viewer()?);
     let mut out = HeaderMap::new();
     out.insert(
         header::SET_COOKIE,
