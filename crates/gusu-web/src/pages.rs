@@ -117,6 +117,7 @@ struct Texts {
     classes: &'static str,
     parameters: &'static str,
     sources: &'static str,
+    city: &'static str,
 }
 
 fn texts(lang: Lang) -> Texts {
@@ -171,6 +172,7 @@ fn texts(lang: Lang) -> Texts {
             classes: "分类规则",
             parameters: "未见公开来源、作为参数的取值",
             sources: "来源",
+            city: "全市",
         },
         Lang::En => Texts {
             lang: "en",
@@ -222,6 +224,7 @@ fn texts(lang: Lang) -> Texts {
             classes: "Classes",
             parameters: "Values no source gives, kept as parameters",
             sources: "Sources",
+            city: "whole city",
         },
     }
 }
@@ -433,6 +436,26 @@ pub async fn overview(
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
+    overview_page(state, headers, query, None).await
+}
+
+/// A district's page: the overview for the district, with the city's class counts beside it
+/// (aggregates reveal no enterprise). A district officer sees only its own district's page.
+pub async fn district(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    overview_page(state, headers, query, Some(code)).await
+}
+
+async fn overview_page(
+    state: AppState,
+    headers: HeaderMap,
+    query: LangQuery,
+    district: Option<String>,
+) -> Result<Response, ApiError> {
     let mut out = HeaderMap::new();
     let lang = language(&headers, &query, &mut out);
     let Some((session, _)) = page_session(&state, &headers) else {
@@ -442,66 +465,94 @@ pub async fn overview(
     if !viewer.is_staff() {
         return Err(ApiError::forbidden());
     }
+    let region = &state.0.config.region;
+    let district_name = |code: &str| {
+        region.by_code(code).map_or_else(
+            || code.to_string(),
+            |d| {
+                if lang == Lang::Zh {
+                    d.name_zh.clone()
+                } else {
+                    d.name_en.clone()
+                }
+            },
+        )
+    };
+    if let Some(code) = &district
+        && (region.by_code(code).is_none() || !viewer.may_see_district(code))
+    {
+        return Err(ApiError::not_found("district"));
+    }
     let store = state.store();
     let year = year_or_latest(&store, query.year)?;
     let run = shown_run(&store, year)?;
     let classes = ["A", "B", "C", "D"];
     let class_index = |c: &str| classes.iter().position(|x| *x == c);
     let t = texts(lang);
+    let new_row = |name: String| Row {
+        name,
+        counts: vec![0; classes.len()],
+        total: 0,
+        graded: 0,
+    };
+    let count = |row: &mut Row, class: Option<&str>| {
+        row.total += 1;
+        if let Some(i) = class.and_then(class_index) {
+            row.counts[i] += 1;
+            row.graded += 1;
+        }
+    };
+    let group_name =
+        |key: &str| -> String { (if key == "above" { t.above } else { t.below }).into() };
     let mut groups: BTreeMap<&str, Row> = BTreeMap::new();
+    let mut city: BTreeMap<&str, Row> = BTreeMap::new();
     let mut districts: BTreeMap<String, Row> = BTreeMap::new();
     if let Some(run) = &run {
         for stored in store.results(run.id)? {
             let r: EnterpriseResult = crate::detail(&stored)?;
-            if !viewer.may_see(&r.uscc, &r.district) {
+            let key = r.group.key();
+            if district.is_some() {
+                count(
+                    city.entry(key).or_insert_with(|| new_row(group_name(key))),
+                    r.class.as_deref(),
+                );
+            }
+            let in_scope = match &district {
+                Some(code) => *r.district == **code,
+                None => viewer.may_see(&r.uscc, &r.district),
+            };
+            if !in_scope {
                 continue;
             }
-            let name = state.0.config.region.by_code(&r.district).map_or_else(
-                || r.district.to_string(),
-                |d| {
-                    if lang == Lang::Zh {
-                        d.name_zh.clone()
-                    } else {
-                        d.name_en.clone()
-                    }
-                },
+            count(
+                groups
+                    .entry(key)
+                    .or_insert_with(|| new_row(group_name(key))),
+                r.class.as_deref(),
             );
-            let new_row = |name: String| Row {
-                name,
-                counts: vec![0; classes.len()],
-                total: 0,
-                graded: 0,
-            };
-            let g = groups.entry(r.group.key()).or_insert_with(|| {
-                new_row(if r.group.key() == "above" {
-                    t.above.into()
-                } else {
-                    t.below.into()
-                })
-            });
             let d = districts
                 .entry(r.district.to_string())
-                .or_insert_with(|| new_row(name));
-            for row in [g, d] {
-                row.total += 1;
-                if let Some(i) = r.class.as_deref().and_then(class_index) {
-                    row.counts[i] += 1;
-                    row.graded += 1;
-                }
-            }
+                .or_insert_with(|| new_row(district_name(&r.district)));
+            count(d, r.class.as_deref());
         }
     }
+    let district_rows: Vec<serde_json::Value> = districts
+        .into_iter()
+        .map(|(code, row)| serde_json::json!({ "code": code, "name": row.name, "counts": row.counts, "total": row.total }))
+        .collect();
     let html = render(
         "overview.html",
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
             csrf => session.csrf.clone(),
+            title => district.as_deref().map_or_else(|| t.overview.to_string(), district_name),
             year => year,
             run => Value::from(Serde(&run)),
             classes => Value::from(Serde(classes)),
             groups => Value::from(Serde(groups.into_values().collect::<Vec<_>>())),
-            districts => Value::from(Serde(districts.into_values().collect::<Vec<_>>())),
+            city => Value::from(Serde(city.into_values().collect::<Vec<_>>())),
+            districts => Value::from(Serde(district_rows)),
         },
     )?;
     Ok((out, Html(html)).into_response())

@@ -420,3 +420,72 @@ async fn the_rules_are_readable_by_everyone_signed_in() {
         assert!(page.body.contains(text), "{text}");
     }
 }
+
+#[tokio::test]
+async fn district_pages_compare_with_the_city_within_scope() {
+    let c = common::city();
+    let region = gusu_core::RegionSet::suzhou();
+    let (own, other) = (c.a.1.clone(), c.b.1.clone());
+    let own_name = region.by_code(&own).unwrap().name_zh.clone();
+    let analyst = sign_in(&c.app, "analyst").await;
+    let page = send(
+        &c.app,
+        Method::GET,
+        &format!("/districts/{own}"),
+        &analyst,
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("<h1>{own_name}")) && page.body.contains("全市 · 规上企业")
+    );
+    assert!(
+        page.body.matches("<a href=\"/districts/").count() == 1,
+        "only this district's row"
+    );
+    assert_eq!(
+        send(&c.app, Method::GET, "/districts/999999", &analyst, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let officer = sign_in(&c.app, "officer_a").await;
+    assert_eq!(
+        send(
+            &c.app,
+            Method::GET,
+            &format!("/districts/{own}"),
+            &officer,
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(
+            &c.app,
+            Method::GET,
+            &format!("/districts/{other}"),
+            &officer,
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let ent = sign_in(&c.app, "ent_a").await;
+    assert_eq!(
+        send(
+            &c.app,
+            Method::GET,
+            &format!("/districts/{own}"),
+            &ent,
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
