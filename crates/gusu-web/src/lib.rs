@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
         .route("/enterprises", get(pages::enterprise_list))
+        .route("/enterprises.xlsx", get(pages::enterprise_export))
         .route("/districts/{code}", get(pages::district))
         .route("/rules", get(pages::rules))
         .route("/enterprises/{uscc}", get(pages::enterprise))

@@ -802,6 +802,128 @@ struct ListRow {
 
 const PAGE_SIZE: usize = 50;
 
+/// The results a list shows or exports: the city run's, within the viewer's scope, filtered, by
+/// group and rank.
+fn selection(
+    store: &gusu_store::Store,
+    viewer: &Viewer,
+    query: &ListQuery,
+    year: i32,
+) -> Result<Vec<EnterpriseResult>, ApiError> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let (needle, class, group) = (
+        given(&query.q).map(|q| q.to_uppercase()),
+        given(&query.class),
+        given(&query.group),
+    );
+    let mut results = Vec::new();
+    if let Some(run) = shown_run(store, year)? {
+        for stored in store.results(run.id)? {
+            let r = crate::detail(&stored)?;
+            let keep = viewer.may_see(&r.uscc, &r.district)
+                && class
+                    .as_deref()
+                    .is_none_or(|c| r.class.as_deref() == Some(c))
+                && group.as_deref().is_none_or(|g| r.group.key() == g)
+                && needle.as_deref().is_none_or(|n| {
+                    r.name.to_uppercase().contains(n) || r.uscc.as_str().contains(n)
+                });
+            if keep {
+                results.push(r);
+            }
+        }
+    }
+    results.sort_by(|a, b| {
+        (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
+            b.group,
+            b.rank.unwrap_or(u32::MAX),
+            b.uscc,
+        ))
+    });
+    Ok(results)
+}
+
+/// The list's selection as an XLSX workbook (every page), audited: the figures are confidential.
+pub async fn enterprise_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let viewer = &session.viewer;
+    if !viewer.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    let mut store = state.store();
+    let year = year_or_latest(&store, query.year)?;
+    let results = selection(&store, viewer, &query, year)?;
+    let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let columns = [
+        "uscc",
+        "name",
+        "district",
+        "industry_division",
+        "group",
+        "status",
+        "class",
+        "score",
+        "rank",
+    ];
+    for (c, name) in columns.iter().enumerate() {
+        sheet.write_string(0, c as u16, *name).map_err(xlsx)?;
+    }
+    for (i, r) in results.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (c, text) in [
+            r.uscc.as_str(),
+            &r.name,
+            &r.district,
+            &r.division,
+            r.group.key(),
+            r.status.key(),
+            r.class.as_deref().unwrap_or(""),
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(row, c as u16, *text).map_err(xlsx)?;
+        }
+        if let Some(score) = r.score {
+            sheet.write_number(row, 7, score).map_err(xlsx)?;
+        }
+        if let Some(rank) = r.rank {
+            sheet.write_number(row, 8, f64::from(rank)).map_err(xlsx)?;
+        }
+    }
+    let bytes = book.save_to_buffer().map_err(xlsx)?;
+    store.audit(
+        &viewer.user,
+        "export",
+        Some(&format!("enterprises {year}")),
+        Some(&format!("{} rows", results.len())),
+    )?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"gusu-{year}.xlsx\"")) {
+        out.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok((out, bytes).into_response())
+}
+
 /// The enterprise list for staff: the viewer's scope, filtered, by rank, a page at a time.
 pub async fn enterprise_list(
     State(state): State<AppState>,
@@ -827,42 +949,7 @@ pub async fn enterprise_list(
     let t = texts(lang);
     let store = state.store();
     let year = year_or_latest(&store, query.year)?;
-    let needle = query
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(str::to_uppercase);
-    let mut results: Vec<EnterpriseResult> = Vec::new();
-    if let Some(run) = shown_run(&store, year)? {
-        for stored in store.results(run.id)? {
-            let r: EnterpriseResult = crate::detail(&stored)?;
-            let keep = viewer.may_see(&r.uscc, &r.district)
-                && query
-                    .class
-                    .as_deref()
-                    .filter(|c| !c.is_empty())
-                    .is_none_or(|c| r.class.as_deref() == Some(c))
-                && query
-                    .group
-                    .as_deref()
-                    .filter(|g| !g.is_empty())
-                    .is_none_or(|g| r.group.key() == g)
-                && needle.as_deref().is_none_or(|n| {
-                    r.name.to_uppercase().contains(n) || r.uscc.as_str().contains(n)
-                });
-            if keep {
-                results.push(r);
-            }
-        }
-    }
-    results.sort_by(|a, b| {
-        (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
-            b.group,
-            b.rank.unwrap_or(u32::MAX),
-            b.uscc,
-        ))
-    });
+    let results = selection(&store, viewer, &query, year)?;
     let total = results.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
@@ -926,6 +1013,7 @@ pub async fn enterprise_list(
             page => page,
             pages => pages,
             prev => link(page.saturating_sub(1).max(1)),
+            export => link(1).replacen("/enterprises?", "/enterprises.xlsx?", 1),
             next => link(page + 1),
             rows => Value::from(Serde(&rows)),
         },

@@ -489,3 +489,45 @@ async fn district_pages_compare_with_the_city_within_scope() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_list_exports_its_selection_to_xlsx_within_scope() {
+    let c = common::city();
+    let officer = sign_in(&c.app, "officer_a").await;
+    let req = Request::builder()
+        .uri("/enterprises.xlsx?year=2024")
+        .header(header::COOKIE, &officer)
+        .body(Body::empty())
+        .unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&bytes[..2], b"PK");
+    let path = c.dir.path().join("export.xlsx");
+    std::fs::write(&path, &bytes).unwrap();
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert!(rows.len() > 1);
+    assert!(
+        rows[1..].iter().all(|r| r[2] == c.a.1),
+        "only the officer's district"
+    );
+    let ent = sign_in(&c.app, "ent_a").await;
+    assert_eq!(
+        send(&c.app, Method::GET, "/enterprises.xlsx", &ent, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

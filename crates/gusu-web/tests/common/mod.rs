@@ -11,7 +11,6 @@ pub const PASSWORD: &str = "Gusu-Test-2026";
 
 pub struct City {
     pub app: Router,
-    #[allow(dead_code)] // kept alive for the database; read by the API tests only
     pub dir: tempfile::TempDir,
     /// Two enterprises in different districts, both graded.
     pub a: (Uscc, String),
