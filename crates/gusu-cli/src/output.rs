@@ -87,17 +87,7 @@ pub fn indicator_keys(scheme: &Scheme) -> Vec<String> {
 }
 
 /// The columns every result row starts with, whatever the scheme.
-pub const BASE_COLUMNS: [&str; 9] = [
-    "uscc",
-    "name",
-    "district",
-    "industry_division",
-    "group",
-    "status",
-    "class",
-    "score",
-    "rank",
-];
+pub use gusu_core::evaluate::RESULT_COLUMNS as BASE_COLUMNS;
 
 /// The result columns: `uscc, name, district, industry_division, group, status, class, score, rank`,
 /// then `<indicator>_value, _benchmark, _score` per indicator, then `warnings`.

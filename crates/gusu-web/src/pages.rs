@@ -867,17 +867,7 @@ pub async fn enterprise_export(
     let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(e.to_string());
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let columns = [
-        "uscc",
-        "name",
-        "district",
-        "industry_division",
-        "group",
-        "status",
-        "class",
-        "score",
-        "rank",
-    ];
+    let columns = gusu_core::evaluate::RESULT_COLUMNS;
     for (c, name) in columns.iter().enumerate() {
         sheet.write_string(0, c as u16, *name).map_err(xlsx)?;
     }

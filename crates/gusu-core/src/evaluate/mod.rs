@@ -22,6 +22,20 @@ use crate::record::{Enterprise, EnterpriseYear, Figure, YearlyRecord};
 use crate::scheme::{Benchmark, Group, Scheme, SchemeIndicator};
 use crate::uscc::Uscc;
 
+/// The columns a result row starts with in every output (CLI files, exports), whatever the
+/// scheme; the indicator columns and `warnings` follow.
+pub const RESULT_COLUMNS: [&str; 9] = [
+    "uscc",
+    "name",
+    "district",
+    "industry_division",
+    "group",
+    "status",
+    "class",
+    "score",
+    "rank",
+];
+
 /// What the engine is asked to evaluate.
 #[derive(Debug, Clone, Copy)]
 pub struct EvaluationInput<'a> {
