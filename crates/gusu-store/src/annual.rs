@@ -7,8 +7,9 @@ use gusu_core::{Figure, Flag, SourceRow, Uscc, YearlyRecord};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use crate::imports::{
-    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, already_imported, begin_batch,
-    checked_meta, finish_batch, invalid, report, source_id_or_insert, uscc_id_or_insert,
+    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, Uploader, already_imported, begin_batch,
+    checked_meta, finish_batch, invalid, record_upload, report, source_id_or_insert,
+    uscc_id_or_insert,
 };
 use crate::priority::{Candidate, choose, differs};
 use crate::{ProgressFn, Store, StoreError, to_i64};
@@ -19,6 +20,7 @@ impl Store {
         meta: &BatchMeta,
         rows: &[SourceRow<YearlyRecord>],
         progress: &mut Option<ProgressFn>,
+        uploader: Option<&Uploader>,
     ) -> Result<ImportSummary, StoreError> {
         let meta = checked_meta(meta)?;
         // Field ids once, in the order values are taken from a record.
@@ -195,6 +197,7 @@ impl Store {
             }
         }
         finish_batch(&tx, batch_id, &summary)?;
+        record_upload(&tx, batch_id, "annual", &meta, &summary, uploader)?;
         tx.commit()?;
         report(progress, batch_id, rows.len(), rows.len());
         Ok(summary)

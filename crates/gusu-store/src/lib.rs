@@ -32,7 +32,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use accounts::{Account, ApiToken, AuditEntry, hash_password, verify_password};
 pub use error::StoreError;
-pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary};
+pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary, Uploader};
 pub use migrate::SCHEMA_VERSION;
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};
