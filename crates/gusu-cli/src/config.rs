@@ -31,6 +31,8 @@ pub struct StoreConfig {
 pub struct ServerConfig {
     pub addr: std::net::SocketAddr,
     pub secure_cookies: bool,
+    /// The largest file the imports page accepts, in MiB.
+    pub max_upload_mb: usize,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +40,7 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: ([127, 0, 0, 1], 8080).into(),
             secure_cookies: false,
+            max_upload_mb: 32,
         }
     }
 }

@@ -3,8 +3,10 @@
 //! with one error format. Pages, the evaluation cycle and the OpenAPI document build on this
 //! (issue 3); what is here is the part every later route stands on.
 
+pub mod admin;
 pub mod chart;
 pub mod error;
+pub mod imports;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -43,6 +45,10 @@ pub struct WebConfig {
     pub lockout: Duration,
     /// Mark cookies `Secure` (behind TLS or a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// The largest file the imports page accepts, in bytes (larger: 413).
+    pub max_upload_bytes: usize,
+    /// What passwords set through the admin pages and API must meet.
+    pub password_policy: gusu_core::PasswordPolicy,
 }
 
 impl WebConfig {
@@ -54,6 +60,8 @@ impl WebConfig {
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
             secure_cookies: false,
+            max_upload_bytes: 32 * 1024 * 1024,
+            password_policy: gusu_core::PasswordPolicy::default(),
         }
     }
 }
@@ -82,6 +90,21 @@ impl AppState {
 
     fn store(&self) -> MutexGuard<'_, Store> {
         self.0.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live session of a cookie token whose account is still enabled. A session of an
+    /// account disabled since it began (here or with the CLI) ends at its next request.
+    pub(crate) fn live_session(&self, token: &str) -> Option<session::Session> {
+        let session = self.0.sessions.get(token)?;
+        let enabled = matches!(
+            self.store().account(&session.viewer.user),
+            Ok(Some(account)) if !account.disabled
+        );
+        if !enabled {
+            self.0.sessions.end(token);
+            return None;
+        }
+        Some(session)
     }
 }
 
@@ -120,9 +143,7 @@ impl FromRequestParts<AppState> for Authed {
             .ok_or_else(ApiError::unauthenticated)?
             .to_string();
         let session = state
-            .0
-            .sessions
-            .get(&token)
+            .live_session(&token)
             .ok_or_else(ApiError::unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD);
         if !safe {
@@ -170,6 +191,8 @@ pub fn router(state: AppState) -> Router {
         .route("/rules", get(pages::rules))
         .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
+        .merge(imports::routes(&state.0.config))
+        .merge(admin::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)
 }
@@ -408,6 +431,9 @@ async fn enterprise_result(
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     limit: Option<usize>,
+    offset: Option<usize>,
+    actor: Option<String>,
+    action: Option<String>,
 }
 
 async fn audit_log(
@@ -419,9 +445,14 @@ async fn audit_log(
     if !authed.viewer.may_read_audit_log() {
         return Err(ApiError::forbidden());
     }
-    Ok(Json(
-        state
-            .store()
-            .audit_log(query.limit.unwrap_or(100).min(10_000))?,
-    ))
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let (entries, _) = state.store().audit_page(
+        given(&query.actor),
+        given(&query.action),
+        query.offset.unwrap_or(0),
+        query.limit.unwrap_or(100).min(10_000),
+    )?;
+    Ok(Json(entries))
 }

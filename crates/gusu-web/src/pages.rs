@@ -60,14 +60,14 @@ pub fn templates() -> Environment<'static> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
+pub(crate) enum Lang {
     Zh,
     En,
 }
 
 /// The labels a page shows, in one language.
 #[derive(Serialize)]
-struct Texts {
+pub(crate) struct Texts {
     lang: &'static str,
     other_lang: &'static str,
     other_lang_name: &'static str,
@@ -120,7 +120,7 @@ struct Texts {
     city: &'static str,
 }
 
-fn texts(lang: Lang) -> Texts {
+pub(crate) fn texts(lang: Lang) -> Texts {
     match lang {
         Lang::Zh => Texts {
             lang: "zh",
@@ -249,12 +249,12 @@ fn year_or_latest(store: &gusu_store::Store, asked: Option<i32>) -> Result<i32, 
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
-    lang: Option<String>,
-    year: Option<i32>,
+    pub(crate) lang: Option<String>,
+    pub(crate) year: Option<i32>,
 }
 
 /// The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese.
-fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
+pub(crate) fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
     let chosen = query
         .lang
         .as_deref()
@@ -276,12 +276,12 @@ fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang
     lang
 }
 
-fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
+pub(crate) fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
     let token = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(token_from_cookies)?;
-    state.0.sessions.get(token).map(|s| (s, token.to_string()))
+    state.live_session(token).map(|s| (s, token.to_string()))
 }
 
 fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
@@ -303,6 +303,8 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect
         // An enterprise user lands on its own page.
         Some((s, _)) => match &s.viewer.scope {
             Scope::Enterprise(u) => Redirect::to(&format!("/enterprises/{u}")),
+            // The administrators see no enterprise data: each lands on its own page.
+            Scope::Nothing => Redirect::to(crate::admin::landing(&s.viewer)),
             _ => Redirect::to("/overview"),
         },
         None => Redirect::to("/login"),
@@ -360,8 +362,8 @@ pub async fn login(
         ));
     }
     let t = texts(lang);
-    let token = match crate::authenticate(&state, &form.username, &form.password)? {
-        Ok((_, token, _)) => token,
+    let (viewer, token) = match crate::authenticate(&state, &form.username, &form.password)? {
+        Ok((viewer, token, _)) => (viewer, token),
         Err(crate::Refusal::LockedOut) => {
             return login_page(
                 lang,
@@ -384,7 +386,13 @@ pub async fn login(
         header::SET_COOKIE,
         crate::cookie(&token, None, state.0.config.secure_cookies),
     );
-    Ok((StatusCode::SEE_OTHER, out, Redirect::to("/overview")).into_response())
+    // Staff land on the overview, the others on their own page.
+    let landing = match &viewer.scope {
+        Scope::Enterprise(u) => format!("/enterprises/{u}"),
+        Scope::Nothing => crate::admin::landing(&viewer).to_string(),
+        _ => "/overview".to_string(),
+    };
+    Ok((StatusCode::SEE_OTHER, out, Redirect::to(&landing)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -546,6 +554,7 @@ async fn overview_page(
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
             csrf => session.csrf.clone(),
+            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             title => district.as_deref().map_or_else(|| t.overview.to_string(), district_name),
             year => year,
             run => Value::from(Serde(&run)),
@@ -762,6 +771,7 @@ pub async fn enterprise(
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
             csrf => session.csrf.clone(),
+            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             r => Value::from(Serde(&r)),
             year => year,
             district => district,
@@ -994,6 +1004,7 @@ pub async fn enterprise_list(
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
             csrf => session.csrf.clone(),
+            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             year => year,
             q => query.q.clone().unwrap_or_default(),
             class => query.class.clone().unwrap_or_default(),
@@ -1080,6 +1091,7 @@ pub async fn rules(
             t => Value::from(Serde(texts(lang))),
             user => session.viewer.user.clone(),
             csrf => session.csrf.clone(),
+            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             schemes => Value::from(Serde(&schemes)),
         },
     )?;

@@ -259,5 +259,7 @@ pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web:
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
     config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
+    config.password_policy = ctx.config.password.clone();
+    config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
     config
 }
