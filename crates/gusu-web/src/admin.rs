@@ -166,7 +166,11 @@ fn create_account(state: &AppState, viewer: &Viewer, new: &NewAccount) -> Result
         let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
         Refusal::bad(
             "invalid_role",
-            format!("unknown role '{}'; the roles are {}", new.role, keys.join(", ")),
+            format!(
+                "unknown role '{}'; the roles are {}",
+                new.role,
+                keys.join(", ")
+            ),
             format!("未知角色“{}”；可用角色为 {}", new.role, keys.join("、")),
         )
     })?;
@@ -342,7 +346,12 @@ async fn api_enable(
     authed: Authed,
     Path(username): Path<String>,
 ) -> Result<Json<Account>, ApiError> {
-    Ok(Json(set_disabled(&state, &authed.viewer, &username, false)?))
+    Ok(Json(set_disabled(
+        &state,
+        &authed.viewer,
+        &username,
+        false,
+    )?))
 }
 
 #[derive(Deserialize)]
@@ -472,7 +481,10 @@ fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
             "admin_accounts.html",
             include_str!("../../../web/templates/admin_accounts.html"),
         ),
-        ("audit.html", include_str!("../../../web/templates/audit.html")),
+        (
+            "audit.html",
+            include_str!("../../../web/templates/audit.html"),
+        ),
     ] {
         env.add_template(n, source)
             .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -506,7 +518,13 @@ fn accounts_html(
             let scope = match (&acc.district, &acc.uscc) {
                 (Some(d), _) => region.by_code(d).map_or_else(
                     || d.clone(),
-                    |found| if lang == Lang::Zh { found.name_zh.clone() } else { found.name_en.clone() },
+                    |found| {
+                        if lang == Lang::Zh {
+                            found.name_zh.clone()
+                        } else {
+                            found.name_en.clone()
+                        }
+                    },
                 ),
                 (_, Some(u)) => u.to_string(),
                 _ => String::new(),

@@ -288,7 +288,12 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
-    pub(crate) fn new(status: StatusCode, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Refusal {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        en: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Refusal {
         Refusal {
             status,
             code,
@@ -421,7 +426,9 @@ async fn read_upload(
             other => {
                 return Err(Refusal::bad(
                     "unknown_field",
-                    format!("unknown form field '{other}'; the fields are file, kind, source and year"),
+                    format!(
+                        "unknown form field '{other}'; the fields are file, kind, source and year"
+                    ),
                     format!("未知的表单字段“{other}”；可用字段为 file、kind、source、year"),
                 ));
             }
@@ -514,7 +521,12 @@ fn check_fields(upload: Upload) -> Result<Checked, Refusal> {
 /// (`PK\x03\x04`); a CSV is text (no NUL byte near the start).
 fn check_file_type(name: &str, bytes: &[u8]) -> Result<(), Refusal> {
     let unsupported = |en: String, zh: String| {
-        Refusal::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_file_type", en, zh)
+        Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+            en,
+            zh,
+        )
     };
     let extension = name
         .rsplit_once('.')
@@ -525,12 +537,18 @@ fn check_file_type(name: &str, bytes: &[u8]) -> Result<(), Refusal> {
     match extension.as_str() {
         "xlsx" if zip => Ok(()),
         "xlsx" => Err(unsupported(
-            format!("{name} is named .xlsx but is not an Excel workbook (an .xlsx file is a zip archive); an old .xls must be saved as .xlsx"),
+            format!(
+                "{name} is named .xlsx but is not an Excel workbook (an .xlsx file is a zip archive); an old .xls must be saved as .xlsx"
+            ),
             format!("{name} 扩展名为 .xlsx，但内容不是 Excel 工作簿；旧版 .xls 文件请另存为 .xlsx"),
         )),
         "csv" if zip => Err(unsupported(
-            format!("{name} is named .csv but is a zip archive (an Excel workbook?): export it as CSV or name it .xlsx"),
-            format!("{name} 扩展名为 .csv，但内容是压缩包（可能是 Excel 工作簿）：请导出为 CSV 或改用 .xlsx"),
+            format!(
+                "{name} is named .csv but is a zip archive (an Excel workbook?): export it as CSV or name it .xlsx"
+            ),
+            format!(
+                "{name} 扩展名为 .csv，但内容是压缩包（可能是 Excel 工作簿）：请导出为 CSV 或改用 .xlsx"
+            ),
         )),
         "csv" if binary => Err(unsupported(
             format!("{name} is named .csv but is not a text file in UTF-8 or GBK"),
@@ -591,7 +609,12 @@ fn may_import(viewer: &Viewer) -> Result<(), ApiError> {
 }
 
 /// Parses and checks an upload and stages it; returns the staging id.
-async fn stage(state: &AppState, staging: &Staging, viewer: &Viewer, upload: Upload) -> Result<String, Refusal> {
+async fn stage(
+    state: &AppState,
+    staging: &Staging,
+    viewer: &Viewer,
+    upload: Upload,
+) -> Result<String, Refusal> {
     may_import(viewer)?;
     let checked = check_fields(upload)?;
     let opts = ReadOptions {
@@ -618,7 +641,13 @@ async fn stage(state: &AppState, staging: &Staging, viewer: &Viewer, upload: Upl
     .map_err(|e| Refusal::from(ApiError::internal(e.to_string())))?;
     let mut parsed = parsed.map_err(|e| ingest_refusal(&e))?;
     let registered = registered(&state.store())?;
-    check_against_store(&mut parsed, &registered, viewer, year, &state.0.config.region);
+    check_against_store(
+        &mut parsed,
+        &registered,
+        viewer,
+        year,
+        &state.0.config.region,
+    );
     Ok(staging.insert(Staged {
         owner: viewer.user.clone(),
         created: Instant::now(),
@@ -630,7 +659,12 @@ async fn stage(state: &AppState, staging: &Staging, viewer: &Viewer, upload: Upl
 }
 
 /// Imports a staged upload's accepted rows, after checking them again against the store.
-fn commit(state: &AppState, staging: &Staging, viewer: &Viewer, id: &str) -> Result<CommitResult, Refusal> {
+fn commit(
+    state: &AppState,
+    staging: &Staging,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<CommitResult, Refusal> {
     may_import(viewer)?;
     let mut staged = staging
         .take(id, &viewer.user)
@@ -650,8 +684,12 @@ fn commit(state: &AppState, staging: &Staging, viewer: &Viewer, id: &str) -> Res
         return Err(Refusal::new(
             StatusCode::CONFLICT,
             "stale_report",
-            format!("the data changed since the file was checked: {now_refused} more rows would be refused now; nothing was imported, upload the file again"),
-            format!("文件校验后数据已有变化，现在又有 {now_refused} 行会被拒绝；未导入任何数据，请重新上传"),
+            format!(
+                "the data changed since the file was checked: {now_refused} more rows would be refused now; nothing was imported, upload the file again"
+            ),
+            format!(
+                "文件校验后数据已有变化，现在又有 {now_refused} 行会被拒绝；未导入任何数据，请重新上传"
+            ),
         ));
     }
     if before == 0 {
@@ -739,7 +777,11 @@ async fn api_report(
     Path(id): Path<String>,
 ) -> Result<Json<StagedReport>, ApiError> {
     may_import(&authed.viewer)?;
-    Ok(Json(staging.report(&id, &authed.viewer.user, &state.store())?))
+    Ok(Json(staging.report(
+        &id,
+        &authed.viewer.user,
+        &state.store(),
+    )?))
 }
 
 async fn api_commit(
@@ -921,7 +963,10 @@ fn kind_label(kind: FileKind, x: &ImportTexts) -> &'static str {
 fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
     let mut env = crate::pages::templates();
     for (n, source) in [
-        ("imports.html", include_str!("../../../web/templates/imports.html")),
+        (
+            "imports.html",
+            include_str!("../../../web/templates/imports.html"),
+        ),
         (
             "imports_report.html",
             include_str!("../../../web/templates/imports_report.html"),
@@ -1005,13 +1050,16 @@ fn imports_html(
 }
 
 fn source_label(key: &str, lang: Lang) -> String {
-    SOURCES
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map_or_else(
-            || key.to_string(),
-            |(_, zh, en)| if lang == Lang::Zh { (*zh).to_string() } else { (*en).to_string() },
-        )
+    SOURCES.iter().find(|(k, _, _)| *k == key).map_or_else(
+        || key.to_string(),
+        |(_, zh, en)| {
+            if lang == Lang::Zh {
+                (*zh).to_string()
+            } else {
+                (*en).to_string()
+            }
+        },
+    )
 }
 
 async fn imports_page(
@@ -1059,7 +1107,13 @@ async fn upload_page(
     match staged {
         Ok(id) => Ok(Redirect::to(&format!("/imports/{id}")).into_response()),
         Err(refused) => {
-            let html = imports_html(&state, &staging, &session, lang, Some(refused.message(lang)))?;
+            let html = imports_html(
+                &state,
+                &staging,
+                &session,
+                lang,
+                Some(refused.message(lang)),
+            )?;
             Ok((refused.status, Html(html)).into_response())
         }
     }
@@ -1094,11 +1148,21 @@ async fn report_page(
         .findings
         .iter()
         .map(|i| FindingLine {
-            row: i.row.map_or_else(|| x.whole_file.to_string(), |r| r.to_string()),
+            row: i
+                .row
+                .map_or_else(|| x.whole_file.to_string(), |r| r.to_string()),
             column: i.column.clone().unwrap_or_default(),
             value: i.value.clone().unwrap_or_default(),
-            reason: if lang == Lang::Zh { i.reason_zh.clone() } else { i.reason.clone() },
-            severity: if i.is_error() { x.severity_error } else { x.severity_warning },
+            reason: if lang == Lang::Zh {
+                i.reason_zh.clone()
+            } else {
+                i.reason.clone()
+            },
+            severity: if i.is_error() {
+                x.severity_error
+            } else {
+                x.severity_warning
+            },
             class: if i.is_error() { "error" } else { "warning" },
         })
         .collect();
@@ -1163,7 +1227,11 @@ async fn commit_page(
         Err(refused) if refused.status == StatusCode::NOT_FOUND => {
             return Err(refused.into());
         }
-        Err(refused) => (refused.status, None, Some(refused.message(lang).to_string())),
+        Err(refused) => (
+            refused.status,
+            None,
+            Some(refused.message(lang).to_string()),
+        ),
     };
     let conflicts: Vec<String> = result
         .iter()
@@ -1171,7 +1239,14 @@ async fn commit_page(
         .map(|c| {
             format!(
                 "{} {} {}: {} = {} ({}) / {} = {}",
-                c.uscc, c.year, c.field, c.used_source, c.used_value, x.used, c.other_source, c.other_value
+                c.uscc,
+                c.year,
+                c.field,
+                c.used_source,
+                c.used_value,
+                x.used,
+                c.other_source,
+                c.other_value
             )
         })
         .collect();
@@ -1251,7 +1326,10 @@ mod tests {
         }
         let theirs = staging.insert(staged("b"));
         assert_eq!(staging.of_owner("a").len(), STAGED_PER_USER);
-        assert!(staging.take(&first, "a").is_none(), "the oldest was dropped");
+        assert!(
+            staging.take(&first, "a").is_none(),
+            "the oldest was dropped"
+        );
         assert!(staging.take(&theirs, "a").is_none(), "not a's");
         assert!(staging.take(&theirs, "b").is_some());
         assert!(staging.take(&theirs, "b").is_none(), "taken once");
@@ -1260,7 +1338,7 @@ mod tests {
     /// A header-only enterprises file, for tests that need some parsed file.
     fn header_only() -> ParsedEnterprises {
         gusu_ingest::parse_enterprises_bytes(
-            b"uscc,name,district,industry_code,above_scale,established\n",
+            b"uscc,name,district,industry_code,land_area_mu,above_scale,established\n",
             "e.csv",
             &ReadOptions::default(),
         )

@@ -386,13 +386,12 @@ pub async fn login(
         header::SET_COOKIE,
         crate::cookie(&token, None, state.0.config.secure_cookies),
     );
-    // Staff land on the overview, the others on their own page.
+    // The administrators see no enterprise data: each lands on its own page.
     let landing = match &viewer.scope {
-        Scope::Enterprise(u) => format!("/enterprises/{u}"),
-        Scope::Nothing => crate::admin::landing(&viewer).to_string(),
-        _ => "/overview".to_string(),
+        Scope::Nothing => crate::admin::landing(&viewer),
+        _ => "/overview",
     };
-    Ok((StatusCode::SEE_OTHER, out, Redirect::to(&landing)).into_response())
+    Ok((StatusCode::SEE_OTHER, out, Redirect::to(landing)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -180,7 +180,10 @@ mod tests {
         let other = Viewer::new("b", Role::CityAnalyst, None, None).unwrap();
         let (theirs, _) = s.start(other);
         s.end_user("a");
-        assert!(s.get(&mine).is_none() && s.get(&theirs).is_some(), "one user's sessions");
+        assert!(
+            s.get(&mine).is_none() && s.get(&theirs).is_some(),
+            "one user's sessions"
+        );
     }
 
     #[test]
