@@ -258,6 +258,29 @@ async fn a_created_account_signs_in_and_a_weak_password_creates_nothing() {
         Some("wuzhong".into())
     )));
 
+    // An enterprise user of a registered enterprise, another district's code beside it.
+    let r = api_post(
+        &c.app,
+        &sys,
+        "/api/v1/accounts",
+        &json!({ "username": "ent_new", "role": "enterprise", "uscc": c.a.0.to_string(), "password": NEW_PASSWORD }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["uscc"], c.a.0.to_string());
+    let r = api_post(
+        &c.app,
+        &sys,
+        "/api/v1/accounts",
+        &json!({ "username": "ent_bad", "role": "enterprise", "uscc": c.b.0.to_string(), "district": c.b.1, "password": NEW_PASSWORD }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        r.code(),
+        "invalid_scope",
+        "an enterprise user has no district"
+    );
+
     // Refused, with a clear message, and nothing created or audited.
     let audit_before = audit(&c).len();
     for (body, code, words) in [
