@@ -811,6 +811,8 @@ async fn api_cancel(
 #[derive(Serialize)]
 struct ImportTexts {
     title: &'static str,
+    file_name: &'static str,
+    counts_note: &'static str,
     upload_title: &'static str,
     file: &'static str,
     kind: &'static str,
@@ -860,6 +862,8 @@ fn import_texts(lang: Lang) -> ImportTexts {
     match lang {
         Lang::Zh => ImportTexts {
             title: "数据导入",
+            file_name: "文件名",
+            counts_note: "新增、更正、未变：年度数据按数值计，企业名录按企业计。",
             upload_title: "上传部门数据文件",
             file: "文件（CSV 或 XLSX）",
             kind: "文件类型",
@@ -906,6 +910,8 @@ fn import_texts(lang: Lang) -> ImportTexts {
         },
         Lang::En => ImportTexts {
             title: "Imports",
+            file_name: "File",
+            counts_note: "New, corrected, unchanged: values for yearly files, enterprises for enterprises files.",
             upload_title: "Upload a department file",
             file: "File (CSV or XLSX)",
             kind: "Kind",
