@@ -8,6 +8,7 @@ pub mod error;
 pub mod openapi;
 pub mod pages;
 pub mod session;
+pub mod summary;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,9 +23,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gusu_core::evaluate::EnterpriseResult;
-use gusu_core::{Role, Uscc, Viewer};
+use gusu_core::{Scope, Uscc, Viewer};
 use gusu_store::{RunInfo, Store};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 pub use error::ApiError;
@@ -58,9 +59,17 @@ impl WebConfig {
     }
 }
 
+/// Connections that only read, so page views never queue behind a writer (WAL lets them read
+/// while it writes). Two worker threads plus headroom for a request that holds one across a
+/// longer read.
+const READERS: usize = 4;
+
 struct Inner {
-    // One connection, used briefly per request; reads in parallel come with a pool later.
+    // The one connection that writes; short transactions, so a mutex is enough.
     store: Mutex<Store>,
+    readers: Vec<Mutex<Store>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+    summaries: summary::SummaryCache,
     sessions: Sessions,
     config: WebConfig,
 }
@@ -72,16 +81,46 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     pub fn open(config: WebConfig) -> Result<AppState, ApiError> {
         let store = Store::open(&config.db)?;
+        let readers = (0..READERS)
+            .map(|_| Store::open(&config.db).map(Mutex::new))
+            .collect::<Result<_, _>>()?;
         let sessions = Sessions::new(config.idle_timeout, config.max_failures, config.lockout);
         Ok(AppState(Arc::new(Inner {
             store: Mutex::new(store),
+            readers,
+            next_reader: Default::default(),
+            summaries: Default::default(),
             sessions,
             config,
         })))
     }
 
+    /// The connection that writes (and may read what it just wrote).
     fn store(&self) -> MutexGuard<'_, Store> {
         self.0.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection for reading: a free one if any, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Store> {
+        let readers = &self.0.readers;
+        let start = self
+            .0
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..readers.len() {
+            if let Ok(guard) = readers[(start + i) % readers.len()].try_lock() {
+                return guard;
+            }
+        }
+        readers[start % readers.len()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The summaries of the run shown for a year.
+    fn summary(&self, year: i32) -> Result<Option<Arc<summary::RunSummary>>, ApiError> {
+        let store = self.reader();
+        self.0.summaries.get(&store, year)
     }
 }
 
@@ -104,7 +143,7 @@ impl FromRequestParts<AppState> for Authed {
             .and_then(|v| v.strip_prefix("Bearer "))
         {
             let account = state
-                .store()
+                .reader()
                 .account_for_token(&session::token_sha256(bearer.trim()))?
                 .ok_or_else(ApiError::unauthenticated)?;
             return Ok(Authed {
@@ -151,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/session", post(sign_in).delete(sign_out))
         .route("/api/v1/me", get(me))
         .route("/api/v1/results/{year}", get(results))
+        .route("/api/v1/overview/{year}", get(overview))
         .route(
             "/api/v1/enterprises/{uscc}/results/{year}",
             get(enterprise_result),
@@ -309,25 +349,43 @@ pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, Api
         .max_by_key(|r| (r.published, r.id)))
 }
 
-/// One line of a result list (no figures: those are on the enterprise's own route).
-#[derive(Serialize)]
-struct ResultLine {
-    uscc: Uscc,
-    name: String,
-    district: String,
-    division: String,
-    group: String,
-    status: String,
-    class: Option<String>,
-    score: Option<f64>,
-    rank: Option<u32>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResultFilter {
     district: Option<String>,
+    division: Option<String>,
+    group: Option<String>,
     class: Option<String>,
+    status: Option<String>,
+    /// Part of the name or of the USCC.
+    q: Option<String>,
+}
+
+impl ResultFilter {
+    fn keeps(&self, line: &summary::ResultLine) -> bool {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        given(&self.district).is_none_or(|d| d == &*line.district)
+            && given(&self.division).is_none_or(|d| d == &*line.division)
+            && given(&self.group).is_none_or(|g| g == line.group.key())
+            && given(&self.class).is_none_or(|c| line.class.as_deref() == Some(c))
+            && given(&self.status).is_none_or(|s| s == line.status.key())
+            && given(&self.q).is_none_or(|q| {
+                let q = q.to_uppercase();
+                line.name.to_uppercase().contains(&q) || line.uscc.as_str().contains(&q)
+            })
+    }
+}
+
+/// Results lists are for bureau and district staff; the administrators see no enterprise data
+/// and an enterprise reads its own result on its own route.
+fn may_list(viewer: &Viewer) -> Result<(), ApiError> {
+    if viewer.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 async fn results(
@@ -339,49 +397,62 @@ async fn results(
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let viewer = &authed.viewer;
-    if matches!(
-        viewer.role,
-        Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
-    ) {
+    // Administrators see no enterprise data; an enterprise sees its own line.
+    if matches!(viewer.scope, Scope::Nothing) {
         return Err(ApiError::forbidden());
     }
-    let store = state.store();
-    let Some(run) = shown_run(&store, year)? else {
-        return Err(ApiError::not_found("evaluation run"));
-    };
-    let mut lines = Vec::new();
-    for stored in store.results(run.id)? {
-        let r: EnterpriseResult = crate::detail(&stored)?;
-        // The one check: nothing leaves that the viewer may not see.
-        if !viewer.may_see(&r.uscc, &r.district) {
-            continue;
-        }
-        if filter
-            .district
-            .as_deref()
-            .is_some_and(|d| d != &*r.district)
-            || filter
-                .class
-                .as_deref()
-                .is_some_and(|c| r.class.as_deref() != Some(c))
-        {
-            continue;
-        }
-        lines.push(ResultLine {
-            uscc: r.uscc,
-            name: r.name,
-            district: r.district.to_string(),
-            division: r.division.to_string(),
-            group: r.group.key().to_string(),
-            status: r.status.key().to_string(),
-            class: r.class.map(|c| c.to_string()),
-            score: r.score,
-            rank: r.rank,
-        });
-    }
+    let summary = state
+        .summary(year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = &summary.run;
+    // The one check: nothing leaves that the viewer may not see.
+    let lines: Vec<&summary::ResultLine> = summary
+        .lines
+        .iter()
+        .filter(|l| viewer.may_see(&l.uscc, &l.district) && filter.keeps(l))
+        .collect();
     Ok(Json(
         json!({ "run": run.id, "year": year, "scheme": format!("{}@{}", run.scheme, run.scheme_version), "published": run.published, "results": lines }),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverviewQuery {
+    district: Option<String>,
+}
+
+/// The overview of the city (or of the viewer's district, for a district officer), or of one
+/// district: what the overview and district pages show.
+async fn overview(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(year): Path<i32>,
+    query: Result<Query<OverviewQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let viewer = &authed.viewer;
+    may_list(viewer)?;
+    if let Some(code) = &query.district
+        && state.0.config.region.by_code(code).is_none()
+    {
+        return Err(ApiError::not_found("district"));
+    }
+    let summary = state
+        .summary(year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let overview = summary
+        .overview_for(viewer, query.district.as_deref())
+        .ok_or_else(|| ApiError::not_found("district"))?;
+    let run = &summary.run;
+    Ok(Json(json!({
+        "run": run.id,
+        "year": year,
+        "scheme": format!("{}@{}", run.scheme, run.scheme_version),
+        "published": run.published,
+        "district": query.district,
+        "overview": &*overview,
+    })))
 }
 
 async fn enterprise_result(
@@ -391,7 +462,7 @@ async fn enterprise_result(
 ) -> Result<Json<EnterpriseResult>, ApiError> {
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
-    let store = state.store();
+    let store = state.reader();
     let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?

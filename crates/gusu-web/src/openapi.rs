@@ -31,6 +31,12 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/overview/{year}",
+        "Class counts by group, district and division, totals and per-mu figures against the year before, the lowest-class list and the measures' totals, for the city or one district (?district=)",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/enterprises/{uscc}/results/{year}",
         "One enterprise's result with every indicator",
         true,

@@ -154,7 +154,7 @@ async fn overview_shows_each_viewer_its_scope() {
     );
     let analyst = sign_in(&c.app, "analyst").await;
     let page = send(&c.app, Method::GET, "/overview", &analyst, None).await;
-    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("全市概览") && page.body.contains("规上企业"));
     let districts_seen = ["昆山市", "苏州工业园区", "吴江区"]
         .iter()
@@ -322,7 +322,10 @@ async fn the_enterprise_list_filters_pages_and_keeps_to_the_scope() {
     )
     .await;
     assert_eq!(all.status, StatusCode::OK);
-    assert!(all.body.contains("400 "), "every enterprise counted");
+    assert!(
+        all.body.contains(r#"id="total">400<"#),
+        "every enterprise counted"
+    );
     assert_eq!(
         all.body.matches("<tr><td><a href=\"/enterprises/").count(),
         50,
@@ -371,6 +374,30 @@ async fn the_enterprise_list_filters_pages_and_keeps_to_the_scope() {
             .matches("<tr><td><a href=\"/enterprises/")
             .count(),
         1
+    );
+    // Sorted by score, low to high, the D list starts with the lowest score.
+    let sorted = send(
+        &c.app,
+        Method::GET,
+        "/enterprises?year=2024&class=D&sort=score_asc",
+        &analyst,
+        None,
+    )
+    .await;
+    let scores: Vec<f64> = sorted
+        .body
+        .split(r#"<td class="num">"#)
+        .skip(1)
+        .step_by(2)
+        .map(|cell| cell.split('<').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        scores.len() > 1 && scores.windows(2).all(|w| w[0] <= w[1]),
+        "{scores:?}"
+    );
+    assert!(
+        sorted.body.contains("sort=score_asc"),
+        "page links keep the sort"
     );
     // An officer's list holds its district only; an enterprise user has no list.
     let officer = sign_in(&c.app, "officer_a").await;
