@@ -44,6 +44,8 @@ pub struct WebConfig {
     pub lockout: Duration,
     /// Mark cookies `Secure` (behind TLS or a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Rules for new passwords, and when a password expires.
+    pub password: gusu_core::PasswordPolicy,
 }
 
 impl WebConfig {
@@ -55,6 +57,7 @@ impl WebConfig {
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
             secure_cookies: false,
+            password: gusu_core::PasswordPolicy::default(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl FromRequestParts<AppState> for Authed {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/password", post(password))
         .route("/api/v1/me", get(me))
         .route("/api/v1/results/{year}", get(results))
         .route("/api/v1/overview/{year}", get(overview))
@@ -202,6 +206,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
+        .route(
+            "/login/password",
+            get(pages::password_form).post(pages::password_change),
+        )
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
         .route("/enterprises", get(pages::enterprise_list))
@@ -257,6 +265,8 @@ pub(crate) fn cookie(token: &str, max_age: Option<u64>, secure: bool) -> HeaderV
 pub(crate) enum Refusal {
     LockedOut,
     BadCredentials,
+    /// Right password, but older than the policy allows: it must be changed first.
+    PasswordExpired,
 }
 
 /// The one sign-in path of the API and the pages: throttling, the password check (audited by the
@@ -275,6 +285,21 @@ pub(crate) fn authenticate(
         return Ok(Err(Refusal::BadCredentials));
     };
     sessions.record_success(username);
+    let now = chrono::Utc::now().naive_utc();
+    if state
+        .0
+        .config
+        .password
+        .expired(&account.password_changed_at, now)
+    {
+        state.store().audit(
+            username,
+            "sign_in_refused",
+            Some(username),
+            Some("password expired"),
+        )?;
+        return Ok(Err(Refusal::PasswordExpired));
+    }
     let viewer = account.viewer()?;
     let (token, csrf) = sessions.start(viewer.clone());
     Ok(Ok((viewer, token, csrf)))
@@ -301,6 +326,7 @@ async fn sign_in(
                 "wrong user name or password",
             ));
         }
+        Err(Refusal::PasswordExpired) => return Err(password_expired()),
     };
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -312,6 +338,78 @@ async fn sign_in(
         Json(json!({ "user": viewer.user, "role": viewer.role, "csrf": csrf })),
     )
         .into_response())
+}
+
+fn password_expired() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "password_expired",
+        "the password has expired; set a new one with POST /api/v1/password",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    username: String,
+    password: String,
+    new_password: String,
+}
+
+/// Why a password change was refused.
+pub(crate) enum ChangeRefusal {
+    LockedOut,
+    BadCredentials,
+    Weak(gusu_core::access::PasswordError),
+}
+
+/// The one password-change path of the API and the pages: throttled like a sign-in, the current
+/// password checked, the new one held to the policy (and different from the current one).
+pub(crate) fn change_password(
+    state: &AppState,
+    username: &str,
+    current: &str,
+    new: &str,
+) -> Result<Result<(), ChangeRefusal>, ApiError> {
+    let sessions = &state.0.sessions;
+    if sessions.locked_out(username) {
+        return Ok(Err(ChangeRefusal::LockedOut));
+    }
+    if let Err(e) = state.0.config.password.check(username, new) {
+        return Ok(Err(ChangeRefusal::Weak(e)));
+    }
+    if new == current {
+        return Ok(Err(ChangeRefusal::Weak(
+            gusu_core::access::PasswordError::Unchanged,
+        )));
+    }
+    if !state.store().change_password(username, current, new)? {
+        sessions.record_failure(username);
+        return Ok(Err(ChangeRefusal::BadCredentials));
+    }
+    sessions.record_success(username);
+    Ok(Ok(()))
+}
+
+async fn password(
+    State(state): State<AppState>,
+    body: Result<Json<PasswordChange>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
+    match change_password(&state, &body.username, &body.password, &body.new_password)? {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(ChangeRefusal::LockedOut) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed attempts; try again later",
+        )),
+        Err(ChangeRefusal::BadCredentials) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong user name or password",
+        )),
+        Err(ChangeRefusal::Weak(e)) => Err(ApiError::bad_request("weak_password", e.to_string())),
+    }
 }
 
 async fn sign_out(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {

@@ -47,6 +47,12 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
         "The audit log (audit administrator only)",
         true,
     ),
+    (
+        "post",
+        "/api/v1/password",
+        "Change one's password with the current one (needed when it has expired); no session",
+        false,
+    ),
     ("get", "/api/v1/openapi.json", "This document", false),
 ];
 

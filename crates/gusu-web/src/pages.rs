@@ -40,6 +40,10 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../../web/templates/overview_body.html"),
         ),
         (
+            "password.html",
+            include_str!("../../../web/templates/password.html"),
+        ),
+        (
             "fragment.html",
             include_str!("../../../web/templates/fragment.html"),
         ),
@@ -154,6 +158,13 @@ struct Texts {
     sort_score_asc: &'static str,
     sort_name: &'static str,
     export: &'static str,
+    change_password: &'static str,
+    current_password: &'static str,
+    new_password: &'static str,
+    repeat_password: &'static str,
+    password_expired: &'static str,
+    password_changed: &'static str,
+    passwords_differ: &'static str,
 }
 
 fn texts(lang: Lang) -> Texts {
@@ -241,6 +252,13 @@ fn texts(lang: Lang) -> Texts {
             sort_score_asc: "得分由低到高",
             sort_name: "按名称",
             export: "导出 XLSX",
+            change_password: "修改密码",
+            current_password: "当前密码",
+            new_password: "新密码",
+            repeat_password: "再次输入新密码",
+            password_expired: "密码已过期，请先修改密码",
+            password_changed: "密码已修改，请用新密码登录",
+            passwords_differ: "两次输入的新密码不一致",
         },
         Lang::En => Texts {
             lang: "en",
@@ -325,6 +343,13 @@ fn texts(lang: Lang) -> Texts {
             sort_score_asc: "score, low to high",
             sort_name: "by name",
             export: "Export XLSX",
+            change_password: "Change password",
+            current_password: "Current password",
+            new_password: "New password",
+            repeat_password: "New password again",
+            password_expired: "Your password has expired; please set a new one",
+            password_changed: "Password changed; sign in with the new one",
+            passwords_differ: "The two new passwords differ",
         },
     }
 }
@@ -412,24 +437,142 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect
     }
 }
 
+/// Double-submit token for the forms of the signed-out pages (sign-in, password change): a
+/// cookie only this site can set, echoed in the form.
+fn login_csrf(out: &mut HeaderMap) -> String {
+    let token = crate::session::random_token();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login"
+    )) {
+        out.append(header::SET_COOKIE, v);
+    }
+    token
+}
+
 fn login_page(
     lang: Lang,
     error: Option<&str>,
     status: StatusCode,
     mut out: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // Double-submit token for the sign-in form: a cookie only this site can set, echoed in the form.
-    let login_csrf = crate::session::random_token();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_COOKIE}={login_csrf}; HttpOnly; SameSite=Strict; Path=/login"
-    )) {
-        out.append(header::SET_COOKIE, v);
-    }
+    let login_csrf = login_csrf(&mut out);
     let html = render(
         "login.html",
         context! { t => Value::from(Serde(texts(lang))), error => error, login_csrf => login_csrf },
     )?;
     Ok((status, out, Html(html)).into_response())
+}
+
+fn password_page(
+    lang: Lang,
+    username: &str,
+    message: Option<&str>,
+    status: StatusCode,
+    mut out: HeaderMap,
+) -> Result<Response, ApiError> {
+    let login_csrf = login_csrf(&mut out);
+    let html = render(
+        "password.html",
+        context! {
+            t => Value::from(Serde(texts(lang))),
+            message => message,
+            username => username,
+            login_csrf => login_csrf,
+        },
+    )?;
+    Ok((status, out, Html(html)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordQuery {
+    lang: Option<String>,
+    username: Option<String>,
+}
+
+pub async fn password_form(
+    headers: HeaderMap,
+    Query(query): Query<PasswordQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(
+        &headers,
+        &LangQuery {
+            lang: query.lang,
+            year: None,
+        },
+        &mut out,
+    );
+    let username = query.username.unwrap_or_default();
+    password_page(lang, &username, None, StatusCode::OK, out)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    username: String,
+    password: String,
+    new_password: String,
+    repeat_password: String,
+    csrf: String,
+}
+
+pub async fn password_change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
+    let lang = language(&headers, &LangQuery::default(), &mut HeaderMap::new());
+    if cookie_value(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "the form expired; reload the page",
+        ));
+    }
+    let t = texts(lang);
+    let refuse = |message: &str, status| {
+        password_page(
+            lang,
+            &form.username,
+            Some(message),
+            status,
+            HeaderMap::new(),
+        )
+    };
+    if form.new_password != form.repeat_password {
+        return refuse(t.passwords_differ, StatusCode::BAD_REQUEST);
+    }
+    match crate::change_password(&state, &form.username, &form.password, &form.new_password)? {
+        Ok(()) => login_page(
+            lang,
+            Some(t.password_changed),
+            StatusCode::OK,
+            HeaderMap::new(),
+        ),
+        Err(crate::ChangeRefusal::LockedOut) => refuse(t.locked_out, StatusCode::TOO_MANY_REQUESTS),
+        Err(crate::ChangeRefusal::BadCredentials) => {
+            refuse(t.bad_credentials, StatusCode::UNAUTHORIZED)
+        }
+        Err(crate::ChangeRefusal::Weak(e)) => refuse(
+            &match lang {
+                Lang::Zh => password_error_zh(&e),
+                Lang::En => e.to_string(),
+            },
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}
+
+fn password_error_zh(e: &gusu_core::access::PasswordError) -> String {
+    use gusu_core::access::PasswordError as E;
+    match e {
+        E::TooShort { found, min } => format!("密码只有 {found} 个字符，至少需要 {min} 个"),
+        E::TooSimple { found, min } => {
+            format!("密码只包含 {found} 类字符（小写、大写、数字、其他），至少需要 {min} 类")
+        }
+        E::ContainsUser => "密码不能包含用户名".into(),
+        E::Unchanged => "新密码不能与当前密码相同".into(),
+    }
 }
 
 pub async fn login_form(
@@ -478,6 +621,15 @@ pub async fn login(
                 lang,
                 Some(t.bad_credentials),
                 StatusCode::UNAUTHORIZED,
+                HeaderMap::new(),
+            );
+        }
+        Err(crate::Refusal::PasswordExpired) => {
+            return password_page(
+                lang,
+                &form.username,
+                Some(t.password_expired),
+                StatusCode::FORBIDDEN,
                 HeaderMap::new(),
             );
         }
