@@ -222,23 +222,75 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C.
-pub fn serve(config: WebConfig, addr: SocketAddr) -> Result<(), ApiError> {
+/// A certificate chain and its private key, both PEM files, for serving HTTPS directly.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Serves on `addr` until Ctrl-C: HTTPS with `tls`, else plain HTTP (for a TLS-terminating
+/// reverse proxy in front, or a closed network).
+pub fn serve(config: WebConfig, addr: SocketAddr, tls: Option<&TlsFiles>) -> Result<(), ApiError> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| ApiError::internal(format!("cannot listen on {addr}: {e}")))?;
+    serve_on(config, listener, tls)
+}
+
+/// Serves on a listener already bound (tests bind port 0 and read the port back).
+pub fn serve_on(
+    mut config: WebConfig,
+    listener: std::net::TcpListener,
+    tls: Option<&TlsFiles>,
+) -> Result<(), ApiError> {
+    if tls.is_some() {
+        // Cookies set over HTTPS never go back over plain HTTP.
+        config.secure_cookies = true;
+    }
     let state = AppState::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let io = |e: std::io::Error| ApiError::internal(e.to_string());
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot listen on {addr}: {e}")))?;
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))
+        listener.set_nonblocking(true).map_err(io)?;
+        let app = router(state);
+        match tls {
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(io)?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await
+                    .map_err(io)
+            }
+            Some(files) => {
+                let rustls =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                        .await
+                        .map_err(|e| {
+                            ApiError::internal(format!(
+                                "TLS certificate {} or key {}: {e}",
+                                files.cert.display(),
+                                files.key.display()
+                            ))
+                        })?;
+                let handle = axum_server::Handle::new();
+                let on_signal = handle.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::signal::ctrl_c().await;
+                    on_signal.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                axum_server::from_tcp_rustls(listener, rustls)
+                    .map_err(io)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+                    .map_err(io)
+            }
+        }
     })
 }
 

@@ -240,14 +240,33 @@ fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
     drop(ctx.open_existing_store()?);
     let config = web_config(ctx, path.clone(), args.secure_cookies);
     let addr = args.addr.unwrap_or(ctx.config.server.addr);
+    let server = &ctx.config.server;
+    let tls = match (
+        args.tls_cert.or_else(|| server.tls_cert.clone()),
+        args.tls_key.or_else(|| server.tls_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => Some(gusu_web::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => {
+            return Err(Failure::usage(
+                ctx.lang
+                    .t(
+                        "server.tls_cert 与 server.tls_key 须同时配置",
+                        "server.tls_cert and server.tls_key go together",
+                    )
+                    .to_string(),
+            ));
+        }
+    };
     eprintln!(
-        "{} http://{} ({} {})",
+        "{} {}://{} ({} {})",
         ctx.lang.t("服务已启动：", "serving on"),
+        if tls.is_some() { "https" } else { "http" },
         addr,
         ctx.lang.t("数据库", "database"),
         path.display()
     );
-    gusu_web::serve(config, addr).map_err(|e| Failure::usage(e.message))
+    gusu_web::serve(config, addr, tls.as_ref()).map_err(|e| Failure::usage(e.message))
 }
 
 /// The web service's settings from the configuration.
