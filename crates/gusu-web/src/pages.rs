@@ -426,13 +426,22 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// Where a viewer starts: an enterprise user on its own page, staff on the overview, each
+/// administrator on the one page of their role.
+fn home_of(viewer: &Viewer) -> String {
+    match (&viewer.scope, viewer.role) {
+        (Scope::Enterprise(u), _) => format!("/enterprises/{u}"),
+        (_, gusu_core::Role::AuditAdmin) => "/audit".into(),
+        (_, gusu_core::Role::SystemAdmin | gusu_core::Role::SecurityAdmin) => {
+            "/admin/accounts".into()
+        }
+        _ => "/overview".into(),
+    }
+}
+
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect {
     match page_session(&state, &headers) {
-        // An enterprise user lands on its own page.
-        Some((s, _)) => match &s.viewer.scope {
-            Scope::Enterprise(u) => Redirect::to(&format!("/enterprises/{u}")),
-            _ => Redirect::to("/overview"),
-        },
+        Some((s, _)) => Redirect::to(&home_of(&s.viewer)),
         None => Redirect::to("/login"),
     }
 }
@@ -606,8 +615,8 @@ pub async fn login(
         ));
     }
     let t = texts(lang);
-    let token = match crate::authenticate(&state, &form.username, &form.password)? {
-        Ok((_, token, _)) => token,
+    let (viewer, token) = match crate::authenticate(&state, &form.username, &form.password)? {
+        Ok((viewer, token, _)) => (viewer, token),
         Err(crate::Refusal::LockedOut) => {
             return login_page(
                 lang,
@@ -639,7 +648,7 @@ pub async fn login(
         header::SET_COOKIE,
         crate::cookie(&token, None, state.0.config.secure_cookies),
     );
-    Ok((StatusCode::SEE_OTHER, out, Redirect::to("/overview")).into_response())
+    Ok((StatusCode::SEE_OTHER, out, Redirect::to(&home_of(&viewer))).into_response())
 }
 
 #[derive(Deserialize)]

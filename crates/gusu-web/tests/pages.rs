@@ -79,7 +79,13 @@ async fn sign_in(app: &axum::Router, user: &str) -> String {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location.as_deref(), Some("/overview"));
+    let home = reply.location.as_deref().unwrap();
+    match user {
+        "ent_a" => assert!(home.starts_with("/enterprises/"), "{home}"),
+        "auditor" => assert_eq!(home, "/audit"),
+        "sysadmin" => assert_eq!(home, "/admin/accounts"),
+        _ => assert_eq!(home, "/overview"),
+    }
     reply
         .cookies
         .iter()
