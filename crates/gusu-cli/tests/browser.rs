@@ -96,6 +96,9 @@ async fn each_role_walks_from_the_overview_to_an_enterprise() {
         assert!(path(&b).await.starts_with("/enterprises/91"), "{user}");
         let page = text(&b).await;
         assert!(page.contains("评为 D 类"), "{user}: {page}");
+        for part in ["企业档案", "历年评价", "年度数据及来源", "2024_tax.csv"] {
+            assert!(page.contains(part), "{user}'s enterprise page shows {part}");
+        }
         assert!(b.find(Locator::Css("main svg")).await.is_ok(), "a chart");
         screenshot(&b, &format!("enterprise-{user}")).await;
 
@@ -113,6 +116,12 @@ async fn each_role_walks_from_the_overview_to_an_enterprise() {
     let own = path(&b).await;
     assert!(own.starts_with("/enterprises/91"), "{own}");
     screenshot(&b, "enterprise-own").await;
+    assert!(
+        b.find(Locator::Css("header a[href='/overview']"))
+            .await
+            .is_err(),
+        "no staff links for an enterprise user"
+    );
     for other in ["/overview", "/enterprises", "/districts/320583"] {
         b.goto(&format!("{base}{other}")).await.unwrap();
         let t = text(&b).await;

@@ -4,6 +4,7 @@
 //! (issue 3); what is here is the part every later route stands on.
 
 pub mod chart;
+pub mod enterprise_file;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -199,6 +200,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/enterprises/{uscc}/results/{year}",
             get(enterprise_result),
         )
+        .route("/api/v1/enterprises/{uscc}", get(enterprise_file))
         .route("/api/v1/audit", get(audit_log))
         .route(
             "/api/v1/openapi.json",
@@ -623,6 +625,21 @@ async fn enterprise_result(
         return Err(ApiError::not_found("enterprise"));
     }
     Ok(Json(r))
+}
+
+/// The enterprise's register entry, yearly values with their lineage, and class by year.
+async fn enterprise_file(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(uscc): Path<String>,
+) -> Result<Json<enterprise_file::EnterpriseFile>, ApiError> {
+    let uscc =
+        Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
+    Ok(Json(enterprise_file::load(
+        &state.reader(),
+        &authed.viewer,
+        &uscc,
+    )?))
 }
 
 #[derive(Deserialize)]

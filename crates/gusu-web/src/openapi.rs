@@ -37,6 +37,12 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/enterprises/{uscc}",
+        "One enterprise's register entry, yearly values with the department, file and row of each, and its class by year",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/enterprises/{uscc}/results/{year}",
         "One enterprise's result with every indicator",
         true,

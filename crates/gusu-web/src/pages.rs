@@ -165,6 +165,15 @@ struct Texts {
     password_expired: &'static str,
     password_changed: &'static str,
     passwords_differ: &'static str,
+    profile: &'static str,
+    records: &'static str,
+    source: &'static str,
+    file: &'static str,
+    row: &'static str,
+    history: &'static str,
+    established: &'static str,
+    not_used: &'static str,
+    year: &'static str,
 }
 
 fn texts(lang: Lang) -> Texts {
@@ -259,6 +268,15 @@ fn texts(lang: Lang) -> Texts {
             password_expired: "密码已过期，请先修改密码",
             password_changed: "密码已修改，请用新密码登录",
             passwords_differ: "两次输入的新密码不一致",
+            profile: "企业档案",
+            records: "年度数据及来源",
+            source: "来源部门",
+            file: "文件",
+            row: "行",
+            history: "历年评价",
+            established: "成立日期",
+            not_used: "未采用（优先级较低或已更正）",
+            year: "年度",
         },
         Lang::En => Texts {
             lang: "en",
@@ -350,6 +368,15 @@ fn texts(lang: Lang) -> Texts {
             password_expired: "Your password has expired; please set a new one",
             password_changed: "Password changed; sign in with the new one",
             passwords_differ: "The two new passwords differ",
+            profile: "Profile",
+            records: "Yearly figures and their sources",
+            source: "source",
+            file: "file",
+            row: "row",
+            history: "Class by year",
+            established: "established",
+            not_used: "not used (lower priority or corrected)",
+            year: "year",
         },
     }
 }
@@ -910,6 +937,7 @@ async fn overview_page(
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             title => title,
             body => Value::from_safe_string(body.to_string()),
@@ -1080,7 +1108,7 @@ pub async fn enterprise(
     };
     let viewer = &session.viewer;
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
-    let store = state.store();
+    let store = state.reader();
     let year = year_or_latest(&store, query.year)?;
     let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
@@ -1092,6 +1120,8 @@ pub async fn enterprise(
         return Err(ApiError::not_found("enterprise"));
     }
     let t = texts(lang);
+    let file = crate::enterprise_file::load(&store, viewer, &uscc)?;
+    let (profile, records, history) = file_rows(&state, lang, &t, &file);
     let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
     let scheme = library
         .select(&run.scheme, year)
@@ -1242,6 +1272,7 @@ pub async fn enterprise(
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             r => Value::from(Serde(&r)),
             year => year,
@@ -1255,9 +1286,128 @@ pub async fn enterprise(
             lifts => lifts,
             next_class => next_class,
             lift_url => lift_url,
+            profile => Value::from(Serde(&profile)),
+            records => Value::from(Serde(&records)),
+            history => Value::from(Serde(&history)),
         },
     )?;
     Ok((out, Html(html)).into_response())
+}
+
+/// A field's name in the page language (figures by the catalogue, the two flags by hand).
+fn field_name(lang: Lang, key: &str) -> String {
+    if let Some(f) = gusu_core::Figure::from_key(key) {
+        let name = if lang == Lang::Zh {
+            f.name_zh()
+        } else {
+            f.name_en()
+        };
+        return format!("{name} ({})", f.unit());
+    }
+    match (key, lang) {
+        ("above_scale", Lang::Zh) => "规上标志".into(),
+        ("above_scale", Lang::En) => "above designated size".into(),
+        ("exempt", Lang::Zh) => "不参评标志".into(),
+        ("exempt", Lang::En) => "exempt".into(),
+        _ => key.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct RecordYear {
+    year: i32,
+    rows: Vec<RecordRow>,
+}
+
+#[derive(Serialize)]
+struct RecordRow {
+    field: String,
+    value: String,
+    source: String,
+    file: String,
+    row: u64,
+    /// The value the merged record uses; others lost on priority or were corrected.
+    effective: bool,
+    corrected: bool,
+}
+
+/// The profile, the yearly values with their sources, and the class history, as page rows.
+fn file_rows(
+    state: &AppState,
+    lang: Lang,
+    t: &Texts,
+    file: &crate::enterprise_file::EnterpriseFile,
+) -> (
+    Vec<(String, String)>,
+    Vec<RecordYear>,
+    Vec<serde_json::Value>,
+) {
+    let e = &file.enterprise;
+    let yes_no = |b: bool| {
+        (match (b, lang) {
+            (true, Lang::Zh) => "是",
+            (false, Lang::Zh) => "否",
+            (true, Lang::En) => "yes",
+            (false, Lang::En) => "no",
+        })
+        .to_string()
+    };
+    let profile = vec![
+        (t.name.to_string(), e.name.clone()),
+        ("USCC".to_string(), e.uscc.to_string()),
+        (
+            t.district.to_string(),
+            district_name(state, lang, &e.district),
+        ),
+        (
+            t.division.to_string(),
+            format!("{} · {}", e.industry_code, division_name(lang, &e.division)),
+        ),
+        (
+            t.land.to_string(),
+            e.land_area_mu.map_or_else(|| "—".into(), |v| amount(v, 2)),
+        ),
+        (t.above.to_string(), yes_no(e.above_scale)),
+        (t.established.to_string(), e.established.to_string()),
+    ];
+    let records = file
+        .years
+        .iter()
+        .map(|y| RecordYear {
+            year: y.year,
+            rows: y
+                .values
+                .iter()
+                .map(|v| RecordRow {
+                    field: field_name(lang, &v.field),
+                    value: ryu::Buffer::new()
+                        .format(v.value)
+                        .trim_end_matches(".0")
+                        .to_string(),
+                    source: v.source.clone(),
+                    file: v.file_name.clone(),
+                    row: v.row,
+                    effective: v.effective,
+                    corrected: !v.current,
+                })
+                .collect(),
+        })
+        .collect();
+    let history = file
+        .classes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "year": c.year,
+                "class": c.class.as_deref().unwrap_or("—"),
+                "score": c.score.map_or_else(|| "—".into(), |s| format!("{s:.2}")),
+                "rank": c.rank.map_or_else(|| "—".into(), |r| r.to_string()),
+                "scheme": c.scheme,
+                "published": c.published,
+            })
+        })
+        .collect();
+    (profile, records, history)
 }
 
 #[derive(Deserialize, Default)]
@@ -1532,6 +1682,7 @@ pub async fn enterprise_list(
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             year => year,
             q => query.q.clone().unwrap_or_default(),
@@ -1625,6 +1776,7 @@ pub async fn rules(
         context! {
             t => Value::from(Serde(texts(lang))),
             user => session.viewer.user.clone(),
+            role => session.viewer.role.key(),
             csrf => session.csrf.clone(),
             schemes => Value::from(Serde(&schemes)),
         },

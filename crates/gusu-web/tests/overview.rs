@@ -248,3 +248,45 @@ async fn the_result_list_filters_and_keeps_to_the_scope() {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0]["uscc"], c.a.0.as_str());
 }
+
+#[tokio::test]
+async fn the_enterprise_file_shows_each_value_with_its_source_and_keeps_to_the_scope() {
+    let c = city();
+    let ent = sign_in(&c.app, "ent_a").await;
+    let (s, own) = get(&c.app, &format!("/api/v1/enterprises/{}", c.a.0), &ent).await;
+    assert_eq!(s, StatusCode::OK, "{own}");
+    assert_eq!(own["enterprise"]["uscc"], c.a.0.as_str());
+    let values = own["years"][0]["values"].as_array().unwrap();
+    assert_eq!(own["years"][0]["year"], 2024);
+    // The test city's figures came from one file of the statistics bureau, named "a".
+    let tax = values
+        .iter()
+        .find(|v| v["field"] == "tax_paid_10k_yuan")
+        .unwrap();
+    assert_eq!(
+        (tax["source"].as_str(), tax["file_name"].as_str()),
+        (Some("stats"), Some("a"))
+    );
+    assert!(tax["row"].as_u64().unwrap() >= 2 && tax["effective"] == true);
+    assert_eq!(own["classes"][0]["year"], 2024);
+    assert!(own["classes"][0]["class"].is_string());
+    // Another enterprise does not exist for it, nor for an officer of another district, nor
+    // for the administrators.
+    let (s, _) = get(&c.app, &format!("/api/v1/enterprises/{}", c.b.0), &ent).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let officer = sign_in(&c.app, "officer_a").await;
+    let (s, _) = get(&c.app, &format!("/api/v1/enterprises/{}", c.b.0), &officer).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = get(&c.app, &format!("/api/v1/enterprises/{}", c.a.0), &officer).await;
+    assert_eq!(s, StatusCode::OK);
+    for admin in ["auditor", "sysadmin"] {
+        let cookie = sign_in(&c.app, admin).await;
+        let (s, _) = get(&c.app, &format!("/api/v1/enterprises/{}", c.a.0), &cookie).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{admin}");
+    }
+    let (s, j) = get(&c.app, "/api/v1/enterprises/not-a-code", &ent).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_uscc"))
+    );
+}
