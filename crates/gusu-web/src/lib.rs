@@ -47,6 +47,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Rules for new passwords, and when a password expires.
     pub password: gusu_core::PasswordPolicy,
+    /// The evaluation schemes: the shipped ones plus a configured rules directory's.
+    pub schemes: Arc<gusu_core::SchemeLibrary>,
 }
 
 impl WebConfig {
@@ -59,6 +61,9 @@ impl WebConfig {
             lockout: Duration::from_secs(15 * 60),
             secure_cookies: false,
             password: gusu_core::PasswordPolicy::default(),
+            schemes: Arc::new(
+                gusu_core::SchemeLibrary::builtin().expect("the shipped schemes are tested"),
+            ),
         }
     }
 }
@@ -119,6 +124,11 @@ impl AppState {
         readers[start % readers.len()]
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The evaluation schemes this server grades and explains by.
+    pub fn schemes(&self) -> &gusu_core::SchemeLibrary {
+        &self.0.config.schemes
     }
 
     /// The summaries of the run shown for a year.
@@ -202,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/enterprises/{uscc}", get(enterprise_file))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/schemes", get(pages::schemes_api))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(openapi::document()) }),

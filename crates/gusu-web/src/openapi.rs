@@ -59,6 +59,12 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
         "Change one's password with the current one (needed when it has expired); no session",
         false,
     ),
+    (
+        "get",
+        "/api/v1/schemes",
+        "Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources (?lang=en)",
+        true,
+    ),
     ("get", "/api/v1/openapi.json", "This document", false),
 ];
 

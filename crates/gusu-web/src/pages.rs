@@ -1122,7 +1122,7 @@ pub async fn enterprise(
     let t = texts(lang);
     let file = crate::enterprise_file::load(&store, viewer, &uscc)?;
     let (profile, records, history) = file_rows(&state, lang, &t, &file);
-    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let library = state.schemes();
     let scheme = library
         .select(&run.scheme, year)
         .ok()
@@ -1710,19 +1710,9 @@ pub async fn enterprise_list(
 
 /// Every scheme with its indicators, weights, benchmark methods, classes, measures and sources:
 /// readable by everyone signed in, enterprises included (they are graded by it).
-pub async fn rules(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Result<Response, ApiError> {
-    let mut out = HeaderMap::new();
-    let lang = language(&headers, &query, &mut out);
-    let Some((session, _)) = page_session(&state, &headers) else {
-        return Ok((out, Redirect::to("/login")).into_response());
-    };
-    let zh = lang == Lang::Zh;
-    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
-    let schemes: Vec<serde_json::Value> = library
+/// Every scheme as the rules page and `GET /api/v1/schemes` show it, in one language.
+fn scheme_views(library: &SchemeLibrary, zh: bool) -> Vec<serde_json::Value> {
+    library
         .all()
         .iter()
         .map(|s| {
@@ -1770,7 +1760,21 @@ pub async fn rules(
                 "sources": s.sources.iter().map(|src| format!("{}{}", src.title, src.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default())).collect::<Vec<_>>(),
             })
         })
-        .collect();
+        .collect()
+}
+
+pub async fn rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(&headers, &query, &mut out);
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let zh = lang == Lang::Zh;
+    let schemes = scheme_views(state.schemes(), zh);
     let html = render(
         "rules.html",
         context! {
@@ -1782,6 +1786,24 @@ pub async fn rules(
         },
     )?;
     Ok((out, Html(html)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemesQuery {
+    lang: Option<String>,
+}
+
+/// The schemes, their indicators, weights, benchmarks, classes, measures and sources: what the
+/// rules page shows, readable by everyone signed in.
+pub async fn schemes_api(
+    State(state): State<AppState>,
+    _authed: crate::Authed,
+    query: Result<Query<SchemesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Vec<serde_json::Value>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let zh = !query.lang.as_deref().is_some_and(|l| l.starts_with("en"));
+    Ok(axum::Json(scheme_views(state.schemes(), zh)))
 }
 
 #[cfg(test)]
