@@ -106,6 +106,12 @@ pub struct ServeArgs {
     /// Cookie 加 Secure 标记（经 TLS 或反向代理访问时）
     #[arg(long)]
     pub secure_cookies: bool,
+    /// 以 HTTPS 提供服务：证书链文件（PEM），须与 --tls-key 同用
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// 证书私钥文件（PEM）
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -516,6 +522,27 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "out",
         "Only write the department files into this directory",
     ),
+    (
+        "serve",
+        "",
+        "Serve the web platform and the JSON API on the database",
+    ),
+    (
+        "serve",
+        "addr",
+        "Address to listen on (default from the configuration, 127.0.0.1:8080)",
+    ),
+    (
+        "serve",
+        "secure_cookies",
+        "Mark cookies Secure (when reached through TLS or a reverse proxy)",
+    ),
+    (
+        "serve",
+        "tls_cert",
+        "Serve HTTPS: the certificate chain (PEM); needs --tls-key",
+    ),
+    ("serve", "tls_key", "The certificate's private key (PEM)"),
     (
         "demo",
         "plain",

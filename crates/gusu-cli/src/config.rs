@@ -31,6 +31,9 @@ pub struct StoreConfig {
 pub struct ServerConfig {
     pub addr: std::net::SocketAddr,
     pub secure_cookies: bool,
+    /// HTTPS served by gusu itself: certificate chain and private key, PEM.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// The largest file the imports page accepts, in MiB.
     pub max_upload_mb: usize,
 }
@@ -40,6 +43,8 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: ([127, 0, 0, 1], 8080).into(),
             secure_cookies: false,
+            tls_cert: None,
+            tls_key: None,
             max_upload_mb: 32,
         }
     }

@@ -222,9 +222,25 @@ pub enum PasswordError {
     TooSimple { found: usize, min: usize },
     #[error("the password contains the user name")]
     ContainsUser,
+    #[error("the new password is the same as the current one")]
+    Unchanged,
 }
 
 impl PasswordPolicy {
+    /// Has a password changed at `changed_at` (UTC, RFC 3339 as the store writes it) expired at
+    /// `now`? A date that cannot be read counts as expired: the safe side is a new password.
+    pub fn expired(&self, changed_at: &str, now: chrono::NaiveDateTime) -> bool {
+        if self.max_age_days == 0 {
+            return false;
+        }
+        match chrono::DateTime::parse_from_rfc3339(changed_at) {
+            Ok(changed) => {
+                now - changed.naive_utc() > chrono::TimeDelta::days(i64::from(self.max_age_days))
+            }
+            Err(_) => true,
+        }
+    }
+
     pub fn check(&self, user: &str, password: &str) -> Result<(), PasswordError> {
         let length = password.chars().count();
         if length < self.min_length {
@@ -261,6 +277,25 @@ mod tests {
 
     fn code(i: u32) -> Uscc {
         Uscc::with_check_character(&format!("91320583MA{i:07}")).unwrap()
+    }
+
+    #[test]
+    fn a_password_expires_after_max_age_days() {
+        let policy = PasswordPolicy {
+            max_age_days: 90,
+            ..PasswordPolicy::default()
+        };
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        // Changed 2026-01-01 00:00: 90 days later is 2026-04-01 00:00 (31 + 28 + 31 = 90).
+        let changed = "2026-01-01T00:00:00Z";
+        assert!(!policy.expired(changed, at("2026-04-01 00:00:00")));
+        assert!(policy.expired(changed, at("2026-04-01 00:00:01")));
+        assert!(policy.expired("not a date", at("2026-01-01 00:00:00")));
+        let never = PasswordPolicy {
+            max_age_days: 0,
+            ..PasswordPolicy::default()
+        };
+        assert!(!never.expired(changed, at("2036-01-01 00:00:00")));
     }
 
     #[test]

@@ -194,6 +194,53 @@ impl Store {
         Ok(if ok { found.map(|(a, _)| a) } else { None })
     }
 
+    /// Changes a password given the current one (the account's own change, e.g. when it has
+    /// expired). Returns false, changing nothing, when the current password is wrong or the
+    /// account is disabled. The caller checks the new password against the policy.
+    pub fn change_password(
+        &mut self,
+        username: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"),
+                [username],
+                account_from,
+            )
+            .optional()?;
+        let ok = match &found {
+            Some((account, hash)) => !account.disabled && verify_password(current, hash),
+            None => false,
+        };
+        let new_hash = if ok { Some(hash_password(new)?) } else { None };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(hash) = &new_hash {
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?1,
+                     password_changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE username = ?2",
+                params![hash, username],
+            )?;
+        }
+        audit(
+            &tx,
+            username,
+            if ok {
+                "password_changed"
+            } else {
+                "password_change_failed"
+            },
+            Some(username),
+            None,
+        )?;
+        tx.commit()?;
+        Ok(ok)
+    }
+
     pub fn set_account_disabled(
         &mut self,
         actor: &str,
@@ -436,6 +483,46 @@ pub(crate) fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_changes_only_with_the_current_one() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "sysadmin",
+            "analyst",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        let before = s.accounts().unwrap()[0].clone();
+        assert!(
+            !s.change_password("analyst", "wrong", "Gusu-2027-better")
+                .unwrap()
+        );
+        assert!(s.sign_in("analyst", "Gusu-2026-secure").unwrap().is_some());
+        assert!(
+            !s.change_password("nobody", "Gusu-2026-secure", "Gusu-2027-better")
+                .unwrap()
+        );
+        assert!(
+            s.change_password("analyst", "Gusu-2026-secure", "Gusu-2027-better")
+                .unwrap()
+        );
+        assert!(s.sign_in("analyst", "Gusu-2026-secure").unwrap().is_none());
+        assert!(s.sign_in("analyst", "Gusu-2027-better").unwrap().is_some());
+        assert!(s.accounts().unwrap()[0].password_changed_at >= before.password_changed_at);
+        let actions: Vec<String> = s
+            .audit_log(100)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(actions.contains(&"password_changed".to_string()));
+        assert!(actions.contains(&"password_change_failed".to_string()));
+        assert!(!format!("{actions:?}").contains("Gusu-2027"));
+    }
 
     #[test]
     fn accounts_sign_in_and_every_change_is_audited() {

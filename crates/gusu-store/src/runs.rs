@@ -114,6 +114,19 @@ impl Store {
         Ok(())
     }
 
+    /// A number that changes whenever data a page summarises may have changed: a new import
+    /// batch, a new run, a publication. Readers cache summaries under it.
+    pub fn data_version(&self) -> Result<(i64, i64, i64), StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM import_batches),
+                        (SELECT COALESCE(MAX(id), 0) FROM runs),
+                        (SELECT COUNT(*) FROM runs WHERE published = 1)",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
+    }
+
     /// Runs, oldest first, for one year or all.
     pub fn runs(&self, year: Option<i32>) -> Result<Vec<RunInfo>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(

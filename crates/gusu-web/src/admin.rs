@@ -39,17 +39,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{username}/password", post(api_password))
 }
 
-/// Where a viewer without enterprise data lands after signing in.
-pub(crate) fn landing(viewer: &Viewer) -> &'static str {
-    if viewer.may_list_accounts() {
-        "/admin/accounts"
-    } else if viewer.may_read_audit_log() {
-        "/audit"
-    } else {
-        "/overview"
-    }
-}
-
 /// The links of the page header a viewer may follow beyond the common ones.
 #[derive(Debug, Serialize)]
 pub(crate) struct Nav {
@@ -133,6 +122,7 @@ fn policy_refusal(e: &PasswordError) -> Refusal {
             "密码只含 {found} 类字符（小写字母、大写字母、数字、其他字符），至少需要 {min} 类"
         ),
         PasswordError::ContainsUser => "密码不能包含用户名".to_string(),
+        PasswordError::Unchanged => "新密码与当前密码相同".to_string(),
     };
     Refusal::bad(
         "weak_password",
@@ -211,7 +201,7 @@ fn create_account(state: &AppState, viewer: &Viewer, new: &NewAccount) -> Result
     state
         .0
         .config
-        .password_policy
+        .password
         .check(username, &new.password)
         .map_err(|e| policy_refusal(&e))?;
     let mut store = state.store();
@@ -292,7 +282,7 @@ fn reset_password(
     state
         .0
         .config
-        .password_policy
+        .password
         .check(username, password)
         .map_err(|e| policy_refusal(&e))?;
     store.reset_password(&viewer.user, username, password)?;
@@ -317,7 +307,7 @@ async fn api_accounts(
     if !authed.viewer.may_list_accounts() {
         return Err(ApiError::forbidden());
     }
-    Ok(Json(state.store().accounts()?))
+    Ok(Json(state.reader().accounts()?))
 }
 
 async fn api_create(
@@ -474,22 +464,33 @@ fn admin_texts(lang: Lang) -> AdminTexts {
     }
 }
 
+/// The shared templates plus the admin pages', parsed once.
+fn environment() -> &'static minijinja::Environment<'static> {
+    static TEMPLATES: std::sync::OnceLock<minijinja::Environment<'static>> =
+        std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut env = crate::pages::templates();
+        for (n, source) in [
+            (
+                "admin_accounts.html",
+                include_str!("../../../web/templates/admin_accounts.html"),
+            ),
+            (
+                "audit.html",
+                include_str!("../../../web/templates/audit.html"),
+            ),
+        ] {
+            // The templates are part of the binary and tested; a broken one fails every test.
+            env.add_template(n, source)
+                .expect("shipped template parses");
+        }
+        env
+    })
+}
+
 fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
-    let mut env = crate::pages::templates();
-    for (n, source) in [
-        (
-            "admin_accounts.html",
-            include_str!("../../../web/templates/admin_accounts.html"),
-        ),
-        (
-            "audit.html",
-            include_str!("../../../web/templates/audit.html"),
-        ),
-    ] {
-        env.add_template(n, source)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    env.get_template(name)
+    environment()
+        .get_template(name)
         .and_then(|t| t.render(ctx))
         .map_err(|e| ApiError::internal(e.to_string()))
 }
@@ -511,7 +512,7 @@ fn accounts_html(
     let a = admin_texts(lang);
     let region = &state.0.config.region;
     let accounts: Vec<serde_json::Value> = state
-        .store()
+        .reader()
         .accounts()?
         .iter()
         .map(|acc| {
@@ -555,6 +556,7 @@ fn accounts_html(
             t => Value::from(Serde(texts(lang))),
             a => Value::from(Serde(&a)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(nav(viewer, lang))),
             accounts => Value::from(Serde(&accounts)),
@@ -760,7 +762,7 @@ async fn audit_page(
         return Err(ApiError::forbidden());
     }
     let (actor, action) = (given(&query.actor), given(&query.action));
-    let store = state.store();
+    let store = state.reader();
     let (_, total) = store.audit_page(actor, action, 0, 0)?;
     let pages = total.div_ceil(AUDIT_PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
@@ -785,6 +787,7 @@ async fn audit_page(
             t => Value::from(Serde(texts(lang))),
             a => Value::from(Serde(admin_texts(lang))),
             user => session.viewer.user.clone(),
+            role => session.viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(nav(&session.viewer, lang))),
             entries => Value::from(Serde(&entries)),

@@ -47,6 +47,65 @@ pub fn benchmark_bars(bars: &[(String, f64, String)]) -> String {
     svg
 }
 
+/// Fill colours of classes in order (A, B, C, D, then grey): green to red, distinguishable in
+/// print and by most colour-blind readers by lightness.
+const CLASS_COLOURS: [&str; 4] = ["#1b7f5a", "#6fae8b", "#e0a43a", "#b42318"];
+
+/// One horizontal bar per row, split by class and scaled to the largest row; each segment's
+/// title gives the class, the count and its share.
+pub fn class_bars(rows: &[(String, Vec<(String, u32)>)]) -> String {
+    let (row, label_w, plot_w) = (24.0, 120.0, 480.0);
+    let height = row * rows.len() as f64 + 8.0;
+    let max = rows
+        .iter()
+        .map(|(_, c)| c.iter().map(|(_, n)| n).sum::<u32>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="100%" role="img" font-size="13">"#,
+        w = label_w + plot_w + 60.0
+    );
+    for (i, (label, counts)) in rows.iter().enumerate() {
+        let y = 4.0 + row * i as f64;
+        let total: u32 = counts.iter().map(|(_, n)| n).sum();
+        let _ = write!(
+            svg,
+            r#"<text x="{tx}" y="{ty}" text-anchor="end">{label}</text>"#,
+            tx = label_w - 8.0,
+            ty = y + 13.0,
+            label = escape(label),
+        );
+        let mut x = label_w;
+        for (k, (class, n)) in counts.iter().enumerate() {
+            let w = plot_w * f64::from(*n) / f64::from(max);
+            let share = if total > 0 {
+                f64::from(*n) / f64::from(total) * 100.0
+            } else {
+                0.0
+            };
+            let _ = write!(
+                svg,
+                r#"<rect x="{x:.1}" y="{y}" width="{w:.1}" height="16" fill="{fill}"><title>{label} · {class}: {n} ({share:.1}%)</title></rect>"#,
+                fill = CLASS_COLOURS.get(k).copied().unwrap_or("#888888"),
+                label = escape(label),
+                class = escape(class),
+            );
+            x += w;
+        }
+        let _ = write!(
+            svg,
+            r#"<text x="{tx:.1}" y="{ty}">{total}</text>"#,
+            tx = x + 6.0,
+            ty = y + 13.0,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +120,18 @@ mod tests {
         assert!(svg.contains("<title>11.3 / 20.1</title>") && svg.contains("亩均税收"));
         assert!(svg.contains("a&lt;b") && svg.contains("x &amp; y"));
         assert_eq!(svg.matches("<rect").count(), 2);
+    }
+
+    #[test]
+    fn class_bars_scale_to_the_largest_row_and_title_each_segment() {
+        let svg = class_bars(&[
+            ("姑苏区".into(), vec![("A".into(), 3), ("D".into(), 1)]),
+            ("吴江区".into(), vec![("A".into(), 1), ("D".into(), 1)]),
+        ]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // Largest row (4) fills 480 px: its A segment is 3/4 of that.
+        assert!(svg.contains(r#"x="120.0" y="4" width="360.0""#));
+        assert!(svg.contains("<title>姑苏区 · A: 3 (75.0%)</title>"));
+        assert_eq!(svg.matches("<rect").count(), 4);
     }
 }

@@ -640,7 +640,7 @@ async fn stage(
     .await
     .map_err(|e| Refusal::from(ApiError::internal(e.to_string())))?;
     let mut parsed = parsed.map_err(|e| ingest_refusal(&e))?;
-    let registered = registered(&state.store())?;
+    let registered = registered(&state.reader())?;
     check_against_store(
         &mut parsed,
         &registered,
@@ -748,7 +748,7 @@ async fn api_list(
     authed: Authed,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     may_import(&authed.viewer)?;
-    let batches = past_imports(&state.store(), &authed.viewer)?;
+    let batches = past_imports(&state.reader(), &authed.viewer)?;
     Ok(Json(serde_json::json!({
         "batches": batches,
         "staged": staging.of_owner(&authed.viewer.user),
@@ -766,7 +766,7 @@ async fn api_upload(
     let limit = state.0.config.max_upload_bytes;
     let upload = read_upload(multipart, limit, false).await?;
     let id = stage(&state, &staging, &authed.viewer, upload).await?;
-    let report = staging.report(&id, &authed.viewer.user, &state.store())?;
+    let report = staging.report(&id, &authed.viewer.user, &state.reader())?;
     Ok((StatusCode::CREATED, Json(report)).into_response())
 }
 
@@ -966,26 +966,37 @@ fn kind_label(kind: FileKind, x: &ImportTexts) -> &'static str {
     }
 }
 
+/// The shared templates plus the imports pages', parsed once.
+fn environment() -> &'static minijinja::Environment<'static> {
+    static TEMPLATES: std::sync::OnceLock<minijinja::Environment<'static>> =
+        std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut env = crate::pages::templates();
+        for (n, source) in [
+            (
+                "imports.html",
+                include_str!("../../../web/templates/imports.html"),
+            ),
+            (
+                "imports_report.html",
+                include_str!("../../../web/templates/imports_report.html"),
+            ),
+            (
+                "imports_result.html",
+                include_str!("../../../web/templates/imports_result.html"),
+            ),
+        ] {
+            // The templates are part of the binary and tested; a broken one fails every test.
+            env.add_template(n, source)
+                .expect("shipped template parses");
+        }
+        env
+    })
+}
+
 fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
-    let mut env = crate::pages::templates();
-    for (n, source) in [
-        (
-            "imports.html",
-            include_str!("../../../web/templates/imports.html"),
-        ),
-        (
-            "imports_report.html",
-            include_str!("../../../web/templates/imports_report.html"),
-        ),
-        (
-            "imports_result.html",
-            include_str!("../../../web/templates/imports_result.html"),
-        ),
-    ] {
-        env.add_template(n, source)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    env.get_template(name)
+    environment()
+        .get_template(name)
         .and_then(|t| t.render(ctx))
         .map_err(|e| ApiError::internal(e.to_string()))
 }
@@ -1001,7 +1012,7 @@ fn imports_html(
 ) -> Result<String, ApiError> {
     let viewer = &session.viewer;
     let x = import_texts(lang);
-    let batches: Vec<serde_json::Value> = past_imports(&state.store(), viewer)?
+    let batches: Vec<serde_json::Value> = past_imports(&state.reader(), viewer)?
         .iter()
         .map(|b| {
             serde_json::json!({
@@ -1044,6 +1055,7 @@ fn imports_html(
             t => Value::from(Serde(texts(lang))),
             x => Value::from(Serde(&x)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(viewer, lang))),
             error => error,
@@ -1148,7 +1160,7 @@ async fn report_page(
         return Ok((out, Redirect::to("/login")).into_response());
     };
     may_import(&session.viewer)?;
-    let report = staging.report(&id, &session.viewer.user, &state.store())?;
+    let report = staging.report(&id, &session.viewer.user, &state.reader())?;
     let x = import_texts(lang);
     let findings: Vec<FindingLine> = report
         .findings
@@ -1178,6 +1190,7 @@ async fn report_page(
             t => Value::from(Serde(texts(lang))),
             x => Value::from(Serde(&x)),
             user => session.viewer.user.clone(),
+            role => session.viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             r => Value::from(Serde(&report)),
@@ -1262,6 +1275,7 @@ async fn commit_page(
             t => Value::from(Serde(texts(lang))),
             x => Value::from(Serde(&x)),
             user => session.viewer.user.clone(),
+            role => session.viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             r => Value::from(Serde(&result)),

@@ -5,11 +5,13 @@
 
 pub mod admin;
 pub mod chart;
+pub mod enterprise_file;
 pub mod error;
 pub mod imports;
 pub mod openapi;
 pub mod pages;
 pub mod session;
+pub mod summary;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,9 +26,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gusu_core::evaluate::EnterpriseResult;
-use gusu_core::{Role, Uscc, Viewer};
+use gusu_core::{Scope, Uscc, Viewer};
 use gusu_store::{RunInfo, Store};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 pub use error::ApiError;
@@ -45,10 +47,12 @@ pub struct WebConfig {
     pub lockout: Duration,
     /// Mark cookies `Secure` (behind TLS or a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Rules for new passwords, and when a password expires.
+    pub password: gusu_core::PasswordPolicy,
+    /// The evaluation schemes: the shipped ones plus a configured rules directory's.
+    pub schemes: Arc<gusu_core::SchemeLibrary>,
     /// The largest file the imports page accepts, in bytes (larger: 413).
     pub max_upload_bytes: usize,
-    /// What passwords set through the admin pages and API must meet.
-    pub password_policy: gusu_core::PasswordPolicy,
 }
 
 impl WebConfig {
@@ -60,15 +64,26 @@ impl WebConfig {
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
             secure_cookies: false,
+            password: gusu_core::PasswordPolicy::default(),
+            schemes: Arc::new(
+                gusu_core::SchemeLibrary::builtin().expect("the shipped schemes are tested"),
+            ),
             max_upload_bytes: 32 * 1024 * 1024,
-            password_policy: gusu_core::PasswordPolicy::default(),
         }
     }
 }
 
+/// Connections that only read, so page views never queue behind a writer (WAL lets them read
+/// while it writes). Two worker threads plus headroom for a request that holds one across a
+/// longer read.
+const READERS: usize = 4;
+
 struct Inner {
-    // One connection, used briefly per request; reads in parallel come with a pool later.
+    // The one connection that writes; short transactions, so a mutex is enough.
     store: Mutex<Store>,
+    readers: Vec<Mutex<Store>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+    summaries: summary::SummaryCache,
     sessions: Sessions,
     config: WebConfig,
 }
@@ -80,16 +95,51 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     pub fn open(config: WebConfig) -> Result<AppState, ApiError> {
         let store = Store::open(&config.db)?;
+        let readers = (0..READERS)
+            .map(|_| Store::open(&config.db).map(Mutex::new))
+            .collect::<Result<_, _>>()?;
         let sessions = Sessions::new(config.idle_timeout, config.max_failures, config.lockout);
         Ok(AppState(Arc::new(Inner {
             store: Mutex::new(store),
+            readers,
+            next_reader: Default::default(),
+            summaries: Default::default(),
             sessions,
             config,
         })))
     }
 
+    /// The connection that writes (and may read what it just wrote).
     fn store(&self) -> MutexGuard<'_, Store> {
         self.0.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection for reading: a free one if any, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Store> {
+        let readers = &self.0.readers;
+        let start = self
+            .0
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..readers.len() {
+            if let Ok(guard) = readers[(start + i) % readers.len()].try_lock() {
+                return guard;
+            }
+        }
+        readers[start % readers.len()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The evaluation schemes this server grades and explains by.
+    pub fn schemes(&self) -> &gusu_core::SchemeLibrary {
+        &self.0.config.schemes
+    }
+
+    /// The summaries of the run shown for a year.
+    fn summary(&self, year: i32) -> Result<Option<Arc<summary::RunSummary>>, ApiError> {
+        let store = self.reader();
+        self.0.summaries.get(&store, year)
     }
 
     /// The live session of a cookie token whose account is still enabled. A session of an
@@ -97,7 +147,7 @@ impl AppState {
     pub(crate) fn live_session(&self, token: &str) -> Option<session::Session> {
         let session = self.0.sessions.get(token)?;
         let enabled = matches!(
-            self.store().account(&session.viewer.user),
+            self.reader().account(&session.viewer.user),
             Ok(Some(account)) if !account.disabled
         );
         if !enabled {
@@ -127,7 +177,7 @@ impl FromRequestParts<AppState> for Authed {
             .and_then(|v| v.strip_prefix("Bearer "))
         {
             let account = state
-                .store()
+                .reader()
                 .account_for_token(&session::token_sha256(bearer.trim()))?
                 .ok_or_else(ApiError::unauthenticated)?;
             return Ok(Authed {
@@ -170,19 +220,27 @@ impl FromRequestParts<AppState> for Authed {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/password", post(password))
         .route("/api/v1/me", get(me))
         .route("/api/v1/results/{year}", get(results))
+        .route("/api/v1/overview/{year}", get(overview))
         .route(
             "/api/v1/enterprises/{uscc}/results/{year}",
             get(enterprise_result),
         )
+        .route("/api/v1/enterprises/{uscc}", get(enterprise_file))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/schemes", get(pages::schemes_api))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(openapi::document()) }),
         )
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
+        .route(
+            "/login/password",
+            get(pages::password_form).post(pages::password_change),
+        )
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
         .route("/enterprises", get(pages::enterprise_list))
@@ -197,23 +255,75 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C.
-pub fn serve(config: WebConfig, addr: SocketAddr) -> Result<(), ApiError> {
+/// A certificate chain and its private key, both PEM files, for serving HTTPS directly.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Serves on `addr` until Ctrl-C: HTTPS with `tls`, else plain HTTP (for a TLS-terminating
+/// reverse proxy in front, or a closed network).
+pub fn serve(config: WebConfig, addr: SocketAddr, tls: Option<&TlsFiles>) -> Result<(), ApiError> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| ApiError::internal(format!("cannot listen on {addr}: {e}")))?;
+    serve_on(config, listener, tls)
+}
+
+/// Serves on a listener already bound (tests bind port 0 and read the port back).
+pub fn serve_on(
+    mut config: WebConfig,
+    listener: std::net::TcpListener,
+    tls: Option<&TlsFiles>,
+) -> Result<(), ApiError> {
+    if tls.is_some() {
+        // Cookies set over HTTPS never go back over plain HTTP.
+        config.secure_cookies = true;
+    }
     let state = AppState::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let io = |e: std::io::Error| ApiError::internal(e.to_string());
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot listen on {addr}: {e}")))?;
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))
+        listener.set_nonblocking(true).map_err(io)?;
+        let app = router(state);
+        match tls {
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(io)?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await
+                    .map_err(io)
+            }
+            Some(files) => {
+                let rustls =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                        .await
+                        .map_err(|e| {
+                            ApiError::internal(format!(
+                                "TLS certificate {} or key {}: {e}",
+                                files.cert.display(),
+                                files.key.display()
+                            ))
+                        })?;
+                let handle = axum_server::Handle::new();
+                let on_signal = handle.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::signal::ctrl_c().await;
+                    on_signal.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                axum_server::from_tcp_rustls(listener, rustls)
+                    .map_err(io)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+                    .map_err(io)
+            }
+        }
     })
 }
 
@@ -240,6 +350,8 @@ pub(crate) fn cookie(token: &str, max_age: Option<u64>, secure: bool) -> HeaderV
 pub(crate) enum Refusal {
     LockedOut,
     BadCredentials,
+    /// Right password, but older than the policy allows: it must be changed first.
+    PasswordExpired,
 }
 
 /// The one sign-in path of the API and the pages: throttling, the password check (audited by the
@@ -258,6 +370,21 @@ pub(crate) fn authenticate(
         return Ok(Err(Refusal::BadCredentials));
     };
     sessions.record_success(username);
+    let now = chrono::Utc::now().naive_utc();
+    if state
+        .0
+        .config
+        .password
+        .expired(&account.password_changed_at, now)
+    {
+        state.store().audit(
+            username,
+            "sign_in_refused",
+            Some(username),
+            Some("password expired"),
+        )?;
+        return Ok(Err(Refusal::PasswordExpired));
+    }
     let viewer = account.viewer()?;
     let (token, csrf) = sessions.start(viewer.clone());
     Ok(Ok((viewer, token, csrf)))
@@ -284,6 +411,7 @@ async fn sign_in(
                 "wrong user name or password",
             ));
         }
+        Err(Refusal::PasswordExpired) => return Err(password_expired()),
     };
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -295,6 +423,78 @@ async fn sign_in(
         Json(json!({ "user": viewer.user, "role": viewer.role, "csrf": csrf })),
     )
         .into_response())
+}
+
+fn password_expired() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "password_expired",
+        "the password has expired; set a new one with POST /api/v1/password",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    username: String,
+    password: String,
+    new_password: String,
+}
+
+/// Why a password change was refused.
+pub(crate) enum ChangeRefusal {
+    LockedOut,
+    BadCredentials,
+    Weak(gusu_core::access::PasswordError),
+}
+
+/// The one password-change path of the API and the pages: throttled like a sign-in, the current
+/// password checked, the new one held to the policy (and different from the current one).
+pub(crate) fn change_password(
+    state: &AppState,
+    username: &str,
+    current: &str,
+    new: &str,
+) -> Result<Result<(), ChangeRefusal>, ApiError> {
+    let sessions = &state.0.sessions;
+    if sessions.locked_out(username) {
+        return Ok(Err(ChangeRefusal::LockedOut));
+    }
+    if let Err(e) = state.0.config.password.check(username, new) {
+        return Ok(Err(ChangeRefusal::Weak(e)));
+    }
+    if new == current {
+        return Ok(Err(ChangeRefusal::Weak(
+            gusu_core::access::PasswordError::Unchanged,
+        )));
+    }
+    if !state.store().change_password(username, current, new)? {
+        sessions.record_failure(username);
+        return Ok(Err(ChangeRefusal::BadCredentials));
+    }
+    sessions.record_success(username);
+    Ok(Ok(()))
+}
+
+async fn password(
+    State(state): State<AppState>,
+    body: Result<Json<PasswordChange>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
+    match change_password(&state, &body.username, &body.password, &body.new_password)? {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(ChangeRefusal::LockedOut) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed attempts; try again later",
+        )),
+        Err(ChangeRefusal::BadCredentials) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong user name or password",
+        )),
+        Err(ChangeRefusal::Weak(e)) => Err(ApiError::bad_request("weak_password", e.to_string())),
+    }
 }
 
 async fn sign_out(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
@@ -332,25 +532,43 @@ pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, Api
         .max_by_key(|r| (r.published, r.id)))
 }
 
-/// One line of a result list (no figures: those are on the enterprise's own route).
-#[derive(Serialize)]
-struct ResultLine {
-    uscc: Uscc,
-    name: String,
-    district: String,
-    division: String,
-    group: String,
-    status: String,
-    class: Option<String>,
-    score: Option<f64>,
-    rank: Option<u32>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResultFilter {
     district: Option<String>,
+    division: Option<String>,
+    group: Option<String>,
     class: Option<String>,
+    status: Option<String>,
+    /// Part of the name or of the USCC.
+    q: Option<String>,
+}
+
+impl ResultFilter {
+    fn keeps(&self, line: &summary::ResultLine) -> bool {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        given(&self.district).is_none_or(|d| d == &*line.district)
+            && given(&self.division).is_none_or(|d| d == &*line.division)
+            && given(&self.group).is_none_or(|g| g == line.group.key())
+            && given(&self.class).is_none_or(|c| line.class.as_deref() == Some(c))
+            && given(&self.status).is_none_or(|s| s == line.status.key())
+            && given(&self.q).is_none_or(|q| {
+                let q = q.to_uppercase();
+                line.name.to_uppercase().contains(&q) || line.uscc.as_str().contains(&q)
+            })
+    }
+}
+
+/// Results lists are for bureau and district staff; the administrators see no enterprise data
+/// and an enterprise reads its own result on its own route.
+fn may_list(viewer: &Viewer) -> Result<(), ApiError> {
+    if viewer.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 async fn results(
@@ -362,49 +580,62 @@ async fn results(
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let viewer = &authed.viewer;
-    if matches!(
-        viewer.role,
-        Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
-    ) {
+    // Administrators see no enterprise data; an enterprise sees its own line.
+    if matches!(viewer.scope, Scope::Nothing) {
         return Err(ApiError::forbidden());
     }
-    let store = state.store();
-    let Some(run) = shown_run(&store, year)? else {
-        return Err(ApiError::not_found("evaluation run"));
-    };
-    let mut lines = Vec::new();
-    for stored in store.results(run.id)? {
-        let r: EnterpriseResult = crate::detail(&stored)?;
-        // The one check: nothing leaves that the viewer may not see.
-        if !viewer.may_see(&r.uscc, &r.district) {
-            continue;
-        }
-        if filter
-            .district
-            .as_deref()
-            .is_some_and(|d| d != &*r.district)
-            || filter
-                .class
-                .as_deref()
-                .is_some_and(|c| r.class.as_deref() != Some(c))
-        {
-            continue;
-        }
-        lines.push(ResultLine {
-            uscc: r.uscc,
-            name: r.name,
-            district: r.district.to_string(),
-            division: r.division.to_string(),
-            group: r.group.key().to_string(),
-            status: r.status.key().to_string(),
-            class: r.class.map(|c| c.to_string()),
-            score: r.score,
-            rank: r.rank,
-        });
-    }
+    let summary = state
+        .summary(year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = &summary.run;
+    // The one check: nothing leaves that the viewer may not see.
+    let lines: Vec<&summary::ResultLine> = summary
+        .lines
+        .iter()
+        .filter(|l| viewer.may_see(&l.uscc, &l.district) && filter.keeps(l))
+        .collect();
     Ok(Json(
         json!({ "run": run.id, "year": year, "scheme": format!("{}@{}", run.scheme, run.scheme_version), "published": run.published, "results": lines }),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverviewQuery {
+    district: Option<String>,
+}
+
+/// The overview of the city (or of the viewer's district, for a district officer), or of one
+/// district: what the overview and district pages show.
+async fn overview(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(year): Path<i32>,
+    query: Result<Query<OverviewQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let viewer = &authed.viewer;
+    may_list(viewer)?;
+    if let Some(code) = &query.district
+        && state.0.config.region.by_code(code).is_none()
+    {
+        return Err(ApiError::not_found("district"));
+    }
+    let summary = state
+        .summary(year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let overview = summary
+        .overview_for(viewer, query.district.as_deref())
+        .ok_or_else(|| ApiError::not_found("district"))?;
+    let run = &summary.run;
+    Ok(Json(json!({
+        "run": run.id,
+        "year": year,
+        "scheme": format!("{}@{}", run.scheme, run.scheme_version),
+        "published": run.published,
+        "district": query.district,
+        "overview": &*overview,
+    })))
 }
 
 async fn enterprise_result(
@@ -414,7 +645,7 @@ async fn enterprise_result(
 ) -> Result<Json<EnterpriseResult>, ApiError> {
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
-    let store = state.store();
+    let store = state.reader();
     let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
@@ -425,6 +656,21 @@ async fn enterprise_result(
         return Err(ApiError::not_found("enterprise"));
     }
     Ok(Json(r))
+}
+
+/// The enterprise's register entry, yearly values with their lineage, and class by year.
+async fn enterprise_file(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(uscc): Path<String>,
+) -> Result<Json<enterprise_file::EnterpriseFile>, ApiError> {
+    let uscc =
+        Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
+    Ok(Json(enterprise_file::load(
+        &state.reader(),
+        &authed.viewer,
+        &uscc,
+    )?))
 }
 
 #[derive(Deserialize)]
@@ -448,7 +694,7 @@ async fn audit_log(
     fn given(v: &Option<String>) -> Option<&str> {
         v.as_deref().map(str::trim).filter(|v| !v.is_empty())
     }
-    let (entries, _) = state.store().audit_page(
+    let (entries, _) = state.reader().audit_page(
         given(&query.actor),
         given(&query.action),
         query.offset.unwrap_or(0),

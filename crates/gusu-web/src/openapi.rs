@@ -31,6 +31,18 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/overview/{year}",
+        "Class counts by group, district and division, totals and per-mu figures against the year before, the lowest-class list and the measures' totals, for the city or one district (?district=)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/enterprises/{uscc}",
+        "One enterprise's register entry, yearly values with the department, file and row of each, and its class by year",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/enterprises/{uscc}/results/{year}",
         "One enterprise's result with every indicator",
         true,
@@ -99,6 +111,18 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
         "post",
         "/api/v1/accounts/{username}/password",
         "Reset an account's password (system administrator); its sessions end",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/password",
+        "Change one's password with the current one (needed when it has expired); no session",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/schemes",
+        "Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources (?lang=en)",
         true,
     ),
     ("get", "/api/v1/openapi.json", "This document", false),

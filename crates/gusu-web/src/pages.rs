@@ -36,8 +36,16 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../../web/templates/login.html"),
         ),
         (
-            "overview.html",
-            include_str!("../../../web/templates/overview.html"),
+            "overview_body.html",
+            include_str!("../../../web/templates/overview_body.html"),
+        ),
+        (
+            "password.html",
+            include_str!("../../../web/templates/password.html"),
+        ),
+        (
+            "fragment.html",
+            include_str!("../../../web/templates/fragment.html"),
         ),
         (
             "enterprise.html",
@@ -118,6 +126,54 @@ pub(crate) struct Texts {
     parameters: &'static str,
     sources: &'static str,
     city: &'static str,
+    figures: &'static str,
+    this_year: &'static str,
+    last_year: &'static str,
+    change: &'static str,
+    tax: &'static str,
+    revenue: &'static str,
+    value_added: &'static str,
+    land: &'static str,
+    energy: &'static str,
+    tax_per_mu: &'static str,
+    revenue_per_mu: &'static str,
+    value_added_per_mu: &'static str,
+    value_added_per_tce: &'static str,
+    all_enterprises: &'static str,
+    by_district: &'static str,
+    by_division: &'static str,
+    lowest_list: &'static str,
+    shown_first: &'static str,
+    measure_totals: &'static str,
+    measure: &'static str,
+    applies_in: &'static str,
+    amount: &'static str,
+    without_amount: &'static str,
+    all_statuses: &'static str,
+    all_districts: &'static str,
+    all_divisions: &'static str,
+    sort: &'static str,
+    sort_rank: &'static str,
+    sort_score_desc: &'static str,
+    sort_score_asc: &'static str,
+    sort_name: &'static str,
+    export: &'static str,
+    change_password: &'static str,
+    current_password: &'static str,
+    new_password: &'static str,
+    repeat_password: &'static str,
+    password_expired: &'static str,
+    password_changed: &'static str,
+    passwords_differ: &'static str,
+    profile: &'static str,
+    records: &'static str,
+    source: &'static str,
+    file: &'static str,
+    row: &'static str,
+    history: &'static str,
+    established: &'static str,
+    not_used: &'static str,
+    year: &'static str,
 }
 
 pub(crate) fn texts(lang: Lang) -> Texts {
@@ -173,6 +229,54 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             parameters: "未见公开来源、作为参数的取值",
             sources: "来源",
             city: "全市",
+            figures: "主要指标（同口径）",
+            this_year: "本年",
+            last_year: "上年",
+            change: "增减",
+            tax: "税收(万元)",
+            revenue: "营业收入(万元)",
+            value_added: "工业增加值(万元)",
+            land: "用地(亩)",
+            energy: "综合能耗(吨标煤)",
+            tax_per_mu: "亩均税收(万元/亩)",
+            revenue_per_mu: "亩均营业收入(万元/亩)",
+            value_added_per_mu: "亩均增加值(万元/亩)",
+            value_added_per_tce: "单位能耗增加值(万元/吨标煤)",
+            all_enterprises: "全部企业",
+            by_district: "分区县分布",
+            by_division: "分行业分布",
+            lowest_list: "类企业名单",
+            shown_first: "按得分由低到高，显示前",
+            measure_totals: "措施合计",
+            measure: "措施",
+            applies_in: "执行年度",
+            amount: "金额(元)",
+            without_amount: "缺少计算依据",
+            all_statuses: "全部状态",
+            all_districts: "全部区县",
+            all_divisions: "全部行业",
+            sort: "排序",
+            sort_rank: "按排名",
+            sort_score_desc: "得分由高到低",
+            sort_score_asc: "得分由低到高",
+            sort_name: "按名称",
+            export: "导出 XLSX",
+            change_password: "修改密码",
+            current_password: "当前密码",
+            new_password: "新密码",
+            repeat_password: "再次输入新密码",
+            password_expired: "密码已过期，请先修改密码",
+            password_changed: "密码已修改，请用新密码登录",
+            passwords_differ: "两次输入的新密码不一致",
+            profile: "企业档案",
+            records: "年度数据及来源",
+            source: "来源部门",
+            file: "文件",
+            row: "行",
+            history: "历年评价",
+            established: "成立日期",
+            not_used: "未采用（优先级较低或已更正）",
+            year: "年度",
         },
         Lang::En => Texts {
             lang: "en",
@@ -225,6 +329,54 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             parameters: "Values no source gives, kept as parameters",
             sources: "Sources",
             city: "whole city",
+            figures: "Key figures (same enterprises both years)",
+            this_year: "this year",
+            last_year: "last year",
+            change: "change",
+            tax: "tax (10k yuan)",
+            revenue: "revenue (10k yuan)",
+            value_added: "value added (10k yuan)",
+            land: "land (mu)",
+            energy: "energy (tce)",
+            tax_per_mu: "tax per mu (10k yuan)",
+            revenue_per_mu: "revenue per mu (10k yuan)",
+            value_added_per_mu: "value added per mu (10k yuan)",
+            value_added_per_tce: "value added per tce (10k yuan)",
+            all_enterprises: "all enterprises",
+            by_district: "By district",
+            by_division: "By industry division",
+            lowest_list: "-class enterprises",
+            shown_first: "lowest score first; showing the first",
+            measure_totals: "Measures in total",
+            measure: "Measure",
+            applies_in: "applies in",
+            amount: "amount (yuan)",
+            without_amount: "without a basis figure",
+            all_statuses: "all statuses",
+            all_districts: "all districts",
+            all_divisions: "all divisions",
+            sort: "Sort",
+            sort_rank: "by rank",
+            sort_score_desc: "score, high to low",
+            sort_score_asc: "score, low to high",
+            sort_name: "by name",
+            export: "Export XLSX",
+            change_password: "Change password",
+            current_password: "Current password",
+            new_password: "New password",
+            repeat_password: "New password again",
+            password_expired: "Your password has expired; please set a new one",
+            password_changed: "Password changed; sign in with the new one",
+            passwords_differ: "The two new passwords differ",
+            profile: "Profile",
+            records: "Yearly figures and their sources",
+            source: "source",
+            file: "file",
+            row: "row",
+            history: "Class by year",
+            established: "established",
+            not_used: "not used (lower priority or corrected)",
+            year: "year",
         },
     }
 }
@@ -284,8 +436,11 @@ pub(crate) fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Ses
     state.live_session(token).map(|s| (s, token.to_string()))
 }
 
-fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
-    templates()
+pub(crate) fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
+    // Parsed once: parsing every template on every request would cost more than the page.
+    static TEMPLATES: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    TEMPLATES
+        .get_or_init(templates)
         .get_template(name)
         .and_then(|t| t.render(ctx))
         .map_err(|e| ApiError::internal(e.to_string()))
@@ -298,17 +453,36 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// Where a viewer starts: an enterprise user on its own page, staff on the overview, each
+/// administrator on the one page of their role.
+fn home_of(viewer: &Viewer) -> String {
+    match (&viewer.scope, viewer.role) {
+        (Scope::Enterprise(u), _) => format!("/enterprises/{u}"),
+        (_, gusu_core::Role::AuditAdmin) => "/audit".into(),
+        (_, gusu_core::Role::SystemAdmin | gusu_core::Role::SecurityAdmin) => {
+            "/admin/accounts".into()
+        }
+        _ => "/overview".into(),
+    }
+}
+
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect {
     match page_session(&state, &headers) {
-        // An enterprise user lands on its own page.
-        Some((s, _)) => match &s.viewer.scope {
-            Scope::Enterprise(u) => Redirect::to(&format!("/enterprises/{u}")),
-            // The administrators see no enterprise data: each lands on its own page.
-            Scope::Nothing => Redirect::to(crate::admin::landing(&s.viewer)),
-            _ => Redirect::to("/overview"),
-        },
+        Some((s, _)) => Redirect::to(&home_of(&s.viewer)),
         None => Redirect::to("/login"),
     }
+}
+
+/// Double-submit token for the forms of the signed-out pages (sign-in, password change): a
+/// cookie only this site can set, echoed in the form.
+fn login_csrf(out: &mut HeaderMap) -> String {
+    let token = crate::session::random_token();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login"
+    )) {
+        out.append(header::SET_COOKIE, v);
+    }
+    token
 }
 
 fn login_page(
@@ -317,18 +491,124 @@ fn login_page(
     status: StatusCode,
     mut out: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // Double-submit token for the sign-in form: a cookie only this site can set, echoed in the form.
-    let login_csrf = crate::session::random_token();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_COOKIE}={login_csrf}; HttpOnly; SameSite=Strict; Path=/login"
-    )) {
-        out.append(header::SET_COOKIE, v);
-    }
+    let login_csrf = login_csrf(&mut out);
     let html = render(
         "login.html",
         context! { t => Value::from(Serde(texts(lang))), error => error, login_csrf => login_csrf },
     )?;
     Ok((status, out, Html(html)).into_response())
+}
+
+fn password_page(
+    lang: Lang,
+    username: &str,
+    message: Option<&str>,
+    status: StatusCode,
+    mut out: HeaderMap,
+) -> Result<Response, ApiError> {
+    let login_csrf = login_csrf(&mut out);
+    let html = render(
+        "password.html",
+        context! {
+            t => Value::from(Serde(texts(lang))),
+            message => message,
+            username => username,
+            login_csrf => login_csrf,
+        },
+    )?;
+    Ok((status, out, Html(html)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordQuery {
+    lang: Option<String>,
+    username: Option<String>,
+}
+
+pub async fn password_form(
+    headers: HeaderMap,
+    Query(query): Query<PasswordQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(
+        &headers,
+        &LangQuery {
+            lang: query.lang,
+            year: None,
+        },
+        &mut out,
+    );
+    let username = query.username.unwrap_or_default();
+    password_page(lang, &username, None, StatusCode::OK, out)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    username: String,
+    password: String,
+    new_password: String,
+    repeat_password: String,
+    csrf: String,
+}
+
+pub async fn password_change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
+    let lang = language(&headers, &LangQuery::default(), &mut HeaderMap::new());
+    if cookie_value(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "the form expired; reload the page",
+        ));
+    }
+    let t = texts(lang);
+    let refuse = |message: &str, status| {
+        password_page(
+            lang,
+            &form.username,
+            Some(message),
+            status,
+            HeaderMap::new(),
+        )
+    };
+    if form.new_password != form.repeat_password {
+        return refuse(t.passwords_differ, StatusCode::BAD_REQUEST);
+    }
+    match crate::change_password(&state, &form.username, &form.password, &form.new_password)? {
+        Ok(()) => login_page(
+            lang,
+            Some(t.password_changed),
+            StatusCode::OK,
+            HeaderMap::new(),
+        ),
+        Err(crate::ChangeRefusal::LockedOut) => refuse(t.locked_out, StatusCode::TOO_MANY_REQUESTS),
+        Err(crate::ChangeRefusal::BadCredentials) => {
+            refuse(t.bad_credentials, StatusCode::UNAUTHORIZED)
+        }
+        Err(crate::ChangeRefusal::Weak(e)) => refuse(
+            &match lang {
+                Lang::Zh => password_error_zh(&e),
+                Lang::En => e.to_string(),
+            },
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}
+
+fn password_error_zh(e: &gusu_core::access::PasswordError) -> String {
+    use gusu_core::access::PasswordError as E;
+    match e {
+        E::TooShort { found, min } => format!("密码只有 {found} 个字符，至少需要 {min} 个"),
+        E::TooSimple { found, min } => {
+            format!("密码只包含 {found} 类字符（小写、大写、数字、其他），至少需要 {min} 类")
+        }
+        E::ContainsUser => "密码不能包含用户名".into(),
+        E::Unchanged => "新密码不能与当前密码相同".into(),
+    }
 }
 
 pub async fn login_form(
@@ -380,18 +660,22 @@ pub async fn login(
                 HeaderMap::new(),
             );
         }
+        Err(crate::Refusal::PasswordExpired) => {
+            return password_page(
+                lang,
+                &form.username,
+                Some(t.password_expired),
+                StatusCode::FORBIDDEN,
+                HeaderMap::new(),
+            );
+        }
     };
     let mut out = HeaderMap::new();
     out.insert(
         header::SET_COOKIE,
         crate::cookie(&token, None, state.0.config.secure_cookies),
     );
-    // The administrators see no enterprise data: each lands on its own page.
-    let landing = match &viewer.scope {
-        Scope::Nothing => crate::admin::landing(&viewer),
-        _ => "/overview",
-    };
-    Ok((StatusCode::SEE_OTHER, out, Redirect::to(landing)).into_response())
+    Ok((StatusCode::SEE_OTHER, out, Redirect::to(&home_of(&viewer))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -430,14 +714,6 @@ pub async fn logout(
     Ok((StatusCode::SEE_OTHER, out, Redirect::to("/login")).into_response())
 }
 
-#[derive(Serialize)]
-struct Row {
-    name: String,
-    counts: Vec<u32>,
-    total: u32,
-    graded: u32,
-}
-
 pub async fn overview(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -457,6 +733,148 @@ pub async fn district(
     overview_page(state, headers, query, Some(code)).await
 }
 
+/// A district's name in the page language, or its code when the region set does not know it.
+fn district_name(state: &AppState, lang: Lang, code: &str) -> String {
+    state.0.config.region.by_code(code).map_or_else(
+        || code.to_string(),
+        |d| {
+            if lang == Lang::Zh {
+                d.name_zh.clone()
+            } else {
+                d.name_en.clone()
+            }
+        },
+    )
+}
+
+fn division_name(lang: Lang, code: &str) -> String {
+    gusu_core::division(code).map_or_else(
+        || code.to_string(),
+        |d| {
+            format!(
+                "{code} {}",
+                if lang == Lang::Zh {
+                    d.name_zh
+                } else {
+                    d.name_en
+                }
+            )
+        },
+    )
+}
+
+/// Money and counts with thousands separators, to the precision a reader compares.
+fn amount(v: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 && !text.trim_matches(['0', '.']).is_empty() {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
+}
+
+/// "+12.3%" from last year to this, or "—" when last year is missing or zero.
+fn change(this: Option<f64>, last: Option<f64>) -> String {
+    match (this, last) {
+        (Some(t), Some(l)) if l != 0.0 => format!("{:+.1}%", (t - l) / l.abs() * 100.0),
+        _ => "—".into(),
+    }
+}
+
+#[derive(Serialize)]
+struct FigureRow {
+    name: &'static str,
+    this_year: String,
+    last_year: String,
+    change: String,
+}
+
+fn figure_rows(t: &Texts, c: &gusu_core::evaluate::overview::FigureComparison) -> Vec<FigureRow> {
+    let (a, b) = (&c.this_year, &c.last_year);
+    let total = |name, this: f64, last: f64, decimals| FigureRow {
+        name,
+        this_year: amount(this, decimals),
+        last_year: if b.enterprises > 0 {
+            amount(last, decimals)
+        } else {
+            "—".into()
+        },
+        change: change(Some(this), (b.enterprises > 0).then_some(last)),
+    };
+    let ratio = |name, this: Option<f64>, last: Option<f64>| FigureRow {
+        name,
+        this_year: this.map_or_else(|| "—".into(), |v| amount(v, 2)),
+        last_year: last.map_or_else(|| "—".into(), |v| amount(v, 2)),
+        change: change(this, last),
+    };
+    vec![
+        total(
+            t.enterprises,
+            f64::from(a.enterprises),
+            f64::from(b.enterprises),
+            0,
+        ),
+        total(t.tax, a.tax, b.tax, 0),
+        total(t.revenue, a.revenue, b.revenue, 0),
+        total(t.value_added, a.value_added, b.value_added, 0),
+        total(t.land, a.land_mu, b.land_mu, 0),
+        total(t.energy, a.energy_tce, b.energy_tce, 0),
+        ratio(t.tax_per_mu, a.tax_per_mu.ratio(), b.tax_per_mu.ratio()),
+        ratio(
+            t.revenue_per_mu,
+            a.revenue_per_mu.ratio(),
+            b.revenue_per_mu.ratio(),
+        ),
+        ratio(
+            t.value_added_per_mu,
+            a.value_added_per_mu.ratio(),
+            b.value_added_per_mu.ratio(),
+        ),
+        ratio(
+            t.value_added_per_tce,
+            a.value_added_per_tce.ratio(),
+            b.value_added_per_tce.ratio(),
+        ),
+    ]
+}
+
+#[derive(Serialize)]
+struct CountRow {
+    key: String,
+    name: String,
+    counts: Vec<u32>,
+    graded: u32,
+    total: u32,
+}
+
+fn count_row(
+    key: &str,
+    name: String,
+    classes: &[String],
+    c: &gusu_core::evaluate::overview::ClassCounts,
+) -> CountRow {
+    CountRow {
+        key: key.to_string(),
+        name,
+        counts: classes.iter().map(|k| c.count(k)).collect(),
+        graded: c.graded,
+        total: c.total,
+    }
+}
+
 async fn overview_page(
     state: AppState,
     headers: HeaderMap,
@@ -472,98 +890,182 @@ async fn overview_page(
     if !viewer.is_staff() {
         return Err(ApiError::forbidden());
     }
-    let region = &state.0.config.region;
-    let district_name = |code: &str| {
-        region.by_code(code).map_or_else(
-            || code.to_string(),
-            |d| {
-                if lang == Lang::Zh {
-                    d.name_zh.clone()
-                } else {
-                    d.name_en.clone()
-                }
-            },
-        )
-    };
     if let Some(code) = &district
-        && (region.by_code(code).is_none() || !viewer.may_see_district(code))
+        && (state.0.config.region.by_code(code).is_none() || !viewer.may_see_district(code))
     {
         return Err(ApiError::not_found("district"));
     }
-    let store = state.store();
-    let year = year_or_latest(&store, query.year)?;
-    let run = shown_run(&store, year)?;
-    let classes = ["A", "B", "C", "D"];
-    let class_index = |c: &str| classes.iter().position(|x| *x == c);
+    let year = year_or_latest(&state.reader(), query.year)?;
+    let summary = state.summary(year)?;
     let t = texts(lang);
-    let new_row = |name: String| Row {
-        name,
-        counts: vec![0; classes.len()],
-        total: 0,
-        graded: 0,
+    let title = district.as_deref().map_or_else(
+        || match &viewer.scope {
+            Scope::District(code) => district_name(&state, lang, code),
+            _ => t.overview.to_string(),
+        },
+        |code| district_name(&state, lang, code),
+    );
+    // The body depends only on the summary, the language and the population: rendered once,
+    // then shared by every request (only the header differs per user).
+    let scope_key = match (&district, &viewer.scope) {
+        (Some(code), _) | (None, Scope::District(code)) => code.as_str(),
+        _ => "city",
     };
-    let count = |row: &mut Row, class: Option<&str>| {
-        row.total += 1;
-        if let Some(i) = class.and_then(class_index) {
-            row.counts[i] += 1;
-            row.graded += 1;
-        }
+    let body = match &summary {
+        None => render(
+            "overview_body.html",
+            context! { t => Value::from(Serde(&t)), year => year, title => title.clone() },
+        )?
+        .into(),
+        Some(summary) => summary.fragment(
+            &format!("overview:{}:{scope_key}:{}", t.lang, district.is_some()),
+            || {
+                overview_body(
+                    &state,
+                    lang,
+                    viewer,
+                    summary,
+                    district.as_deref(),
+                    year,
+                    &title,
+                )
+            },
+        )?,
     };
-    let group_name =
-        |key: &str| -> String { (if key == "above" { t.above } else { t.below }).into() };
-    let mut groups: BTreeMap<&str, Row> = BTreeMap::new();
-    let mut city: BTreeMap<&str, Row> = BTreeMap::new();
-    let mut districts: BTreeMap<String, Row> = BTreeMap::new();
-    if let Some(run) = &run {
-        for stored in store.results(run.id)? {
-            let r: EnterpriseResult = crate::detail(&stored)?;
-            let key = r.group.key();
-            if district.is_some() {
-                count(
-                    city.entry(key).or_insert_with(|| new_row(group_name(key))),
-                    r.class.as_deref(),
-                );
-            }
-            let in_scope = match &district {
-                Some(code) => *r.district == **code,
-                None => viewer.may_see(&r.uscc, &r.district),
-            };
-            if !in_scope {
-                continue;
-            }
-            count(
-                groups
-                    .entry(key)
-                    .or_insert_with(|| new_row(group_name(key))),
-                r.class.as_deref(),
-            );
-            let d = districts
-                .entry(r.district.to_string())
-                .or_insert_with(|| new_row(district_name(&r.district)));
-            count(d, r.class.as_deref());
-        }
-    }
-    let district_rows: Vec<serde_json::Value> = districts
-        .into_iter()
-        .map(|(code, row)| serde_json::json!({ "code": code, "name": row.name, "counts": row.counts, "total": row.total }))
-        .collect();
     let html = render(
-        "overview.html",
+        "fragment.html",
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
-            title => district.as_deref().map_or_else(|| t.overview.to_string(), district_name),
-            year => year,
-            run => Value::from(Serde(&run)),
-            classes => Value::from(Serde(classes)),
-            groups => Value::from(Serde(groups.into_values().collect::<Vec<_>>())),
-            city => Value::from(Serde(city.into_values().collect::<Vec<_>>())),
-            districts => Value::from(Serde(district_rows)),
+            title => title,
+            body => Value::from_safe_string(body.to_string()),
         },
     )?;
     Ok((out, Html(html)).into_response())
+}
+
+/// The overview's body for one population of one run.
+fn overview_body(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    summary: &crate::summary::RunSummary,
+    district: Option<&str>,
+    year: i32,
+    title: &str,
+) -> Result<String, ApiError> {
+    let t = texts(lang);
+    let mut ctx = BTreeMap::new();
+    {
+        let o = summary
+            .overview_for(viewer, district)
+            .ok_or_else(|| ApiError::not_found("district"))?;
+        // Every class of the city, so a district without D still shows the column.
+        let classes = &summary.city.classes;
+        let group_name = |key: &str| (if key == "above" { t.above } else { t.below }).to_string();
+        let groups: Vec<CountRow> = o
+            .by_group
+            .iter()
+            .map(|(k, c)| count_row(k, group_name(k), classes, c))
+            .collect();
+        // Beside a district, the city's counts (aggregates reveal no enterprise).
+        let city: Vec<CountRow> = if district.is_some() {
+            summary
+                .city
+                .by_group
+                .iter()
+                .map(|(k, c)| count_row(k, group_name(k), classes, c))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let districts: Vec<CountRow> = o
+            .by_district
+            .iter()
+            .map(|(k, c)| count_row(k, district_name(state, lang, k), classes, c))
+            .collect();
+        let mut divisions: Vec<CountRow> = o
+            .by_division
+            .iter()
+            .map(|(k, c)| count_row(k, division_name(lang, k), classes, c))
+            .collect();
+        divisions.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.key.cmp(&b.key)));
+        let figures: Vec<serde_json::Value> = ["above", "below", "all"]
+            .iter()
+            .filter_map(|k| o.figures.get(k).map(|c| (k, c)))
+            .map(|(k, c)| {
+                let name = if *k == "all" {
+                    t.all_enterprises.to_string()
+                } else {
+                    group_name(k)
+                };
+                serde_json::json!({ "name": name, "rows": figure_rows(&t, c) })
+            })
+            .collect();
+        let lowest: Vec<serde_json::Value> = o
+            .lowest_class_list
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "uscc": l.uscc.as_str(),
+                    "name": l.name,
+                    "district": district_name(state, lang, &l.district),
+                    "division": division_name(lang, &l.division),
+                    "group": group_name(l.group),
+                    "score": l.score.map_or_else(|| "—".into(), |s| format!("{s:.2}")),
+                    "rank": l.rank.map_or_else(|| "—".into(), |r| r.to_string()),
+                })
+            })
+            .collect();
+        let measures: Vec<serde_json::Value> = o
+            .measures
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "name": if lang == Lang::Zh { &m.name_zh } else { &m.name_en },
+                    "applies_in": m.applies_in,
+                    "enterprises": m.enterprises,
+                    "amount": amount(m.amount, 0),
+                    "without_amount": m.without_amount,
+                })
+            })
+            .collect();
+        let district_chart = crate::chart::class_bars(
+            &districts
+                .iter()
+                .map(|d| {
+                    (
+                        d.name.clone(),
+                        classes
+                            .iter()
+                            .cloned()
+                            .zip(d.counts.iter().copied())
+                            .collect(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
+        ctx.insert("run", Value::from(Serde(&summary.run)));
+        ctx.insert("classes", Value::from(Serde(classes)));
+        ctx.insert("groups", Value::from(Serde(groups)));
+        ctx.insert("city", Value::from(Serde(city)));
+        ctx.insert("districts", Value::from(Serde(districts)));
+        ctx.insert("district_chart", Value::from_safe_string(district_chart));
+        ctx.insert("divisions", Value::from(Serde(divisions)));
+        ctx.insert("figures", Value::from(Serde(figures)));
+        ctx.insert("lowest_class", Value::from(o.lowest_class.clone()));
+        ctx.insert("lowest_count", Value::from(o.lowest_class_count));
+        ctx.insert("lowest", Value::from(Serde(lowest)));
+        ctx.insert("measures", Value::from(Serde(measures)));
+    }
+    ctx.insert("t", Value::from(Serde(&t)));
+    ctx.insert("title", Value::from(title));
+    ctx.insert("year", Value::from(year));
+    ctx.insert("district", Value::from(district));
+    render("overview_body.html", Value::from(ctx))
 }
 
 #[derive(Deserialize, Default)]
@@ -607,7 +1109,7 @@ pub async fn enterprise(
     };
     let viewer = &session.viewer;
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
-    let store = state.store();
+    let store = state.reader();
     let year = year_or_latest(&store, query.year)?;
     let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
@@ -619,7 +1121,9 @@ pub async fn enterprise(
         return Err(ApiError::not_found("enterprise"));
     }
     let t = texts(lang);
-    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let file = crate::enterprise_file::load(&store, viewer, &uscc)?;
+    let (profile, records, history) = file_rows(&state, lang, &t, &file);
+    let library = state.schemes();
     let scheme = library
         .select(&run.scheme, year)
         .ok()
@@ -769,6 +1273,7 @@ pub async fn enterprise(
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             r => Value::from(Serde(&r)),
@@ -783,9 +1288,128 @@ pub async fn enterprise(
             lifts => lifts,
             next_class => next_class,
             lift_url => lift_url,
+            profile => Value::from(Serde(&profile)),
+            records => Value::from(Serde(&records)),
+            history => Value::from(Serde(&history)),
         },
     )?;
     Ok((out, Html(html)).into_response())
+}
+
+/// A field's name in the page language (figures by the catalogue, the two flags by hand).
+fn field_name(lang: Lang, key: &str) -> String {
+    if let Some(f) = gusu_core::Figure::from_key(key) {
+        let name = if lang == Lang::Zh {
+            f.name_zh()
+        } else {
+            f.name_en()
+        };
+        return format!("{name} ({})", f.unit());
+    }
+    match (key, lang) {
+        ("above_scale", Lang::Zh) => "规上标志".into(),
+        ("above_scale", Lang::En) => "above designated size".into(),
+        ("exempt", Lang::Zh) => "不参评标志".into(),
+        ("exempt", Lang::En) => "exempt".into(),
+        _ => key.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct RecordYear {
+    year: i32,
+    rows: Vec<RecordRow>,
+}
+
+#[derive(Serialize)]
+struct RecordRow {
+    field: String,
+    value: String,
+    source: String,
+    file: String,
+    row: u64,
+    /// The value the merged record uses; others lost on priority or were corrected.
+    effective: bool,
+    corrected: bool,
+}
+
+/// The profile, the yearly values with their sources, and the class history, as page rows.
+fn file_rows(
+    state: &AppState,
+    lang: Lang,
+    t: &Texts,
+    file: &crate::enterprise_file::EnterpriseFile,
+) -> (
+    Vec<(String, String)>,
+    Vec<RecordYear>,
+    Vec<serde_json::Value>,
+) {
+    let e = &file.enterprise;
+    let yes_no = |b: bool| {
+        (match (b, lang) {
+            (true, Lang::Zh) => "是",
+            (false, Lang::Zh) => "否",
+            (true, Lang::En) => "yes",
+            (false, Lang::En) => "no",
+        })
+        .to_string()
+    };
+    let profile = vec![
+        (t.name.to_string(), e.name.clone()),
+        ("USCC".to_string(), e.uscc.to_string()),
+        (
+            t.district.to_string(),
+            district_name(state, lang, &e.district),
+        ),
+        (
+            t.division.to_string(),
+            format!("{} · {}", e.industry_code, division_name(lang, &e.division)),
+        ),
+        (
+            t.land.to_string(),
+            e.land_area_mu.map_or_else(|| "—".into(), |v| amount(v, 2)),
+        ),
+        (t.above.to_string(), yes_no(e.above_scale)),
+        (t.established.to_string(), e.established.to_string()),
+    ];
+    let records = file
+        .years
+        .iter()
+        .map(|y| RecordYear {
+            year: y.year,
+            rows: y
+                .values
+                .iter()
+                .map(|v| RecordRow {
+                    field: field_name(lang, &v.field),
+                    value: ryu::Buffer::new()
+                        .format(v.value)
+                        .trim_end_matches(".0")
+                        .to_string(),
+                    source: v.source.clone(),
+                    file: v.file_name.clone(),
+                    row: v.row,
+                    effective: v.effective,
+                    corrected: !v.current,
+                })
+                .collect(),
+        })
+        .collect();
+    let history = file
+        .classes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "year": c.year,
+                "class": c.class.as_deref().unwrap_or("—"),
+                "score": c.score.map_or_else(|| "—".into(), |s| format!("{s:.2}")),
+                "rank": c.rank.map_or_else(|| "—".into(), |r| r.to_string()),
+                "scheme": c.scheme,
+                "published": c.published,
+            })
+        })
+        .collect();
+    (profile, records, history)
 }
 
 #[derive(Deserialize, Default)]
@@ -793,9 +1417,32 @@ pub struct ListQuery {
     lang: Option<String>,
     year: Option<i32>,
     q: Option<String>,
+    district: Option<String>,
+    division: Option<String>,
     class: Option<String>,
     group: Option<String>,
+    status: Option<String>,
+    /// rank (default), score_desc, score_asc, name.
+    sort: Option<String>,
     page: Option<usize>,
+}
+
+impl ListQuery {
+    /// The filters and their values as given (empty ones dropped), for links that keep them.
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("q", &self.q),
+            ("district", &self.district),
+            ("division", &self.division),
+            ("class", &self.class),
+            ("group", &self.group),
+            ("status", &self.status),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_deref().map(str::trim).filter(|v| !v.is_empty())?)))
+        .collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -811,50 +1458,60 @@ struct ListRow {
 
 const PAGE_SIZE: usize = 50;
 
-/// The results a list shows or exports: the city run's, within the viewer's scope, filtered, by
-/// group and rank.
+/// The results a list shows or exports: the shown run's, within the viewer's scope, filtered and
+/// sorted (by group and rank unless asked otherwise).
 fn selection(
-    store: &gusu_store::Store,
+    summary: Option<&crate::summary::RunSummary>,
     viewer: &Viewer,
     query: &ListQuery,
-    year: i32,
-) -> Result<Vec<EnterpriseResult>, ApiError> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+) -> Vec<crate::summary::ResultLine> {
+    let Some(summary) = summary else {
+        return Vec::new();
     };
-    let (needle, class, group) = (
-        given(&query.q).map(|q| q.to_uppercase()),
-        given(&query.class),
-        given(&query.group),
-    );
-    let mut results = Vec::new();
-    if let Some(run) = shown_run(store, year)? {
-        for stored in store.results(run.id)? {
-            let r = crate::detail(&stored)?;
-            let keep = viewer.may_see(&r.uscc, &r.district)
-                && class
-                    .as_deref()
-                    .is_none_or(|c| r.class.as_deref() == Some(c))
-                && group.as_deref().is_none_or(|g| r.group.key() == g)
+    let filters = query.filters();
+    let given = |key: &str| filters.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let needle = given("q").map(str::to_uppercase);
+    let mut lines: Vec<crate::summary::ResultLine> = summary
+        .lines
+        .iter()
+        .filter(|l| {
+            viewer.may_see(&l.uscc, &l.district)
+                && given("district").is_none_or(|d| d == &*l.district)
+                && given("division").is_none_or(|d| d == &*l.division)
+                && given("class").is_none_or(|c| l.class.as_deref() == Some(c))
+                && given("group").is_none_or(|g| l.group.key() == g)
+                && given("status").is_none_or(|s| l.status.key() == s)
                 && needle.as_deref().is_none_or(|n| {
-                    r.name.to_uppercase().contains(n) || r.uscc.as_str().contains(n)
-                });
-            if keep {
-                results.push(r);
-            }
-        }
-    }
-    results.sort_by(|a, b| {
+                    l.name.to_uppercase().contains(n) || l.uscc.as_str().contains(n)
+                })
+        })
+        .cloned()
+        .collect();
+    let by_rank = |a: &crate::summary::ResultLine, b: &crate::summary::ResultLine| {
         (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
             b.group,
             b.rank.unwrap_or(u32::MAX),
             b.uscc,
         ))
-    });
-    Ok(results)
+    };
+    // Unscored enterprises go last whichever way scores are sorted.
+    let score =
+        |l: &crate::summary::ResultLine, sign: f64| l.score.map_or(f64::INFINITY, |s| sign * s);
+    match given("sort") {
+        Some("score_desc") => lines.sort_by(|a, b| {
+            score(a, -1.0)
+                .total_cmp(&score(b, -1.0))
+                .then_with(|| by_rank(a, b))
+        }),
+        Some("score_asc") => lines.sort_by(|a, b| {
+            score(a, 1.0)
+                .total_cmp(&score(b, 1.0))
+                .then_with(|| by_rank(a, b))
+        }),
+        Some("name") => lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| by_rank(a, b))),
+        _ => lines.sort_by(by_rank),
+    }
+    lines
 }
 
 /// The list's selection as an XLSX workbook (every page), audited: the figures are confidential.
@@ -870,9 +1527,9 @@ pub async fn enterprise_export(
     if !viewer.is_staff() {
         return Err(ApiError::forbidden());
     }
-    let mut store = state.store();
-    let year = year_or_latest(&store, query.year)?;
-    let results = selection(&store, viewer, &query, year)?;
+    let year = year_or_latest(&state.reader(), query.year)?;
+    let summary = state.summary(year)?;
+    let results = selection(summary.as_deref(), viewer, &query);
     let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(e.to_string());
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -904,7 +1561,7 @@ pub async fn enterprise_export(
         }
     }
     let bytes = book.save_to_buffer().map_err(xlsx)?;
-    store.audit(
+    state.store().audit(
         &viewer.user,
         "export",
         Some(&format!("enterprises {year}")),
@@ -946,9 +1603,9 @@ pub async fn enterprise_list(
         return Err(ApiError::forbidden());
     }
     let t = texts(lang);
-    let store = state.store();
-    let year = year_or_latest(&store, query.year)?;
-    let results = selection(&store, viewer, &query, year)?;
+    let year = year_or_latest(&state.reader(), query.year)?;
+    let summary = state.summary(year)?;
+    let results = selection(summary.as_deref(), viewer, &query);
     let total = results.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
@@ -983,32 +1640,65 @@ pub async fn enterprise_list(
         .collect();
     let link = |p: usize| {
         let mut url = format!("/enterprises?year={year}&page={p}");
-        for (k, v) in [
-            ("q", &query.q),
-            ("class", &query.class),
-            ("group", &query.group),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                url.push_str(&format!(
-                    "&{k}={}",
-                    form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-                ));
-            }
+        for (k, v) in query.filters() {
+            url.push_str(&format!(
+                "&{k}={}",
+                form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            ));
         }
         url
     };
+    // The choices: what the viewer may filter by, named in the page language.
+    let (mut classes, mut districts, mut divisions) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(summary) = &summary {
+        classes = summary.city.classes.clone();
+        for code in summary.city.by_district.keys() {
+            if viewer.may_see_district(code) {
+                districts.push((code.clone(), district_name(&state, lang, code)));
+            }
+        }
+        for code in summary.city.by_division.keys() {
+            divisions.push((code.clone(), division_name(lang, code)));
+        }
+    }
+    let statuses: Vec<(&str, &str)> = [
+        gusu_core::Status::Graded,
+        gusu_core::Status::Exempt,
+        gusu_core::Status::OutOfScope,
+        gusu_core::Status::MissingData,
+    ]
+    .into_iter()
+    .map(|s| {
+        (
+            s.key(),
+            if lang == Lang::Zh {
+                s.name_zh()
+            } else {
+                s.name_en()
+            },
+        )
+    })
+    .collect();
     let html = render(
         "enterprises.html",
         context! {
             t => Value::from(Serde(&t)),
             user => viewer.user.clone(),
+            role => viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             year => year,
             q => query.q.clone().unwrap_or_default(),
             class => query.class.clone().unwrap_or_default(),
             group => query.group.clone().unwrap_or_default(),
-            classes => Value::from(Serde(["A", "B", "C", "D"])),
+            district => query.district.clone().unwrap_or_default(),
+            division => query.division.clone().unwrap_or_default(),
+            status => query.status.clone().unwrap_or_default(),
+            sort => query.sort.clone().unwrap_or_default(),
+            classes => Value::from(Serde(classes)),
+            districts => Value::from(Serde(districts)),
+            divisions => Value::from(Serde(divisions)),
+            statuses => Value::from(Serde(statuses)),
             total => total,
             page => page,
             pages => pages,
@@ -1023,19 +1713,9 @@ pub async fn enterprise_list(
 
 /// Every scheme with its indicators, weights, benchmark methods, classes, measures and sources:
 /// readable by everyone signed in, enterprises included (they are graded by it).
-pub async fn rules(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Result<Response, ApiError> {
-    let mut out = HeaderMap::new();
-    let lang = language(&headers, &query, &mut out);
-    let Some((session, _)) = page_session(&state, &headers) else {
-        return Ok((out, Redirect::to("/login")).into_response());
-    };
-    let zh = lang == Lang::Zh;
-    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
-    let schemes: Vec<serde_json::Value> = library
+/// Every scheme as the rules page and `GET /api/v1/schemes` show it, in one language.
+fn scheme_views(library: &SchemeLibrary, zh: bool) -> Vec<serde_json::Value> {
+    library
         .all()
         .iter()
         .map(|s| {
@@ -1083,16 +1763,72 @@ pub async fn rules(
                 "sources": s.sources.iter().map(|src| format!("{}{}", src.title, src.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default())).collect::<Vec<_>>(),
             })
         })
-        .collect();
+        .collect()
+}
+
+pub async fn rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(&headers, &query, &mut out);
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let zh = lang == Lang::Zh;
+    let schemes = scheme_views(state.schemes(), zh);
     let html = render(
         "rules.html",
         context! {
             t => Value::from(Serde(texts(lang))),
             user => session.viewer.user.clone(),
+            role => session.viewer.role.key(),
             csrf => session.csrf.clone(),
             nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             schemes => Value::from(Serde(&schemes)),
         },
     )?;
     Ok((out, Html(html)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemesQuery {
+    lang: Option<String>,
+}
+
+/// The schemes, their indicators, weights, benchmarks, classes, measures and sources: what the
+/// rules page shows, readable by everyone signed in.
+pub async fn schemes_api(
+    State(state): State<AppState>,
+    _authed: crate::Authed,
+    query: Result<Query<SchemesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Vec<serde_json::Value>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let zh = !query.lang.as_deref().is_some_and(|l| l.starts_with("en"));
+    Ok(axum::Json(scheme_views(state.schemes(), zh)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped_by_thousands_and_keep_their_sign() {
+        assert_eq!(amount(0.0, 0), "0");
+        assert_eq!(amount(999.4, 0), "999");
+        assert_eq!(amount(1234567.891, 2), "1,234,567.89");
+        assert_eq!(amount(-1234.5, 1), "-1,234.5");
+        // A value that rounds to zero shows no minus sign.
+        assert_eq!(amount(-0.001, 2), "0.00");
+    }
+
+    #[test]
+    fn change_is_relative_to_last_year_and_needs_it() {
+        assert_eq!(change(Some(110.0), Some(100.0)), "+10.0%");
+        assert_eq!(change(Some(90.0), Some(100.0)), "-10.0%");
+        assert_eq!(change(Some(1.0), Some(0.0)), "—");
+        assert_eq!(change(Some(1.0), None), "—");
+    }
 }

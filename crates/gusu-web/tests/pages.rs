@@ -79,7 +79,13 @@ async fn sign_in(app: &axum::Router, user: &str) -> String {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location.as_deref(), Some("/overview"));
+    let home = reply.location.as_deref().unwrap();
+    match user {
+        "ent_a" => assert!(home.starts_with("/enterprises/"), "{home}"),
+        "auditor" => assert_eq!(home, "/audit"),
+        "sysadmin" => assert_eq!(home, "/admin/accounts"),
+        _ => assert_eq!(home, "/overview"),
+    }
     reply
         .cookies
         .iter()
@@ -154,7 +160,7 @@ async fn overview_shows_each_viewer_its_scope() {
     );
     let analyst = sign_in(&c.app, "analyst").await;
     let page = send(&c.app, Method::GET, "/overview", &analyst, None).await;
-    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("全市概览") && page.body.contains("规上企业"));
     let districts_seen = ["昆山市", "苏州工业园区", "吴江区"]
         .iter()
@@ -322,7 +328,10 @@ async fn the_enterprise_list_filters_pages_and_keeps_to_the_scope() {
     )
     .await;
     assert_eq!(all.status, StatusCode::OK);
-    assert!(all.body.contains("400 "), "every enterprise counted");
+    assert!(
+        all.body.contains(r#"id="total">400<"#),
+        "every enterprise counted"
+    );
     assert_eq!(
         all.body.matches("<tr><td><a href=\"/enterprises/").count(),
         50,
@@ -371,6 +380,30 @@ async fn the_enterprise_list_filters_pages_and_keeps_to_the_scope() {
             .matches("<tr><td><a href=\"/enterprises/")
             .count(),
         1
+    );
+    // Sorted by score, low to high, the D list starts with the lowest score.
+    let sorted = send(
+        &c.app,
+        Method::GET,
+        "/enterprises?year=2024&class=D&sort=score_asc",
+        &analyst,
+        None,
+    )
+    .await;
+    let scores: Vec<f64> = sorted
+        .body
+        .split(r#"<td class="num">"#)
+        .skip(1)
+        .step_by(2)
+        .map(|cell| cell.split('<').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        scores.len() > 1 && scores.windows(2).all(|w| w[0] <= w[1]),
+        "{scores:?}"
+    );
+    assert!(
+        sorted.body.contains("sort=score_asc"),
+        "page links keep the sort"
     );
     // An officer's list holds its district only; an enterprise user has no list.
     let officer = sign_in(&c.app, "officer_a").await;
@@ -530,4 +563,192 @@ async fn the_list_exports_its_selection_to_xlsx_within_scope() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// Makes an account's password as old as if it were set in 2020.
+fn age_password(c: &common::City, user: &str) {
+    let db = rusqlite::Connection::open(c.dir.path().join("g.db")).unwrap();
+    db.execute(
+        "UPDATE accounts SET password_changed_at = '2020-01-01T00:00:00Z' WHERE username = ?1",
+        [user],
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_password_must_be_changed_before_signing_in() {
+    let c = common::city();
+    age_password(&c, "analyst");
+    // The API refuses the sign-in with its own code, and no session cookie.
+    let api = c
+        .app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/session")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(format!(
+                    r#"{{"username":"analyst","password":"{}"}}"#,
+                    common::PASSWORD
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::FORBIDDEN);
+    assert!(api.headers().get(header::SET_COOKIE).is_none());
+    let body = api.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("password_expired"));
+
+    // The sign-in form answers with the password form instead of a session.
+    let page = send(&c.app, Method::GET, "/login", "", None).await;
+    let login = page
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("gusu_login="))
+        .unwrap()
+        .clone();
+    let token = login.trim_start_matches("gusu_login=").to_string();
+    let form = |new: &str, repeat: &str| {
+        format!(
+            "username=analyst&password={}&new_password={new}&repeat_password={repeat}&csrf={token}",
+            common::PASSWORD
+        )
+    };
+    let refused = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=analyst&password={}&csrf={token}",
+            common::PASSWORD
+        )),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("密码已过期") && refused.body.contains("new_password"));
+    assert!(
+        !refused
+            .cookies
+            .iter()
+            .any(|c| c.starts_with("gusu_session="))
+    );
+
+    // A weak new password, or two that differ, change nothing and say why.
+    let weak = send(
+        &c.app,
+        Method::POST,
+        "/login/password",
+        &login,
+        Some(&form("short", "short")),
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(weak.body.contains("至少需要 12 个"), "{}", weak.body);
+    let differ = send(
+        &c.app,
+        Method::POST,
+        "/login/password",
+        &login,
+        Some(&form("Gusu-New-2027!", "Gusu-New-2028!")),
+    )
+    .await;
+    assert!(differ.body.contains("不一致"));
+    // Without the form's CSRF token, nothing happens.
+    let forged = send(
+        &c.app,
+        Method::POST,
+        "/login/password",
+        "",
+        Some(&form("Gusu-New-2027!", "Gusu-New-2027!")),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let changed = send(
+        &c.app,
+        Method::POST,
+        "/login/password",
+        &login,
+        Some(&form("Gusu-New-2027!", "Gusu-New-2027!")),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert!(changed.body.contains("密码已修改"));
+    // The new password signs in; the old one no longer does.
+    let new_login = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=analyst&password=Gusu-New-2027!&csrf={token}"
+        )),
+    )
+    .await;
+    assert_eq!(new_login.status, StatusCode::SEE_OTHER);
+    let old = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=analyst&password={}&csrf={token}",
+            common::PASSWORD
+        )),
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_password_api_checks_the_current_password_and_the_policy() {
+    let c = common::city();
+    let call = |body: String| {
+        let app = c.app.clone();
+        async move {
+            let res = app
+                .oneshot(
+                    Request::builder()
+                        .method(Method::POST)
+                        .uri("/api/v1/password")
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(body))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).to_string())
+        }
+    };
+    let (s, b) = call(
+        r#"{"username":"analyst","password":"wrong","new_password":"Gusu-New-2027!"}"#.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    let (s, b) = call(format!(
+        r#"{{"username":"analyst","password":"{}","new_password":"{}"}}"#,
+        common::PASSWORD,
+        common::PASSWORD
+    ))
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.contains("weak_password") && b.contains("same as the current"));
+    let (s, b) = call(format!(
+        r#"{{"username":"analyst","password":"{}","new_password":"Gusu-New-2027!","extra":1}}"#,
+        common::PASSWORD
+    ))
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.contains("invalid_body"));
+    let (s, b) = call(format!(
+        r#"{{"username":"analyst","password":"{}","new_password":"Gusu-New-2027!"}}"#,
+        common::PASSWORD
+    ))
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    assert!(!b.contains("Gusu-New"));
 }

@@ -238,20 +238,43 @@ pub fn progress_bar(message: String) -> indicatif::ProgressBar {
 fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
     let path = ctx.db_path();
     drop(ctx.open_existing_store()?);
-    let config = web_config(ctx, path.clone(), args.secure_cookies);
+    let config = web_config(ctx, path.clone(), args.secure_cookies)?;
     let addr = args.addr.unwrap_or(ctx.config.server.addr);
+    let server = &ctx.config.server;
+    let tls = match (
+        args.tls_cert.or_else(|| server.tls_cert.clone()),
+        args.tls_key.or_else(|| server.tls_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => Some(gusu_web::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => {
+            return Err(Failure::usage(
+                ctx.lang
+                    .t(
+                        "server.tls_cert 与 server.tls_key 须同时配置",
+                        "server.tls_cert and server.tls_key go together",
+                    )
+                    .to_string(),
+            ));
+        }
+    };
     eprintln!(
-        "{} http://{} ({} {})",
+        "{} {}://{} ({} {})",
         ctx.lang.t("服务已启动：", "serving on"),
+        if tls.is_some() { "https" } else { "http" },
         addr,
         ctx.lang.t("数据库", "database"),
         path.display()
     );
-    gusu_web::serve(config, addr).map_err(|e| Failure::usage(e.message))
+    gusu_web::serve(config, addr, tls.as_ref()).map_err(|e| Failure::usage(e.message))
 }
 
 /// The web service's settings from the configuration.
-pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web::WebConfig {
+pub fn web_config(
+    ctx: &Context,
+    db: PathBuf,
+    secure_cookies: bool,
+) -> Result<gusu_web::WebConfig, Failure> {
     let s = &ctx.config.session;
     let mut config = gusu_web::WebConfig::new(db);
     config.region = ctx.region.clone();
@@ -259,7 +282,9 @@ pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web:
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
     config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
-    config.password_policy = ctx.config.password.clone();
+    config.password = ctx.config.password.clone();
+    // The pages explain results by the schemes that made them, the rules directory's included.
+    config.schemes = std::sync::Arc::new(ctx.library()?);
     config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
-    config
+    Ok(config)
 }

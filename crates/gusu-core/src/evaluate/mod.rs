@@ -4,6 +4,7 @@
 //! unit that `explain` re-runs when it tries a changed figure.
 
 pub mod explain;
+pub mod overview;
 pub mod simulate;
 
 use std::collections::HashMap;
@@ -73,6 +74,15 @@ impl Status {
             Status::Exempt => "不参评(T)",
             Status::OutOfScope => "不在评价范围",
             Status::MissingData => "数据缺失",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Status::Graded => "graded",
+            Status::Exempt => "exempt (T)",
+            Status::OutOfScope => "out of scope",
+            Status::MissingData => "data missing",
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The test city shared by the API and page tests: 400 enterprises graded and published, and
 //! one account per kind of viewer.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use axum::Router;
 use gusu_core::evaluate::evaluate;
 use gusu_core::{EvaluationInput, Role, SchemeLibrary, SourceRow, Uscc};
