@@ -342,6 +342,7 @@ struct Upload {
     kind: Option<String>,
     source: Option<String>,
     year: Option<String>,
+    sheet: Option<String>,
     csrf: Option<String>,
 }
 
@@ -410,7 +411,7 @@ async fn read_upload(
                 upload.file_name = Some(file_name);
                 upload.bytes = bytes.to_vec();
             }
-            "kind" | "source" | "year" | "csrf" if name != "csrf" || page => {
+            "kind" | "source" | "year" | "sheet" | "csrf" if name != "csrf" || page => {
                 let text = field
                     .text()
                     .await
@@ -419,6 +420,7 @@ async fn read_upload(
                     "kind" => &mut upload.kind,
                     "source" => &mut upload.source,
                     "year" => &mut upload.year,
+                    "sheet" => &mut upload.sheet,
                     _ => &mut upload.csrf,
                 };
                 *slot = Some(text.trim().to_string());
@@ -427,9 +429,9 @@ async fn read_upload(
                 return Err(Refusal::bad(
                     "unknown_field",
                     format!(
-                        "unknown form field '{other}'; the fields are file, kind, source and year"
+                        "unknown form field '{other}'; the fields are file, kind, source, year and sheet"
                     ),
-                    format!("未知的表单字段“{other}”；可用字段为 file、kind、source、year"),
+                    format!("未知的表单字段“{other}”；可用字段为 file、kind、source、year、sheet"),
                 ));
             }
         }
@@ -440,6 +442,8 @@ async fn read_upload(
 /// The checked form: kind, source, year, and the file with its name.
 struct Checked {
     kind: FileKind,
+    /// The workbook sheet to read (XLSX); the first when not given.
+    sheet: Option<String>,
     source: String,
     year: Option<i32>,
     file_name: String,
@@ -510,6 +514,7 @@ fn check_fields(upload: Upload) -> Result<Checked, Refusal> {
     check_file_type(&file_name, &upload.bytes)?;
     Ok(Checked {
         kind,
+        sheet: upload.sheet.filter(|s| !s.is_empty()),
         source,
         year,
         file_name,
@@ -617,17 +622,18 @@ async fn stage(
 ) -> Result<String, Refusal> {
     may_import(viewer)?;
     let checked = check_fields(upload)?;
-    let opts = ReadOptions {
-        sheet: None,
-        region: state.0.config.region.clone(),
-    };
     let Checked {
         kind,
+        sheet,
         source,
         year,
         file_name,
         bytes,
     } = checked;
+    let opts = ReadOptions {
+        sheet,
+        region: state.0.config.region.clone(),
+    };
     // Parsing a large file takes a while: off the request threads.
     let parsed = tokio::task::spawn_blocking(move || match kind {
         FileKind::Enterprises => {
@@ -821,6 +827,8 @@ struct ImportTexts {
     source: &'static str,
     year: &'static str,
     year_hint: &'static str,
+    sheet: &'static str,
+    sheet_hint: &'static str,
     upload: &'static str,
     limit: &'static str,
     staged: &'static str,
@@ -872,6 +880,8 @@ fn import_texts(lang: Lang) -> ImportTexts {
             source: "来源部门",
             year: "年度（年度数据可选）",
             year_hint: "如 2024",
+            sheet: "工作表（XLSX 可选）",
+            sheet_hint: "默认第一个",
             upload: "上传并校验",
             limit: "文件大小上限",
             staged: "待确认的导入",
@@ -920,6 +930,8 @@ fn import_texts(lang: Lang) -> ImportTexts {
             source: "Source department",
             year: "Year (optional, yearly files)",
             year_hint: "e.g. 2024",
+            sheet: "Sheet (XLSX, optional)",
+            sheet_hint: "the first",
             upload: "Upload and check",
             limit: "Largest file",
             staged: "Waiting for your decision",

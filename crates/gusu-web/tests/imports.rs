@@ -579,6 +579,24 @@ async fn a_district_officers_rows_for_other_districts_are_rejected_row_by_row() 
     );
     assert!(store.enterprise(&unknown_code()).unwrap().is_none());
     assert_eq!(store.enterprise(&c.a.0).unwrap().unwrap().name, "名称");
+    // Its past imports are its own: the test city's setup batches are not listed.
+    let list = send(
+        &c.app,
+        Method::GET,
+        "/api/v1/imports",
+        &officer.0,
+        &[],
+        vec![],
+    )
+    .await
+    .json();
+    let by: Vec<&str> = list["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["uploaded_by"].as_str().unwrap())
+        .collect();
+    assert_eq!(by, ["officer_a"], "the committed enterprises file only");
 }
 
 #[tokio::test]
@@ -898,6 +916,10 @@ async fn an_xlsx_upload_is_read_like_a_csv() {
     sheet.write_string(2, 0, c.a.0.as_str()).unwrap();
     sheet.write_number(2, 1, 2023.0).unwrap();
     sheet.write_number(2, 2, 77.0).unwrap();
+    // The figures are on a second sheet, named on the form.
+    let cover = book.add_worksheet();
+    cover.set_name("说明").unwrap();
+    cover.write_string(0, 0, "封面").unwrap();
     let bytes = book.save_to_buffer().unwrap();
     // A year chosen on the form: the 2023 row is refused.
     let r = send(
@@ -913,6 +935,7 @@ async fn an_xlsx_upload_is_read_like_a_csv() {
             ("kind", None, b"annual"),
             ("source", None, b"Tax"),
             ("year", None, b"2024"),
+            ("sheet", None, "Sheet1".as_bytes()),
             ("file", Some("税务.xlsx"), &bytes),
         ]),
     )
@@ -929,4 +952,28 @@ async fn an_xlsx_upload_is_read_like_a_csv() {
     );
     assert_eq!(report["findings"][0]["code"], "other_year");
     assert_eq!(report["findings"][0]["row"], 3);
+    // A sheet the workbook does not have is named in the error, with those it has.
+    let r = send(
+        &c.app,
+        Method::POST,
+        "/api/v1/imports",
+        &analyst.0,
+        &[
+            ("content-type", &multipart_type()),
+            ("x-csrf-token", &analyst.1),
+        ],
+        multipart(&[
+            ("kind", None, b"annual"),
+            ("source", None, b"tax"),
+            ("sheet", None, "2024年".as_bytes()),
+            ("file", Some("税务.xlsx"), &bytes),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("2024年") && message.contains("说明"),
+        "{message}"
+    );
 }
