@@ -365,7 +365,7 @@ impl Store {
     }
 }
 
-fn audit(
+pub(crate) fn audit(
     conn: &rusqlite::Connection,
     actor: &str,
     action: &str,

@@ -5,6 +5,7 @@
 
 pub mod explain;
 pub mod simulate;
+pub mod tally;
 
 use std::collections::HashMap;
 
