@@ -457,18 +457,15 @@ impl Store {
         if objection.reasons.trim().is_empty() {
             return Err(CycleError::Invalid("an objection needs its reasons".into()).into());
         }
-        let info = self
-            .cycle(cycle_id)?
-            .ok_or_else(|| StoreError::NotFound(format!("cycle {cycle_id}")))?;
+        let in_run = self.in_cycle(cycle_id, &uscc)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let (info, state) = state_in(&tx, cycle_id)?;
+        cycle::file_objection(viewer, &state, in_run, now)?;
         // Checked before writing: a refused objection writes nothing.
         correction_record(uscc, info.year, &objection.corrections)?;
         for (i, a) in objection.attachments.iter().enumerate() {
             checked_attachment(i, a)?;
         }
-        let in_run = self.in_cycle(cycle_id, &uscc)?;
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let (info, state) = state_in(&tx, cycle_id)?;
-        cycle::file_objection(viewer, &state, in_run, now)?;
         let uscc_id = uscc_id_or_insert(&tx, uscc.as_str())?;
         tx.execute(
             "INSERT INTO objections (cycle_id, uscc_id, version, reasons, filed_by, filed_at)
