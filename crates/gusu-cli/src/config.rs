@@ -15,6 +15,22 @@ pub struct Config {
     pub server: ServerConfig,
     pub session: SessionConfig,
     pub password: PasswordPolicy,
+    pub cycle: CycleConfig,
+}
+
+/// Evaluation cycle settings (parameters, not published requirements).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CycleConfig {
+    /// Days of public notice (公示) for cycles started from now on. 7 is a setting chosen for
+    /// the default; set what the city's own rules say.
+    pub notice_days: u32,
+}
+
+impl Default for CycleConfig {
+    fn default() -> CycleConfig {
+        CycleConfig { notice_days: 7 }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

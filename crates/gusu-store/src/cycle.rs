@@ -115,6 +115,8 @@ pub struct Notice {
     pub version: u32,
     pub run_id: i64,
     pub uscc: Uscc,
+    /// The enterprise's district in the register.
+    pub district: Option<String>,
     pub status: String,
     pub class: Option<String>,
     pub score: Option<f64>,
@@ -682,8 +684,9 @@ impl Store {
     pub fn notices(&self, uscc: Option<&Uscc>) -> Result<Vec<Notice>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT n.id, n.cycle_id, c.year, n.version, n.run_id, u.uscc, r.status, r.class,
-                    r.score, r.rank, n.created_at, n.read_at
+                    r.score, r.rank, n.created_at, n.read_at, e.district
              FROM result_notices n
+             LEFT JOIN enterprises e ON e.uscc_id = n.uscc_id
              JOIN cycles c ON c.id = n.cycle_id
              JOIN usccs u ON u.id = n.uscc_id
              JOIN results r ON r.run_id = n.run_id AND r.uscc_id = n.uscc_id
@@ -706,6 +709,7 @@ impl Store {
                 rank: r.get(9)?,
                 created_at: r.get(10)?,
                 read_at: r.get(11)?,
+                district: r.get(12)?,
             });
         }
         Ok(out)

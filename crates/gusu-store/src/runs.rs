@@ -189,7 +189,7 @@ pub(crate) fn save_run_in(
                     value: score,
                 });
             }
-            let uscc_id = uscc_id_or_insert(&tx, r.uscc.as_str())?;
+            let uscc_id = uscc_id_or_insert(tx, r.uscc.as_str())?;
             insert.execute(params![
                 run_id,
                 to_i64(seq as u64),

@@ -4,6 +4,7 @@
 //! (issue 3); what is here is the part every later route stands on.
 
 pub mod chart;
+pub mod cycle;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -43,6 +44,11 @@ pub struct WebConfig {
     pub lockout: Duration,
     /// Mark cookies `Secure` (behind TLS or a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Length of an evaluation cycle's public notice (公示) in days, for cycles started from now
+    /// on: a setting (default 7), not an official figure.
+    pub notice_days: u32,
+    /// The time the cycle's rules are checked against (the system clock; tests move it).
+    pub clock: cycle::Clock,
 }
 
 impl WebConfig {
@@ -54,6 +60,8 @@ impl WebConfig {
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
             secure_cookies: false,
+            notice_days: 7,
+            clock: cycle::Clock::system(),
         }
     }
 }
@@ -170,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rules", get(pages::rules))
         .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
+        .merge(cycle::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)
 }

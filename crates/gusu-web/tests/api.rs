@@ -212,11 +212,14 @@ async fn every_route_refuses_a_request_without_a_session() {
         .iter()
         .filter(|(_, _, _, signed_in)| *signed_in)
         .map(|(m, p, _, _)| {
-            let uri = p.replace("{year}", "2024").replace("{uscc}", &a);
+            let uri = p
+                .replace("{year}", "2024")
+                .replace("{uscc}", &a)
+                .replace("{id}", "1");
             (m.to_uppercase().parse().unwrap(), uri)
         })
         .collect();
-    assert_eq!(routes.len(), 5);
+    assert!(routes.len() >= 5, "the signed-in routes are swept");
     for (method, uri) in routes {
         let (s, j, _) = call(&c.app, method.clone(), &uri, None, None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri}");

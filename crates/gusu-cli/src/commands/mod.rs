@@ -259,5 +259,6 @@ pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web:
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
     config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
+    config.notice_days = ctx.config.cycle.notice_days;
     config
 }
