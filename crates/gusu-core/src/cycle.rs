@@ -72,6 +72,17 @@ impl Stage {
         }
     }
 
+    /// Whether the enterprises of the run see the cycle: not while staff prepare the draft.
+    pub fn open_to_enterprises(self) -> bool {
+        self != Stage::Draft
+    }
+
+    /// Whether an enterprise sees its result: from the public notice on (in data confirmation
+    /// it checks its figures, not yet its grade).
+    pub fn results_shown_to_enterprises(self) -> bool {
+        self >= Stage::PublicNotice
+    }
+
     /// The stage an advance leads to; `None` once published.
     pub fn next(self) -> Option<Stage> {
         match self {
@@ -125,6 +136,8 @@ pub enum CycleError {
     NotInCycle,
     #[error("an objection is decided once; it was already {0}")]
     AlreadyDecided(String),
+    #[error("cycle {0} for the same year and region is not published yet; finish it first")]
+    AlreadyOpen(i64),
     #[error("{0}")]
     Invalid(String),
 }
@@ -140,6 +153,7 @@ impl CycleError {
             CycleError::AlreadyPublished => "already_published",
             CycleError::NotInCycle => "not_in_cycle",
             CycleError::AlreadyDecided(_) => "already_decided",
+            CycleError::AlreadyOpen(_) => "cycle_open",
             CycleError::Invalid(_) => "invalid",
         }
     }
@@ -308,6 +322,11 @@ mod tests {
             assert!(!s.name_zh().is_empty() && !s.name_en().is_empty());
         }
         assert_eq!(Stage::from_key("closed"), None);
+        assert!(!Stage::Draft.open_to_enterprises());
+        assert!(Stage::DataConfirmation.open_to_enterprises());
+        assert!(!Stage::DataConfirmation.results_shown_to_enterprises());
+        assert!(Stage::PublicNotice.results_shown_to_enterprises());
+        assert!(Stage::Published.results_shown_to_enterprises());
     }
 
     #[test]

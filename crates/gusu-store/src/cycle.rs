@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use gusu_core::cycle::{self, CycleError, CycleState, Stage};
 use gusu_core::{Figure, Flag, Scheme, Uscc, Viewer, YearlyRecord};
-use rusqlite::{Connection, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::audit;
@@ -253,6 +253,17 @@ impl Store {
             return Err(CycleError::NotPermitted("start a cycle").into());
         }
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        // One open cycle per year and region: two drafts of the same evaluation would leave
+        // enterprises answering in both.
+        let open: Option<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM cycles WHERE year = ?1 AND region IS ?2 AND stage != 'published'",
+            )?
+            .query_row(params![year, region], |r| r.get(0))
+            .optional()?;
+        if let Some(open) = open {
+            return Err(CycleError::AlreadyOpen(open).into());
+        }
         let saved = self.evaluate_in(&tx, scheme, year, region, now)?;
         tx.execute(
             "INSERT INTO cycles (year, scheme, region, stage, notice_days, run_id, created_by,

@@ -86,6 +86,15 @@ fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
         .unwrap();
     let c = s.cycle(id).unwrap().unwrap();
     assert_eq!((c.stage, c.version, c.notice_days), (Stage::Draft, 1, 7));
+    let err = cycle_error(
+        s.start_cycle(&analyst, &scheme, 2024, None, 7, t0())
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err,
+        CycleError::AlreadyOpen(id),
+        "one open cycle per year and region"
+    );
     // Below-size group, benchmarks are the group's ratios:
     //   tax per mu   B = 35/30 = 7/6: 50·2/(7/6) = 600/7, 50·1/(7/6) = 300/7, 50·0.5/(7/6) = 150/7
     //   tax per kWh  (元/kWh) 2, 1, 0.5; B = 350000/300000 = 7/6: the same scores.

@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cycles/{id}/objections", post(api_object))
         .route("/api/v1/cycles/{id}/corrections", post(api_correct))
         .route("/api/v1/cycles/{id}/migration", get(api_migration))
+        .route("/api/v1/cycles/{id}/versions/{version}", get(api_version))
         .route("/api/v1/objections/{id}", get(api_objection))
         .route("/api/v1/objections/{id}/decision", post(api_decide))
         .route("/api/v1/notices", get(api_notices))
@@ -80,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cycles/{id}/objections", post(page_object))
         .route("/cycles/{id}/corrections", post(page_correct))
         .route("/cycles/{id}/migration", get(page_migration))
+        .route("/cycles/{id}/versions/{version}", get(page_version))
         .route("/objections/{id}/decision", post(page_decide))
         .route("/my/cycle", get(page_my_cycle))
         .route("/notices", get(page_notices))
@@ -189,7 +191,8 @@ struct Detail {
 
 #[derive(Serialize)]
 struct Mine {
-    result: Line,
+    /// From the public notice on.
+    result: Option<Line>,
     figures: Vec<FigureLine>,
     confirmation: Option<String>,
     may_object_until: Option<String>,
@@ -214,8 +217,9 @@ fn visible(store: &Store, viewer: &Viewer, id: i64) -> Result<CycleInfo, ApiErro
         .map_err(from_store)?
         .filter(|c| viewer.may_see_cycle(c.region.as_deref()))
         .ok_or_else(|| ApiError::not_found("cycle"))?;
+    // An enterprise sees the cycles its result is in, once staff have opened them.
     if let Scope::Enterprise(uscc) = &viewer.scope
-        && !store.in_cycle(id, uscc).map_err(from_store)?
+        && (!cycle.stage.open_to_enterprises() || !store.in_cycle(id, uscc).map_err(from_store)?)
     {
         return Err(ApiError::not_found("cycle"));
     }
@@ -283,7 +287,10 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
     let mine = match &viewer.scope {
         Scope::Enterprise(uscc) => match names.get(uscc) {
             Some(line) => Some(Mine {
-                result: (*line).clone(),
+                result: cycle
+                    .stage
+                    .results_shown_to_enterprises()
+                    .then(|| (*line).clone()),
                 figures: store
                     .lineage(uscc, cycle.year)?
                     .into_iter()
@@ -310,6 +317,38 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
         confirmations,
         objections,
         mine,
+    })
+}
+
+/// One version of a cycle with its results in the viewer's scope: every version stays readable.
+#[derive(Serialize)]
+struct VersionView {
+    cycle: i64,
+    #[serde(flatten)]
+    version: gusu_store::CycleVersion,
+    results: Vec<Line>,
+}
+
+fn version_of(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    version: u32,
+) -> Result<VersionView, ApiError> {
+    let store = state.store();
+    let cycle = visible(&store, viewer, id)?;
+    if matches!(viewer.scope, Scope::Enterprise(_)) && !cycle.stage.results_shown_to_enterprises() {
+        return Err(ApiError::not_found("version"));
+    }
+    let found = store
+        .cycle_versions(id)?
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| ApiError::not_found("version"))?;
+    Ok(VersionView {
+        cycle: id,
+        results: lines(&store, viewer, found.run_id)?,
+        version: found,
     })
 }
 
@@ -885,6 +924,17 @@ async fn api_migration(
     ))
 }
 
+async fn api_version(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((id, version)): Path<(i64, u32)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let v = version_of(&state, &authed.viewer, id, version)?;
+    Ok(Json(
+        serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
 async fn api_notices(
     State(state): State<AppState>,
     authed: Authed,
@@ -1242,6 +1292,10 @@ fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
         (
             "notices.html",
             include_str!("../../../web/templates/notices.html"),
+        ),
+        (
+            "cycle_version.html",
+            include_str!("../../../web/templates/cycle_version.html"),
         ),
     ] {
         env.add_template(name, source)
@@ -1819,6 +1873,30 @@ async fn page_migration(
             against => query.against.clone().unwrap_or_else(|| "last_year".into()),
             scheme => query.scheme.clone().unwrap_or_default(),
             schemes => Value::from(Serde(schemes)),
+        },
+    )?;
+    Ok((ctx.out, Html(html)).into_response())
+}
+
+async fn page_version(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, version)): Path<(i64, u32)>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+        Ok(c) => c,
+        Err(r) => return Ok(*r),
+    };
+    let v = version_of(&state, &ctx.viewer, id, version)?;
+    let html = render(
+        "cycle_version.html",
+        context! {
+            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
+            c => Value::from(Serde(cycle_texts(ctx.lang))),
+            user => ctx.viewer.user.clone(),
+            csrf => ctx.csrf.clone(),
+            v => Value::from(Serde(v)),
         },
     )?;
     Ok((ctx.out, Html(html)).into_response())

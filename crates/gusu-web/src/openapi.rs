@@ -91,6 +91,12 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/cycles/{id}/versions/{version}",
+        "One version of a cycle with its results in the viewer's scope (every version stays readable)",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/objections/{id}",
         "One objection (its enterprise's, or staff of its scope)",
         true,
@@ -140,7 +146,7 @@ pub fn document() -> Value {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" || name == "id" { "integer" } else { "string" } } }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" || name == "id" || name == "version" { "integer" } else { "string" } } }))
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);

@@ -339,12 +339,11 @@ async fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
         .post(app, &format!("{cycle}/advance"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // While staff prepare the draft, the cycle does not exist for enterprises.
     let r = ent_a
         .post(app, &format!("{cycle}/advance"), json!({}))
         .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-
-    // Data confirmation: enterprise A confirms on its page, B flags an error by the API.
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = ent_a
         .post(
             app,
@@ -352,11 +351,34 @@ async fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
             json!({"status": "confirmed"}),
         )
         .await;
-    assert_eq!((r.status, code(&r)), (StatusCode::CONFLICT, "wrong_stage"));
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Data confirmation: enterprise A confirms on its page, B flags an error by the API.
     let r = analyst
         .post(app, &format!("{cycle}/advance"), json!({}))
         .await;
     assert_eq!(r.json["stage"], "data_confirmation");
+    let r = ent_a
+        .post(app, &format!("{cycle}/advance"), json!({}))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "an enterprise moves nothing"
+    );
+    let d = ent_a.get(app, &cycle).await.json;
+    assert!(
+        d["mine"]["result"].is_null(),
+        "its grade is shown from the notice on"
+    );
+    assert!(
+        !d["mine"]["figures"].as_array().unwrap().is_empty(),
+        "its figures now"
+    );
+    assert_eq!(
+        ent_a.get(app, &format!("{cycle}/versions/1")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let page = ent_a.get(app, &format!("/cycles/{id}")).await;
     assert!(page.text.contains(r#"id="confirm-form""#), "{}", page.text);
     let refused = ent_a
@@ -731,6 +753,22 @@ async fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
         ent_b.get(app, "/api/v1/notices").await.json[0]["version"],
         3
     );
+    let v1 = ent_a.get(app, &format!("{cycle}/versions/1")).await.json;
+    assert_eq!(
+        v1["results"].as_array().unwrap().len(),
+        1,
+        "its own line only"
+    );
+    assert!((v1["results"][0]["score"].as_f64().unwrap() - before).abs() < 1e-9);
+    assert_eq!(
+        admin.get(app, &format!("{cycle}/versions/1")).await.json["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        400
+    );
+    let page = admin.get(app, &format!("/cycles/{id}/versions/2")).await;
+    assert!(page.text.contains(r#"id="version-results""#) && page.text.contains(&a));
 
     // The migration matrix at any stage: against last year and against another scheme.
     let m = analyst.get(app, &format!("{cycle}/migration")).await;
@@ -839,11 +877,20 @@ async fn pages_and_routes_in_each_scope() {
     // A refused form comes back to the page with the reason.
     let id: i64 = to.trim_start_matches("/cycles/").parse().unwrap();
     let ent = User::sign_in(app, "ent_a").await;
+    assert_eq!(
+        ent.get(app, "/my/cycle").await.location.as_deref(),
+        Some("/cycles"),
+        "no cycle open to it yet"
+    );
+    let r = analyst
+        .form(app, &format!("/cycles/{id}/advance"), &[], true)
+        .await;
+    assert_eq!(r.location.as_deref(), Some(to.as_str()));
     let r = ent
         .form(
             app,
-            &format!("/cycles/{id}/confirmations"),
-            &[("status", "confirmed")],
+            &format!("/cycles/{id}/objections"),
+            &[("reasons", "数据有误")],
             true,
         )
         .await;
