@@ -86,6 +86,18 @@ pub fn routes() -> Router<AppState> {
         .route("/my/cycle", get(page_my_cycle))
         .route("/notices", get(page_notices))
         .route("/notices/{id}/read", post(page_read))
+        .route(
+            "/static/cycle.js",
+            get(|| async {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/javascript; charset=utf-8",
+                    )],
+                    include_str!("../../../web/static/cycle.js"),
+                )
+            }),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1038,6 +1050,7 @@ struct CycleTexts {
     read: &'static str,
     unread: &'static str,
     your_answer: &'static str,
+    started: &'static str,
     error: &'static str,
 }
 
@@ -1118,6 +1131,7 @@ fn cycle_texts(lang: Lang) -> CycleTexts {
             read: "已签收",
             unread: "未签收",
             your_answer: "本企业的答复",
+            started: "发起评价",
             error: "操作未完成",
         },
         Lang::En => CycleTexts {
@@ -1195,6 +1209,7 @@ fn cycle_texts(lang: Lang) -> CycleTexts {
             read: "acknowledged",
             unread: "not acknowledged",
             your_answer: "Our answer",
+            started: "cycle started",
             error: "Not done",
         },
     }
@@ -1547,11 +1562,15 @@ fn field_names(lang: Lang) -> Vec<(String, String)> {
                 ),
             )
         })
-        .chain(
-            gusu_core::Flag::ALL
-                .iter()
-                .map(|f| (f.key().to_string(), format!("{} (1/0)", f.key()))),
-        )
+        .chain(gusu_core::Flag::ALL.iter().map(|f| {
+            let name = match (f, lang) {
+                (gusu_core::Flag::AboveScale, Lang::Zh) => "规模以上企业（1 是 / 0 否）",
+                (gusu_core::Flag::AboveScale, Lang::En) => "above designated size (1 yes / 0 no)",
+                (gusu_core::Flag::Exempt, Lang::Zh) => "免于评价（1 是 / 0 否）",
+                (gusu_core::Flag::Exempt, Lang::En) => "exempt (1 yes / 0 no)",
+            };
+            (f.key().to_string(), name.to_string())
+        }))
         .collect()
 }
 
@@ -1615,6 +1634,7 @@ async fn page_detail(
             may_advance => may_advance,
             may_correct => may_correct,
             fields => Value::from(Serde(field_names(ctx.lang))),
+            labels => Value::from(Serde(field_names(ctx.lang).into_iter().collect::<BTreeMap<_, _>>())),
             error => error_banner(ctx.lang, &query),
         },
     )?;

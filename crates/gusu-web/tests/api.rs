@@ -215,7 +215,8 @@ async fn every_route_refuses_a_request_without_a_session() {
             let uri = p
                 .replace("{year}", "2024")
                 .replace("{uscc}", &a)
-                .replace("{id}", "1");
+                .replace("{id}", "1")
+                .replace("{version}", "1");
             (m.to_uppercase().parse().unwrap(), uri)
         })
         .collect();

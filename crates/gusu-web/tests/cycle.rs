@@ -472,6 +472,12 @@ async fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
     let accepted = r.json["id"].as_i64().unwrap();
     s.days.store(3, Ordering::SeqCst);
     // B files through its page form.
+    let page = ent_b.get(app, &format!("/cycles/{id}")).await;
+    assert!(
+        page.text.contains(r#"id="objection-form""#) && page.text.contains("/static/cycle.js"),
+        "{}",
+        page.text
+    );
     let r = ent_b
         .form(
             app,
@@ -497,6 +503,8 @@ async fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
     let theirs = ent_b.get(app, &cycle).await.json["objections"][0].clone();
     let rejected = theirs["id"].as_i64().unwrap();
     assert_eq!(theirs["attachments"][0]["file_name"], "土地证.jpg");
+    let js = send(app, Method::GET, "/static/cycle.js", None, None, None).await;
+    assert!(js.status == StatusCode::OK && js.text.contains("crypto.subtle"));
 
     // Neither enterprise sees the other's objection.
     assert_eq!(
@@ -919,7 +927,9 @@ async fn pages_and_routes_in_each_scope() {
             {
                 continue;
             }
-            let uri = path.replace("{id}", &id.to_string());
+            let uri = path
+                .replace("{id}", &id.to_string())
+                .replace("{version}", "1");
             let r = match *method {
                 "get" => admin.get(app, &uri).await,
                 _ => admin.post(app, &uri, json!({})).await,
