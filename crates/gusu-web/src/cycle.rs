@@ -42,6 +42,11 @@ impl Clock {
         Clock(Arc::new(Utc::now))
     }
 
+    /// The system clock moved by whole days (rehearsing a cycle without waiting out its notice).
+    pub fn shifted_days(days: i64) -> Clock {
+        Clock(Arc::new(move || Utc::now() + chrono::Duration::days(days)))
+    }
+
     /// Any source of time (tests move it past a notice period).
     pub fn new(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Clock {
         Clock(Arc::new(f))
@@ -1994,4 +1999,36 @@ async fn page_read(
         Err(r) => return Ok(*r),
     };
     Ok(back("/notices", read(&state, &ctx.viewer, id).map(|_| ())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_runs_ahead_by_whole_days() {
+        let ahead = Clock::shifted_days(8).now() - Clock::system().now();
+        assert!(ahead >= chrono::Duration::days(8) - chrono::Duration::seconds(5));
+        assert!(ahead <= chrono::Duration::days(8) + chrono::Duration::seconds(5));
+    }
+
+    #[test]
+    fn rule_errors_answer_with_their_codes() {
+        use gusu_core::cycle::CycleError;
+        let e = from_store(StoreError::Cycle(CycleError::UndecidedObjections(1)));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::CONFLICT, "undecided_objections")
+        );
+        let e = from_store(StoreError::Cycle(CycleError::NotPermitted("x")));
+        assert_eq!(e.status, StatusCode::FORBIDDEN);
+        let e = from_store(StoreError::Cycle(CycleError::NotInCycle));
+        assert_eq!(
+            e.status,
+            StatusCode::NOT_FOUND,
+            "as if the cycle did not exist"
+        );
+        let e = from_store(StoreError::Cycle(CycleError::Invalid("x".into())));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
 }

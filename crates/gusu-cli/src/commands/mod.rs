@@ -260,5 +260,16 @@ pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web:
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
     config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
     config.notice_days = ctx.config.cycle.notice_days;
+    let offset = ctx.config.cycle.rehearsal_clock_offset_days;
+    if offset != 0 {
+        eprintln!(
+            "{} {offset}",
+            ctx.lang.t(
+                "警告：评价流程的时钟已偏移（仅供演练），天数：",
+                "warning: the evaluation cycle's clock is shifted (rehearsals only), days:"
+            )
+        );
+        config.clock = gusu_web::cycle::Clock::shifted_days(offset);
+    }
     config
 }
