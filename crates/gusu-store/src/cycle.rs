@@ -553,10 +553,11 @@ impl Store {
         if reason.trim().is_empty() {
             return Err(CycleError::Invalid("a decision needs its reason".into()).into());
         }
-        let objection = self
-            .objection(objection_id)?
-            .ok_or_else(|| StoreError::NotFound(format!("objection {objection_id}")))?;
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        // Read under the write lock: two deciders cannot both find it pending.
+        let objection = objections_where(&tx, "o.id = ?1", objection_id)?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(format!("objection {objection_id}")))?;
         let (info, state) = state_in(&tx, objection.cycle_id)?;
         cycle::decide_objection(viewer, &state, &objection.status)?;
         let status = if accept { "accepted" } else { "rejected" };

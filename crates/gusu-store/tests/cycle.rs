@@ -205,20 +205,34 @@ fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
     let err = cycle_error(s.advance_cycle(id, &analyst, review).unwrap_err());
     assert_eq!(err.code(), "forbidden", "analysts do not publish");
 
-    // A decision that fails writes nothing: the objection stays pending, no run is added.
+    // A decision that fails after writing the correction writes nothing: the same scheme made
+    // invalid for 2024 passes the name check, the values are written, then the re-run fails and
+    // the transaction takes everything back.
+    let mut not_valid = scheme.clone();
+    not_valid.valid_from = 2030;
+    let runs = s.runs(None).unwrap().len();
+    let err = s
+        .decide_objection(accepted, &analyst, true, "核实无误", &not_valid, review)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Evaluation(_)), "{err}");
+    assert_eq!(s.objection(accepted).unwrap().unwrap().status, "pending");
+    assert_eq!(s.runs(None).unwrap().len(), runs);
+    assert_eq!(
+        s.batches().unwrap().len(),
+        3,
+        "no correction batch left behind"
+    );
+    assert_eq!(s.cycle(id).unwrap().unwrap().version, 1);
     let huaian = SchemeLibrary::builtin()
         .unwrap()
         .select("jiangsu-huaian-2024", 2024)
         .unwrap()
         .clone();
-    let runs = s.runs(None).unwrap().len();
-    assert!(
+    let err = cycle_error(
         s.decide_objection(accepted, &analyst, true, "核实无误", &huaian, review)
-            .is_err()
+            .unwrap_err(),
     );
-    assert_eq!(s.objection(accepted).unwrap().unwrap().status, "pending");
-    assert_eq!(s.runs(None).unwrap().len(), runs);
-    assert_eq!(s.batches().unwrap().len(), 3);
+    assert_eq!(err.code(), "invalid", "another scheme than the cycle's");
 
     let version = s
         .decide_objection(
