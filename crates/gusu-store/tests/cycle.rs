@@ -447,3 +447,73 @@ fn scope_and_reserved_sources() {
         .unwrap_err();
     assert!(err.to_string().contains("reserved"), "{err}");
 }
+
+#[test]
+fn two_processes_deciding_one_objection_decide_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.db");
+    let scheme = scheme();
+    let analyst = viewer("analyst", Role::CityAnalyst, None);
+    let e3 = viewer("ent3", Role::Enterprise, Some(uscc(3)));
+    let objection = {
+        let s = store();
+        s.backup(&path).unwrap();
+        let mut s = Store::open(&path).unwrap();
+        let id = s
+            .start_cycle(&analyst, &scheme, 2024, None, 7, t0())
+            .unwrap();
+        s.advance_cycle(id, &analyst, t0()).unwrap();
+        s.advance_cycle(id, &analyst, t0()).unwrap();
+        let o = s
+            .file_objection(
+                id,
+                &e3,
+                &NewObjection {
+                    reasons: "税额有误".into(),
+                    corrections: vec![FieldValue {
+                        field: "tax_paid_10k_yuan".into(),
+                        value: 25.0,
+                    }],
+                    attachments: vec![],
+                },
+                t0(),
+            )
+            .unwrap();
+        s.advance_cycle(id, &analyst, t0() + Duration::days(7))
+            .unwrap();
+        o
+    };
+    let outcomes: Vec<Result<Option<u32>, StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [true, false]
+            .into_iter()
+            .map(|accept| {
+                let (path, scheme, analyst) = (&path, &scheme, &analyst);
+                scope.spawn(move || {
+                    Store::open(path).unwrap().decide_objection(
+                        objection,
+                        analyst,
+                        accept,
+                        "并发处理",
+                        scheme,
+                        t0() + Duration::days(8),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let err = outcomes.into_iter().find_map(Result::err).unwrap();
+    assert_eq!(cycle_error(err).code(), "already_decided");
+    let s = Store::open(&path).unwrap();
+    let decided = s.objection(objection).unwrap().unwrap();
+    let versions = s.cycle_versions(decided.cycle_id).unwrap().len();
+    match decided.status.as_str() {
+        "accepted" => assert_eq!(versions, 2),
+        _ => assert_eq!(versions, 1),
+    }
+}
