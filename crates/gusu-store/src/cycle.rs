@@ -171,7 +171,7 @@ fn cycle_from(r: &Row<'_>) -> Result<CycleInfo, StoreError> {
 }
 
 /// The values of a correction as a record: every key must be a figure or a flag, once, with a
-/// finite value (flags 0 or 1).
+/// finite value (flags 1 or 0).
 fn correction_record(
     uscc: Uscc,
     year: i32,
@@ -190,12 +190,9 @@ fn correction_record(
         if !value.is_finite() {
             return Err(CycleError::Invalid(format!("{at}: not a finite number")));
         }
+        // A negative figure stays possible (a tax refund larger than the tax paid), as in
+        // department files, where it is a warning and not an error.
         if let Some(f) = Figure::from_key(field) {
-            if *value < 0.0 {
-                return Err(CycleError::Invalid(format!(
-                    "{at}: a figure cannot be negative"
-                )));
-            }
             record.figures.set(f, Some(*value));
         } else if let Some(f) = Flag::ALL.into_iter().find(|f| f.key() == field) {
             if *value != 0.0 && *value != 1.0 {
