@@ -149,6 +149,53 @@ fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
         "{err}"
     );
     assert!(s.objections(id).unwrap().is_empty(), "nothing written");
+    for (objection, expected) in [
+        (
+            NewObjection {
+                reasons: "免评".into(),
+                corrections: vec![FieldValue {
+                    field: "exempt".into(),
+                    value: 2.0,
+                }],
+                ..NewObjection::default()
+            },
+            "corrections[0] (exempt = 2): a yes/no field takes 1 or 0",
+        ),
+        (
+            NewObjection {
+                reasons: "附件".into(),
+                attachments: vec![Attachment {
+                    file_name: "证明.pdf".into(),
+                    media_type: "application/pdf".into(),
+                    size_bytes: 1,
+                    sha256: "not a hash".into(),
+                }],
+                ..NewObjection::default()
+            },
+            "attachments[0] (证明.pdf): sha256 must be 64 hex digits",
+        ),
+        (
+            NewObjection {
+                reasons: "重复".into(),
+                corrections: vec![
+                    FieldValue {
+                        field: "employees".into(),
+                        value: 10.0,
+                    };
+                    2
+                ],
+                ..NewObjection::default()
+            },
+            "corrections[1] (employees = 10): the field is given twice",
+        ),
+    ] {
+        let err = cycle_error(s.file_objection(id, &e3, &objection, notice).unwrap_err());
+        assert_eq!(err.to_string(), expected);
+    }
+    assert!(
+        s.objections(id).unwrap().is_empty(),
+        "still nothing written"
+    );
     let accepted = s
         .file_objection(
             id,
