@@ -1222,72 +1222,38 @@ fn cycle_texts(lang: Lang) -> CycleTexts {
 
 /// The error a page shows after a refused form, in the page's language.
 fn error_text(lang: Lang, code: &str) -> &'static str {
-    let zh = lang == Lang::Zh;
-    match code {
-        "forbidden" => {
-            if zh {
-                "您的角色无权执行此操作"
-            } else {
-                "Your role may not do this"
-            }
-        }
-        "wrong_stage" => {
-            if zh {
-                "当前阶段不允许此操作"
-            } else {
-                "Not possible at this stage"
-            }
-        }
-        "notice_period_over" => {
-            if zh {
-                "公示期已结束，不再受理异议"
-            } else {
-                "The notice period has ended; objections are closed"
-            }
-        }
-        "notice_period_running" => {
-            if zh {
-                "公示期尚未结束，结束后方可进入复核"
-            } else {
-                "The notice period is still running; review begins when it ends"
-            }
-        }
-        "undecided_objections" => {
-            if zh {
-                "尚有未处理的异议，全部处理后方可发布"
-            } else {
-                "Some objections are undecided; decide them all before publishing"
-            }
-        }
-        "already_decided" => {
-            if zh {
-                "该异议已处理"
-            } else {
-                "The objection was already decided"
-            }
-        }
-        "already_published" => {
-            if zh {
-                "已发布；如需改变请提交更正并说明原因"
-            } else {
-                "Already published; a change needs a correction with its reason"
-            }
-        }
-        "csrf" => {
-            if zh {
-                "表单已失效，请刷新页面后重试"
-            } else {
-                "The form expired; reload the page"
-            }
-        }
-        _ => {
-            if zh {
-                "输入有误"
-            } else {
-                "The input is not valid"
-            }
-        }
-    }
+    let (zh, en) = match code {
+        "forbidden" => ("您的角色无权执行此操作", "Your role may not do this"),
+        "wrong_stage" => ("当前阶段不允许此操作", "Not possible at this stage"),
+        "notice_period_over" => (
+            "公示期已结束，不再受理异议",
+            "The notice period has ended; objections are closed",
+        ),
+        "notice_period_running" => (
+            "公示期尚未结束，结束后方可进入复核",
+            "The notice period is still running; review begins when it ends",
+        ),
+        "undecided_objections" => (
+            "尚有未处理的异议，全部处理后方可发布",
+            "Some objections are undecided; decide them all before publishing",
+        ),
+        "already_decided" => ("该异议已处理", "The objection was already decided"),
+        "already_published" => (
+            "已发布；如需改变请提交更正并说明原因",
+            "Already published; a change needs a correction with its reason",
+        ),
+        "cycle_open" => (
+            "本年度该范围已有未发布的评价流程",
+            "A cycle of this year and region is still open",
+        ),
+        "evaluation_failed" => ("评价无法完成", "The evaluation could not be made"),
+        "csrf" => (
+            "表单已失效，请刷新页面后重试",
+            "The form expired; reload the page",
+        ),
+        _ => ("输入有误", "The input is not valid"),
+    };
+    if lang == Lang::Zh { zh } else { en }
 }
 
 fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
