@@ -412,7 +412,7 @@ impl Store {
     }
 }
 
-fn audit(
+pub(crate) fn audit(
     conn: &rusqlite::Connection,
     actor: &str,
     action: &str,

@@ -104,8 +104,9 @@ impl Store {
         meta: &BatchMeta,
         rows: &[SourceRow<YearlyRecord>],
     ) -> Result<ImportSummary, StoreError> {
+        crate::evaluation::refuse_reviewed_source(&meta.source)?;
         let mut progress = self.progress.take();
-        let result = self.import_annual_in(meta, rows, &mut progress);
+        let result = self.import_annual_in(meta, rows, &mut progress, false);
         self.progress = progress;
         result
     }

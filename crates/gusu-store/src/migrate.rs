@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_tokens",
         include_str!("../migrations/0003_api_tokens.sql"),
     ),
+    (4, "cycle", include_str!("../migrations/0004_cycle.sql")),
 ];
 
 /// The schema version this binary writes.

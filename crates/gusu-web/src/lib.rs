@@ -4,6 +4,7 @@
 //! (issue 3); what is here is the part every later route stands on.
 
 pub mod chart;
+pub mod cycle;
 pub mod enterprise_file;
 pub mod error;
 pub mod openapi;
@@ -49,6 +50,11 @@ pub struct WebConfig {
     pub password: gusu_core::PasswordPolicy,
     /// The evaluation schemes: the shipped ones plus a configured rules directory's.
     pub schemes: Arc<gusu_core::SchemeLibrary>,
+    /// Length of an evaluation cycle's public notice (公示) in days, for cycles started from now
+    /// on: a setting (default 7), not an official figure.
+    pub notice_days: u32,
+    /// The time the cycle's rules are checked against (the system clock; tests move it).
+    pub clock: cycle::Clock,
 }
 
 impl WebConfig {
@@ -64,6 +70,8 @@ impl WebConfig {
             schemes: Arc::new(
                 gusu_core::SchemeLibrary::builtin().expect("the shipped schemes are tested"),
             ),
+            notice_days: 7,
+            clock: cycle::Clock::system(),
         }
     }
 }
@@ -231,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rules", get(pages::rules))
         .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
+        .merge(cycle::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)
 }

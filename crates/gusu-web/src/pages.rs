@@ -68,14 +68,14 @@ pub fn templates() -> Environment<'static> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
+pub(crate) enum Lang {
     Zh,
     En,
 }
 
 /// The labels a page shows, in one language.
 #[derive(Serialize)]
-struct Texts {
+pub(crate) struct Texts {
     lang: &'static str,
     other_lang: &'static str,
     other_lang_name: &'static str,
@@ -176,7 +176,7 @@ struct Texts {
     year: &'static str,
 }
 
-fn texts(lang: Lang) -> Texts {
+pub(crate) fn texts(lang: Lang) -> Texts {
     match lang {
         Lang::Zh => Texts {
             lang: "zh",
@@ -401,12 +401,12 @@ fn year_or_latest(store: &gusu_store::Store, asked: Option<i32>) -> Result<i32, 
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
-    lang: Option<String>,
-    year: Option<i32>,
+    pub(crate) lang: Option<String>,
+    pub(crate) year: Option<i32>,
 }
 
 /// The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese.
-fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
+pub(crate) fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
     let chosen = query
         .lang
         .as_deref()
@@ -428,7 +428,7 @@ fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang
     lang
 }
 
-fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
+pub(crate) fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
     let token = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())

@@ -212,7 +212,11 @@ async fn every_route_refuses_a_request_without_a_session() {
         .iter()
         .filter(|(_, _, _, signed_in)| *signed_in)
         .map(|(m, p, _, _)| {
-            let uri = p.replace("{year}", "2024").replace("{uscc}", &a);
+            let uri = p
+                .replace("{year}", "2024")
+                .replace("{uscc}", &a)
+                .replace("{id}", "1")
+                .replace("{version}", "1");
             (m.to_uppercase().parse().unwrap(), uri)
         })
         .collect();
