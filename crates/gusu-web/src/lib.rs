@@ -521,6 +521,20 @@ pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, Api
         .max_by_key(|r| (r.published, r.id)))
 }
 
+/// The run shown to this viewer: staff see the working result; an enterprise sees a result only
+/// once it is published (during a cycle, its grade on notice is on the cycle's pages).
+pub(crate) fn shown_run_for(
+    store: &Store,
+    viewer: &Viewer,
+    year: i32,
+) -> Result<Option<RunInfo>, ApiError> {
+    let run = shown_run(store, year)?;
+    Ok(match viewer.scope {
+        Scope::Enterprise(_) => run.filter(|r| r.published),
+        _ => run,
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResultFilter {
@@ -575,6 +589,7 @@ async fn results(
     }
     let summary = state
         .summary(year)?
+        .filter(|s| s.run.published || !matches!(viewer.scope, Scope::Enterprise(_)))
         .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let run = &summary.run;
     // The one check: nothing leaves that the viewer may not see.
@@ -635,7 +650,8 @@ async fn enterprise_result(
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
     let store = state.reader();
-    let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = shown_run_for(&store, &authed.viewer, year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;

@@ -17,7 +17,7 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::session::{Session, token_from_cookies};
-use crate::{ApiError, AppState, shown_run};
+use crate::{ApiError, AppState};
 
 const LANG_COOKIE: &str = "gusu_lang";
 const LOGIN_COOKIE: &str = "gusu_login";
@@ -1110,7 +1110,8 @@ pub async fn enterprise(
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
     let store = state.reader();
     let year = year_or_latest(&store, query.year)?;
-    let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = crate::shown_run_for(&store, viewer, year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;
