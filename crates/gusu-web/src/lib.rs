@@ -241,6 +241,10 @@ pub fn router(state: AppState) -> Router {
         .route("/static/gusu.css", get(pages::stylesheet))
         .merge(cycle::routes())
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            remember_language,
+        ))
         .with_state(state)
 }
 
@@ -343,13 +347,22 @@ pub(crate) enum Refusal {
     PasswordExpired,
 }
 
+/// A new session.
+pub(crate) struct SignedIn {
+    pub viewer: Viewer,
+    pub token: String,
+    pub csrf: String,
+    /// The page language the account chose, if any.
+    pub language: Option<String>,
+}
+
 /// The one sign-in path of the API and the pages: throttling, the password check (audited by the
-/// store), and a new session. Returns the viewer, the session token and its CSRF token.
+/// store), and a new session.
 pub(crate) fn authenticate(
     state: &AppState,
     username: &str,
     password: &str,
-) -> Result<Result<(Viewer, String, String), Refusal>, ApiError> {
+) -> Result<Result<SignedIn, Refusal>, ApiError> {
     let sessions = &state.0.sessions;
     if sessions.locked_out(username) {
         return Ok(Err(Refusal::LockedOut));
@@ -376,7 +389,39 @@ pub(crate) fn authenticate(
     }
     let viewer = account.viewer()?;
     let (token, csrf) = sessions.start(viewer.clone());
-    Ok(Ok((viewer, token, csrf)))
+    Ok(Ok(SignedIn {
+        viewer,
+        token,
+        csrf,
+        language: account.language,
+    }))
+}
+
+/// Remembers a signed-in person's language switch (`?lang=` on any page) with their account, so
+/// it follows them to another browser.
+async fn remember_language(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let chosen = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| if v.starts_with("en") { "en" } else { "zh" })
+    });
+    if let Some(language) = chosen
+        && let Some(session) = req
+            .headers()
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(token_from_cookies)
+            .and_then(|token| state.0.sessions.get(token))
+        && let Err(e) = state.store().set_language(&session.viewer.user, language)
+    {
+        // A preference that could not be saved still applies to this browser (the cookie).
+        eprintln!("gusu: language of {} not saved: {e}", session.viewer.user);
+    }
+    next.run(req).await
 }
 
 async fn sign_in(
@@ -384,7 +429,12 @@ async fn sign_in(
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    let (viewer, token, csrf) = match authenticate(&state, &body.username, &body.password)? {
+    let SignedIn {
+        viewer,
+        token,
+        csrf,
+        language: _,
+    } = match authenticate(&state, &body.username, &body.password)? {
         Ok(signed_in) => signed_in,
         Err(Refusal::LockedOut) => {
             return Err(ApiError::new(
