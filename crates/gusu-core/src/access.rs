@@ -159,6 +159,37 @@ impl Viewer {
         self.is_staff() && self.may_see_district(district)
     }
 
+    /// May run an evaluation cycle of this region (`None`: the city): city administrators and
+    /// analysts any, a district officer its own district's.
+    pub fn may_manage_cycle(&self, region: Option<&str>) -> bool {
+        match (self.role, &self.scope, region) {
+            (Role::CityAdmin | Role::CityAnalyst, Scope::City, _) => true,
+            (Role::DistrictOfficer, Scope::District(d), Some(r)) => d == r,
+            _ => false,
+        }
+    }
+
+    /// May publish a cycle's result (and correct it after publication): the city administrator,
+    /// or for a district's own run also that district's officer. Analysts do not publish.
+    pub fn may_publish_cycle(&self, region: Option<&str>) -> bool {
+        match (self.role, &self.scope, region) {
+            (Role::CityAdmin, Scope::City, _) => true,
+            (Role::DistrictOfficer, Scope::District(d), Some(r)) => d == r,
+            _ => false,
+        }
+    }
+
+    /// May see that a cycle of this region exists (what of it is shown is still filtered by
+    /// [`Viewer::may_see`]): the city all, a district officer the city's and its own district's,
+    /// an enterprise the cycles its own result is in (checked by the caller).
+    pub fn may_see_cycle(&self, region: Option<&str>) -> bool {
+        match &self.scope {
+            Scope::City | Scope::Enterprise(_) => true,
+            Scope::District(d) => region.is_none_or(|r| r == d),
+            Scope::Nothing => false,
+        }
+    }
+
     /// Create accounts and reset their passwords (the system administrator).
     pub fn may_manage_accounts(&self) -> bool {
         self.role == Role::SystemAdmin

@@ -23,6 +23,8 @@ pub struct Account {
     pub disabled: bool,
     pub created_at: String,
     pub password_changed_at: String,
+    /// The page language the person chose ("zh" or "en"), if any.
+    pub language: Option<String>,
 }
 
 impl Account {
@@ -88,13 +90,14 @@ fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> 
             disabled: row.get::<_, i64>(4)? != 0,
             created_at: row.get(5)?,
             password_changed_at: row.get(6)?,
+            language: row.get(7)?,
         },
-        row.get(7)?,
+        row.get(8)?,
     ))
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "username, role, district, uscc, disabled, created_at, password_changed_at, password_hash";
+const ACCOUNT_COLUMNS: &str = "username, role, district, uscc, disabled, created_at, \
+     password_changed_at, language, password_hash";
 
 impl Store {
     /// Creates an account; its role and scope must make a valid viewer. Audited as `actor`.
@@ -192,6 +195,23 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(if ok { found.map(|(a, _)| a) } else { None })
+    }
+
+    /// Remembers the page language an account chose ("zh" or "en"). A preference, not audited.
+    pub fn set_language(&mut self, username: &str, language: &str) -> Result<(), StoreError> {
+        if !matches!(language, "zh" | "en") {
+            return Err(StoreError::InvalidAccount(format!(
+                "language {language}: zh or en"
+            )));
+        }
+        let n = self.conn.execute(
+            "UPDATE accounts SET language = ?1 WHERE username = ?2",
+            params![language, username],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("account {username}")));
+        }
+        Ok(())
     }
 
     /// Changes a password given the current one (the account's own change, e.g. when it has
@@ -522,6 +542,27 @@ mod tests {
         assert!(actions.contains(&"password_changed".to_string()));
         assert!(actions.contains(&"password_change_failed".to_string()));
         assert!(!format!("{actions:?}").contains("Gusu-2027"));
+    }
+
+    #[test]
+    fn an_account_remembers_its_language() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "sysadmin",
+            "analyst",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        assert_eq!(s.accounts().unwrap()[0].language, None);
+        s.set_language("analyst", "en").unwrap();
+        assert_eq!(s.accounts().unwrap()[0].language.as_deref(), Some("en"));
+        assert!(s.set_language("analyst", "fr").is_err());
+        assert!(s.set_language("nobody", "zh").is_err());
+        let signed_in = s.sign_in("analyst", "Gusu-2026-secure").unwrap().unwrap();
+        assert_eq!(signed_in.language.as_deref(), Some("en"));
     }
 
     #[test]

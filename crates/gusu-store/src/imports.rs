@@ -146,7 +146,7 @@ impl Store {
         uploader: &Uploader,
     ) -> Result<ImportSummary, StoreError> {
         let mut progress = self.progress.take();
-        let result = self.import_annual_in(meta, rows, &mut progress, Some(uploader));
+        let result = self.import_annual_in(meta, rows, &mut progress, false, Some(uploader));
         self.progress = progress;
         result
     }
@@ -158,8 +158,9 @@ impl Store {
         meta: &BatchMeta,
         rows: &[SourceRow<YearlyRecord>],
     ) -> Result<ImportSummary, StoreError> {
+        crate::evaluation::refuse_reviewed_source(&meta.source)?;
         let mut progress = self.progress.take();
-        let result = self.import_annual_in(meta, rows, &mut progress, None);
+        let result = self.import_annual_in(meta, rows, &mut progress, false, None);
         self.progress = progress;
         result
     }

@@ -125,6 +125,85 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
         "Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources (?lang=en)",
         true,
     ),
+    (
+        "get",
+        "/api/v1/cycles",
+        "Evaluation cycles the viewer may see",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles",
+        "Start an evaluation cycle (staff of its region): {year, scheme?, region?, notice_days?}",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles/{id}",
+        "A cycle: stage, versions, confirmation progress, objections (the viewer's scope)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/advance",
+        "Move a cycle one stage on (publishing: the city administrator or the district's officer)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/confirmations",
+        "An enterprise confirms or flags its figures: {status: confirmed|flagged, message?}",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/objections",
+        "An enterprise files an objection during the notice: {reasons, corrections?, attachments?}",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/corrections",
+        "Staff correct an enterprise's figures with a reason: a new version",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles/{id}/migration",
+        "Class migration matrix against last year (?against=last_year) or a scheme (?against=scheme&scheme=NAME)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles/{id}/versions/{version}",
+        "One version of a cycle with its results in the viewer's scope (every version stays readable)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/objections/{id}",
+        "One objection (its enterprise's, or staff of its scope)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/objections/{id}/decision",
+        "Decide an objection in review: {decision: accept|reject, reason}",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/notices",
+        "Result notices: an enterprise's own, staff those in their scope",
+        true,
+    ),
+    ("get", "/api/v1/notices/{id}", "One result notice", true),
+    (
+        "post",
+        "/api/v1/notices/{id}/read",
+        "An enterprise acknowledges its result notice",
+        true,
+    ),
     ("get", "/api/v1/openapi.json", "This document", false),
 ];
 
@@ -151,7 +230,7 @@ pub fn document() -> Value {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" { "integer" } else { "string" } } }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" || name == "id" || name == "version" { "integer" } else { "string" } } }))
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);

@@ -17,7 +17,7 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::session::{Session, token_from_cookies};
-use crate::{ApiError, AppState, shown_run};
+use crate::{ApiError, AppState};
 
 const LANG_COOKIE: &str = "gusu_lang";
 const LOGIN_COOKIE: &str = "gusu_login";
@@ -417,15 +417,17 @@ pub(crate) fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderM
         Lang::Zh
     };
     if let Some(l) = &query.lang {
-        let value = format!(
-            "{LANG_COOKIE}={}; SameSite=Strict; Path=/; Max-Age=31536000",
-            if l.starts_with("en") { "en" } else { "zh" }
-        );
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            out.append(header::SET_COOKIE, v);
-        }
+        language_cookie(if l.starts_with("en") { "en" } else { "zh" }, out);
     }
     lang
+}
+
+/// The cookie that keeps the page language in this browser ("zh" or "en").
+fn language_cookie(language: &str, out: &mut HeaderMap) {
+    let value = format!("{LANG_COOKIE}={language}; SameSite=Strict; Path=/; Max-Age=31536000");
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        out.append(header::SET_COOKIE, v);
+    }
 }
 
 pub(crate) fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
@@ -642,8 +644,8 @@ pub async fn login(
         ));
     }
     let t = texts(lang);
-    let (viewer, token) = match crate::authenticate(&state, &form.username, &form.password)? {
-        Ok((viewer, token, _)) => (viewer, token),
+    let signed_in = match crate::authenticate(&state, &form.username, &form.password)? {
+        Ok(signed_in) => signed_in,
         Err(crate::Refusal::LockedOut) => {
             return login_page(
                 lang,
@@ -673,9 +675,18 @@ pub async fn login(
     let mut out = HeaderMap::new();
     out.insert(
         header::SET_COOKIE,
-        crate::cookie(&token, None, state.0.config.secure_cookies),
+        crate::cookie(&signed_in.token, None, state.0.config.secure_cookies),
     );
-    Ok((StatusCode::SEE_OTHER, out, Redirect::to(&home_of(&viewer))).into_response())
+    // The language the person chose before, on whatever browser, applies from the first page.
+    if let Some(language) = &signed_in.language {
+        language_cookie(language, &mut out);
+    }
+    Ok((
+        StatusCode::SEE_OTHER,
+        out,
+        Redirect::to(&home_of(&signed_in.viewer)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -1111,7 +1122,8 @@ pub async fn enterprise(
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
     let store = state.reader();
     let year = year_or_latest(&store, query.year)?;
-    let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = crate::shown_run_for(&store, viewer, year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;

@@ -215,7 +215,8 @@ async fn every_route_refuses_a_request_without_a_session() {
             let uri = p
                 .replace("{year}", "2024")
                 .replace("{uscc}", &a)
-                .replace("{id}", "0")
+                .replace("{id}", "1")
+                .replace("{version}", "1")
                 .replace("{username}", "analyst");
             (m.to_uppercase().parse().unwrap(), uri)
         })
@@ -434,7 +435,8 @@ async fn every_route_answers_every_role_within_its_scope() {
             let uri = p
                 .replace("{year}", "2024")
                 .replace("{uscc}", &b)
-                .replace("{id}", "0")
+                .replace("{id}", "1")
+                .replace("{version}", "1")
                 .replace("{username}", "analyst");
             (m.to_uppercase().parse().unwrap(), uri)
         })

@@ -321,3 +321,50 @@ async fn the_schemes_are_readable_by_everyone_signed_in_including_a_rules_direct
     let (s, _) = get(&app, "/api/v1/schemes", "").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_enterprise_sees_no_result_before_it_is_published() {
+    let c = city();
+    // A draft run of 2025 (the 2024 results saved again, not published).
+    let mut store = Store::open(&c.dir.path().join("g.db")).unwrap();
+    let run = store.runs(Some(2024)).unwrap()[0].clone();
+    let results = store.results(run.id).unwrap();
+    store
+        .save_run(
+            &gusu_store::NewRun {
+                year: 2025,
+                scheme: run.scheme.clone(),
+                scheme_version: run.scheme_version.clone(),
+                region: None,
+                created_at: "2026-11-29T00:00:00Z".into(),
+            },
+            &results,
+        )
+        .unwrap();
+    let analyst = sign_in(&c.app, "analyst").await;
+    let ent = sign_in(&c.app, "ent_a").await;
+    let own = format!("/api/v1/enterprises/{}/results/2025", c.a.0);
+    assert_eq!(get(&c.app, &own, &analyst).await.0, StatusCode::OK);
+    assert_eq!(get(&c.app, &own, &ent).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&c.app, "/api/v1/results/2025", &ent).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, file) = get(&c.app, &format!("/api/v1/enterprises/{}", c.a.0), &ent).await;
+    assert!(
+        file["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["year"] != 2025),
+        "no draft class in its history"
+    );
+    // Published 2024 stays visible.
+    let (s, _) = get(
+        &c.app,
+        &format!("/api/v1/enterprises/{}/results/2024", c.a.0),
+        &ent,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+}

@@ -285,6 +285,18 @@ pub fn web_config(
     config.password = ctx.config.password.clone();
     // The pages explain results by the schemes that made them, the rules directory's included.
     config.schemes = std::sync::Arc::new(ctx.library()?);
+    config.notice_days = ctx.config.cycle.notice_days;
+    let offset = ctx.config.cycle.rehearsal_clock_offset_days;
+    if offset != 0 {
+        eprintln!(
+            "{} {offset}",
+            ctx.lang.t(
+                "警告：评价流程的时钟已偏移（仅供演练），天数：",
+                "warning: the evaluation cycle's clock is shifted (rehearsals only), days:"
+            )
+        );
+        config.clock = gusu_web::cycle::Clock::shifted_days(offset);
+    }
     config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
     Ok(config)
 }
