@@ -26,6 +26,7 @@ pub const STYLESHEET: &str = include_str!("../../../web/static/gusu.css");
 
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_function("nav_links", crate::admin::nav_links);
     for (name, source) in [
         (
             "base.html",
@@ -950,7 +951,6 @@ async fn overview_page(
             user => viewer.user.clone(),
             role => viewer.role.key(),
             csrf => session.csrf.clone(),
-            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             title => title,
             body => Value::from_safe_string(body.to_string()),
         },
@@ -1287,7 +1287,6 @@ pub async fn enterprise(
             user => viewer.user.clone(),
             role => viewer.role.key(),
             csrf => session.csrf.clone(),
-            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             r => Value::from(Serde(&r)),
             year => year,
             district => district,
@@ -1698,7 +1697,6 @@ pub async fn enterprise_list(
             user => viewer.user.clone(),
             role => viewer.role.key(),
             csrf => session.csrf.clone(),
-            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             year => year,
             q => query.q.clone().unwrap_or_default(),
             class => query.class.clone().unwrap_or_default(),
@@ -1797,7 +1795,6 @@ pub async fn rules(
             user => session.viewer.user.clone(),
             role => session.viewer.role.key(),
             csrf => session.csrf.clone(),
-            nav => Value::from(Serde(crate::admin::nav(&session.viewer, lang))),
             schemes => Value::from(Serde(&schemes)),
         },
     )?;
