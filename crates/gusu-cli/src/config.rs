@@ -57,6 +57,8 @@ pub struct ServerConfig {
     /// HTTPS served by gusu itself: certificate chain and private key, PEM.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The largest file the imports page accepts, in MiB.
+    pub max_upload_mb: usize,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +68,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             tls_cert: None,
             tls_key: None,
+            max_upload_mb: 32,
         }
     }
 }

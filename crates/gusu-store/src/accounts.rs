@@ -151,6 +151,19 @@ impl Store {
         Ok(rows.map(|r| r.map(|(a, _)| a)).collect::<Result<_, _>>()?)
     }
 
+    /// One account by name (without its hash).
+    pub fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"),
+                [username],
+                account_from,
+            )
+            .optional()?;
+        Ok(found.map(|(a, _)| a))
+    }
+
     /// The account, if the password is right and the account is enabled. Audited either way
     /// (without the password).
     pub fn sign_in(
@@ -413,6 +426,47 @@ impl Store {
         Ok(())
     }
 
+    /// A page of the log, newest first: the entries of `actor` and `action` (exact, when given),
+    /// skipping the newest `offset`, at most `limit`; and how many entries match in all.
+    pub fn audit_page(
+        &self,
+        actor: Option<&str>,
+        action: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, usize), StoreError> {
+        let filter = "(?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)";
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM audit_log WHERE {filter}"),
+            params![actor, action],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, at, actor, action, target, detail FROM audit_log WHERE {filter}
+             ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                actor,
+                action,
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                i64::try_from(offset).unwrap_or(i64::MAX)
+            ],
+            |r| {
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            },
+        )?;
+        let entries = rows.collect::<Result<_, _>>()?;
+        Ok((entries, usize::try_from(total).unwrap_or(0)))
+    }
+
     /// The newest `limit` entries, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let mut stmt = self.conn.prepare(
@@ -650,6 +704,29 @@ mod tests {
         );
         assert!(s.conn.execute("DELETE FROM audit_log", []).is_err());
         assert_eq!(s.audit_log(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_audit_log_pages_by_actor_and_action() {
+        let mut s = Store::open_in_memory().unwrap();
+        for i in 0..5 {
+            s.audit("a", "import", Some(&format!("f{i}")), None)
+                .unwrap();
+        }
+        s.audit("b", "import", Some("g"), None).unwrap();
+        s.audit("a", "export", Some("h"), None).unwrap();
+        // 5 imports by a: newest first, the second page of two is f2, f1.
+        let (page, total) = s.audit_page(Some("a"), Some("import"), 2, 2).unwrap();
+        assert_eq!(total, 5);
+        let targets: Vec<_> = page.iter().map(|e| e.target.clone().unwrap()).collect();
+        assert_eq!(targets, ["f2", "f1"]);
+        assert_eq!(s.audit_page(None, None, 0, 100).unwrap().1, 7);
+        assert_eq!(s.audit_page(None, Some("import"), 0, 100).unwrap().1, 6);
+        assert_eq!(
+            s.audit_page(Some("nobody"), None, 0, 10).unwrap(),
+            (vec![], 0)
+        );
+        assert!(s.account("a").unwrap().is_none());
     }
 
     #[test]

@@ -7,8 +7,9 @@ use gusu_core::{Figure, Flag, SourceRow, Uscc, YearlyRecord};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use crate::imports::{
-    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, already_imported, begin_batch,
-    checked_meta, finish_batch, invalid, report, source_id_or_insert, uscc_id_or_insert,
+    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, Uploader, already_imported, begin_batch,
+    checked_meta, finish_batch, invalid, record_upload, report, source_id_or_insert,
+    uscc_id_or_insert,
 };
 use crate::priority::{Candidate, choose, differs};
 use crate::{ProgressFn, Store, StoreError, to_i64};
@@ -20,6 +21,7 @@ impl Store {
         rows: &[SourceRow<YearlyRecord>],
         progress: &mut Option<ProgressFn>,
         within_transaction: bool,
+        uploader: Option<&Uploader>,
     ) -> Result<ImportSummary, StoreError> {
         let meta = checked_meta(meta)?;
         // Field ids once, in the order values are taken from a record.
@@ -200,6 +202,7 @@ impl Store {
             }
         }
         finish_batch(tx, batch_id, &summary)?;
+        record_upload(tx, batch_id, "annual", &meta, &summary, uploader)?;
         if let Some(own) = own {
             own.commit()?;
         }

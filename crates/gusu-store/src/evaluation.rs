@@ -149,8 +149,13 @@ impl Store {
             file_name: label.to_string(),
             file_sha256,
         };
-        let summary =
-            self.import_annual_in(&meta, &[SourceRow { row: 1, record }], &mut None, true)?;
+        let summary = self.import_annual_in(
+            &meta,
+            &[SourceRow { row: 1, record }],
+            &mut None,
+            true,
+            None,
+        )?;
         summary
             .batch_id
             .ok_or_else(|| StoreError::InvalidBatch(format!("{label} was written before")))

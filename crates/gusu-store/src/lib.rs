@@ -38,7 +38,7 @@ pub use cycle::{
 };
 pub use error::StoreError;
 pub use evaluation::{REVIEWED_SOURCES, SavedEvaluation};
-pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary};
+pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary, Uploader};
 pub use migrate::SCHEMA_VERSION;
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};

@@ -3,10 +3,12 @@
 //! with one error format. Pages, the evaluation cycle and the OpenAPI document build on this
 //! (issue 3); what is here is the part every later route stands on.
 
+pub mod admin;
 pub mod chart;
 pub mod cycle;
 pub mod enterprise_file;
 pub mod error;
+pub mod imports;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -55,6 +57,8 @@ pub struct WebConfig {
     pub notice_days: u32,
     /// The time the cycle's rules are checked against (the system clock; tests move it).
     pub clock: cycle::Clock,
+    /// The largest file the imports page accepts, in bytes (larger: 413).
+    pub max_upload_bytes: usize,
 }
 
 impl WebConfig {
@@ -72,6 +76,7 @@ impl WebConfig {
             ),
             notice_days: 7,
             clock: cycle::Clock::system(),
+            max_upload_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -144,6 +149,21 @@ impl AppState {
         let store = self.reader();
         self.0.summaries.get(&store, year)
     }
+
+    /// The live session of a cookie token whose account is still enabled. A session of an
+    /// account disabled since it began (here or with the CLI) ends at its next request.
+    pub(crate) fn live_session(&self, token: &str) -> Option<session::Session> {
+        let session = self.0.sessions.get(token)?;
+        let enabled = matches!(
+            self.reader().account(&session.viewer.user),
+            Ok(Some(account)) if !account.disabled
+        );
+        if !enabled {
+            self.0.sessions.end(token);
+            return None;
+        }
+        Some(session)
+    }
 }
 
 /// A signed-in request: the viewer, checked once here for every route that takes it. Requests
@@ -181,9 +201,7 @@ impl FromRequestParts<AppState> for Authed {
             .ok_or_else(ApiError::unauthenticated)?
             .to_string();
         let session = state
-            .0
-            .sessions
-            .get(&token)
+            .live_session(&token)
             .ok_or_else(ApiError::unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD);
         if !safe {
@@ -240,6 +258,8 @@ pub fn router(state: AppState) -> Router {
         .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
         .merge(cycle::routes())
+        .merge(imports::routes(&state.0.config))
+        .merge(admin::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -732,6 +752,9 @@ async fn enterprise_file(
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     limit: Option<usize>,
+    offset: Option<usize>,
+    actor: Option<String>,
+    action: Option<String>,
 }
 
 async fn audit_log(
@@ -743,9 +766,14 @@ async fn audit_log(
     if !authed.viewer.may_read_audit_log() {
         return Err(ApiError::forbidden());
     }
-    Ok(Json(
-        state
-            .store()
-            .audit_log(query.limit.unwrap_or(100).min(10_000))?,
-    ))
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let (entries, _) = state.reader().audit_page(
+        given(&query.actor),
+        given(&query.action),
+        query.offset.unwrap_or(0),
+        query.limit.unwrap_or(100).min(10_000),
+    )?;
+    Ok(Json(entries))
 }

@@ -50,7 +50,67 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     (
         "get",
         "/api/v1/audit",
-        "The audit log (audit administrator only)",
+        "The audit log, newest first: ?actor, ?action, ?offset, ?limit (audit administrator only)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/imports",
+        "Past imports with lineage, and the viewer's uploads waiting for commit (staff)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/imports",
+        "Upload a file (multipart: file, kind, source, year): checked, staged, its report returned",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/imports/{id}",
+        "The validation report of one's staged upload",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/imports/{id}",
+        "Cancel one's staged upload (nothing is stored)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/imports/{id}/commit",
+        "Import a staged upload's accepted rows in one transaction, with lineage; audited",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/accounts",
+        "Accounts, without secrets (system and security administrators)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts",
+        "Create an account: username, role, district or uscc, password (system administrator)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{username}/disable",
+        "Disable an account and end its sessions (security administrator, not oneself)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{username}/enable",
+        "Enable an account (security administrator, not oneself)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{username}/password",
+        "Reset an account's password (system administrator); its sessions end",
         true,
     ),
     (

@@ -26,6 +26,7 @@ pub const STYLESHEET: &str = include_str!("../../../web/static/gusu.css");
 
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_function("nav_links", crate::admin::nav_links);
     for (name, source) in [
         (
             "base.html",
@@ -435,7 +436,7 @@ pub(crate) fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Ses
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(token_from_cookies)?;
-    state.0.sessions.get(token).map(|s| (s, token.to_string()))
+    state.live_session(token).map(|s| (s, token.to_string()))
 }
 
 pub(crate) fn render(name: &str, ctx: Value) -> Result<String, ApiError> {

@@ -297,5 +297,6 @@ pub fn web_config(
         );
         config.clock = gusu_web::cycle::Clock::shifted_days(offset);
     }
+    config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
     Ok(config)
 }

@@ -63,6 +63,11 @@ pub fn import_file(
         file_name,
         file_sha256: sha,
     };
+    // The batch names the operator; its `import` audit entry is written with it.
+    let uploader = |rejected: usize| gusu_store::Uploader {
+        actor: super::accounts::operator(),
+        rejected,
+    };
     // A file with errors imports nothing unless rows are explicitly skipped.
     let refuse_errors = |report: &gusu_core::Report| -> CmdResult {
         if report.has_errors() && !args.skip_invalid {
@@ -88,9 +93,10 @@ pub fn import_file(
             refuse_errors(&parsed.report)?;
             let bar = importing(store, &parsed.file_name);
             let summary = store
-                .import_enterprises(
+                .import_enterprises_by(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
                     &parsed.rows,
+                    &uploader(parsed.rejected.rows.len()),
                 )
                 .map_err(|e| store_failure(e, lang))?;
             bar.finish_and_clear();
@@ -103,9 +109,10 @@ pub fn import_file(
             refuse_errors(&parsed.report)?;
             let bar = importing(store, &parsed.file_name);
             let summary = store
-                .import_annual(
+                .import_annual_by(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
                     &parsed.rows,
+                    &uploader(parsed.rejected.rows.len()),
                 )
                 .map_err(|e| store_failure(e, lang))?;
             bar.finish_and_clear();
@@ -113,19 +120,6 @@ pub fn import_file(
         }
     };
     store.set_progress(None);
-    if !summary.already_imported {
-        store
-            .audit(
-                &super::accounts::operator(),
-                "import",
-                Some(&args.file.display().to_string()),
-                Some(&format!(
-                    "kind {:?}, source {}, rows {}",
-                    args.kind, args.source, summary.rows
-                )),
-            )
-            .map_err(|e| store_failure(e, lang))?;
-    }
     if !report.issues.is_empty() {
         output::print_report(&report, lang, detail, output::Listing::Errors);
     }
