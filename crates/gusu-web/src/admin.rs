@@ -61,29 +61,40 @@ fn links_of(role: Option<Role>, en: bool) -> Vec<NavLink> {
     let label = |zh: &'static str, en_label: &'static str| if en { en_label } else { zh };
     let mut links = Vec::new();
     let Some(role) = role else { return links };
-    if matches!(
+    let link = |id, href, zh, en_label| NavLink {
+        id,
+        href,
+        label: label(zh, en_label),
+    };
+    let staff = matches!(
         role,
         Role::CityAdmin | Role::CityAnalyst | Role::DistrictOfficer
-    ) {
-        links.push(NavLink {
-            id: "imports",
-            href: "/imports",
-            label: label("数据导入", "Imports"),
-        });
+    );
+    if staff {
+        links.push(link("overview", "/overview", "概览", "Overview"));
+        links.push(link(
+            "enterprises",
+            "/enterprises",
+            "企业列表",
+            "Enterprises",
+        ));
+        links.push(link("imports", "/imports", "数据导入", "Imports"));
+        links.push(link("cycles", "/cycles", "评价流程", "Evaluation cycles"));
+    }
+    if role == Role::Enterprise {
+        // Its own page is the home page ("/").
+        links.push(link("home", "/", "本企业", "My enterprise"));
+        links.push(link("cycles", "/my/cycle", "评价流程", "Evaluation cycle"));
+    }
+    if staff || role == Role::Enterprise {
+        links.push(link("notices", "/notices", "结果通知", "Result notices"));
+        links.push(link("rules", "/rules", "评价方案", "Evaluation schemes"));
     }
     if matches!(role, Role::SystemAdmin | Role::SecurityAdmin) {
-        links.push(NavLink {
-            id: "accounts",
-            href: "/admin/accounts",
-            label: label("账号管理", "Accounts"),
-        });
+        links.push(link("accounts", "/admin/accounts", "账号管理", "Accounts"));
     }
     if role == Role::AuditAdmin {
-        links.push(NavLink {
-            id: "audit",
-            href: "/audit",
-            label: label("审计日志", "Audit log"),
-        });
+        links.push(link("audit", "/audit", "审计日志", "Audit log"));
     }
     links
 }
@@ -825,8 +836,16 @@ mod tests {
             };
             let v = Viewer::new("someone", role, district, uscc).unwrap();
             let ids: Vec<&str> = links_of(Some(role), false).iter().map(|l| l.id).collect();
+            let enterprise = matches!(v.scope, gusu_core::Scope::Enterprise(_));
             let expected: Vec<&str> = [
+                (v.is_staff(), "overview"),
+                (v.is_staff(), "enterprises"),
                 (v.may_import(), "imports"),
+                (v.is_staff(), "cycles"),
+                (enterprise, "home"),
+                (enterprise, "cycles"),
+                (v.is_staff() || enterprise, "notices"),
+                (v.is_staff() || enterprise, "rules"),
                 (v.may_list_accounts(), "accounts"),
                 (v.may_read_audit_log(), "audit"),
             ]
