@@ -399,3 +399,131 @@ async fn wait_for_stage(b: &fantoccini::Client, stage: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A district officer uploads a tax file with errors (and a row of another district), reads the
+/// report in the page, cancels; uploads it again and commits the good rows, which then show in
+/// the past imports and as the source of the enterprise's figure.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_with_errors_shows_its_report_then_commits_the_good_rows() {
+    let demo = Demo::start(CITY);
+    let driver = Driver::start();
+    let base = &demo.url;
+    let analyst = driver.browser().await;
+    sign_in(&analyst, base, "analyst").await;
+    let pick = |district: &str, n: usize| {
+        let analyst = &analyst;
+        let url = format!("/api/v1/results/2024?district={district}&status=graded");
+        async move {
+            fetch_json(analyst, &url).await["results"][n]["uscc"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (own, own2, other) = (
+        pick("320583", 0).await,
+        pick("320583", 1).await,
+        pick("320505", 0).await,
+    );
+    analyst.close().await.unwrap();
+    // Row 2 is fine; row 3 is another district's; row 4 has a broken code; row 5 a bad number.
+    let file = demo.dir.path().join("2024_税务_补充.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "统一社会信用代码,年度,实缴税金\n{own},2024,1234.5\n{other},2024,88\n91320583XYZ,2024,5\n{own2},2024,abc\n"
+        ),
+    )
+    .unwrap();
+
+    let b = driver.browser().await;
+    sign_in(&b, base, "kunshan").await;
+    click(&b, "#nav-imports").await;
+    let upload = |b: &fantoccini::Client| {
+        let file = file.clone();
+        let b = b.clone();
+        async move {
+            b.find(Locator::Css("#import-file"))
+                .await
+                .unwrap()
+                .send_keys(&file.display().to_string())
+                .await
+                .unwrap();
+            select(&b, "#import-kind", "annual").await;
+            select(&b, "#import-source", "tax").await;
+            fill(&b, "#import-year", "2024").await;
+            click(&b, "#import-submit").await;
+            b.wait()
+                .for_element(Locator::Css("#import-summary"))
+                .await
+                .expect("the validation report");
+        }
+    };
+    upload(&b).await;
+    let report = text(&b).await;
+    let findings = b
+        .find_all(Locator::Css("#import-findings tbody tr.error"))
+        .await
+        .unwrap();
+    assert!(findings.len() >= 3, "{report}");
+    let rows: Vec<String> = {
+        let mut rows = Vec::new();
+        for f in &findings {
+            rows.push(
+                f.find(Locator::Css("td"))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap(),
+            );
+        }
+        rows
+    };
+    for row in ["3", "4", "5"] {
+        assert!(
+            rows.iter().any(|r| r == row),
+            "row {row} reported: {rows:?}"
+        );
+    }
+    assert!(report.contains(&other), "the other district's row is named");
+    screenshot(&b, "import-report").await;
+    click(&b, "#import-cancel button").await;
+    wait_for_path(&b, |p| p == "/imports" || p.starts_with("/imports?")).await;
+    assert!(
+        b.find(Locator::Css("#past-imports [data-batch]"))
+            .await
+            .is_err()
+            || !text(&b).await.contains("2024_税务_补充.csv"),
+        "a cancelled upload is not an import"
+    );
+
+    upload(&b).await;
+    assert_eq!(
+        b.find(Locator::Css("#import-accepted"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    click(&b, "#import-commit button").await;
+    b.wait()
+        .for_element(Locator::Css("#import-batch"))
+        .await
+        .expect("a committed batch");
+    screenshot(&b, "import-committed").await;
+    b.goto(&format!("{base}/imports")).await.unwrap();
+    assert!(
+        text(&b).await.contains("2024_税务_补充.csv"),
+        "past imports list it"
+    );
+    // The enterprise's page names the new file as the source of its tax.
+    b.goto(&format!("{base}/enterprises/{own}")).await.unwrap();
+    let page = text(&b).await;
+    assert!(
+        page.contains("2024_税务_补充.csv") && page.contains("1234.5"),
+        "{page}"
+    );
+}
