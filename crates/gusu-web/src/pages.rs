@@ -19,6 +19,71 @@ use serde::{Deserialize, Serialize};
 use crate::session::{Session, token_from_cookies};
 use crate::{ApiError, AppState};
 
+/// Who a page is for; the page sweep test holds every page to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone, signed in or not (sign-in, password change, styles, scripts).
+    Public,
+    /// Everyone signed in, each seeing their own scope.
+    SignedIn,
+    /// Bureau and district staff.
+    Staff,
+    /// The separated administrators (accounts, audit log).
+    Admin,
+}
+
+/// Every page route of the router (the JSON API's are in `openapi::ROUTES`): a test checks this
+/// table against the router's source, and sweeps every entry with every role.
+pub const PAGE_ROUTES: &[(&str, &str, Audience)] = &[
+    ("get", "/", Audience::Public),
+    ("get", "/login", Audience::Public),
+    ("post", "/login", Audience::Public),
+    ("get", "/login/password", Audience::Public),
+    ("post", "/login/password", Audience::Public),
+    ("post", "/logout", Audience::SignedIn),
+    ("get", "/static/gusu.css", Audience::Public),
+    ("get", "/static/cycle.js", Audience::Public),
+    ("get", "/overview", Audience::Staff),
+    ("get", "/districts/{code}", Audience::Staff),
+    ("get", "/enterprises", Audience::Staff),
+    ("get", "/enterprises.xlsx", Audience::Staff),
+    ("get", "/enterprises/{uscc}", Audience::SignedIn),
+    ("get", "/rules", Audience::SignedIn),
+    ("get", "/imports", Audience::Staff),
+    ("post", "/imports", Audience::Staff),
+    ("get", "/imports/{id}", Audience::Staff),
+    ("post", "/imports/{id}/commit", Audience::Staff),
+    ("post", "/imports/{id}/cancel", Audience::Staff),
+    ("get", "/cycles", Audience::SignedIn),
+    ("get", "/cycles/new", Audience::Staff),
+    ("post", "/cycles/new", Audience::Staff),
+    ("get", "/cycles/{id}", Audience::SignedIn),
+    ("post", "/cycles/{id}/advance", Audience::Staff),
+    ("post", "/cycles/{id}/confirmations", Audience::SignedIn),
+    ("post", "/cycles/{id}/objections", Audience::SignedIn),
+    ("post", "/cycles/{id}/corrections", Audience::Staff),
+    ("get", "/cycles/{id}/migration", Audience::Staff),
+    ("get", "/cycles/{id}/versions/{version}", Audience::SignedIn),
+    ("post", "/objections/{id}/decision", Audience::Staff),
+    ("get", "/my/cycle", Audience::SignedIn),
+    ("get", "/notices", Audience::SignedIn),
+    ("post", "/notices/{id}/read", Audience::SignedIn),
+    ("get", "/admin/accounts", Audience::Admin),
+    ("post", "/admin/accounts", Audience::Admin),
+    (
+        "post",
+        "/admin/accounts/{username}/disable",
+        Audience::Admin,
+    ),
+    ("post", "/admin/accounts/{username}/enable", Audience::Admin),
+    (
+        "post",
+        "/admin/accounts/{username}/password",
+        Audience::Admin,
+    ),
+    ("get", "/audit", Audience::Admin),
+];
+
 const LANG_COOKIE: &str = "gusu_lang";
 const LOGIN_COOKIE: &str = "gusu_login";
 
