@@ -377,6 +377,7 @@ async fn a_full_evaluation_cycle_with_one_objection_accepted_and_one_rejected() 
         .text()
         .await
         .unwrap();
+    qiye.close().await.unwrap();
     assert!(
         figures.contains("objection"),
         "the corrected value's source: {figures}"
@@ -522,6 +523,7 @@ async fn an_upload_with_errors_shows_its_report_then_commits_the_good_rows() {
     // The enterprise's page names the new file as the source of its tax.
     b.goto(&format!("{base}/enterprises/{own}")).await.unwrap();
     let page = text(&b).await;
+    b.close().await.unwrap();
     assert!(
         page.contains("2024_税务_补充.csv") && page.contains("1234.5"),
         "{page}"

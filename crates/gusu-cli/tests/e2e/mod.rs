@@ -202,6 +202,17 @@ impl Driver {
     }
 }
 
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Browsers a failed test left open: each runs with a profile under this driver's own
+        // temporary directory, so the path names exactly them.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.profiles.path())
+            .status();
+    }
+}
+
 /// Where screenshots go: `<target dir>/e2e-screenshots`, kept after the run.
 pub fn screenshot_dir() -> PathBuf {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_gusu"));
