@@ -118,6 +118,11 @@ async fn each_role_walks_from_the_overview_to_an_enterprise() {
     sign_in(&b, base, "qiye").await;
     let own = path(&b).await;
     assert!(own.starts_with("/enterprises/91"), "{own}");
+    assert!(
+        b.find(Locator::Css("#lifts")).await.is_ok(),
+        "its improvement hints, without asking: {}",
+        text(&b).await
+    );
     screenshot(&b, "enterprise-own").await;
     assert!(
         b.find(Locator::Css("header a[href='/overview']"))
@@ -377,6 +382,19 @@ async fn a_full_evaluation_cycle_with_one_objection_accepted_and_one_rejected() 
         .text()
         .await
         .unwrap();
+    // Its own page lists the notice, and shows the district's published result (the notice's).
+    qiye.goto(&format!("{base}/")).await.unwrap();
+    assert!(
+        qiye.find(Locator::Css("#own-notices")).await.is_ok(),
+        "{}",
+        text(&qiye).await
+    );
+    let own_page = text(&qiye).await;
+    assert!(
+        own_page.contains(&format!("评为 {class_after} 类")),
+        "{class_after}: {own_page}"
+    );
+    screenshot(&qiye, "enterprise-own-after-cycle").await;
     qiye.close().await.unwrap();
     assert!(
         figures.contains("objection"),

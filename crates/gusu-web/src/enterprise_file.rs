@@ -9,7 +9,7 @@ use gusu_core::{Enterprise, Uscc, Viewer};
 use gusu_store::{Store, ValueLineage};
 use serde::Serialize;
 
-use crate::{ApiError, shown_run_for};
+use crate::{ApiError, enterprise_run};
 
 /// One year's values of the enterprise, each with its lineage.
 #[derive(Debug, Serialize)]
@@ -18,7 +18,7 @@ pub struct YearValues {
     pub values: Vec<ValueLineage>,
 }
 
-/// The enterprise's result in one year's shown run.
+/// The enterprise's result in one year: the city's run or its district's (`enterprise_run`).
 #[derive(Debug, Serialize)]
 pub struct ClassInYear {
     pub year: i32,
@@ -54,7 +54,7 @@ pub fn load(store: &Store, viewer: &Viewer, uscc: &Uscc) -> Result<EnterpriseFil
         if !values.is_empty() {
             years.push(YearValues { year, values });
         }
-        if let Some(run) = shown_run_for(store, viewer, year)?
+        if let Some(run) = enterprise_run(store, viewer, year, &enterprise.district)?
             && let Some(r) = store.result_for(run.id, uscc)?
         {
             classes.push(ClassInYear {

@@ -591,18 +591,23 @@ pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, Api
         .max_by_key(|r| (r.published, r.id)))
 }
 
-/// The run shown to this viewer: staff see the working result; an enterprise sees a result only
-/// once it is published (during a cycle, its grade on notice is on the cycle's pages).
-pub(crate) fn shown_run_for(
+/// The run that holds one enterprise's result for a year, as this viewer may see it: the city's
+/// run or its own district's (a district may run its own evaluation), published first, newest
+/// first. An enterprise sees a result only once it is published (during a cycle, its grade on
+/// notice is on the cycle's pages); staff see the working result.
+pub(crate) fn enterprise_run(
     store: &Store,
     viewer: &Viewer,
     year: i32,
+    district: &str,
 ) -> Result<Option<RunInfo>, ApiError> {
-    let run = shown_run(store, year)?;
-    Ok(match viewer.scope {
-        Scope::Enterprise(_) => run.filter(|r| r.published),
-        _ => run,
-    })
+    let enterprise = matches!(viewer.scope, Scope::Enterprise(_));
+    Ok(store
+        .runs(Some(year))?
+        .into_iter()
+        .filter(|r| r.region.as_deref().is_none_or(|d| d == district))
+        .filter(|r| r.published || !enterprise)
+        .max_by_key(|r| (r.published, r.id)))
 }
 
 #[derive(Deserialize)]
@@ -720,7 +725,13 @@ async fn enterprise_result(
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
     let store = state.reader();
-    let run = shown_run_for(&store, &authed.viewer, year)?
+    // Another enterprise, or one of another district, does not exist for this viewer.
+    let district = store
+        .enterprise(&uscc)?
+        .filter(|e| authed.viewer.may_see(&e.uscc, &e.district))
+        .ok_or_else(|| ApiError::not_found("enterprise"))?
+        .district;
+    let run = enterprise_run(&store, &authed.viewer, year, &district)?
         .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?

@@ -240,6 +240,10 @@ pub(crate) struct Texts {
     established: &'static str,
     not_used: &'static str,
     year: &'static str,
+    notices: &'static str,
+    notice_of: &'static str,
+    unread: &'static str,
+    version: &'static str,
 }
 
 pub(crate) fn texts(lang: Lang) -> Texts {
@@ -343,6 +347,10 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             established: "成立日期",
             not_used: "未采用（优先级较低或已更正）",
             year: "年度",
+            notices: "结果通知",
+            notice_of: "评价结果通知",
+            unread: "未读",
+            version: "版本",
         },
         Lang::En => Texts {
             lang: "en",
@@ -443,6 +451,10 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             established: "established",
             not_used: "not used (lower priority or corrected)",
             year: "year",
+            notices: "Result notices",
+            notice_of: "result notice",
+            unread: "unread",
+            version: "version",
         },
     }
 }
@@ -1187,7 +1199,13 @@ pub async fn enterprise(
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
     let store = state.reader();
     let year = year_or_latest(&store, query.year)?;
-    let run = crate::shown_run_for(&store, viewer, year)?
+    // Another enterprise, or one of another district, does not exist for this viewer.
+    let district = store
+        .enterprise(&uscc)?
+        .filter(|e| viewer.may_see(&e.uscc, &e.district))
+        .ok_or_else(|| ApiError::not_found("enterprise"))?
+        .district;
+    let run = crate::enterprise_run(&store, viewer, year, &district)?
         .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
@@ -1299,8 +1317,13 @@ pub async fn enterprise(
             )
         })
         .collect();
+    // An enterprise on its own page sees its improvement hints without asking; staff ask (the
+    // search re-grades the city).
+    let own = matches!(&viewer.scope, Scope::Enterprise(u) if *u == uscc);
+    let lift_wanted = query.lift == Some(1) || (own && query.lift != Some(0));
     let (mut lifts, mut next_class) = (Vec::new(), None);
-    if query.lift == Some(1)
+    if lift_wanted
+        && r.class.is_some()
         && let Some(scheme) = scheme
     {
         let enterprises = store.enterprises()?;
@@ -1343,8 +1366,27 @@ pub async fn enterprise(
             }
         }
     }
-    let lift_url =
-        (query.lift != Some(1) && r.class.is_some()).then(|| format!("?year={year}&lift=1"));
+    let lift_url = (!lift_wanted && r.class.is_some()).then(|| format!("?year={year}&lift=1"));
+    // Its result notices, newest first, on its own page.
+    let notices: Vec<serde_json::Value> = if own {
+        store
+            .notices(Some(&uscc))?
+            .into_iter()
+            .rev()
+            .map(|n| {
+                serde_json::json!({
+                    "id": n.id,
+                    "year": n.year,
+                    "version": n.version,
+                    "class": n.class.unwrap_or_else(|| "—".into()),
+                    "created_at": n.created_at,
+                    "read": n.read_at.is_some(),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let html = render(
         "enterprise.html",
         context! {
@@ -1364,6 +1406,7 @@ pub async fn enterprise(
             lifts => lifts,
             next_class => next_class,
             lift_url => lift_url,
+            notices => Value::from(Serde(&notices)),
             profile => Value::from(Serde(&profile)),
             records => Value::from(Serde(&records)),
             history => Value::from(Serde(&history)),
