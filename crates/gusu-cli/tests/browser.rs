@@ -455,9 +455,6 @@ async fn an_upload_with_errors_shows_its_report_then_commits_the_good_rows() {
     )
     .unwrap();
 
-    let b = driver.browser().await;
-    sign_in(&b, base, "kunshan").await;
-    click(&b, "#nav-imports").await;
     let upload = |b: &fantoccini::Client| {
         let file = file.clone();
         let b = b.clone();
@@ -478,6 +475,41 @@ async fn an_upload_with_errors_shows_its_report_then_commits_the_good_rows() {
                 .expect("the validation report");
         }
     };
+    // The city's staff see the same file's report: the other district's row is theirs to import.
+    for user in ["admin", "analyst"] {
+        let b = driver.browser().await;
+        sign_in(&b, base, user).await;
+        click(&b, "#nav-imports").await;
+        upload(&b).await;
+        let rows = b
+            .find_all(Locator::Css(
+                "#import-findings tbody tr.error td:first-child",
+            ))
+            .await
+            .unwrap();
+        let mut rows_text = Vec::new();
+        for r in rows {
+            rows_text.push(r.text().await.unwrap());
+        }
+        assert_eq!(rows_text, ["4", "5"], "{user}");
+        assert_eq!(
+            b.find(Locator::Css("#import-accepted"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "2",
+            "{user}"
+        );
+        screenshot(&b, &format!("import-report-{user}")).await;
+        click(&b, "#import-cancel button").await;
+        b.close().await.unwrap();
+    }
+
+    let b = driver.browser().await;
+    sign_in(&b, base, "kunshan").await;
+    click(&b, "#nav-imports").await;
     upload(&b).await;
     let report = text(&b).await;
     let findings = b
