@@ -41,7 +41,7 @@ pub struct Efficiency {
     pub warnings: Vec<String>,
 }
 
-fn band<'b>(bands: &'b [BandRow], x: f64) -> Option<&'b BandRow> {
+fn band(bands: &[BandRow], x: f64) -> Option<&BandRow> {
     bands.iter().find(|b| b.max.is_none_or(|max| x <= max))
 }
 

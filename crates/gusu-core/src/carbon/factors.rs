@@ -514,7 +514,7 @@ fn check(doc: &FactorDocument, origin: &str) -> Result<(), FactorError> {
         }
     }
     for r in &doc.grid {
-        if r.unit.to_ascii_lowercase() != "tco2/mwh" {
+        if !r.unit.eq_ignore_ascii_case("tco2/mwh") {
             return Err(invalid(
                 &r.id,
                 format!("unit must be tco2/mwh, not {}", r.unit),
@@ -528,7 +528,7 @@ fn check(doc: &FactorDocument, origin: &str) -> Result<(), FactorError> {
         }
     }
     for r in &doc.coefficient {
-        if r.unit.to_ascii_lowercase() != r.key.unit() {
+        if !r.unit.eq_ignore_ascii_case(r.key.unit()) {
             return Err(invalid(
                 &r.id,
                 format!("{} is in {}, not {}", r.key.key(), r.key.unit(), r.unit),

@@ -100,28 +100,28 @@ fn an_override_row_replaces_the_shipped_one() {
     assert!(a.warnings.contains(&"coal_rate_approximate".to_string()));
 }
 
-/// The hand-computed case (year 2023, grid factor by default: national statistical 2023 = 0.5306).
-///
-/// Scope 1 (NCV × CC / 1000 × OF × 44/12 per unit):
-///   raw coal 100 t × 20.908 × 26.37 / 1000 × 0.94 × 44/12 = 100 × 1.9002988488 = 190.02988488
-///   natural gas 250,000 m³ = 25 × 10⁴Nm³ × 389.31 × 15.3 / 1000 × 0.99 × 44/12 = 540.54720225
-///   diesel 10 t × 42.652 × 20.2 / 1000 × 0.98 × 44/12 = 30.959096373
-///   process CO₂ 50 t                                   → scope 1 = 811.5361835033
-/// Scope 2:
-///   electricity 2,000,000 kWh = 2000 MWh × 0.5306 = 1061.2
-///   steam 1000 t at 2800 kJ/kg: 1000 × (2800 − 83.74) / 1000 = 2716.26 GJ
-///   steam 500 t, no enthalpy: 500 × 3.769 = 1884.5 GJ (warning)
-///   hot water 2000 t at 80 °C: 2000 × (80 − 20) × 4.1868 / 1000 = 502.416 GJ
-///   heat 100 GJ                        → heat 5203.176 GJ × 0.11 = 572.34936
-///                                      → scope 2 = 1633.54936
-/// Exported: 100 MWh × 0.5306 + 50 GJ × 0.11 = 53.06 + 5.5 = 58.56
-/// Total = 811.5361835033 + 1633.54936 − 58.56 = 2386.5255435033
-/// Biomass 30 tCO₂: reported apart (not in the total).
-/// Green electricity 500 MWh × 0.5306 = 265.3 out for the grade: 2121.2255435033
-/// Energy, 当量值: 71.43 (coal 100 × 0.7143) + 332.5 (gas 25 × 13.3) + 14.571 (diesel 10 × 1.4571)
-///   + (2716.26 + 502.416 + 100 − 50 exported) GJ × 0.03412 = 111.52723512
-///   + 500 t steam × 0.1286 = 64.3 + (2000 − 100) MWh × 0.1229 = 233.51   → 827.83822512
-/// Energy, 等价值: the same with (2000 − 100) × 0.30 = 570 for electricity  → 1164.32822512
+// The hand-computed case (year 2023, grid factor by default: national statistical 2023 = 0.5306).
+//
+// Scope 1 (NCV × CC / 1000 × OF × 44/12 per unit):
+//   raw coal 100 t × 20.908 × 26.37 / 1000 × 0.94 × 44/12 = 100 × 1.9002988488 = 190.02988488
+//   natural gas 250,000 m³ = 25 × 10⁴Nm³ × 389.31 × 15.3 / 1000 × 0.99 × 44/12 = 540.54720225
+//   diesel 10 t × 42.652 × 20.2 / 1000 × 0.98 × 44/12 = 30.959096373
+//   process CO₂ 50 t                                   → scope 1 = 811.5361835033
+// Scope 2:
+//   electricity 2,000,000 kWh = 2000 MWh × 0.5306 = 1061.2
+//   steam 1000 t at 2800 kJ/kg: 1000 × (2800 − 83.74) / 1000 = 2716.26 GJ
+//   steam 500 t, no enthalpy: 500 × 3.769 = 1884.5 GJ (warning)
+//   hot water 2000 t at 80 °C: 2000 × (80 − 20) × 4.1868 / 1000 = 502.416 GJ
+//   heat 100 GJ                        → heat 5203.176 GJ × 0.11 = 572.34936
+//                                      → scope 2 = 1633.54936
+// Exported: 100 MWh × 0.5306 + 50 GJ × 0.11 = 53.06 + 5.5 = 58.56
+// Total = 811.5361835033 + 1633.54936 − 58.56 = 2386.5255435033
+// Biomass 30 tCO₂: reported apart (not in the total).
+// Green electricity 500 MWh × 0.5306 = 265.3 out for the grade: 2121.2255435033
+// Energy, 当量值: 71.43 (coal 100 × 0.7143) + 332.5 (gas 25 × 13.3) + 14.571 (diesel 10 × 1.4571)
+//   + (2716.26 + 502.416 + 100 − 50 exported) GJ × 0.03412 = 111.52723512
+//   + 500 t steam × 0.1286 = 64.3 + (2000 − 100) MWh × 0.1229 = 233.51   → 827.83822512
+// Energy, 等价值: the same with (2000 − 100) × 0.30 = 570 for electricity  → 1164.32822512
 fn golden_lines() -> Vec<EnergyLine> {
     let steam_measured = EnergyLine {
         enthalpy_kj_per_kg: Some(2800.0),
