@@ -18,6 +18,7 @@
 mod annual;
 mod cell;
 mod csv_source;
+mod energy;
 mod enterprises;
 mod error;
 mod fields;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use gusu_core::{RegionSet, Report, Uscc};
 use sha2::{Digest, Sha256};
 
+pub use energy::{EnergyRecord, ParsedEnergy, check_known_energy, parse_energy_bytes, read_energy};
 pub use error::IngestError;
 pub use merge::merge_annual;
 pub use parsed::{ParsedAnnual, ParsedEnterprises, Rejected};
