@@ -73,13 +73,9 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GridBasisArg {
-    /// 碳市场口径（全国，外购电）
     Market,
-    /// 全国平均（统计口径）
     National,
-    /// 区域电网平均（统计口径）
     Regional,
-    /// 省级平均（统计口径）
     Provincial,
 }
 
@@ -106,7 +102,7 @@ pub struct CarbonArgs {
     /// 电网排放因子（tCO₂/MWh），直接给定
     #[arg(long, value_name = "V", conflicts_with = "grid_basis")]
     pub grid_factor: Option<f64>,
-    /// 电网排放因子口径（默认：核算年度全国平均，缺则取此前最近年度并警告）
+    /// 电网排放因子口径：market 碳市场（全国）、national 全国平均、regional 区域电网平均、provincial 省级平均（后三者为统计口径）；默认取核算年度全国平均，缺则取此前最近年度并警告
     #[arg(long, value_enum, value_name = "BASIS")]
     pub grid_basis: Option<GridBasisArg>,
     /// 当年供电标准煤耗（kgce/kWh），用于等价值（默认取因子文件，内置值为约数 0.30）
@@ -624,7 +620,7 @@ const ENGLISH: &[(&str, &str, &str)] = &[
     (
         "carbon",
         "grid_basis",
-        "Grid factor basis (default: national average of the year, else the latest earlier year, with a warning)",
+        "Grid factor basis: market (carbon market, national), national, regional or provincial (statistical averages); default: the national average of the year, else of the latest earlier year, with a warning",
     ),
     (
         "carbon",

@@ -288,3 +288,45 @@ fn exit_codes() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn factor_documents_of_the_rules_directory_add_and_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, en, _) = files(dir.path());
+    let factors = dir.path().join("rules/factors");
+    std::fs::create_dir_all(&factors).unwrap();
+    // A test value for 2024 (not a published one): it is chosen over the fallback to 2023.
+    let doc = "[document]\nname = \"local\"\nversion = \"1\"\ntitle_zh = \"本地\"\ntitle_en = \"local\"\n\
+        confidence = \"L\"\n\n[[grid]]\nid = \"test:national:2024\"\nyear = 2024\nscope = \"national\"\n\
+        area = \"全国\"\nbasis = \"statistical\"\nvalue = 0.5\nunit = \"tco2/mwh\"\nconfidence = \"L\"\n\
+        source = \"test\"\n";
+    write(&factors, "local.toml", doc);
+    let out = dir.path().join("o.csv");
+    let run = || {
+        let mut c = gusu(dir.path());
+        c.args(["carbon", "--rules", "rules", "--enterprises"])
+            .arg(&e)
+            .arg("--energy")
+            .arg(&en)
+            .args(["--year", "2024", "--output"])
+            .arg(&out);
+        c
+    };
+    run().assert().success();
+    let rows = read_csv(&out);
+    assert_eq!(rows[1]["grid_factor_id"], "test:national:2024");
+    assert_close(&rows[1], "total_tco2", 5.0);
+    assert_eq!(rows[1]["warnings"], "coal_rate_approximate");
+    // A document with an unknown key is refused, naming the file and the key.
+    write(
+        &factors,
+        "local.toml",
+        &doc.replace("source = \"test\"", "sauce = \"test\""),
+    );
+    let assert = run().assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("local.toml") && stderr.contains("sauce"),
+        "{stderr}"
+    );
+}

@@ -450,3 +450,27 @@ proptest! {
         prop_assert!((b.scope2_tco2 - a.scope2_tco2).abs() <= 1e-9 * a.scope2_tco2.abs().max(1.0));
     }
 }
+
+/// Every warning code the accounting and the grade can give is in docs/warnings.md.
+#[test]
+fn every_warning_code_is_documented() {
+    let doc = include_str!("../../../../docs/warnings.md");
+    let sources = [include_str!("account.rs"), include_str!("efficiency.rs")];
+    let mut codes = Vec::new();
+    for source in sources {
+        for (at, _) in source.match_indices("warnings.push(") {
+            let rest = &source[at..];
+            let Some(open) = rest.find('"') else { continue };
+            let literal = &rest[open + 1..];
+            let end = literal.find(['"', ':', '{']).unwrap_or(0);
+            codes.push(literal[..end].to_string());
+        }
+    }
+    assert!(codes.len() >= 8, "{codes:?}");
+    for code in codes {
+        assert!(
+            doc.contains(&format!("`{code}")),
+            "{code} is not in docs/warnings.md"
+        );
+    }
+}
