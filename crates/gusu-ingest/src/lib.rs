@@ -6,7 +6,9 @@
 //!   size and founding date ([`read_enterprises`]);
 //! * **yearly files**, one row per enterprise and year with any subset of the figures
 //!   ([`read_annual`]); several of them (statistics, tax, power, environment) are combined with
-//!   [`merge_annual`].
+//!   [`merge_annual`];
+//! * the **energy file** for carbon accounting, one row per enterprise, year and carrier line
+//!   ([`read_energy`]; docs/carbon.md).
 //!
 //! Files come as they are exported in practice: CSV in UTF-8 or GBK, or XLSX; title rows above the
 //! header, Chinese or English headers with units, a 合计 row at the bottom, codes that Excel turned
