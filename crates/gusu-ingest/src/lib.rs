@@ -1,6 +1,6 @@
 //! Department files into validated gusu records.
 //!
-//! Departments send two kinds of files (docs/data-formats.md describes both):
+//! Departments send two kinds of files for the evaluation (docs/data-formats.md describes both):
 //!
 //! * the **enterprises file**, one row per enterprise: code, name, district, industry, land,
 //!   size and founding date ([`read_enterprises`]);
