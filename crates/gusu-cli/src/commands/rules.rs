@@ -51,7 +51,10 @@ pub fn run(ctx: &Context, args: RulesArgs) -> CmdResult {
                 println!(
                     "{} {} ({})",
                     factors.documents().len(),
-                    lang.t("个因子文件全部通过检查", "factor documents checked, all valid"),
+                    lang.t(
+                        "个因子文件全部通过检查",
+                        "factor documents checked, all valid"
+                    ),
                     factors.documents().join(", ")
                 );
             }
