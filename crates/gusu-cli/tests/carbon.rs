@@ -330,3 +330,74 @@ fn factor_documents_of_the_rules_directory_add_and_override() {
         "{stderr}"
     );
 }
+
+#[test]
+fn provincial_factors_follow_the_region_and_need_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, en, _) = files(dir.path());
+    let out = dir.path().join("p.csv");
+    let run = |regions: Option<&Path>| {
+        let mut c = gusu(dir.path());
+        if let Some(r) = regions {
+            c.arg("--regions").arg(r);
+        }
+        c.args(["carbon", "--grid-basis", "provincial", "--enterprises"])
+            .arg(&e)
+            .arg("--energy")
+            .arg(&en)
+            .args(["--year", "2023", "--output"])
+            .arg(&out);
+        c
+    };
+    // Suzhou (3205…) is in 江苏: the 2023 Jiangsu average, 0.5827.
+    run(None).assert().success();
+    let rows = read_csv(&out);
+    assert_close(&rows[1], "total_tco2", 1000.0 * 0.5827);
+    assert_eq!(
+        rows[1]["grid_factor_id"],
+        "mee-nbs:statistical:provincial:江苏:2023"
+    );
+    // A city whose codes match no location row cannot take a provincial factor: exit 2.
+    std::fs::remove_file(&out).unwrap();
+    let regions = write(
+        dir.path(),
+        "hangzhou.toml",
+        "city_zh = \"杭州市\"\ncity_en = \"Hangzhou\"\ndivision_prefix = \"3301\"\n\n\
+         [[districts]]\ncode = \"320583\"\nname_zh = \"昆山市\"\nname_en = \"Kunshan\"\n",
+    );
+    let assert = run(Some(&regions)).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("location"), "{stderr}");
+    assert!(!out.exists());
+}
+
+/// docs/carbon.md describes every output column.
+#[test]
+fn every_output_column_is_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, en, _) = files(dir.path());
+    let out = dir.path().join("c.csv");
+    gusu(dir.path())
+        .args(["carbon", "--enterprises"])
+        .arg(&e)
+        .arg("--energy")
+        .arg(&en)
+        .args(["--year", "2023", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&out).unwrap();
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/carbon.md"),
+    )
+    .unwrap();
+    let headers = r.headers().unwrap().clone();
+    assert!(headers.len() >= 30);
+    for h in headers.iter() {
+        assert!(
+            doc.contains(&format!("`{h}`")),
+            "{h} is not in docs/carbon.md"
+        );
+    }
+}

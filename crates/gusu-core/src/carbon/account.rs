@@ -61,9 +61,9 @@ pub enum CarbonError {
     #[error(transparent)]
     Factor(#[from] FactorError),
     #[error(
-        "a {scope} grid factor needs the enterprises' location; no location row matches division prefix '{prefix}'"
+        "a {scope} grid factor needs the enterprises' province and regional grid: no [[location]] row of the factor documents matches the region set's division codes"
     )]
-    NoLocation { scope: &'static str, prefix: String },
+    NoLocation { scope: &'static str },
     #[error("{what} must be a positive number, not {value}")]
     BadSetting { what: &'static str, value: f64 },
 }
@@ -156,10 +156,7 @@ pub fn resolve_grid(
     let area = match scope {
         GridScope::National => "全国",
         GridScope::Regional | GridScope::Provincial => {
-            let loc = location.ok_or(CarbonError::NoLocation {
-                scope: scope.key(),
-                prefix: String::new(),
-            })?;
+            let loc = location.ok_or(CarbonError::NoLocation { scope: scope.key() })?;
             if scope == GridScope::Regional {
                 loc.grid_region.as_str()
             } else {
