@@ -165,3 +165,16 @@ fn unknown_enterprises_and_missing_columns() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_template_parses_cleanly() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/templates/energy.csv");
+    let parsed = gusu_ingest::read_energy(&path, &opts()).unwrap();
+    assert!(
+        parsed.report.issues.is_empty(),
+        "{:?}",
+        parsed.report.issues
+    );
+    assert_eq!(parsed.rows.len(), 7);
+}
