@@ -15,6 +15,29 @@ pub struct Config {
     pub server: ServerConfig,
     pub session: SessionConfig,
     pub password: PasswordPolicy,
+    pub cycle: CycleConfig,
+}
+
+/// Evaluation cycle settings (parameters, not published requirements).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CycleConfig {
+    /// Days of public notice (公示) for cycles started from now on. 7 is a setting chosen for
+    /// the default; set what the city's own rules say.
+    pub notice_days: u32,
+    /// For rehearsals only: the cycle's rules see the time this many days ahead, so that a
+    /// notice period can be passed without waiting. Never set it on a live server (the server
+    /// warns when it is set). Audit times are SQLite's own and do not move.
+    pub rehearsal_clock_offset_days: i64,
+}
+
+impl Default for CycleConfig {
+    fn default() -> CycleConfig {
+        CycleConfig {
+            notice_days: 7,
+            rehearsal_clock_offset_days: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -34,6 +57,8 @@ pub struct ServerConfig {
     /// HTTPS served by gusu itself: certificate chain and private key, PEM.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The largest file the imports page accepts, in MiB.
+    pub max_upload_mb: usize,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +68,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             tls_cert: None,
             tls_key: None,
+            max_upload_mb: 32,
         }
     }
 }
@@ -153,6 +179,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.server.addr.port(), 9000);
+    }
+
+    #[test]
+    fn cycle_settings() {
+        let c = Config::load(None, []).unwrap();
+        assert_eq!(c.cycle.notice_days, 7, "the default setting");
+        assert_eq!(c.cycle.rehearsal_clock_offset_days, 0);
+        let c = Config::load(
+            None,
+            [("GUSU__CYCLE__NOTICE_DAYS".to_string(), "5".to_string())],
+        )
+        .unwrap();
+        assert_eq!(c.cycle.notice_days, 5);
     }
 
     #[test]

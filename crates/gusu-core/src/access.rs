@@ -3,7 +3,10 @@
 //!
 //! The three administrators that 等保 2.0 level 3 separates (三员分立) see no enterprise data: the
 //! system administrator manages accounts, the security administrator permissions and policies, the
-//! audit administrator reads the audit log.
+//! audit administrator reads the audit log. On accounts that means: the system administrator
+//! creates accounts (role and scope) and resets passwords; the security administrator locks and
+//! unlocks them (disable, enable); both list them; the audit administrator changes nothing. No
+//! role can change its own account's standing, and every change is audited by the store.
 
 use serde::{Deserialize, Serialize};
 
@@ -156,8 +159,61 @@ impl Viewer {
         self.is_staff() && self.may_see_district(district)
     }
 
+    /// May run an evaluation cycle of this region (`None`: the city): city administrators and
+    /// analysts any, a district officer its own district's.
+    pub fn may_manage_cycle(&self, region: Option<&str>) -> bool {
+        match (self.role, &self.scope, region) {
+            (Role::CityAdmin | Role::CityAnalyst, Scope::City, _) => true,
+            (Role::DistrictOfficer, Scope::District(d), Some(r)) => d == r,
+            _ => false,
+        }
+    }
+
+    /// May publish a cycle's result (and correct it after publication): the city administrator,
+    /// or for a district's own run also that district's officer. Analysts do not publish.
+    pub fn may_publish_cycle(&self, region: Option<&str>) -> bool {
+        match (self.role, &self.scope, region) {
+            (Role::CityAdmin, Scope::City, _) => true,
+            (Role::DistrictOfficer, Scope::District(d), Some(r)) => d == r,
+            _ => false,
+        }
+    }
+
+    /// May see that a cycle of this region exists (what of it is shown is still filtered by
+    /// [`Viewer::may_see`]): the city all, a district officer the city's and its own district's,
+    /// an enterprise the cycles its own result is in (checked by the caller).
+    pub fn may_see_cycle(&self, region: Option<&str>) -> bool {
+        match &self.scope {
+            Scope::City | Scope::Enterprise(_) => true,
+            Scope::District(d) => region.is_none_or(|r| r == d),
+            Scope::Nothing => false,
+        }
+    }
+
+    /// Create accounts and reset their passwords (the system administrator).
     pub fn may_manage_accounts(&self) -> bool {
         self.role == Role::SystemAdmin
+    }
+
+    /// Disable and enable accounts (the security administrator: locking is a security policy).
+    pub fn may_lock_accounts(&self) -> bool {
+        self.role == Role::SecurityAdmin
+    }
+
+    /// See the list of accounts (without any secret): whoever manages or locks them.
+    pub fn may_list_accounts(&self) -> bool {
+        self.may_manage_accounts() || self.may_lock_accounts()
+    }
+
+    /// May this viewer disable or enable `username`? Never its own account: an administrator
+    /// who locks itself out, or unlocks itself, would be acting on its own standing.
+    pub fn may_lock_account(&self, username: &str) -> bool {
+        self.may_lock_accounts() && self.user != username
+    }
+
+    /// Bring files into the store (for the districts `may_import_for` allows).
+    pub fn may_import(&self) -> bool {
+        self.is_staff()
     }
 
     pub fn may_read_audit_log(&self) -> bool {
@@ -309,6 +365,27 @@ mod tests {
                 .unwrap()
                 .may_manage_accounts()
         );
+    }
+
+    #[test]
+    fn the_three_administrators_are_separate() {
+        let v = |role| Viewer::new("me", role, None, None).unwrap();
+        let (system, security, audit) = (
+            v(Role::SystemAdmin),
+            v(Role::SecurityAdmin),
+            v(Role::AuditAdmin),
+        );
+        assert!(system.may_manage_accounts() && !system.may_lock_accounts());
+        assert!(security.may_lock_accounts() && !security.may_manage_accounts());
+        assert!(system.may_list_accounts() && security.may_list_accounts());
+        assert!(!audit.may_list_accounts() && !audit.may_manage_accounts());
+        assert!(!system.may_read_audit_log() && !security.may_read_audit_log());
+        assert!(security.may_lock_account("someone") && !security.may_lock_account("me"));
+        assert!(!system.may_lock_account("someone"));
+        for admin in [system, security, audit] {
+            assert!(!admin.may_import());
+        }
+        assert!(v(Role::CityAnalyst).may_import() && !v(Role::CityAnalyst).may_list_accounts());
     }
 
     #[test]

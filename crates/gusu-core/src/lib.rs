@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod carbon;
+pub mod cycle;
 pub mod industry;
 pub mod number;
 pub mod record;

@@ -199,6 +199,56 @@ pub(crate) fn unknown_enterprise(row: u64, value: &str) -> Issue {
     .cell(Column::Uscc.key(), value)
 }
 
+/// A district's name in both languages, else its code.
+fn district_names(code: &str, region: &RegionSet) -> (String, String) {
+    region.by_code(code).map_or_else(
+        || (code.to_string(), code.to_string()),
+        |d| {
+            (
+                format!("{} ({code})", d.name_en),
+                format!("{}（{code}）", d.name_zh),
+            )
+        },
+    )
+}
+
+pub(crate) fn outside_district(row: u64, district: &str, region: &RegionSet) -> Issue {
+    let (en, zh) = district_names(district, region);
+    Issue::error(
+        "outside_district",
+        format!("the enterprise is in {en}, a district you may not import for"),
+        format!("该企业属于{zh}，您无权导入该区县的数据"),
+    )
+    .at(row)
+    .cell(Column::District.key(), district)
+}
+
+pub(crate) fn registered_outside_district(
+    row: u64,
+    uscc: &str,
+    district: &str,
+    region: &RegionSet,
+) -> Issue {
+    let (en, zh) = district_names(district, region);
+    Issue::error(
+        "outside_district",
+        format!("the enterprise is registered in {en}, a district you may not import for"),
+        format!("该企业登记在{zh}，您无权导入该区县的数据"),
+    )
+    .at(row)
+    .cell(Column::Uscc.key(), uscc)
+}
+
+pub(crate) fn other_year(row: u64, found: i32, expected: i32) -> Issue {
+    Issue::error(
+        "other_year",
+        format!("the row is for {found}, but the file was uploaded for {expected}"),
+        format!("该行年份为 {found}，而本次上传的年份为 {expected}"),
+    )
+    .at(row)
+    .cell(Column::Year.key(), &found.to_string())
+}
+
 pub(crate) fn merge_conflict(
     row: u64,
     column: &str,

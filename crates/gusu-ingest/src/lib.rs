@@ -33,7 +33,7 @@ mod seen;
 mod table;
 mod xlsx_source;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -136,6 +136,10 @@ fn enterprises_from(
         report: outcome.report,
         rows: outcome.rows,
         rejected: outcome.rejected,
+        source: Source {
+            table: Arc::new(table),
+            uscc_col: outcome.uscc_col,
+        },
     })
 }
 
@@ -181,6 +185,83 @@ pub fn check_known_enterprises<S: std::hash::BuildHasher>(
         unknown.insert(row.row);
     }
     parsed.reject_rows(&unknown);
+}
+
+/// Rejects, row by row, the enterprises-file rows an importer may not write: those whose
+/// district (as written) `allowed` refuses, and those of an enterprise `registered` (USCC →
+/// district code) in a district `allowed` refuses: moving an enterprise out of another district
+/// is that district's business. Used for a district officer's uploads.
+pub fn check_enterprise_districts<S: std::hash::BuildHasher>(
+    parsed: &mut ParsedEnterprises,
+    registered: &HashMap<Uscc, String, S>,
+    region: &RegionSet,
+    allowed: impl Fn(&str) -> bool,
+) {
+    let mut outside = BTreeSet::new();
+    for r in &parsed.rows {
+        let e = &r.record;
+        if let Some(district) = registered.get(&e.uscc).filter(|d| !allowed(d)) {
+            parsed
+                .report
+                .issues
+                .push(issues::registered_outside_district(
+                    r.row,
+                    e.uscc.as_str(),
+                    district,
+                    region,
+                ));
+            outside.insert(r.row);
+        } else if !allowed(&e.district) {
+            parsed
+                .report
+                .issues
+                .push(issues::outside_district(r.row, &e.district, region));
+            outside.insert(r.row);
+        }
+    }
+    parsed.reject_rows(&outside);
+}
+
+/// Rejects, row by row, the yearly rows of enterprises `registered` (USCC → district code) in a
+/// district `allowed` refuses. Codes not registered are left to [`check_known_enterprises`].
+pub fn check_annual_districts<S: std::hash::BuildHasher>(
+    parsed: &mut ParsedAnnual,
+    registered: &HashMap<Uscc, String, S>,
+    region: &RegionSet,
+    allowed: impl Fn(&str) -> bool,
+) {
+    let mut outside = BTreeSet::new();
+    for r in &parsed.rows {
+        if let Some(district) = registered.get(&r.record.uscc).filter(|d| !allowed(d)) {
+            parsed
+                .report
+                .issues
+                .push(issues::registered_outside_district(
+                    r.row,
+                    r.record.uscc.as_str(),
+                    district,
+                    region,
+                ));
+            outside.insert(r.row);
+        }
+    }
+    parsed.reject_rows(&outside);
+}
+
+/// Rejects, row by row, the yearly rows of a year other than `year` (an upload made for one
+/// year that carries another's figures is most likely the wrong file, in part).
+pub fn check_annual_year(parsed: &mut ParsedAnnual, year: i32) {
+    let mut other = BTreeSet::new();
+    for r in &parsed.rows {
+        if r.record.year != year {
+            parsed
+                .report
+                .issues
+                .push(issues::other_year(r.row, r.record.year, year));
+            other.insert(r.row);
+        }
+    }
+    parsed.reject_rows(&other);
 }
 
 /// The report's findings in a stable order: file-level first, then by row. Exposed for callers

@@ -26,6 +26,8 @@ pub struct ParsedEnterprises {
     pub rows: Vec<SourceRow<Enterprise>>,
     /// The rows with errors, as written.
     pub rejected: Rejected,
+    /// The loaded file, so rows rejected later can be copied out as written.
+    pub(crate) source: Source,
 }
 
 /// A yearly file, read and checked.
@@ -157,6 +159,20 @@ pub(crate) fn move_to_rejected<T>(
 /// File-level findings first, then by row; findings of one row keep their order.
 pub(crate) fn sort_issues(report: &mut Report) {
     report.issues.sort_by_key(|i| i.row);
+}
+
+impl ParsedEnterprises {
+    /// Moves rows found wrong after parsing to the rejected rows.
+    pub(crate) fn reject_rows(&mut self, which: &BTreeSet<u64>) {
+        move_to_rejected(
+            &mut self.rows,
+            &mut self.rejected,
+            &self.source.table,
+            self.source.uscc_col,
+            which,
+        );
+        sort_issues(&mut self.report);
+    }
 }
 
 impl ParsedAnnual {

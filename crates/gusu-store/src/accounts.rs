@@ -23,6 +23,8 @@ pub struct Account {
     pub disabled: bool,
     pub created_at: String,
     pub password_changed_at: String,
+    /// The page language the person chose ("zh" or "en"), if any.
+    pub language: Option<String>,
 }
 
 impl Account {
@@ -88,13 +90,14 @@ fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> 
             disabled: row.get::<_, i64>(4)? != 0,
             created_at: row.get(5)?,
             password_changed_at: row.get(6)?,
+            language: row.get(7)?,
         },
-        row.get(7)?,
+        row.get(8)?,
     ))
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "username, role, district, uscc, disabled, created_at, password_changed_at, password_hash";
+const ACCOUNT_COLUMNS: &str = "username, role, district, uscc, disabled, created_at, \
+     password_changed_at, language, password_hash";
 
 impl Store {
     /// Creates an account; its role and scope must make a valid viewer. Audited as `actor`.
@@ -148,6 +151,19 @@ impl Store {
         Ok(rows.map(|r| r.map(|(a, _)| a)).collect::<Result<_, _>>()?)
     }
 
+    /// One account by name (without its hash).
+    pub fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"),
+                [username],
+                account_from,
+            )
+            .optional()?;
+        Ok(found.map(|(a, _)| a))
+    }
+
     /// The account, if the password is right and the account is enabled. Audited either way
     /// (without the password).
     pub fn sign_in(
@@ -179,6 +195,23 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(if ok { found.map(|(a, _)| a) } else { None })
+    }
+
+    /// Remembers the page language an account chose ("zh" or "en"). A preference, not audited.
+    pub fn set_language(&mut self, username: &str, language: &str) -> Result<(), StoreError> {
+        if !matches!(language, "zh" | "en") {
+            return Err(StoreError::InvalidAccount(format!(
+                "language {language}: zh or en"
+            )));
+        }
+        let n = self.conn.execute(
+            "UPDATE accounts SET language = ?1 WHERE username = ?2",
+            params![language, username],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("account {username}")));
+        }
+        Ok(())
     }
 
     /// Changes a password given the current one (the account's own change, e.g. when it has
@@ -393,6 +426,47 @@ impl Store {
         Ok(())
     }
 
+    /// A page of the log, newest first: the entries of `actor` and `action` (exact, when given),
+    /// skipping the newest `offset`, at most `limit`; and how many entries match in all.
+    pub fn audit_page(
+        &self,
+        actor: Option<&str>,
+        action: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, usize), StoreError> {
+        let filter = "(?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)";
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM audit_log WHERE {filter}"),
+            params![actor, action],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, at, actor, action, target, detail FROM audit_log WHERE {filter}
+             ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                actor,
+                action,
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                i64::try_from(offset).unwrap_or(i64::MAX)
+            ],
+            |r| {
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            },
+        )?;
+        let entries = rows.collect::<Result<_, _>>()?;
+        Ok((entries, usize::try_from(total).unwrap_or(0)))
+    }
+
     /// The newest `limit` entries, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let mut stmt = self.conn.prepare(
@@ -412,7 +486,7 @@ impl Store {
     }
 }
 
-fn audit(
+pub(crate) fn audit(
     conn: &rusqlite::Connection,
     actor: &str,
     action: &str,
@@ -468,6 +542,27 @@ mod tests {
         assert!(actions.contains(&"password_changed".to_string()));
         assert!(actions.contains(&"password_change_failed".to_string()));
         assert!(!format!("{actions:?}").contains("Gusu-2027"));
+    }
+
+    #[test]
+    fn an_account_remembers_its_language() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "sysadmin",
+            "analyst",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        assert_eq!(s.accounts().unwrap()[0].language, None);
+        s.set_language("analyst", "en").unwrap();
+        assert_eq!(s.accounts().unwrap()[0].language.as_deref(), Some("en"));
+        assert!(s.set_language("analyst", "fr").is_err());
+        assert!(s.set_language("nobody", "zh").is_err());
+        let signed_in = s.sign_in("analyst", "Gusu-2026-secure").unwrap().unwrap();
+        assert_eq!(signed_in.language.as_deref(), Some("en"));
     }
 
     #[test]
@@ -609,6 +704,29 @@ mod tests {
         );
         assert!(s.conn.execute("DELETE FROM audit_log", []).is_err());
         assert_eq!(s.audit_log(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_audit_log_pages_by_actor_and_action() {
+        let mut s = Store::open_in_memory().unwrap();
+        for i in 0..5 {
+            s.audit("a", "import", Some(&format!("f{i}")), None)
+                .unwrap();
+        }
+        s.audit("b", "import", Some("g"), None).unwrap();
+        s.audit("a", "export", Some("h"), None).unwrap();
+        // 5 imports by a: newest first, the second page of two is f2, f1.
+        let (page, total) = s.audit_page(Some("a"), Some("import"), 2, 2).unwrap();
+        assert_eq!(total, 5);
+        let targets: Vec<_> = page.iter().map(|e| e.target.clone().unwrap()).collect();
+        assert_eq!(targets, ["f2", "f1"]);
+        assert_eq!(s.audit_page(None, None, 0, 100).unwrap().1, 7);
+        assert_eq!(s.audit_page(None, Some("import"), 0, 100).unwrap().1, 6);
+        assert_eq!(
+            s.audit_page(Some("nobody"), None, 0, 10).unwrap(),
+            (vec![], 0)
+        );
+        assert!(s.account("a").unwrap().is_none());
     }
 
     #[test]

@@ -7,8 +7,9 @@ use gusu_core::{Figure, Flag, SourceRow, Uscc, YearlyRecord};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use crate::imports::{
-    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, already_imported, begin_batch,
-    checked_meta, finish_batch, invalid, report, source_id_or_insert, uscc_id_or_insert,
+    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, Uploader, already_imported, begin_batch,
+    checked_meta, finish_batch, invalid, record_upload, report, source_id_or_insert,
+    uscc_id_or_insert,
 };
 use crate::priority::{Candidate, choose, differs};
 use crate::{ProgressFn, Store, StoreError, to_i64};
@@ -19,6 +20,8 @@ impl Store {
         meta: &BatchMeta,
         rows: &[SourceRow<YearlyRecord>],
         progress: &mut Option<ProgressFn>,
+        within_transaction: bool,
+        uploader: Option<&Uploader>,
     ) -> Result<ImportSummary, StoreError> {
         let meta = checked_meta(meta)?;
         // Field ids once, in the order values are taken from a record.
@@ -37,11 +40,19 @@ impl Store {
             }
         }
 
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let Some(batch_id) = begin_batch(&tx, "annual", &meta)? else {
+        // Its own transaction, or the caller's (a decided objection writes and re-runs in one).
+        let own = match within_transaction {
+            true => None,
+            false => Some(Transaction::new_unchecked(
+                &self.conn,
+                TransactionBehavior::Immediate,
+            )?),
+        };
+        let tx: &rusqlite::Connection = &self.conn;
+        let Some(batch_id) = begin_batch(tx, "annual", &meta)? else {
             return Ok(already_imported(rows.len()));
         };
-        let source_id = source_id_or_insert(&tx, &meta.source)?;
+        let source_id = source_id_or_insert(tx, &meta.source)?;
         // After the source is registered, so that a source new to the store is ranked too.
         let ranks = self.ranks()?;
         let source_names = self.source_names()?;
@@ -81,11 +92,7 @@ impl Store {
                 let has_values = record.figures.present().next().is_some()
                     || Flag::ALL.iter().any(|&f| record.flag(f).is_some());
                 if has_values {
-                    visit.push((
-                        record.year,
-                        uscc_id_or_insert(&tx, record.uscc.as_str())?,
-                        i,
-                    ));
+                    visit.push((record.year, uscc_id_or_insert(tx, record.uscc.as_str())?, i));
                 }
             }
             visit.sort_unstable();
@@ -194,8 +201,11 @@ impl Store {
                 }
             }
         }
-        finish_batch(&tx, batch_id, &summary)?;
-        tx.commit()?;
+        finish_batch(tx, batch_id, &summary)?;
+        record_upload(tx, batch_id, "annual", &meta, &summary, uploader)?;
+        if let Some(own) = own {
+            own.commit()?;
+        }
         report(progress, batch_id, rows.len(), rows.len());
         Ok(summary)
     }

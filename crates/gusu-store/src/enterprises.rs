@@ -4,8 +4,8 @@ use gusu_core::{Enterprise, SourceRow};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::imports::{
-    BatchMeta, ImportSummary, PROGRESS_EVERY, already_imported, begin_batch, checked_meta,
-    finish_batch, invalid, report, uscc_id_or_insert,
+    BatchMeta, ImportSummary, PROGRESS_EVERY, Uploader, already_imported, begin_batch,
+    checked_meta, finish_batch, invalid, record_upload, report, uscc_id_or_insert,
 };
 use crate::{ProgressFn, Store, StoreError, to_i64};
 
@@ -15,6 +15,7 @@ impl Store {
         meta: &BatchMeta,
         rows: &[SourceRow<Enterprise>],
         progress: &mut Option<ProgressFn>,
+        uploader: Option<&Uploader>,
     ) -> Result<ImportSummary, StoreError> {
         let meta = checked_meta(meta)?;
         for row in rows {
@@ -125,6 +126,7 @@ impl Store {
             }
         }
         finish_batch(&tx, batch_id, &summary)?;
+        record_upload(&tx, batch_id, "enterprises", &meta, &summary, uploader)?;
         tx.commit()?;
         report(progress, batch_id, rows.len(), rows.len());
         Ok(summary)

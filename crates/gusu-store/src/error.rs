@@ -43,4 +43,12 @@ pub enum StoreError {
     /// A value in the database that does not parse back (hand-edited or damaged file).
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+
+    /// The engine refused the evaluation (scheme not valid for the year, missing benchmark, ...).
+    #[error("{0}")]
+    Evaluation(#[from] gusu_core::EvaluationError),
+
+    /// An evaluation-cycle action the cycle's rules do not allow now, or for this viewer.
+    #[error("{0}")]
+    Cycle(#[from] gusu_core::cycle::CycleError),
 }

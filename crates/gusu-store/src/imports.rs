@@ -53,6 +53,16 @@ pub struct Conflict {
     pub other_value: f64,
 }
 
+/// Who brought a file in, written with the batch (as its `import` audit entry, in the import's
+/// transaction) so that the batch's lineage names a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uploader {
+    /// The account (or `cli:` operator) that imported the file.
+    pub actor: String,
+    /// Rows of the file found wrong and left out.
+    pub rejected: usize,
+}
+
 /// An import batch as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BatchInfo {
@@ -69,6 +79,22 @@ pub struct BatchInfo {
     pub corrected: usize,
     pub unchanged: usize,
     pub conflicts: usize,
+    /// Who imported it, when the import named someone ([`Store::import_enterprises_by`]).
+    pub uploaded_by: Option<String>,
+    /// Rows of the file left out as wrong, when known.
+    pub rejected: Option<usize>,
+}
+
+/// The audit entry of an import: target `batch <id>`, detail a JSON object.
+const IMPORT_ACTION: &str = "import";
+
+#[derive(Serialize, serde::Deserialize)]
+struct ImportDetail {
+    kind: String,
+    source: String,
+    file: String,
+    rows: usize,
+    rejected: usize,
 }
 
 /// How far an import has got.
@@ -92,7 +118,35 @@ impl Store {
         rows: &[SourceRow<Enterprise>],
     ) -> Result<ImportSummary, StoreError> {
         let mut progress = self.progress.take();
-        let result = self.import_enterprises_in(meta, rows, &mut progress);
+        let result = self.import_enterprises_in(meta, rows, &mut progress, None);
+        self.progress = progress;
+        result
+    }
+
+    /// [`Store::import_enterprises`], naming who imported the file: the batch and its `import`
+    /// audit entry are written in one transaction (a file imported before writes neither).
+    pub fn import_enterprises_by(
+        &mut self,
+        meta: &BatchMeta,
+        rows: &[SourceRow<Enterprise>],
+        uploader: &Uploader,
+    ) -> Result<ImportSummary, StoreError> {
+        let mut progress = self.progress.take();
+        let result = self.import_enterprises_in(meta, rows, &mut progress, Some(uploader));
+        self.progress = progress;
+        result
+    }
+
+    /// [`Store::import_annual`], naming who imported the file (as for
+    /// [`Store::import_enterprises_by`]).
+    pub fn import_annual_by(
+        &mut self,
+        meta: &BatchMeta,
+        rows: &[SourceRow<YearlyRecord>],
+        uploader: &Uploader,
+    ) -> Result<ImportSummary, StoreError> {
+        let mut progress = self.progress.take();
+        let result = self.import_annual_in(meta, rows, &mut progress, false, Some(uploader));
         self.progress = progress;
         result
     }
@@ -104,14 +158,49 @@ impl Store {
         meta: &BatchMeta,
         rows: &[SourceRow<YearlyRecord>],
     ) -> Result<ImportSummary, StoreError> {
+        crate::evaluation::refuse_reviewed_source(&meta.source)?;
         let mut progress = self.progress.take();
-        let result = self.import_annual_in(meta, rows, &mut progress);
+        let result = self.import_annual_in(meta, rows, &mut progress, false, None);
         self.progress = progress;
         result
     }
 
-    /// All import batches, oldest first.
+    /// All import batches, oldest first, with who imported each when that was recorded.
     pub fn batches(&self) -> Result<Vec<BatchInfo>, StoreError> {
+        let mut uploads = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT target, actor, detail FROM audit_log WHERE action = ?1 AND target LIKE 'batch %'",
+        )?;
+        let found = stmt.query_map([IMPORT_ACTION], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for entry in found {
+            let (target, actor, detail) = entry?;
+            if let Some(id) = target
+                .strip_prefix("batch ")
+                .and_then(|n| n.parse::<i64>().ok())
+            {
+                let rejected = detail
+                    .and_then(|d| serde_json::from_str::<ImportDetail>(&d).ok())
+                    .map(|d| d.rejected);
+                uploads.insert(id, (actor, rejected));
+            }
+        }
+        let mut batches = self.batch_rows()?;
+        for b in &mut batches {
+            if let Some((actor, rejected)) = uploads.remove(&b.id) {
+                b.uploaded_by = Some(actor);
+                b.rejected = rejected;
+            }
+        }
+        Ok(batches)
+    }
+
+    fn batch_rows(&self) -> Result<Vec<BatchInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, kind, source, file_name, file_sha256, imported_at, rows, inserted,
                     corrected, unchanged, conflicts
@@ -130,6 +219,8 @@ impl Store {
                 corrected: to_usize(r.get(8)?),
                 unchanged: to_usize(r.get(9)?),
                 conflicts: to_usize(r.get(10)?),
+                uploaded_by: None,
+                rejected: None,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -195,6 +286,36 @@ pub(crate) fn finish_batch(
         ],
     )?;
     Ok(())
+}
+
+/// Writes the `import` audit entry of a batch, inside the import's transaction.
+pub(crate) fn record_upload(
+    tx: &Connection,
+    batch_id: i64,
+    kind: &str,
+    meta: &BatchMeta,
+    summary: &ImportSummary,
+    uploader: Option<&Uploader>,
+) -> Result<(), StoreError> {
+    let Some(uploader) = uploader else {
+        return Ok(());
+    };
+    let detail = ImportDetail {
+        kind: kind.to_string(),
+        source: meta.source.clone(),
+        file: meta.file_name.clone(),
+        rows: summary.rows,
+        rejected: uploader.rejected,
+    };
+    let detail = serde_json::to_string(&detail)
+        .map_err(|e| StoreError::InvalidBatch(format!("cannot record the import: {e}")))?;
+    crate::accounts::audit(
+        tx,
+        &uploader.actor,
+        IMPORT_ACTION,
+        Some(&format!("batch {batch_id}")),
+        Some(&detail),
+    )
 }
 
 pub(crate) fn already_imported(rows: usize) -> ImportSummary {

@@ -16,8 +16,10 @@
 
 mod accounts;
 mod annual;
+mod cycle;
 mod enterprises;
 mod error;
+mod evaluation;
 mod imports;
 mod migrate;
 mod priority;
@@ -31,8 +33,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use accounts::{Account, ApiToken, AuditEntry, hash_password, verify_password};
+pub use cycle::{
+    Attachment, Confirmation, CycleInfo, CycleVersion, FieldValue, NewObjection, Notice, Objection,
+};
 pub use error::StoreError;
-pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary};
+pub use evaluation::{REVIEWED_SOURCES, SavedEvaluation};
+pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary, Uploader};
 pub use migrate::SCHEMA_VERSION;
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};
@@ -218,7 +224,12 @@ impl Store {
         Ok(priority::Ranks::build(
             self.field_keys.iter().map(|(id, key)| (*id, key.clone())),
             &sources,
-            |field, source| self.priority.rank(field, source),
+            // Values staff decided after review (an accepted objection, a correction with its
+            // reason) outrank every department's; among them the latest wins.
+            |field, source| match REVIEWED_SOURCES.contains(&source) {
+                true => Some(0),
+                false => self.priority.rank(field, source).map(|r| r + 1),
+            },
         ))
     }
 

@@ -22,6 +22,12 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_tokens",
         include_str!("../migrations/0003_api_tokens.sql"),
     ),
+    (4, "cycle", include_str!("../migrations/0004_cycle.sql")),
+    (
+        5,
+        "account_language",
+        include_str!("../migrations/0005_account_language.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -1,7 +1,7 @@
 //! Evaluation runs and their per-enterprise results.
 
 use gusu_core::Uscc;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::imports::{to_usize, uscc_id_or_insert};
@@ -53,48 +53,7 @@ impl Store {
     /// from [`Store::results`] in the order given here. A USCC may appear once per run.
     pub fn save_run(&mut self, run: &NewRun, results: &[StoredResult]) -> Result<i64, StoreError> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO runs (year, scheme, scheme_version, region, created_at, enterprises)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                run.year,
-                run.scheme,
-                run.scheme_version,
-                run.region,
-                run.created_at,
-                to_i64(results.len() as u64)
-            ],
-        )?;
-        let run_id = tx.last_insert_rowid();
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO results (run_id, seq, uscc_id, grp, status, class, score, rank,
-                     detail_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for (seq, r) in results.iter().enumerate() {
-                if let Some(score) = r.score.filter(|s| !s.is_finite()) {
-                    return Err(StoreError::InvalidValue {
-                        row: seq as u64,
-                        uscc: r.uscc.to_string(),
-                        field: "score".into(),
-                        value: score,
-                    });
-                }
-                let uscc_id = uscc_id_or_insert(&tx, r.uscc.as_str())?;
-                insert.execute(params![
-                    run_id,
-                    to_i64(seq as u64),
-                    uscc_id,
-                    r.group,
-                    r.status,
-                    r.class,
-                    r.score,
-                    r.rank,
-                    r.detail_json
-                ])?;
-            }
-        }
+        let run_id = save_run_in(&tx, run, results)?;
         tx.commit()?;
         Ok(run_id)
     }
@@ -102,16 +61,7 @@ impl Store {
     /// Marks a run as published (idempotent). Earlier published runs stay published: the latest
     /// published run of a year is the one in force.
     pub fn publish_run(&mut self, run_id: i64) -> Result<(), StoreError> {
-        let changed = self.conn.execute(
-            "UPDATE runs SET published = 1,
-                 published_at = COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-             WHERE id = ?1",
-            [run_id],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!("run {run_id}")));
-        }
-        Ok(())
+        publish_run_in(&self.conn, run_id)
     }
 
     /// A number that changes whenever data a page summarises may have changed: a new import
@@ -216,4 +166,69 @@ fn run_from(r: &Row<'_>) -> rusqlite::Result<RunInfo> {
         published: r.get(6)?,
         enterprises: to_usize(r.get(7)?),
     })
+}
+
+/// See [`Store::save_run`]; inside the caller's transaction.
+pub(crate) fn save_run_in(
+    tx: &Connection,
+    run: &NewRun,
+    results: &[StoredResult],
+) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO runs (year, scheme, scheme_version, region, created_at, enterprises)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            run.year,
+            run.scheme,
+            run.scheme_version,
+            run.region,
+            run.created_at,
+            to_i64(results.len() as u64)
+        ],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO results (run_id, seq, uscc_id, grp, status, class, score, rank,
+                     detail_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (seq, r) in results.iter().enumerate() {
+            if let Some(score) = r.score.filter(|s| !s.is_finite()) {
+                return Err(StoreError::InvalidValue {
+                    row: seq as u64,
+                    uscc: r.uscc.to_string(),
+                    field: "score".into(),
+                    value: score,
+                });
+            }
+            let uscc_id = uscc_id_or_insert(tx, r.uscc.as_str())?;
+            insert.execute(params![
+                run_id,
+                to_i64(seq as u64),
+                uscc_id,
+                r.group,
+                r.status,
+                r.class,
+                r.score,
+                r.rank,
+                r.detail_json
+            ])?;
+        }
+    }
+    Ok(run_id)
+}
+
+/// See [`Store::publish_run`]; inside the caller's transaction.
+pub(crate) fn publish_run_in(conn: &Connection, run_id: i64) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        "UPDATE runs SET published = 1,
+                 published_at = COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             WHERE id = ?1",
+        [run_id],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("run {run_id}")));
+    }
+    Ok(())
 }

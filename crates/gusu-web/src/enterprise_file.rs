@@ -9,7 +9,7 @@ use gusu_core::{Enterprise, Uscc, Viewer};
 use gusu_store::{Store, ValueLineage};
 use serde::Serialize;
 
-use crate::{ApiError, shown_run};
+use crate::{ApiError, shown_run_for};
 
 /// One year's values of the enterprise, each with its lineage.
 #[derive(Debug, Serialize)]
@@ -54,7 +54,7 @@ pub fn load(store: &Store, viewer: &Viewer, uscc: &Uscc) -> Result<EnterpriseFil
         if !values.is_empty() {
             years.push(YearValues { year, values });
         }
-        if let Some(run) = shown_run(store, year)?
+        if let Some(run) = shown_run_for(store, viewer, year)?
             && let Some(r) = store.result_for(run.id, uscc)?
         {
             classes.push(ClassInYear {

@@ -3,9 +3,12 @@
 //! with one error format. Pages, the evaluation cycle and the OpenAPI document build on this
 //! (issue 3); what is here is the part every later route stands on.
 
+pub mod admin;
 pub mod chart;
+pub mod cycle;
 pub mod enterprise_file;
 pub mod error;
+pub mod imports;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -47,6 +50,15 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Rules for new passwords, and when a password expires.
     pub password: gusu_core::PasswordPolicy,
+    /// The evaluation schemes: the shipped ones plus a configured rules directory's.
+    pub schemes: Arc<gusu_core::SchemeLibrary>,
+    /// Length of an evaluation cycle's public notice (公示) in days, for cycles started from now
+    /// on: a setting (default 7), not an official figure.
+    pub notice_days: u32,
+    /// The time the cycle's rules are checked against (the system clock; tests move it).
+    pub clock: cycle::Clock,
+    /// The largest file the imports page accepts, in bytes (larger: 413).
+    pub max_upload_bytes: usize,
 }
 
 impl WebConfig {
@@ -59,6 +71,12 @@ impl WebConfig {
             lockout: Duration::from_secs(15 * 60),
             secure_cookies: false,
             password: gusu_core::PasswordPolicy::default(),
+            schemes: Arc::new(
+                gusu_core::SchemeLibrary::builtin().expect("the shipped schemes are tested"),
+            ),
+            notice_days: 7,
+            clock: cycle::Clock::system(),
+            max_upload_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -121,10 +139,30 @@ impl AppState {
             .unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The evaluation schemes this server grades and explains by.
+    pub fn schemes(&self) -> &gusu_core::SchemeLibrary {
+        &self.0.config.schemes
+    }
+
     /// The summaries of the run shown for a year.
     fn summary(&self, year: i32) -> Result<Option<Arc<summary::RunSummary>>, ApiError> {
         let store = self.reader();
         self.0.summaries.get(&store, year)
+    }
+
+    /// The live session of a cookie token whose account is still enabled. A session of an
+    /// account disabled since it began (here or with the CLI) ends at its next request.
+    pub(crate) fn live_session(&self, token: &str) -> Option<session::Session> {
+        let session = self.0.sessions.get(token)?;
+        let enabled = matches!(
+            self.reader().account(&session.viewer.user),
+            Ok(Some(account)) if !account.disabled
+        );
+        if !enabled {
+            self.0.sessions.end(token);
+            return None;
+        }
+        Some(session)
     }
 }
 
@@ -163,9 +201,7 @@ impl FromRequestParts<AppState> for Authed {
             .ok_or_else(ApiError::unauthenticated)?
             .to_string();
         let session = state
-            .0
-            .sessions
-            .get(&token)
+            .live_session(&token)
             .ok_or_else(ApiError::unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD);
         if !safe {
@@ -202,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/enterprises/{uscc}", get(enterprise_file))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/schemes", get(pages::schemes_api))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(openapi::document()) }),
@@ -220,7 +257,14 @@ pub fn router(state: AppState) -> Router {
         .route("/rules", get(pages::rules))
         .route("/enterprises/{uscc}", get(pages::enterprise))
         .route("/static/gusu.css", get(pages::stylesheet))
+        .merge(cycle::routes())
+        .merge(imports::routes(&state.0.config))
+        .merge(admin::routes())
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            remember_language,
+        ))
         .with_state(state)
 }
 
@@ -323,13 +367,22 @@ pub(crate) enum Refusal {
     PasswordExpired,
 }
 
+/// A new session.
+pub(crate) struct SignedIn {
+    pub viewer: Viewer,
+    pub token: String,
+    pub csrf: String,
+    /// The page language the account chose, if any.
+    pub language: Option<String>,
+}
+
 /// The one sign-in path of the API and the pages: throttling, the password check (audited by the
-/// store), and a new session. Returns the viewer, the session token and its CSRF token.
+/// store), and a new session.
 pub(crate) fn authenticate(
     state: &AppState,
     username: &str,
     password: &str,
-) -> Result<Result<(Viewer, String, String), Refusal>, ApiError> {
+) -> Result<Result<SignedIn, Refusal>, ApiError> {
     let sessions = &state.0.sessions;
     if sessions.locked_out(username) {
         return Ok(Err(Refusal::LockedOut));
@@ -356,7 +409,39 @@ pub(crate) fn authenticate(
     }
     let viewer = account.viewer()?;
     let (token, csrf) = sessions.start(viewer.clone());
-    Ok(Ok((viewer, token, csrf)))
+    Ok(Ok(SignedIn {
+        viewer,
+        token,
+        csrf,
+        language: account.language,
+    }))
+}
+
+/// Remembers a signed-in person's language switch (`?lang=` on any page) with their account, so
+/// it follows them to another browser.
+async fn remember_language(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let chosen = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| if v.starts_with("en") { "en" } else { "zh" })
+    });
+    if let Some(language) = chosen
+        && let Some(session) = req
+            .headers()
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(token_from_cookies)
+            .and_then(|token| state.0.sessions.get(token))
+        && let Err(e) = state.store().set_language(&session.viewer.user, language)
+    {
+        // A preference that could not be saved still applies to this browser (the cookie).
+        eprintln!("gusu: language of {} not saved: {e}", session.viewer.user);
+    }
+    next.run(req).await
 }
 
 async fn sign_in(
@@ -364,7 +449,12 @@ async fn sign_in(
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    let (viewer, token, csrf) = match authenticate(&state, &body.username, &body.password)? {
+    let SignedIn {
+        viewer,
+        token,
+        csrf,
+        language: _,
+    } = match authenticate(&state, &body.username, &body.password)? {
         Ok(signed_in) => signed_in,
         Err(Refusal::LockedOut) => {
             return Err(ApiError::new(
@@ -501,6 +591,20 @@ pub(crate) fn shown_run(store: &Store, year: i32) -> Result<Option<RunInfo>, Api
         .max_by_key(|r| (r.published, r.id)))
 }
 
+/// The run shown to this viewer: staff see the working result; an enterprise sees a result only
+/// once it is published (during a cycle, its grade on notice is on the cycle's pages).
+pub(crate) fn shown_run_for(
+    store: &Store,
+    viewer: &Viewer,
+    year: i32,
+) -> Result<Option<RunInfo>, ApiError> {
+    let run = shown_run(store, year)?;
+    Ok(match viewer.scope {
+        Scope::Enterprise(_) => run.filter(|r| r.published),
+        _ => run,
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResultFilter {
@@ -555,6 +659,7 @@ async fn results(
     }
     let summary = state
         .summary(year)?
+        .filter(|s| s.run.published || !matches!(viewer.scope, Scope::Enterprise(_)))
         .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let run = &summary.run;
     // The one check: nothing leaves that the viewer may not see.
@@ -615,7 +720,8 @@ async fn enterprise_result(
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
     let store = state.reader();
-    let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = shown_run_for(&store, &authed.viewer, year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;
@@ -646,6 +752,9 @@ async fn enterprise_file(
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     limit: Option<usize>,
+    offset: Option<usize>,
+    actor: Option<String>,
+    action: Option<String>,
 }
 
 async fn audit_log(
@@ -657,9 +766,14 @@ async fn audit_log(
     if !authed.viewer.may_read_audit_log() {
         return Err(ApiError::forbidden());
     }
-    Ok(Json(
-        state
-            .store()
-            .audit_log(query.limit.unwrap_or(100).min(10_000))?,
-    ))
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let (entries, _) = state.reader().audit_page(
+        given(&query.actor),
+        given(&query.action),
+        query.offset.unwrap_or(0),
+        query.limit.unwrap_or(100).min(10_000),
+    )?;
+    Ok(Json(entries))
 }

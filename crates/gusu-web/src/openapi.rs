@@ -50,7 +50,67 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     (
         "get",
         "/api/v1/audit",
-        "The audit log (audit administrator only)",
+        "The audit log, newest first: ?actor, ?action, ?offset, ?limit (audit administrator only)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/imports",
+        "Past imports with lineage, and the viewer's uploads waiting for commit (staff)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/imports",
+        "Upload a file (multipart: file, kind, source, year): checked, staged, its report returned",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/imports/{id}",
+        "The validation report of one's staged upload",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/imports/{id}",
+        "Cancel one's staged upload (nothing is stored)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/imports/{id}/commit",
+        "Import a staged upload's accepted rows in one transaction, with lineage; audited",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/accounts",
+        "Accounts, without secrets (system and security administrators)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts",
+        "Create an account: username, role, district or uscc, password (system administrator)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{username}/disable",
+        "Disable an account and end its sessions (security administrator, not oneself)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{username}/enable",
+        "Enable an account (security administrator, not oneself)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{username}/password",
+        "Reset an account's password (system administrator); its sessions end",
         true,
     ),
     (
@@ -58,6 +118,91 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
         "/api/v1/password",
         "Change one's password with the current one (needed when it has expired); no session",
         false,
+    ),
+    (
+        "get",
+        "/api/v1/schemes",
+        "Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources (?lang=en)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles",
+        "Evaluation cycles the viewer may see",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles",
+        "Start an evaluation cycle (staff of its region): {year, scheme?, region?, notice_days?}",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles/{id}",
+        "A cycle: stage, versions, confirmation progress, objections (the viewer's scope)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/advance",
+        "Move a cycle one stage on (publishing: the city administrator or the district's officer)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/confirmations",
+        "An enterprise confirms or flags its figures: {status: confirmed|flagged, message?}",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/objections",
+        "An enterprise files an objection during the notice: {reasons, corrections?, attachments?}",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/cycles/{id}/corrections",
+        "Staff correct an enterprise's figures with a reason: a new version",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles/{id}/migration",
+        "Class migration matrix against last year (?against=last_year) or a scheme (?against=scheme&scheme=NAME)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/cycles/{id}/versions/{version}",
+        "One version of a cycle with its results in the viewer's scope (every version stays readable)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/objections/{id}",
+        "One objection (its enterprise's, or staff of its scope)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/objections/{id}/decision",
+        "Decide an objection in review: {decision: accept|reject, reason}",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/notices",
+        "Result notices: an enterprise's own, staff those in their scope",
+        true,
+    ),
+    ("get", "/api/v1/notices/{id}", "One result notice", true),
+    (
+        "post",
+        "/api/v1/notices/{id}/read",
+        "An enterprise acknowledges its result notice",
+        true,
     ),
     ("get", "/api/v1/openapi.json", "This document", false),
 ];
@@ -85,7 +230,7 @@ pub fn document() -> Value {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" { "integer" } else { "string" } } }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" || name == "id" || name == "version" { "integer" } else { "string" } } }))
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);

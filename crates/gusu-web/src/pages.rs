@@ -17,7 +17,72 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::session::{Session, token_from_cookies};
-use crate::{ApiError, AppState, shown_run};
+use crate::{ApiError, AppState};
+
+/// Who a page is for; the page sweep test holds every page to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone, signed in or not (sign-in, password change, styles, scripts).
+    Public,
+    /// Everyone signed in, each seeing their own scope.
+    SignedIn,
+    /// Bureau and district staff.
+    Staff,
+    /// The separated administrators (accounts, audit log).
+    Admin,
+}
+
+/// Every page route of the router (the JSON API's are in `openapi::ROUTES`): a test checks this
+/// table against the router's source, and sweeps every entry with every role.
+pub const PAGE_ROUTES: &[(&str, &str, Audience)] = &[
+    ("get", "/", Audience::Public),
+    ("get", "/login", Audience::Public),
+    ("post", "/login", Audience::Public),
+    ("get", "/login/password", Audience::Public),
+    ("post", "/login/password", Audience::Public),
+    ("post", "/logout", Audience::SignedIn),
+    ("get", "/static/gusu.css", Audience::Public),
+    ("get", "/static/cycle.js", Audience::Public),
+    ("get", "/overview", Audience::Staff),
+    ("get", "/districts/{code}", Audience::Staff),
+    ("get", "/enterprises", Audience::Staff),
+    ("get", "/enterprises.xlsx", Audience::Staff),
+    ("get", "/enterprises/{uscc}", Audience::SignedIn),
+    ("get", "/rules", Audience::SignedIn),
+    ("get", "/imports", Audience::Staff),
+    ("post", "/imports", Audience::Staff),
+    ("get", "/imports/{id}", Audience::Staff),
+    ("post", "/imports/{id}/commit", Audience::Staff),
+    ("post", "/imports/{id}/cancel", Audience::Staff),
+    ("get", "/cycles", Audience::SignedIn),
+    ("get", "/cycles/new", Audience::Staff),
+    ("post", "/cycles/new", Audience::Staff),
+    ("get", "/cycles/{id}", Audience::SignedIn),
+    ("post", "/cycles/{id}/advance", Audience::Staff),
+    ("post", "/cycles/{id}/confirmations", Audience::SignedIn),
+    ("post", "/cycles/{id}/objections", Audience::SignedIn),
+    ("post", "/cycles/{id}/corrections", Audience::Staff),
+    ("get", "/cycles/{id}/migration", Audience::Staff),
+    ("get", "/cycles/{id}/versions/{version}", Audience::SignedIn),
+    ("post", "/objections/{id}/decision", Audience::Staff),
+    ("get", "/my/cycle", Audience::SignedIn),
+    ("get", "/notices", Audience::SignedIn),
+    ("post", "/notices/{id}/read", Audience::SignedIn),
+    ("get", "/admin/accounts", Audience::Admin),
+    ("post", "/admin/accounts", Audience::Admin),
+    (
+        "post",
+        "/admin/accounts/{username}/disable",
+        Audience::Admin,
+    ),
+    ("post", "/admin/accounts/{username}/enable", Audience::Admin),
+    (
+        "post",
+        "/admin/accounts/{username}/password",
+        Audience::Admin,
+    ),
+    ("get", "/audit", Audience::Admin),
+];
 
 const LANG_COOKIE: &str = "gusu_lang";
 const LOGIN_COOKIE: &str = "gusu_login";
@@ -26,6 +91,7 @@ pub const STYLESHEET: &str = include_str!("../../../web/static/gusu.css");
 
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_function("nav_links", crate::admin::nav_links);
     for (name, source) in [
         (
             "base.html",
@@ -68,14 +134,14 @@ pub fn templates() -> Environment<'static> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
+pub(crate) enum Lang {
     Zh,
     En,
 }
 
 /// The labels a page shows, in one language.
 #[derive(Serialize)]
-struct Texts {
+pub(crate) struct Texts {
     lang: &'static str,
     other_lang: &'static str,
     other_lang_name: &'static str,
@@ -176,7 +242,7 @@ struct Texts {
     year: &'static str,
 }
 
-fn texts(lang: Lang) -> Texts {
+pub(crate) fn texts(lang: Lang) -> Texts {
     match lang {
         Lang::Zh => Texts {
             lang: "zh",
@@ -401,12 +467,12 @@ fn year_or_latest(store: &gusu_store::Store, asked: Option<i32>) -> Result<i32, 
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
-    lang: Option<String>,
-    year: Option<i32>,
+    pub(crate) lang: Option<String>,
+    pub(crate) year: Option<i32>,
 }
 
 /// The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese.
-fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
+pub(crate) fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang {
     let chosen = query
         .lang
         .as_deref()
@@ -417,23 +483,25 @@ fn language(headers: &HeaderMap, query: &LangQuery, out: &mut HeaderMap) -> Lang
         Lang::Zh
     };
     if let Some(l) = &query.lang {
-        let value = format!(
-            "{LANG_COOKIE}={}; SameSite=Strict; Path=/; Max-Age=31536000",
-            if l.starts_with("en") { "en" } else { "zh" }
-        );
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            out.append(header::SET_COOKIE, v);
-        }
+        language_cookie(if l.starts_with("en") { "en" } else { "zh" }, out);
     }
     lang
 }
 
-fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
+/// The cookie that keeps the page language in this browser ("zh" or "en").
+fn language_cookie(language: &str, out: &mut HeaderMap) {
+    let value = format!("{LANG_COOKIE}={language}; SameSite=Strict; Path=/; Max-Age=31536000");
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        out.append(header::SET_COOKIE, v);
+    }
+}
+
+pub(crate) fn page_session(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
     let token = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(token_from_cookies)?;
-    state.0.sessions.get(token).map(|s| (s, token.to_string()))
+    state.live_session(token).map(|s| (s, token.to_string()))
 }
 
 pub(crate) fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
@@ -642,8 +710,8 @@ pub async fn login(
         ));
     }
     let t = texts(lang);
-    let (viewer, token) = match crate::authenticate(&state, &form.username, &form.password)? {
-        Ok((viewer, token, _)) => (viewer, token),
+    let signed_in = match crate::authenticate(&state, &form.username, &form.password)? {
+        Ok(signed_in) => signed_in,
         Err(crate::Refusal::LockedOut) => {
             return login_page(
                 lang,
@@ -673,9 +741,18 @@ pub async fn login(
     let mut out = HeaderMap::new();
     out.insert(
         header::SET_COOKIE,
-        crate::cookie(&token, None, state.0.config.secure_cookies),
+        crate::cookie(&signed_in.token, None, state.0.config.secure_cookies),
     );
-    Ok((StatusCode::SEE_OTHER, out, Redirect::to(&home_of(&viewer))).into_response())
+    // The language the person chose before, on whatever browser, applies from the first page.
+    if let Some(language) = &signed_in.language {
+        language_cookie(language, &mut out);
+    }
+    Ok((
+        StatusCode::SEE_OTHER,
+        out,
+        Redirect::to(&home_of(&signed_in.viewer)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -1110,7 +1187,8 @@ pub async fn enterprise(
     let uscc = Uscc::parse(&uscc).map_err(|_| ApiError::not_found("enterprise"))?;
     let store = state.reader();
     let year = year_or_latest(&store, query.year)?;
-    let run = shown_run(&store, year)?.ok_or_else(|| ApiError::not_found("evaluation run"))?;
+    let run = crate::shown_run_for(&store, viewer, year)?
+        .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let stored = store
         .result_for(run.id, &uscc)?
         .ok_or_else(|| ApiError::not_found("enterprise"))?;
@@ -1122,7 +1200,7 @@ pub async fn enterprise(
     let t = texts(lang);
     let file = crate::enterprise_file::load(&store, viewer, &uscc)?;
     let (profile, records, history) = file_rows(&state, lang, &t, &file);
-    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let library = state.schemes();
     let scheme = library
         .select(&run.scheme, year)
         .ok()
@@ -1710,19 +1788,9 @@ pub async fn enterprise_list(
 
 /// Every scheme with its indicators, weights, benchmark methods, classes, measures and sources:
 /// readable by everyone signed in, enterprises included (they are graded by it).
-pub async fn rules(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Result<Response, ApiError> {
-    let mut out = HeaderMap::new();
-    let lang = language(&headers, &query, &mut out);
-    let Some((session, _)) = page_session(&state, &headers) else {
-        return Ok((out, Redirect::to("/login")).into_response());
-    };
-    let zh = lang == Lang::Zh;
-    let library = SchemeLibrary::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
-    let schemes: Vec<serde_json::Value> = library
+/// Every scheme as the rules page and `GET /api/v1/schemes` show it, in one language.
+fn scheme_views(library: &SchemeLibrary, zh: bool) -> Vec<serde_json::Value> {
+    library
         .all()
         .iter()
         .map(|s| {
@@ -1770,7 +1838,21 @@ pub async fn rules(
                 "sources": s.sources.iter().map(|src| format!("{}{}", src.title, src.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default())).collect::<Vec<_>>(),
             })
         })
-        .collect();
+        .collect()
+}
+
+pub async fn rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    let lang = language(&headers, &query, &mut out);
+    let Some((session, _)) = page_session(&state, &headers) else {
+        return Ok((out, Redirect::to("/login")).into_response());
+    };
+    let zh = lang == Lang::Zh;
+    let schemes = scheme_views(state.schemes(), zh);
     let html = render(
         "rules.html",
         context! {
@@ -1782,6 +1864,24 @@ pub async fn rules(
         },
     )?;
     Ok((out, Html(html)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemesQuery {
+    lang: Option<String>,
+}
+
+/// The schemes, their indicators, weights, benchmarks, classes, measures and sources: what the
+/// rules page shows, readable by everyone signed in.
+pub async fn schemes_api(
+    State(state): State<AppState>,
+    _authed: crate::Authed,
+    query: Result<Query<SchemesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Vec<serde_json::Value>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let zh = !query.lang.as_deref().is_some_and(|l| l.starts_with("en"));
+    Ok(axum::Json(scheme_views(state.schemes(), zh)))
 }
 
 #[cfg(test)]

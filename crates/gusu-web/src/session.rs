@@ -106,6 +106,11 @@ impl Sessions {
         self.lock().remove(&hash(token));
     }
 
+    /// Ends every session of a user (its account was disabled).
+    pub fn end_user(&self, user: &str) {
+        self.lock().retain(|_, s| s.viewer.user != user);
+    }
+
     /// True while a name is locked out after too many failed sign-ins.
     pub fn locked_out(&self, user: &str) -> bool {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -171,6 +176,14 @@ mod tests {
         let (token, _) = s.start(viewer());
         s.end(&token);
         assert!(s.get(&token).is_none(), "signed out");
+        let (mine, _) = s.start(viewer());
+        let other = Viewer::new("b", Role::CityAnalyst, None, None).unwrap();
+        let (theirs, _) = s.start(other);
+        s.end_user("a");
+        assert!(
+            s.get(&mine).is_none() && s.get(&theirs).is_some(),
+            "one user's sessions"
+        );
     }
 
     #[test]

@@ -212,7 +212,12 @@ async fn every_route_refuses_a_request_without_a_session() {
         .iter()
         .filter(|(_, _, _, signed_in)| *signed_in)
         .map(|(m, p, _, _)| {
-            let uri = p.replace("{year}", "2024").replace("{uscc}", &a);
+            let uri = p
+                .replace("{year}", "2024")
+                .replace("{uscc}", &a)
+                .replace("{id}", "1")
+                .replace("{version}", "1")
+                .replace("{username}", "analyst");
             (m.to_uppercase().parse().unwrap(), uri)
         })
         .collect();
@@ -416,5 +421,50 @@ async fn api_tokens_for_scripts() {
             "{}",
             file.display()
         );
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_within_its_scope() {
+    let c = city();
+    let b = c.b.0.to_string();
+    let mut routes: Vec<(Method, String)> = gusu_web::openapi::ROUTES
+        .iter()
+        .filter(|(_, _, _, signed_in)| *signed_in)
+        .map(|(m, p, _, _)| {
+            let uri = p
+                .replace("{year}", "2024")
+                .replace("{uscc}", &b)
+                .replace("{id}", "1")
+                .replace("{version}", "1")
+                .replace("{username}", "analyst");
+            (m.to_uppercase().parse().unwrap(), uri)
+        })
+        .collect();
+    // Signing out last.
+    routes.sort_by_key(|(m, uri)| *m == Method::DELETE && uri == "/api/v1/session");
+    for user in ["ent_a", "officer_a", "analyst", "auditor", "sysadmin"] {
+        let (cookie, csrf) = sign_in(&c.app, user).await;
+        for (method, uri) in &routes {
+            let (s, j, _) = call(
+                &c.app,
+                method.clone(),
+                uri,
+                Some(&cookie),
+                Some(&csrf),
+                None,
+            )
+            .await;
+            let text = j.to_string();
+            assert!(!s.is_server_error(), "{user} {method} {uri}: {s} {text}");
+            assert!(
+                !text.contains(PASSWORD) && !text.contains("argon2"),
+                "{user} {method} {uri}"
+            );
+            // b is another enterprise, in another district than a's officer.
+            if matches!(user, "ent_a" | "officer_a" | "auditor" | "sysadmin") {
+                assert!(!text.contains(&b), "{user} {method} {uri} shows {b}");
+            }
+        }
     }
 }

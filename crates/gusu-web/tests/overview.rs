@@ -290,3 +290,81 @@ async fn the_enterprise_file_shows_each_value_with_its_source_and_keeps_to_the_s
         (StatusCode::BAD_REQUEST, Some("invalid_uscc"))
     );
 }
+
+#[tokio::test]
+async fn the_schemes_are_readable_by_everyone_signed_in_including_a_rules_directory() {
+    let c = city();
+    // A city's rules directory adds a version of the standard scheme; the server shows it too.
+    let text = include_str!("../../../rules/evaluation/jiangsu-standard.toml")
+        .replace("version = \"2024.1\"", "version = \"2024.9-local\"");
+    let mut library = gusu_core::SchemeLibrary::builtin().unwrap();
+    library.add(gusu_core::Scheme::from_toml(&text, "rules/local.toml").unwrap());
+    let mut config = gusu_web::WebConfig::new(c.dir.path().join("g.db"));
+    config.schemes = std::sync::Arc::new(library);
+    let app = gusu_web::router(gusu_web::AppState::open(config).unwrap());
+    let ent = sign_in(&app, "ent_a").await;
+    let (s, zh) = get(&app, "/api/v1/schemes", &ent).await;
+    assert_eq!(s, StatusCode::OK);
+    let ids: Vec<&str> = zh
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"jiangsu-standard@2024.1"), "{ids:?}");
+    assert!(ids.contains(&"jiangsu-standard@2024.9-local"), "{ids:?}");
+    assert!(zh.to_string().contains("亩均税收"));
+    let (_, en) = get(&app, "/api/v1/schemes?lang=en", &ent).await;
+    assert!(en.to_string().contains("Tax per mu") || en.to_string().contains("tax per mu"));
+    let (s, _) = get(&app, "/api/v1/schemes?x=1", &ent).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = get(&app, "/api/v1/schemes", "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_enterprise_sees_no_result_before_it_is_published() {
+    let c = city();
+    // A draft run of 2025 (the 2024 results saved again, not published).
+    let mut store = Store::open(&c.dir.path().join("g.db")).unwrap();
+    let run = store.runs(Some(2024)).unwrap()[0].clone();
+    let results = store.results(run.id).unwrap();
+    store
+        .save_run(
+            &gusu_store::NewRun {
+                year: 2025,
+                scheme: run.scheme.clone(),
+                scheme_version: run.scheme_version.clone(),
+                region: None,
+                created_at: "2026-11-29T00:00:00Z".into(),
+            },
+            &results,
+        )
+        .unwrap();
+    let analyst = sign_in(&c.app, "analyst").await;
+    let ent = sign_in(&c.app, "ent_a").await;
+    let own = format!("/api/v1/enterprises/{}/results/2025", c.a.0);
+    assert_eq!(get(&c.app, &own, &analyst).await.0, StatusCode::OK);
+    assert_eq!(get(&c.app, &own, &ent).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&c.app, "/api/v1/results/2025", &ent).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, file) = get(&c.app, &format!("/api/v1/enterprises/{}", c.a.0), &ent).await;
+    assert!(
+        file["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["year"] != 2025),
+        "no draft class in its history"
+    );
+    // Published 2024 stays visible.
+    let (s, _) = get(
+        &c.app,
+        &format!("/api/v1/enterprises/{}/results/2024", c.a.0),
+        &ent,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+}

@@ -752,3 +752,65 @@ async fn the_password_api_checks_the_current_password_and_the_policy() {
     assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
     assert!(!b.contains("Gusu-New"));
 }
+
+#[tokio::test]
+async fn the_language_follows_the_person_to_another_browser() {
+    let c = common::city();
+    let first = sign_in(&c.app, "analyst").await;
+    let en = send(&c.app, Method::GET, "/overview?lang=en", &first, None).await;
+    assert!(en.body.contains("City overview"));
+    // A second browser, no language cookie: signing in brings the choice back.
+    let page = send(&c.app, Method::GET, "/login", "", None).await;
+    let login = page
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("gusu_login="))
+        .unwrap()
+        .clone();
+    let reply = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=analyst&password={}&csrf={}",
+            common::PASSWORD,
+            login.trim_start_matches("gusu_login=")
+        )),
+    )
+    .await;
+    assert!(
+        reply.cookies.iter().any(|c| c == "gusu_lang=en"),
+        "{:?}",
+        reply.cookies
+    );
+    // Someone else's choice is theirs alone.
+    let officer = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=officer_a&password={}&csrf={}",
+            common::PASSWORD,
+            login.trim_start_matches("gusu_login=")
+        )),
+    )
+    .await;
+    assert!(!officer.cookies.iter().any(|c| c.starts_with("gusu_lang=")));
+    // Switching back is remembered too.
+    send(&c.app, Method::GET, "/overview?lang=zh", &first, None).await;
+    let again = send(
+        &c.app,
+        Method::POST,
+        "/login",
+        &login,
+        Some(&format!(
+            "username=analyst&password={}&csrf={}",
+            common::PASSWORD,
+            login.trim_start_matches("gusu_login=")
+        )),
+    )
+    .await;
+    assert!(again.cookies.iter().any(|c| c == "gusu_lang=zh"));
+}

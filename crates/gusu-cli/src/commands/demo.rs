@@ -138,7 +138,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
         args.addr,
         lang.t("Ctrl-C 停止", "Ctrl-C stops it")
     );
-    let config = super::web_config(ctx, db, false);
+    let config = super::web_config(ctx, db, false)?;
     gusu_web::serve(config, args.addr, None).map_err(|e| Failure::usage(e.message))
 }
 

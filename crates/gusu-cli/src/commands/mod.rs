@@ -240,7 +240,7 @@ pub fn progress_bar(message: String) -> indicatif::ProgressBar {
 fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
     let path = ctx.db_path();
     drop(ctx.open_existing_store()?);
-    let config = web_config(ctx, path.clone(), args.secure_cookies);
+    let config = web_config(ctx, path.clone(), args.secure_cookies)?;
     let addr = args.addr.unwrap_or(ctx.config.server.addr);
     let server = &ctx.config.server;
     let tls = match (
@@ -272,7 +272,11 @@ fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
 }
 
 /// The web service's settings from the configuration.
-pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web::WebConfig {
+pub fn web_config(
+    ctx: &Context,
+    db: PathBuf,
+    secure_cookies: bool,
+) -> Result<gusu_web::WebConfig, Failure> {
     let s = &ctx.config.session;
     let mut config = gusu_web::WebConfig::new(db);
     config.region = ctx.region.clone();
@@ -281,5 +285,20 @@ pub fn web_config(ctx: &Context, db: PathBuf, secure_cookies: bool) -> gusu_web:
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
     config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
     config.password = ctx.config.password.clone();
-    config
+    // The pages explain results by the schemes that made them, the rules directory's included.
+    config.schemes = std::sync::Arc::new(ctx.library()?);
+    config.notice_days = ctx.config.cycle.notice_days;
+    let offset = ctx.config.cycle.rehearsal_clock_offset_days;
+    if offset != 0 {
+        eprintln!(
+            "{} {offset}",
+            ctx.lang.t(
+                "警告：评价流程的时钟已偏移（仅供演练），天数：",
+                "warning: the evaluation cycle's clock is shifted (rehearsals only), days:"
+            )
+        );
+        config.clock = gusu_web::cycle::Clock::shifted_days(offset);
+    }
+    config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
+    Ok(config)
 }

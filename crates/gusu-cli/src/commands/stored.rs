@@ -6,11 +6,11 @@ use gusu_core::evaluate::explain::{Direction, explain as explain_enterprise};
 use gusu_core::evaluate::simulate::migration;
 use gusu_core::evaluate::{
     EnterpriseResult, Evaluation, EvaluationInput, EvaluationSummary, SizeGroup, Status,
-    evaluate as run_evaluation, evaluate_each,
+    evaluate as run_evaluation,
 };
 use gusu_core::{Enterprise, Scheme, Uscc, YearlyRecord};
 use gusu_ingest::ReadOptions;
-use gusu_store::{BatchMeta, NewRun, Store, StoredResult};
+use gusu_store::{BatchMeta, Store};
 
 use super::Context;
 use super::files::{evaluation_failure, read_annual, read_enterprises};
@@ -63,6 +63,11 @@ pub fn import_file(
         file_name,
         file_sha256: sha,
     };
+    // The batch names the operator; its `import` audit entry is written with it.
+    let uploader = |rejected: usize| gusu_store::Uploader {
+        actor: super::accounts::operator(),
+        rejected,
+    };
     // A file with errors imports nothing unless rows are explicitly skipped.
     let refuse_errors = |report: &gusu_core::Report| -> CmdResult {
         if report.has_errors() && !args.skip_invalid {
@@ -88,9 +93,10 @@ pub fn import_file(
             refuse_errors(&parsed.report)?;
             let bar = importing(store, &parsed.file_name);
             let summary = store
-                .import_enterprises(
+                .import_enterprises_by(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
                     &parsed.rows,
+                    &uploader(parsed.rejected.rows.len()),
                 )
                 .map_err(|e| store_failure(e, lang))?;
             bar.finish_and_clear();
@@ -103,9 +109,10 @@ pub fn import_file(
             refuse_errors(&parsed.report)?;
             let bar = importing(store, &parsed.file_name);
             let summary = store
-                .import_annual(
+                .import_annual_by(
                     &meta(parsed.file_name.clone(), parsed.sha256.clone()),
                     &parsed.rows,
+                    &uploader(parsed.rejected.rows.len()),
                 )
                 .map_err(|e| store_failure(e, lang))?;
             bar.finish_and_clear();
@@ -113,19 +120,6 @@ pub fn import_file(
         }
     };
     store.set_progress(None);
-    if !summary.already_imported {
-        store
-            .audit(
-                &super::accounts::operator(),
-                "import",
-                Some(&args.file.display().to_string()),
-                Some(&format!(
-                    "kind {:?}, source {}, rows {}",
-                    args.kind, args.source, summary.rows
-                )),
-            )
-            .map_err(|e| store_failure(e, lang))?;
-    }
     if !report.issues.is_empty() {
         output::print_report(&report, lang, detail, output::Listing::Errors);
     }
@@ -249,49 +243,16 @@ pub fn evaluate_and_save(
     publish: bool,
 ) -> Result<i64, Failure> {
     let lang = ctx.lang;
-    let (enterprises, records) = stored_data(store, scheme, year, lang)?;
     let bar = super::spinner(lang.t("评价中…", "evaluating…").to_string());
-    let input = EvaluationInput {
-        year,
-        enterprises: &enterprises,
-        records: &records,
-        district,
-    };
-    let mut tally = Tally::default();
-    let mut results: Vec<StoredResult> = Vec::new();
-    let summary = evaluate_each(scheme, &input, |r| {
-        tally.add(&r);
-        results.push(StoredResult {
-            uscc: r.uscc,
-            group: Some(r.group.key().to_string()),
-            status: r.status.key().to_string(),
-            class: r.class.as_deref().map(str::to_string),
-            score: r.score,
-            rank: r.rank,
-            detail_json: serde_json::to_string(&r).unwrap_or_default(),
-        });
-    })
-    .map_err(|e| evaluation_failure(e, lang))?;
-    let run = NewRun {
-        year,
-        scheme: scheme.name.clone(),
-        scheme_version: scheme.version.clone(),
-        region: district.map(str::to_string),
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    };
-    let run_id = store
-        .save_run(&run, &results)
-        .map_err(|e| store_failure(e, lang))?;
     let operator = super::accounts::operator();
+    let saved = store
+        .evaluate_and_save(scheme, year, district, &operator)
+        .map_err(|e| match e {
+            gusu_store::StoreError::Evaluation(e) => evaluation_failure(e, lang),
+            e => store_failure(e, lang),
+        })?;
+    let (run_id, summary, tally) = (saved.run_id, saved.summary, saved.tally);
     let target = format!("run {run_id}");
-    store
-        .audit(
-            &operator,
-            "evaluation_run",
-            Some(&target),
-            Some(&scheme.id()),
-        )
-        .map_err(|e| store_failure(e, lang))?;
     if publish {
         store
             .publish_run(run_id)
@@ -335,57 +296,7 @@ fn stored_results(
         .collect()
 }
 
-/// What the summary of a run counts, gathered result by result.
-#[derive(Debug, Default)]
-pub struct Tally {
-    pub enterprises: usize,
-    statuses: [usize; 4],
-    /// (measure kind, name zh, name en, enterprises, total amount).
-    measures: Vec<(String, String, String, usize, f64)>,
-}
-
-impl Tally {
-    pub fn add(&mut self, r: &EnterpriseResult) {
-        self.enterprises += 1;
-        self.statuses[r.status as usize] += 1;
-        for m in &r.measures {
-            match self.measures.iter_mut().find(|t| t.0 == m.kind) {
-                Some(t) => {
-                    t.3 += 1;
-                    t.4 += m.amount.unwrap_or(0.0);
-                }
-                None => self.measures.push((
-                    m.kind.clone(),
-                    m.name_zh.clone(),
-                    m.name_en.clone(),
-                    1,
-                    m.amount.unwrap_or(0.0),
-                )),
-            }
-        }
-    }
-
-    /// Adds another tally's counts (tallies made by several threads).
-    pub fn merge(&mut self, other: Tally) {
-        self.enterprises += other.enterprises;
-        for (a, b) in self.statuses.iter_mut().zip(other.statuses) {
-            *a += b;
-        }
-        for m in other.measures {
-            match self.measures.iter_mut().find(|t| t.0 == m.0) {
-                Some(t) => {
-                    t.3 += m.3;
-                    t.4 += m.4;
-                }
-                None => self.measures.push(m),
-            }
-        }
-    }
-
-    fn count(&self, s: Status) -> usize {
-        self.statuses[s as usize]
-    }
-}
+pub use gusu_core::evaluate::tally::Tally;
 
 /// Counts by status, group and class, and the measures' totals.
 pub fn print_summary(ctx: &Context, summary: &EvaluationSummary, tally: &Tally) {

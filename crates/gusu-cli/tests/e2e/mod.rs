@@ -52,7 +52,8 @@ fn wait_for_port(port: u16, what: &str, child: &mut Child, timeout: Duration) {
 pub struct Demo {
     pub url: String,
     pub dir: tempfile::TempDir,
-    _server: Process,
+    port: u16,
+    server: Process,
 }
 
 impl Demo {
@@ -78,8 +79,58 @@ impl Demo {
         Demo {
             url: format!("http://127.0.0.1:{port}"),
             dir,
-            _server: Process(child),
+            port,
+            server: Process(child),
         }
+    }
+
+    /// Runs a `gusu` command on the demo database (while the server runs: SQLite's WAL lets
+    /// both work), feeding `stdin`; panics with its output when it fails.
+    pub fn gusu(&self, args: &[&str], stdin: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gusu"))
+            .current_dir(self.dir.path())
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "gusu {args:?}: {text}");
+        text
+    }
+
+    /// Stops the server and serves the same database again on the same port, with extra
+    /// environment (sessions are in memory: everyone signs in again).
+    pub fn restart(&mut self, env: &[(&str, &str)]) {
+        let _ = self.server.0.kill();
+        let _ = self.server.0.wait();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gusu"))
+            .current_dir(self.dir.path())
+            .arg("--db")
+            .arg(self.db())
+            .args(["serve", "--addr", &format!("127.0.0.1:{}", self.port)])
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gusu serve");
+        wait_for_port(self.port, "gusu serve", &mut child, Duration::from_secs(60));
+        self.server = Process(child);
     }
 
     pub fn db(&self) -> PathBuf {
@@ -148,6 +199,17 @@ impl Driver {
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
             .expect("a chromium session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Browsers a failed test left open: each runs with a profile under this driver's own
+        // temporary directory, so the path names exactly them.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.profiles.path())
+            .status();
     }
 }
 
@@ -232,6 +294,38 @@ pub async fn sign_in(browser: &Client, base: &str, user: &str) {
         .unwrap_or_else(|e| panic!("{user} signed in: {e}"));
 }
 
+/// Types into a field (after clearing it).
+pub async fn fill(browser: &Client, css: &str, text: &str) {
+    let field = browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+pub async fn select(browser: &Client, css: &str, value: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css} = {value}: {e}"));
+}
+
+/// An attribute of the first element matching `css`.
+pub async fn attr(browser: &Client, css: &str, name: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr(name)
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 pub async fn click(browser: &Client, css: &str) {
     browser
         .find(Locator::Css(css))
@@ -259,4 +353,16 @@ pub async fn fetch(browser: &Client, url: &str) -> (u16, String, u64) {
         v[1].as_str().unwrap().to_string(),
         v[2].as_u64().unwrap(),
     )
+}
+
+/// Fetches JSON from inside the page (with its session).
+pub async fn fetch_json(browser: &Client, url: &str) -> serde_json::Value {
+    browser
+        .execute_async(
+            r#"const [url, done] = arguments;
+               fetch(url).then(r => r.json()).then(done).catch(e => done({ error: String(e) }));"#,
+            vec![serde_json::Value::String(url.to_string())],
+        )
+        .await
+        .unwrap()
 }

@@ -6,6 +6,7 @@
 pub mod explain;
 pub mod overview;
 pub mod simulate;
+pub mod tally;
 
 use std::collections::HashMap;
 
