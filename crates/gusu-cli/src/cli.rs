@@ -67,6 +67,53 @@ pub enum Command {
     Serve(ServeArgs),
     /// 脚本用的 API 令牌：创建（只显示一次）、列出、吊销
     Token(TokenArgs),
+    /// 能耗与碳排放核算（GB/T 32150、GB/T 2589）及碳效等级：直接从文件计算
+    Carbon(CarbonArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GridBasisArg {
+    Market,
+    National,
+    Regional,
+    Provincial,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeerAreaArg {
+    City,
+    District,
+}
+
+#[derive(Debug, Args)]
+pub struct CarbonArgs {
+    /// 企业名录文件
+    #[arg(long, value_name = "FILE")]
+    pub enterprises: PathBuf,
+    /// 能源消费文件（uscc, year, carrier, quantity, unit[, enthalpy_kj_per_kg, temperature_c]）
+    #[arg(long, value_name = "FILE")]
+    pub energy: PathBuf,
+    /// 年度数据文件（取工业增加值计算碳效等级），可多次给出
+    #[arg(long, value_name = "FILE")]
+    pub annual: Vec<PathBuf>,
+    /// 核算年度
+    #[arg(long)]
+    pub year: i32,
+    /// 电网排放因子（tCO₂/MWh），直接给定
+    #[arg(long, value_name = "V", conflicts_with = "grid_basis")]
+    pub grid_factor: Option<f64>,
+    /// 电网排放因子口径：market 碳市场（全国）、national 全国平均、regional 区域电网平均、provincial 省级平均（后三者为统计口径）；默认取核算年度全国平均，缺则取此前最近年度并警告
+    #[arg(long, value_enum, value_name = "BASIS")]
+    pub grid_basis: Option<GridBasisArg>,
+    /// 当年供电标准煤耗（kgce/kWh），用于等价值（默认取因子文件，内置值为约数 0.30）
+    #[arg(long, value_name = "V")]
+    pub coal_rate: Option<f64>,
+    /// 碳效行业基准的范围：city 全市（默认）或 district 本区县
+    #[arg(long, value_enum, default_value = "city")]
+    pub peer_area: PeerAreaArg,
+    /// 结果文件：扩展名决定格式 csv、xlsx 或 json
+    #[arg(long, value_name = "OUT")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -547,6 +594,48 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "demo",
         "plain",
         "Only write canonical enterprises.csv and annual.csv (for benchmarks)",
+    ),
+    (
+        "carbon",
+        "",
+        "Energy and carbon accounting (GB/T 32150, GB/T 2589) and carbon-efficiency grades, from files",
+    ),
+    ("carbon", "enterprises", "Enterprises file"),
+    (
+        "carbon",
+        "energy",
+        "Energy file (uscc, year, carrier, quantity, unit[, enthalpy_kj_per_kg, temperature_c])",
+    ),
+    (
+        "carbon",
+        "annual",
+        "Yearly records file (value added for the carbon-efficiency grade); repeatable",
+    ),
+    ("carbon", "year", "Accounting year"),
+    (
+        "carbon",
+        "grid_factor",
+        "Grid emission factor (tCO2/MWh), given",
+    ),
+    (
+        "carbon",
+        "grid_basis",
+        "Grid factor basis: market (carbon market, national), national, regional or provincial (statistical averages); default: the national average of the year, else of the latest earlier year, with a warning",
+    ),
+    (
+        "carbon",
+        "coal_rate",
+        "The year's coal rate for power supply (kgce/kWh) for the equivalent basis (default from the factor documents; the built-in 0.30 is approximate)",
+    ),
+    (
+        "carbon",
+        "peer_area",
+        "Peers of the carbon-efficiency K: city (default) or the enterprise's district",
+    ),
+    (
+        "carbon",
+        "output",
+        "Output file; the extension picks csv, xlsx or json",
     ),
 ];
 

@@ -505,6 +505,104 @@ pub fn print_report(report: &Report, lang: Lang, limit: usize, listing: Listing)
     }
 }
 
+/// Writes any table (columns and rows of cells) to `path`; the extension picks csv (with BOM),
+/// xlsx or json (an array of objects keyed by column). Written to `<path>.partial` and renamed, so a
+/// failure never leaves a truncated file.
+pub fn write_table(
+    path: &Path,
+    columns: &[&str],
+    rows: &[Vec<Cell<'_>>],
+    lang: Lang,
+) -> Result<(), Failure> {
+    let failed = |e: String| {
+        Failure::usage(format!(
+            "{} {}: {e}",
+            lang.t("无法写入", "cannot write"),
+            path.display()
+        ))
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let written: Result<(), String> = match ext.as_str() {
+        "csv" => (|| {
+            let mut out = Vec::from(gusu_ingest::UTF8_BOM);
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(columns).map_err(|e| e.to_string())?;
+            let mut text = String::new();
+            for row in rows {
+                for cell in row {
+                    text.clear();
+                    cell.write_text(&mut text);
+                    w.write_field(&text).map_err(|e| e.to_string())?;
+                }
+                w.write_record(None::<&[u8]>).map_err(|e| e.to_string())?;
+            }
+            drop(w);
+            std::fs::write(&partial, out).map_err(|e| e.to_string())
+        })(),
+        "json" => {
+            let array: Vec<Value> = rows
+                .iter()
+                .map(|row| {
+                    let mut m = Map::new();
+                    for (c, cell) in columns.iter().zip(row) {
+                        m.insert(c.to_string(), cell.to_json());
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            serde_json::to_vec_pretty(&array)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| e.to_string()))
+        }
+        "xlsx" => (|| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            for (c, name) in columns.iter().enumerate() {
+                sheet
+                    .write_string_with_format(0, c as u16, *name, &bold)
+                    .map_err(|e| e.to_string())?;
+            }
+            for (r, row) in rows.iter().enumerate() {
+                let r = r as u32 + 1;
+                for (c, cell) in row.iter().enumerate() {
+                    let c = c as u16;
+                    match cell {
+                        Cell::Empty => Ok(()),
+                        Cell::Text(t) => sheet.write_string(r, c, t.as_ref()).map(|_| ()),
+                        Cell::Number(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                        Cell::Integer(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
+                    }
+                    .map_err(|e| e.to_string())?;
+                }
+            }
+            book.save(&partial).map_err(|e| e.to_string())
+        })(),
+        _ => {
+            return Err(Failure::usage(format!(
+                "{}: {}",
+                path.display(),
+                lang.t(
+                    "输出文件扩展名应为 .csv、.xlsx 或 .json",
+                    "the output file's extension must be .csv, .xlsx or .json"
+                )
+            )));
+        }
+    };
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(failed(e));
+    }
+    std::fs::rename(&partial, path).map_err(|e| failed(e.to_string()))
+}
+
 #[cfg(test)]
 mod number_tests {
     use super::write_number;

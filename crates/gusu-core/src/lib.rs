@@ -6,6 +6,7 @@
 //! text, records as values; results leave as values.
 
 pub mod access;
+pub mod carbon;
 pub mod cycle;
 pub mod industry;
 pub mod number;

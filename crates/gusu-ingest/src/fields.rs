@@ -126,6 +126,22 @@ impl<'r, 'i> Fields<'r, 'i> {
         }
     }
 
+    /// A required number: blank is an error (`required_blank`).
+    pub(crate) fn required_number(&mut self, column: Column) -> Option<f64> {
+        self.required(column)?;
+        self.number(column)
+    }
+
+    /// Records an error found by the caller and marks the row as failed.
+    pub(crate) fn reject(&mut self, issue: Issue) {
+        self.error(issue);
+    }
+
+    /// Records a warning found by the caller.
+    pub(crate) fn warn(&mut self, issue: Issue) {
+        self.issues.push(issue);
+    }
+
     /// A yes/no value; blank is `None` (or an error when `required`).
     pub(crate) fn flag(&mut self, column: Column, required: bool) -> Option<bool> {
         let Some((cell, _)) = self.get(column) else {

@@ -22,10 +22,16 @@ pub(crate) enum Column {
     Flag(Flag),
     /// A value column; `Figure::LandAreaMu` is the land column of both files.
     Figure(Figure),
+    /// Energy files: the carrier, its quantity and unit, and steam enthalpy / hot-water temperature.
+    Carrier,
+    Quantity,
+    Unit,
+    Enthalpy,
+    Temperature,
 }
 
 impl Column {
-    pub(crate) const COUNT: usize = 6 + Flag::ALL.len() + Figure::ALL.len();
+    pub(crate) const COUNT: usize = 6 + Flag::ALL.len() + Figure::ALL.len() + ENERGY_COLUMNS.len();
 
     pub(crate) const LAND: Column = Column::Figure(Figure::LandAreaMu);
     pub(crate) const ABOVE_SCALE: Column = Column::Flag(Flag::AboveScale);
@@ -41,6 +47,11 @@ impl Column {
             Column::Year => 5,
             Column::Flag(f) => 6 + f as usize,
             Column::Figure(f) => 6 + Flag::ALL.len() + f as usize,
+            Column::Carrier => 6 + Flag::ALL.len() + Figure::ALL.len(),
+            Column::Quantity => 7 + Flag::ALL.len() + Figure::ALL.len(),
+            Column::Unit => 8 + Flag::ALL.len() + Figure::ALL.len(),
+            Column::Enthalpy => 9 + Flag::ALL.len() + Figure::ALL.len(),
+            Column::Temperature => 10 + Flag::ALL.len() + Figure::ALL.len(),
         }
     }
 
@@ -55,6 +66,11 @@ impl Column {
             Column::Year => "year",
             Column::Flag(f) => f.key(),
             Column::Figure(f) => f.key(),
+            Column::Carrier => "carrier",
+            Column::Quantity => "quantity",
+            Column::Unit => "unit",
+            Column::Enthalpy => "enthalpy_kj_per_kg",
+            Column::Temperature => "temperature_c",
         }
     }
 
@@ -70,6 +86,11 @@ impl Column {
             Column::Flag(Flag::AboveScale) => "是否规上",
             Column::Flag(Flag::Exempt) => "不参评",
             Column::Figure(f) => f.name_zh(),
+            Column::Carrier => "能源品种",
+            Column::Quantity => "数量",
+            Column::Unit => "计量单位",
+            Column::Enthalpy => "蒸汽焓值",
+            Column::Temperature => "热水温度",
         }
     }
 
@@ -85,6 +106,7 @@ impl Column {
         .into_iter()
         .chain(Flag::ALL.into_iter().map(Column::Flag))
         .chain(Figure::ALL.into_iter().map(Column::Figure))
+        .chain(ENERGY_COLUMNS)
     }
 
     fn unit_kind(self) -> UnitKind {
@@ -106,11 +128,21 @@ impl Column {
     }
 }
 
-/// Which of the two interchange files is being read.
+/// The columns of energy files only.
+const ENERGY_COLUMNS: [Column; 5] = [
+    Column::Carrier,
+    Column::Quantity,
+    Column::Unit,
+    Column::Enthalpy,
+    Column::Temperature,
+];
+
+/// Which interchange file is being read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FileKind {
     Enterprises,
     Annual,
+    Energy,
 }
 
 impl FileKind {
@@ -119,6 +151,7 @@ impl FileKind {
         match self {
             FileKind::Enterprises => &[Column::Uscc, Column::Name],
             FileKind::Annual => &[Column::Uscc, Column::Year],
+            FileKind::Energy => &[Column::Uscc, Column::Carrier],
         }
     }
 
@@ -135,6 +168,13 @@ impl FileKind {
                 Column::Established,
             ],
             FileKind::Annual => &[Column::Uscc, Column::Year],
+            FileKind::Energy => &[
+                Column::Uscc,
+                Column::Year,
+                Column::Carrier,
+                Column::Quantity,
+                Column::Unit,
+            ],
         }
     }
 
@@ -155,6 +195,9 @@ impl FileKind {
                     column,
                     Column::Uscc | Column::Year | Column::Flag(_) | Column::Figure(_)
                 )
+            }
+            FileKind::Energy => {
+                matches!(column, Column::Uscc | Column::Year) || ENERGY_COLUMNS.contains(&column)
             }
         }
     }
@@ -291,6 +334,22 @@ const ALIASES: &[(&str, Column)] = &[
     ("研发经费", Column::Figure(Figure::RdExpense)),
     ("研发费用", Column::Figure(Figure::RdExpense)),
     ("年平均职工人数", Column::Figure(Figure::Employees)),
+    ("能源品种", Column::Carrier),
+    ("能源种类", Column::Carrier),
+    ("能源名称", Column::Carrier),
+    ("品种", Column::Carrier),
+    ("数量", Column::Quantity),
+    ("实物量", Column::Quantity),
+    ("消费量", Column::Quantity),
+    ("消费数量", Column::Quantity),
+    ("计量单位", Column::Unit),
+    ("单位", Column::Unit),
+    ("蒸汽焓值", Column::Enthalpy),
+    ("焓值", Column::Enthalpy),
+    ("比焓", Column::Enthalpy),
+    ("热水温度", Column::Temperature),
+    ("温度", Column::Temperature),
+    ("供水温度", Column::Temperature),
     ("从业人员平均人数", Column::Figure(Figure::Employees)),
     ("年均职工人数", Column::Figure(Figure::Employees)),
 ];

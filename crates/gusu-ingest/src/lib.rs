@@ -1,12 +1,14 @@
 //! Department files into validated gusu records.
 //!
-//! Departments send two kinds of files (docs/data-formats.md describes both):
+//! Departments send two kinds of files for the evaluation (docs/data-formats.md describes both):
 //!
 //! * the **enterprises file**, one row per enterprise: code, name, district, industry, land,
 //!   size and founding date ([`read_enterprises`]);
 //! * **yearly files**, one row per enterprise and year with any subset of the figures
 //!   ([`read_annual`]); several of them (statistics, tax, power, environment) are combined with
-//!   [`merge_annual`].
+//!   [`merge_annual`];
+//! * the **energy file** for carbon accounting, one row per enterprise, year and carrier line
+//!   ([`read_energy`]; docs/carbon.md).
 //!
 //! Files come as they are exported in practice: CSV in UTF-8 or GBK, or XLSX; title rows above the
 //! header, Chinese or English headers with units, a 合计 row at the bottom, codes that Excel turned
@@ -18,6 +20,7 @@
 mod annual;
 mod cell;
 mod csv_source;
+mod energy;
 mod enterprises;
 mod error;
 mod fields;
@@ -37,6 +40,7 @@ use std::sync::Arc;
 use gusu_core::{RegionSet, Report, Uscc};
 use sha2::{Digest, Sha256};
 
+pub use energy::{EnergyRecord, ParsedEnergy, check_known_energy, parse_energy_bytes, read_energy};
 pub use error::IngestError;
 pub use merge::merge_annual;
 pub use parsed::{ParsedAnnual, ParsedEnterprises, Rejected};

@@ -10,7 +10,7 @@ fn read(relative: &str) -> String {
 /// The string literals passed as codes to `Issue::error`/`Issue::warning` in src/issues.rs, plus
 /// the codes whose text is built from a match (industry codes).
 fn codes_in_source() -> Vec<String> {
-    let source = read("src/issues.rs");
+    let source = read("src/issues.rs") + &read("src/energy.rs");
     let mut codes = Vec::new();
     for marker in ["Issue::error(", "Issue::warning(", "=> (\n"] {
         for (at, _) in source.match_indices(marker) {

@@ -1,6 +1,7 @@
 //! One module per family of subcommands; shared context here.
 
 mod accounts;
+mod carbon;
 mod demo;
 mod files;
 mod rules;
@@ -205,6 +206,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Audit(a) => accounts::audit(&ctx, a),
         Command::Serve(a) => serve(&ctx, a),
         Command::Token(a) => accounts::token(&ctx, a),
+        Command::Carbon(a) => carbon::run(&ctx, a),
     }
 }
 

@@ -46,6 +46,17 @@ pub fn run(ctx: &Context, args: RulesArgs) -> CmdResult {
                     lib.all().len(),
                     lang.t("个方案全部通过检查", "schemes checked, all valid")
                 );
+                // The factor documents (rules/factors and DIR/factors) are checked as they load.
+                let factors = super::carbon::factor_library(ctx)?;
+                println!(
+                    "{} {} ({})",
+                    factors.documents().len(),
+                    lang.t(
+                        "个因子文件全部通过检查",
+                        "factor documents checked, all valid"
+                    ),
+                    factors.documents().join(", ")
+                );
             }
             Ok(())
         }

@@ -1,0 +1,24 @@
+//! Energy and carbon accounting (issue 4; methods.md 3.1–3.4 and 2.5), with no I/O.
+//!
+//! - [`units`]: the carriers and units of energy files, and the one conversion table.
+//! - [`factors`]: factor rule documents (`rules/factors/*.toml`, embedded) and the
+//!   [`FactorLibrary`] that selects rows by carrier, year, scope and basis.
+//! - [`account`]: an enterprise's lines into scope 1, scope 2, exported, total, biomass and its
+//!   comprehensive energy consumption on the 当量值 and 等价值 bases, naming every factor row used.
+//! - [`efficiency`]: the carbon-efficiency level and grade.
+
+pub mod account;
+pub mod efficiency;
+pub mod factors;
+pub mod units;
+
+pub use account::{
+    CarbonAccount, CarbonError, EnergyLine, GridChoice, GridFactor, LineError, Method, Settings,
+    resolve_grid,
+};
+pub use efficiency::{Efficiency, EfficiencyInput, PeerArea, grade};
+pub use factors::{FactorError, FactorLibrary, GridBasis, GridScope, LocationRow};
+pub use units::{Carrier, Unit, UnitMisfit, conversion};
+
+#[cfg(test)]
+mod tests;
