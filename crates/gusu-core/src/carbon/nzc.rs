@@ -223,7 +223,7 @@ impl Criteria {
                     base_year: None,
                     ..
                 } => return Err(invalid("base = \"year\" needs base_year")),
-                Rule::OffsetRatio { min_ratio, .. } if !(*min_ratio > 0.0) => {
+                Rule::OffsetRatio { min_ratio, .. } if min_ratio.is_nan() || *min_ratio <= 0.0 => {
                     return Err(invalid("min_ratio must be above 0"));
                 }
                 Rule::EmissionsFalling { years } | Rule::NoIncidents { years, .. }
