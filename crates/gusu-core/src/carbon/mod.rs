@@ -6,11 +6,13 @@
 //! - [`account`]: an enterprise's lines into scope 1, scope 2, exported, total, biomass and its
 //!   comprehensive energy consumption on the 当量值 and 等价值 bases, naming every factor row used.
 //! - [`efficiency`]: the carbon-efficiency level and grade.
+//! - [`intensity`]: energy intensity (tce per 万元 of value added) by level, its changes, targets.
 //! - [`nzc`]: the near-zero-carbon factory assessment against dated criteria documents.
 
 pub mod account;
 pub mod efficiency;
 pub mod factors;
+pub mod intensity;
 pub mod nzc;
 pub mod units;
 
