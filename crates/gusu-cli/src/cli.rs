@@ -69,6 +69,27 @@ pub enum Command {
     Token(TokenArgs),
     /// 能耗与碳排放核算（GB/T 32150、GB/T 2589）及碳效等级：直接从文件计算
     Carbon(CarbonArgs),
+    /// 近零碳工厂评价：按评价标准逐条判断证明材料（达到、未达到、缺少材料）
+    Nzc(NzcArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NzcArgs {
+    /// 评价标准：suzhou-nzc（苏州，2023）或 sip-nzc（苏州工业园区，2026）
+    #[arg(long, default_value = "suzhou-nzc")]
+    pub criteria: String,
+    /// 评价年度
+    #[arg(long)]
+    pub year: i32,
+    /// 企业注册地区县代码（6 位）
+    #[arg(long)]
+    pub district: String,
+    /// 证明材料文件（TOML 或 JSON，字段见 docs/carbon.md）
+    #[arg(long, value_name = "FILE")]
+    pub evidence: PathBuf,
+    /// 以 JSON 输出
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

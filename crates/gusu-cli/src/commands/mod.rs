@@ -4,6 +4,7 @@ mod accounts;
 mod carbon;
 mod demo;
 mod files;
+mod nzc;
 mod rules;
 mod stored;
 
@@ -207,6 +208,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Serve(a) => serve(&ctx, a),
         Command::Token(a) => accounts::token(&ctx, a),
         Command::Carbon(a) => carbon::run(&ctx, a),
+        Command::Nzc(a) => nzc::run(&ctx, a),
     }
 }
 
