@@ -152,7 +152,7 @@ async fn the_language_switch_is_remembered() {
     click(&b, "header a[href='?lang=en']").await;
     let en = text(&b).await;
     assert!(
-        en.contains("City overview") && en.contains("tax per mu"),
+        en.contains("City overview") && en.contains("Tax per mu"),
         "{en}"
     );
     screenshot(&b, "overview-en").await;
