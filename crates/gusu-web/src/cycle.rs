@@ -1301,6 +1301,24 @@ struct PageCtx {
     out: HeaderMap,
 }
 
+impl PageCtx {
+    /// Renders a cycle page: the header's and both text tables' keys, then the page's own.
+    fn page(self, name: &str, extra: Value) -> Result<Response, ApiError> {
+        let html = render(
+            name,
+            context! {
+                t => Value::from(Serde(crate::pages::texts(self.lang))),
+                c => Value::from(Serde(cycle_texts(self.lang))),
+                user => self.viewer.user.clone(),
+                role => self.viewer.role.key(),
+                csrf => self.csrf.clone(),
+                ..extra
+            },
+        )?;
+        Ok((self.out, Html(html)).into_response())
+    }
+}
+
 fn page_ctx(
     state: &AppState,
     headers: &HeaderMap,
@@ -1408,19 +1426,11 @@ async fn page_list(
             }));
         }
     }
-    let html = render(
-        "cycles.html",
-        context! {
-            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
-            c => Value::from(Serde(cycle_texts(ctx.lang))),
-            user => ctx.viewer.user.clone(),
-            role => ctx.viewer.role.key(),
-            csrf => ctx.csrf.clone(),
+    let extra = context! {
             staff => ctx.viewer.is_staff(),
             rows => Value::from(Serde(rows)),
-        },
-    )?;
-    Ok((ctx.out, Html(html)).into_response())
+    };
+    ctx.page("cycles.html", extra)
 }
 
 async fn page_new(
@@ -1452,23 +1462,15 @@ async fn page_new(
         .map(|s| json!({ "name": s.name, "title": if zh { &s.title_zh } else { &s.title_en } }))
         .collect();
     let years = state.store().years()?;
-    let html = render(
-        "cycle_new.html",
-        context! {
-            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
-            c => Value::from(Serde(cycle_texts(ctx.lang))),
-            user => ctx.viewer.user.clone(),
-            role => ctx.viewer.role.key(),
-            csrf => ctx.csrf.clone(),
+    let extra = context! {
             regions => Value::from(Serde(regions)),
             schemes => Value::from(Serde(schemes)),
             default_scheme => gusu_core::DEFAULT_SCHEME,
             year => years.last().copied(),
             notice_days => state.0.config.notice_days,
             error => error_banner(ctx.lang, &query),
-        },
-    )?;
-    Ok((ctx.out, Html(html)).into_response())
+    };
+    ctx.page("cycle_new.html", extra)
 }
 
 #[derive(Deserialize)]
@@ -1592,14 +1594,7 @@ async fn page_detail(
         Stage::Published => d.cycle.may_publish,
         _ => d.cycle.may_manage,
     };
-    let html = render(
-        "cycle.html",
-        context! {
-            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
-            c => Value::from(Serde(cycle_texts(ctx.lang))),
-            user => ctx.viewer.user.clone(),
-            role => ctx.viewer.role.key(),
-            csrf => ctx.csrf.clone(),
+    let extra = context! {
             staff => ctx.viewer.is_staff(),
             region => region,
             d => Value::from(Serde(&d)),
@@ -1611,9 +1606,8 @@ async fn page_detail(
             fields => Value::from(Serde(field_names(ctx.lang))),
             labels => Value::from(Serde(field_names(ctx.lang).into_iter().collect::<BTreeMap<_, _>>())),
             error => error_banner(ctx.lang, &query),
-        },
-    )?;
-    Ok((ctx.out, Html(html)).into_response())
+    };
+    ctx.page("cycle.html", extra)
 }
 
 #[derive(Deserialize)]
@@ -1855,23 +1849,15 @@ async fn page_migration(
         .iter()
         .map(|s| json!({ "name": s.name, "title": if zh { &s.title_zh } else { &s.title_en } }))
         .collect();
-    let html = render(
-        "cycle_migration.html",
-        context! {
-            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
-            c => Value::from(Serde(cycle_texts(ctx.lang))),
-            user => ctx.viewer.user.clone(),
-            role => ctx.viewer.role.key(),
-            csrf => ctx.csrf.clone(),
+    let extra = context! {
             id => id,
             m => Value::from(Serde(m)),
             error => error,
             against => query.against.clone().unwrap_or_else(|| "last_year".into()),
             scheme => query.scheme.clone().unwrap_or_default(),
             schemes => Value::from(Serde(schemes)),
-        },
-    )?;
-    Ok((ctx.out, Html(html)).into_response())
+    };
+    ctx.page("cycle_migration.html", extra)
 }
 
 async fn page_version(
@@ -1885,18 +1871,10 @@ async fn page_version(
         Err(r) => return Ok(*r),
     };
     let v = version_of(&state, &ctx.viewer, id, version)?;
-    let html = render(
-        "cycle_version.html",
-        context! {
-            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
-            c => Value::from(Serde(cycle_texts(ctx.lang))),
-            user => ctx.viewer.user.clone(),
-            role => ctx.viewer.role.key(),
-            csrf => ctx.csrf.clone(),
+    let extra = context! {
             v => Value::from(Serde(v)),
-        },
-    )?;
-    Ok((ctx.out, Html(html)).into_response())
+    };
+    ctx.page("cycle_version.html", extra)
 }
 
 /// An enterprise's way in: its latest cycle (staff go to the list).
@@ -1944,20 +1922,12 @@ async fn page_notices(
             v
         })
         .collect();
-    let html = render(
-        "notices.html",
-        context! {
-            t => Value::from(Serde(crate::pages::texts(ctx.lang))),
-            c => Value::from(Serde(cycle_texts(ctx.lang))),
-            user => ctx.viewer.user.clone(),
-            role => ctx.viewer.role.key(),
-            csrf => ctx.csrf.clone(),
+    let extra = context! {
             enterprise => matches!(ctx.viewer.scope, Scope::Enterprise(_)),
             rows => Value::from(Serde(rows)),
             error => error_banner(ctx.lang, &query),
-        },
-    )?;
-    Ok((ctx.out, Html(html)).into_response())
+    };
+    ctx.page("notices.html", extra)
 }
 
 async fn page_read(
