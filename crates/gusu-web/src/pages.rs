@@ -565,6 +565,23 @@ fn login_csrf(out: &mut HeaderMap) -> String {
     token
 }
 
+/// The checks of a signed-out form (sign-in, password change): its double-submit token against
+/// the cookie; returns the page language.
+fn signed_out_form(headers: &HeaderMap, csrf: &str) -> Result<Lang, ApiError> {
+    if cookie_value(headers, LOGIN_COOKIE) != Some(csrf) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "the form expired; reload the page",
+        ));
+    }
+    Ok(language(
+        headers,
+        &LangQuery::default(),
+        &mut HeaderMap::new(),
+    ))
+}
+
 fn login_page(
     lang: Lang,
     error: Option<&str>,
@@ -637,14 +654,7 @@ pub async fn password_change(
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    let lang = language(&headers, &LangQuery::default(), &mut HeaderMap::new());
-    if cookie_value(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "the form expired; reload the page",
-        ));
-    }
+    let lang = signed_out_form(&headers, &form.csrf)?;
     let t = texts(lang);
     let refuse = |message: &str, status| {
         password_page(
@@ -713,14 +723,7 @@ pub async fn login(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    let lang = language(&headers, &LangQuery::default(), &mut HeaderMap::new());
-    if cookie_value(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "the sign-in form expired; reload the page",
-        ));
-    }
+    let lang = signed_out_form(&headers, &form.csrf)?;
     let t = texts(lang);
     let signed_in = match crate::authenticate(&state, &form.username, &form.password)? {
         Ok(signed_in) => signed_in,
