@@ -21,6 +21,7 @@ mod enterprises;
 mod error;
 mod evaluation;
 mod imports;
+mod metered;
 mod migrate;
 mod priority;
 mod records;
@@ -39,6 +40,7 @@ pub use cycle::{
 pub use error::StoreError;
 pub use evaluation::{REVIEWED_SOURCES, SavedEvaluation};
 pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary, Uploader};
+pub use metered::{METERED, MeteredDifference, MeteredImport};
 pub use migrate::SCHEMA_VERSION;
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};

@@ -22,6 +22,10 @@ impl Default for SourcePriority {
         for f in Figure::ALL {
             order.insert(f.key().to_string(), vec![f.default_source().to_string()]);
         }
+        // Meter readings' yearly totals fill gaps below the power company's bills (issue 4).
+        if let Some(electricity) = order.get_mut(Figure::ElectricityKwh.key()) {
+            electricity.push(crate::metered::METERED.to_string());
+        }
         for f in Flag::ALL {
             order.insert(f.key().to_string(), vec![f.default_source().to_string()]);
         }
@@ -155,7 +159,7 @@ mod tests {
         let p = SourcePriority::default();
         assert_eq!(p.sources("tax_paid_10k_yuan"), ["tax"]);
         assert_eq!(p.sources("revenue_10k_yuan"), ["stats"]);
-        assert_eq!(p.sources("electricity_kwh"), ["power"]);
+        assert_eq!(p.sources("electricity_kwh"), ["power", "metered"]);
         assert_eq!(p.sources("so2_t"), ["environment"]);
         assert_eq!(p.sources("land_area_mu"), ["land"]);
         assert_eq!(p.sources("exempt"), ["bureau"]);
