@@ -57,7 +57,7 @@ impl Store {
         // The batch's identity is its content: the same totals are the same "file".
         let mut hash = Sha256::new();
         hash.update(format!("metered electricity {year}\n"));
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows.sort_by_key(|(uscc, _)| *uscc);
         let sorted = rows;
         for (uscc, kwh) in &sorted {
             hash.update(format!("{uscc},{kwh}\n"));
