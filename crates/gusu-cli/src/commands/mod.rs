@@ -3,6 +3,7 @@
 mod accounts;
 mod demo;
 mod files;
+mod readings;
 mod rules;
 mod stored;
 
@@ -205,6 +206,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Audit(a) => accounts::audit(&ctx, a),
         Command::Serve(a) => serve(&ctx, a),
         Command::Token(a) => accounts::token(&ctx, a),
+        Command::Readings(a) => readings::run(&ctx, a),
     }
 }
 
