@@ -234,7 +234,7 @@ fn parquet_file(path: &Path, value: ArrayRef) {
             text(vec!["electricity".into(); n]),
             text(
                 (0..n)
-                    .map(|h| format!("2024-05-{:02} {:02}:00", 1 + h / 24, h % 24 + 0))
+                    .map(|h| format!("2024-05-{:02} {:02}:00", 1 + h / 24, h % 24))
                     .collect(),
             ),
             value,

@@ -82,7 +82,7 @@ fn demo_readings_import_once_and_total_to_their_sum() {
     assert!(
         totals
             .iter()
-            .all(|t| &t[2] == "2024" && &t[3] == "" && &t[6] == "12")
+            .all(|t| &t[2] == "2024" && t[3].is_empty() && &t[6] == "12")
     );
     let total_sum: f64 = totals.iter().map(|t| t[4].parse::<f64>().unwrap()).sum();
     assert!(

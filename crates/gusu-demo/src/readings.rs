@@ -16,8 +16,8 @@ use crate::City;
 /// Share of a day's mean load drawn in each local hour (a two-shift factory: low at night, high in
 /// working hours); the 24 factors average to 1.
 const HOURLY_SHAPE: [f64; 24] = [
-    0.55, 0.5, 0.5, 0.5, 0.55, 0.65, 0.85, 1.1, 1.3, 1.35, 1.35, 1.3, 1.15, 1.3, 1.35, 1.35, 1.3,
-    1.2, 1.05, 0.95, 0.85, 0.75, 0.65, 0.6,
+    0.55, 0.5, 0.5, 0.5, 0.55, 0.65, 0.85, 1.1, 1.4, 1.45, 1.45, 1.4, 1.25, 1.4, 1.45, 1.45, 1.4,
+    1.3, 1.05, 0.95, 0.85, 0.75, 0.65, 0.6,
 ];
 
 /// Writes `count` hourly readings: hour after hour from 01:00 on 1 January of `first_year` (local

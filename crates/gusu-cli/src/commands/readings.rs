@@ -277,16 +277,17 @@ pub fn parse_size(raw: &str) -> Result<usize, (String, String)> {
             "不是大小（如 4GiB、512MiB）".to_string(),
         )
     })?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let unit = unit.trim();
+    let factor: f64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" | "kib" => 1024.0,
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
         "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
         "t" | "tb" | "tib" => 1024.0_f64.powi(4),
-        other => {
+        _ => {
             return Err((
-                format!("unknown unit “{other}” (use KiB, MiB, GiB)"),
-                format!("未知单位“{other}”（用 KiB、MiB、GiB）"),
+                format!("unknown unit “{unit}” (use KiB, MiB, GiB)"),
+                format!("未知单位“{unit}”（用 KiB、MiB、GiB）"),
             ));
         }
     };
