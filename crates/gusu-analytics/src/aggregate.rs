@@ -117,7 +117,13 @@ async fn run(
         )
         .build_arc()
         .map_err(|e| AggregateError::Engine(e.to_string()))?;
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), env);
+    // A sort reserves this much up front to merge its spill files (10 MiB by default): more than a
+    // small pool holds. An eighth of the pool leaves the rest for the grouping and the sort itself.
+    let merge_reserve = (pool_bytes / 8).clamp(64 << 10, 10 << 20);
+    let config = SessionConfig::new()
+        .with_sort_spill_reservation_bytes(merge_reserve)
+        .with_sort_in_place_threshold_bytes(merge_reserve);
+    let ctx = SessionContext::new_with_config_rt(config, env);
     let engine = |e: DataFusionError| classify(e, pool_bytes, spill_dir);
     let url = format!("{}/", dataset.display());
     ctx.register_parquet(

@@ -201,7 +201,9 @@ struct Importer<'k> {
     report: Report,
     errors: usize,
     valid_uscc: FxHashSet<String>,
-    meters: FxHashMap<(String, String), u32>,
+    /// `uscc` + U+001F + `meter_id` → meter number (one string, so a lookup needs no allocation).
+    meters: FxHashMap<String, u32>,
+    meter_key: String,
     meter_names: Vec<(String, String)>,
     meter_times: Vec<Vec<i64>>,
     meter_in_file: Vec<bool>,
@@ -229,6 +231,7 @@ impl<'k> Importer<'k> {
             errors: 0,
             valid_uscc: FxHashSet::default(),
             meters: FxHashMap::default(),
+            meter_key: String::new(),
             meter_names: Vec::new(),
             meter_times: Vec::new(),
             meter_in_file: Vec::new(),
@@ -765,14 +768,18 @@ impl<'k> Importer<'k> {
         Some(stored)
     }
 
-    fn meter(&mut self, uscc: String, meter_id: String) -> u32 {
-        let key = (uscc, meter_id);
-        if let Some(&m) = self.meters.get(&key) {
+    fn meter(&mut self, uscc: &str, meter_id: &str) -> u32 {
+        self.meter_key.clear();
+        self.meter_key.push_str(uscc);
+        self.meter_key.push('\u{1f}');
+        self.meter_key.push_str(meter_id);
+        if let Some(&m) = self.meters.get(self.meter_key.as_str()) {
             return m;
         }
         let m = self.meter_names.len() as u32;
-        self.meter_names.push(key.clone());
-        self.meters.insert(key, m);
+        self.meter_names
+            .push((uscc.to_string(), meter_id.to_string()));
+        self.meters.insert(self.meter_key.clone(), m);
         self.meter_times.push(Vec::new());
         self.meter_in_file.push(false);
         m
@@ -803,7 +810,7 @@ impl<'k> Importer<'k> {
                 let ts = batch.column(3).as_primitive::<TimestampMicrosecondType>();
                 let value = batch.column(4).as_primitive::<Float64Type>();
                 for i in 0..batch.num_rows() {
-                    let m = self.meter(uscc.value(i).to_string(), meter.value(i).to_string());
+                    let m = self.meter(uscc.value(i), meter.value(i));
                     self.meter_times[m as usize].push(ts.value(i));
                     self.seen.insert((m, ts.value(i)), (value.value(i), 0));
                 }
@@ -823,7 +830,7 @@ impl<'k> Importer<'k> {
     ) -> Result<(), ImportError> {
         let (year, month) = accounting_month(ts);
         self.load_partition(year, month)?;
-        let m = self.meter(uscc, meter_id);
+        let m = self.meter(&uscc, &meter_id);
         self.meter_in_file[m as usize] = true;
         if let Some(&(earlier, from)) = self.seen.get(&(m, ts)) {
             if same_value(earlier, value) {
@@ -864,14 +871,11 @@ impl<'k> Importer<'k> {
             // The file will be refused: keep validating, stop writing.
             return Ok(());
         }
-        let sink = self.sink(year, month)?;
-        let (u, mid) = {
-            let names = &self.meter_names[m as usize];
-            (names.0.clone(), names.1.clone())
-        };
-        let sink = self.sinks.get_mut(&sink).expect("sink just made");
-        sink.uscc.append_value(&u);
-        sink.meter_id.append_value(&mid);
+        let key = self.sink(year, month)?;
+        let (u, mid) = &self.meter_names[m as usize];
+        let sink = self.sinks.get_mut(&key).expect("sink just made");
+        sink.uscc.append_value(u);
+        sink.meter_id.append_value(mid);
         sink.carrier.append_value(carrier.carrier);
         sink.ts.append_value(ts);
         sink.value.append_value(value);
