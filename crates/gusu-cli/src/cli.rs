@@ -71,6 +71,8 @@ pub enum Command {
     Carbon(CarbonArgs),
     /// 近零碳工厂评价：按评价标准逐条判断证明材料（达到、未达到、缺少材料）
     Nzc(NzcArgs),
+    /// 计量读数：导入按年月分区的 Parquet 数据集，按月或按年汇总
+    Readings(ReadingsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +137,55 @@ pub struct CarbonArgs {
     /// 结果文件：扩展名决定格式 csv、xlsx 或 json
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadingsArgs {
+    #[command(subcommand)]
+    pub action: ReadingsAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    Month,
+    Year,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReadingsAction {
+    /// 导入读数文件（CSV 或 Parquet：uscc, meter_id, carrier, ts, value, unit）；整个文件无错才写入
+    Import {
+        /// 读数文件，可给多个（逐个导入）
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// 数据目录（数据集在其中的 readings/ 下）
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// 企业名录文件：不在其中的统一社会信用代码是错误
+        #[arg(long, value_name = "FILE")]
+        known_enterprises: Option<PathBuf>,
+        /// 报告格式
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+    /// 按月或按年汇总每家企业每种能源的用量（DataFusion，限定内存池，可落盘）
+    Aggregate {
+        /// 数据目录
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// 汇总周期
+        #[arg(long, value_enum)]
+        by: PeriodArg,
+        /// 查询内存池大小，如 4GiB、512MiB
+        #[arg(long, default_value = "4GiB", value_name = "SIZE")]
+        memory_limit: String,
+        /// 落盘目录（默认 <数据目录>/spill）
+        #[arg(long, value_name = "DIR")]
+        spill: Option<PathBuf>,
+        /// 结果文件：扩展名决定格式 csv 或 json
+        #[arg(long, value_name = "OUT")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -427,6 +478,9 @@ pub struct DemoArgs {
     /// 只写出规范化的 enterprises.csv 与 annual.csv（用于基准测试）
     #[arg(long, requires = "out")]
     pub plain: bool,
+    /// 另写出 N 条逐时用电读数 readings.csv（须与 --out 同用）
+    #[arg(long, requires = "out", value_name = "N")]
+    pub readings: Option<u64>,
     /// 建好后不启动网络服务
     #[arg(long)]
     pub no_serve: bool,
@@ -657,6 +711,59 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "carbon",
         "output",
         "Output file; the extension picks csv, xlsx or json",
+    ),
+    (
+        "demo",
+        "readings",
+        "Also write N hourly electricity readings to readings.csv (needs --out)",
+    ),
+    (
+        "readings",
+        "",
+        "Metered readings: import into a Parquet dataset partitioned by year and month, total by month or year",
+    ),
+    (
+        "readings import",
+        "",
+        "Import readings files (CSV or Parquet: uscc, meter_id, carrier, ts, value, unit); a file is stored only when it has no error",
+    ),
+    (
+        "readings import",
+        "files",
+        "Readings files; several are imported one by one",
+    ),
+    (
+        "readings import",
+        "data",
+        "Data directory (the dataset is its readings/ folder)",
+    ),
+    (
+        "readings import",
+        "known_enterprises",
+        "Enterprises file: a USCC not in it is an error",
+    ),
+    ("readings import", "format", "Report format"),
+    (
+        "readings aggregate",
+        "",
+        "Total each enterprise's use of each carrier by month or year (DataFusion, bounded memory pool, spills to disk)",
+    ),
+    ("readings aggregate", "data", "Data directory"),
+    ("readings aggregate", "by", "Period of the totals"),
+    (
+        "readings aggregate",
+        "memory_limit",
+        "Query memory pool, e.g. 4GiB, 512MiB",
+    ),
+    (
+        "readings aggregate",
+        "spill",
+        "Spill directory (default <data>/spill)",
+    ),
+    (
+        "readings aggregate",
+        "output",
+        "Output file; the extension picks csv or json",
     ),
 ];
 

@@ -97,6 +97,7 @@ mod generate;
 mod names;
 mod plain;
 mod profile;
+mod readings;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -108,6 +109,7 @@ pub use files::{
     REVENUE_CONFLICT_SHARE, STATS_XLSX_MAX_ENTERPRISES, UNKNOWN_DISTRICT, UNPARSEABLE_NUMBER,
 };
 pub use plain::{ANNUAL_FIGURES, ENTERPRISE_COLUMNS};
+pub use readings::write_readings;
 
 /// What city to make.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,6 +50,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
                 println!("{}\t{}", f.source, f.path.display());
             }
         }
+        if let Some(count) = args.readings {
+            let path = dir.join("readings.csv");
+            let first_year = config.years.iter().copied().min().unwrap_or(2024);
+            gusu_demo::write_readings(&city, first_year, count, config.seed, &path).map_err(io)?;
+            println!("readings\t{}", path.display());
+        }
         return Ok(());
     }
 

@@ -5,6 +5,7 @@ mod carbon;
 mod demo;
 mod files;
 mod nzc;
+mod readings;
 mod rules;
 mod stored;
 
@@ -209,6 +210,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Token(a) => accounts::token(&ctx, a),
         Command::Carbon(a) => carbon::run(&ctx, a),
         Command::Nzc(a) => nzc::run(&ctx, a),
+        Command::Readings(a) => readings::run(&ctx, a),
     }
 }
 

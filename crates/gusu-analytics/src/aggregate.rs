@@ -1,0 +1,198 @@
+//! Monthly and yearly totals per enterprise and carrier, computed by Apache DataFusion over the
+//! Parquet dataset.
+//!
+//! The engine always runs inside an explicit memory pool (`FairSpillPool` of the given size) with a
+//! spill directory: operators that can spill (the grouping and the sort) write to disk when their
+//! share of the pool is used up, and when even that is not enough the query ends with
+//! [`AggregateError::MemoryExhausted`] instead of growing until the kernel kills the process.
+//! The plan goes through `SessionContext` and SQL only, so the same query can later run on a
+//! Ballista cluster (DESIGN.md principle 6).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+use datafusion::error::DataFusionError;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use serde::Serialize;
+
+use crate::dataset;
+
+/// The period of a total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Month,
+    Year,
+}
+
+/// Consumption of one enterprise and carrier in one month or year (Asia/Shanghai calendar).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Total {
+    pub uscc: String,
+    pub carrier: String,
+    pub year: i32,
+    /// `None` for a yearly total.
+    pub month: Option<u32>,
+    /// In `unit`, the carrier's stored unit.
+    pub total: f64,
+    pub unit: String,
+    /// How many readings the total sums.
+    pub readings: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AggregateError {
+    #[error(
+        "the query needs more memory than the pool of {pool_bytes} bytes allows, even spilling to {spill_dir}: give a larger --memory-limit ({detail})"
+    )]
+    MemoryExhausted {
+        pool_bytes: usize,
+        spill_dir: PathBuf,
+        detail: String,
+    },
+    #[error("{path}: {message}")]
+    Dataset { path: PathBuf, message: String },
+    #[error("query failed: {0}")]
+    Engine(String),
+}
+
+/// The SQL of a granularity, over the table `readings` with partition columns `year` and `month`.
+pub fn sql(granularity: Granularity) -> &'static str {
+    match granularity {
+        Granularity::Month => {
+            "SELECT uscc, carrier, unit, year, month, SUM(value) AS total, COUNT(*) AS readings \
+             FROM readings GROUP BY uscc, carrier, unit, year, month \
+             ORDER BY uscc, carrier, year, month"
+        }
+        Granularity::Year => {
+            "SELECT uscc, carrier, unit, year, SUM(value) AS total, COUNT(*) AS readings \
+             FROM readings GROUP BY uscc, carrier, unit, year \
+             ORDER BY uscc, carrier, year"
+        }
+    }
+}
+
+/// Totals of the dataset under `data_dir`, with at most `pool_bytes` of query memory and spill
+/// files in `spill_dir`. Uses as many threads as the machine has cores.
+pub fn aggregate(
+    data_dir: &Path,
+    pool_bytes: usize,
+    spill_dir: &Path,
+    granularity: Granularity,
+) -> Result<Vec<Total>, AggregateError> {
+    let dataset = dataset::readings_dir(data_dir);
+    let has_files = dataset::has_files(&dataset).map_err(|e| AggregateError::Dataset {
+        path: dataset.clone(),
+        message: e.to_string(),
+    })?;
+    if !has_files {
+        return Ok(Vec::new());
+    }
+    std::fs::create_dir_all(spill_dir).map_err(|e| AggregateError::Dataset {
+        path: spill_dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .build()
+        .map_err(|e| AggregateError::Engine(e.to_string()))?;
+    runtime.block_on(run(&dataset, pool_bytes, spill_dir, granularity))
+}
+
+async fn run(
+    dataset: &Path,
+    pool_bytes: usize,
+    spill_dir: &Path,
+    granularity: Granularity,
+) -> Result<Vec<Total>, AggregateError> {
+    let env = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes)))
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default()
+                .with_mode(DiskManagerMode::Directories(vec![spill_dir.to_path_buf()])),
+        )
+        .build_arc()
+        .map_err(|e| AggregateError::Engine(e.to_string()))?;
+    // A sort reserves this much up front to merge its spill files (10 MiB by default): more than a
+    // small pool holds. An eighth of the pool leaves the rest for the grouping and the sort itself.
+    let merge_reserve = (pool_bytes / 8).clamp(64 << 10, 10 << 20);
+    let config = SessionConfig::new()
+        .with_sort_spill_reservation_bytes(merge_reserve)
+        .with_sort_in_place_threshold_bytes(merge_reserve);
+    let ctx = SessionContext::new_with_config_rt(config, env);
+    let engine = |e: DataFusionError| classify(e, pool_bytes, spill_dir);
+    let url = format!("{}/", dataset.display());
+    ctx.register_parquet(
+        "readings",
+        &url,
+        ParquetReadOptions::default().table_partition_cols(vec![
+            ("year".to_string(), DataType::Int32),
+            ("month".to_string(), DataType::Int32),
+        ]),
+    )
+    .await
+    .map_err(engine)?;
+    let frame = ctx.sql(sql(granularity)).await.map_err(engine)?;
+    let batches = frame.collect().await.map_err(engine)?;
+    let mut totals = Vec::new();
+    let text = |a: &Arc<dyn Array>| {
+        cast(a, &DataType::Utf8).map_err(|e| AggregateError::Engine(e.to_string()))
+    };
+    for batch in batches {
+        let uscc = text(batch.column(0))?;
+        let carrier = text(batch.column(1))?;
+        let unit = text(batch.column(2))?;
+        let year = cast(batch.column(3), &DataType::Int32)
+            .map_err(|e| AggregateError::Engine(e.to_string()))?;
+        let (month, rest) = match granularity {
+            Granularity::Month => (
+                Some(
+                    cast(batch.column(4), &DataType::Int32)
+                        .map_err(|e| AggregateError::Engine(e.to_string()))?,
+                ),
+                5,
+            ),
+            Granularity::Year => (None, 4),
+        };
+        let total = batch.column(rest).as_primitive::<Float64Type>();
+        let readings = batch.column(rest + 1).as_primitive::<Int64Type>();
+        let (uscc, carrier, unit) = (
+            uscc.as_string::<i32>(),
+            carrier.as_string::<i32>(),
+            unit.as_string::<i32>(),
+        );
+        let year = year.as_primitive::<Int32Type>();
+        let month = month
+            .as_ref()
+            .map(|m| m.as_primitive::<Int32Type>().clone());
+        for i in 0..batch.num_rows() {
+            totals.push(Total {
+                uscc: uscc.value(i).to_string(),
+                carrier: carrier.value(i).to_string(),
+                year: year.value(i),
+                month: month.as_ref().map(|m| m.value(i) as u32),
+                total: total.value(i),
+                unit: unit.value(i).to_string(),
+                readings: readings.value(i) as u64,
+            });
+        }
+    }
+    Ok(totals)
+}
+
+/// A DataFusion error in the words of this crate: running out of the pool is its own error.
+fn classify(error: DataFusionError, pool_bytes: usize, spill_dir: &Path) -> AggregateError {
+    let root = error.find_root();
+    if matches!(root, DataFusionError::ResourcesExhausted(_)) {
+        return AggregateError::MemoryExhausted {
+            pool_bytes,
+            spill_dir: spill_dir.to_path_buf(),
+            detail: root.to_string(),
+        };
+    }
+    AggregateError::Engine(error.to_string())
+}

@@ -1,0 +1,319 @@
+//! `gusu readings import|aggregate`: metered readings into the partitioned Parquet dataset, and
+//! their monthly or yearly totals through DataFusion (crate gusu-analytics).
+
+use std::path::{Path, PathBuf};
+
+use gusu_analytics::{AggregateError, Granularity, ImportOutcome, Total};
+use gusu_ingest::ReadOptions;
+use rustc_hash::FxHashSet;
+
+use super::Context;
+use crate::cli::{PeriodArg, ReadingsAction, ReadingsArgs, ReportFormat};
+use crate::failure::{CmdResult, Failure};
+use crate::i18n::Lang;
+use crate::output::{self, Listing};
+
+/// Most findings and gaps printed per file in the text report.
+const REPORT_LIMIT: usize = 50;
+
+pub fn run(ctx: &Context, args: ReadingsArgs) -> CmdResult {
+    match args.action {
+        ReadingsAction::Import {
+            files,
+            data,
+            known_enterprises,
+            format,
+        } => import(ctx, &files, &data, known_enterprises.as_deref(), format),
+        ReadingsAction::Aggregate {
+            data,
+            by,
+            memory_limit,
+            spill,
+            output,
+        } => aggregate(ctx, &data, by, &memory_limit, spill, &output),
+    }
+}
+
+fn import(
+    ctx: &Context,
+    files: &[PathBuf],
+    data: &Path,
+    known: Option<&Path>,
+    format: ReportFormat,
+) -> CmdResult {
+    let lang = ctx.lang;
+    for f in files {
+        if !f.is_file() {
+            return Err(Failure::usage(format!(
+                "{} {}",
+                lang.t("文件不存在：", "no such file:"),
+                f.display()
+            )));
+        }
+    }
+    let known: Option<FxHashSet<String>> = match known {
+        None => None,
+        Some(path) => {
+            let opts = ReadOptions {
+                sheet: None,
+                region: ctx.region.clone(),
+            };
+            let parsed = super::files::read_enterprises(path, &opts, lang)?;
+            Some(
+                parsed
+                    .rows
+                    .iter()
+                    .map(|r| r.record.uscc.as_str().to_string())
+                    .collect(),
+            )
+        }
+    };
+    let mut refused = false;
+    let mut json_reports = Vec::new();
+    for file in files {
+        let started = std::time::Instant::now();
+        let outcome = gusu_analytics::import_file(file, data, known.as_ref()).map_err(|e| {
+            Failure::usage(format!(
+                "{}: {e}",
+                lang.t("无法写入数据目录", "cannot write the data directory")
+            ))
+        })?;
+        refused |= !outcome.committed();
+        match format {
+            ReportFormat::Text => print_outcome(&outcome, lang, started.elapsed()),
+            ReportFormat::Json => json_reports.push(outcome_json(&outcome, lang)),
+        }
+    }
+    if format == ReportFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_reports).unwrap_or_default()
+        );
+    }
+    if refused {
+        return Err(Failure::reported());
+    }
+    Ok(())
+}
+
+fn print_outcome(outcome: &ImportOutcome, lang: Lang, elapsed: std::time::Duration) {
+    output::print_report(&outcome.report, lang, REPORT_LIMIT, Listing::Errors);
+    if outcome.committed() {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "{} {}，{} {}，{} {}（{:.0} {}）",
+            lang.t("新增读数", "new readings"),
+            outcome.imported,
+            lang.t("已有相同读数", "already stored"),
+            outcome.already_present,
+            lang.t("写入月份", "months written"),
+            outcome.partitions.len(),
+            outcome.report.rows as f64 / secs,
+            lang.t("行/秒", "rows/s"),
+        );
+    } else {
+        eprintln!(
+            "{}",
+            lang.t(
+                "文件有错误，未写入任何读数，数据集保持原样",
+                "the file has errors: nothing was stored, the dataset is as it was"
+            )
+        );
+    }
+    if !outcome.gaps.is_empty() {
+        eprintln!(
+            "{} {}",
+            outcome.gaps.len(),
+            lang.t(
+                "处缺测（按表计的常见间隔）：",
+                "gaps (against each meter's usual interval):"
+            )
+        );
+        for g in outcome.gaps.iter().take(REPORT_LIMIT) {
+            eprintln!(
+                "  {} {} {} → {}: {} {} ({} {} s)",
+                g.uscc,
+                g.meter_id,
+                gusu_analytics::time::format_local(g.after_micros),
+                gusu_analytics::time::format_local(g.before_micros),
+                lang.t("缺", "missing"),
+                g.missing,
+                lang.t("常见间隔", "usual interval"),
+                g.usual_interval_secs
+            );
+        }
+    }
+}
+
+fn outcome_json(outcome: &ImportOutcome, lang: Lang) -> serde_json::Value {
+    let mut report = output::report_json(&outcome.report, lang);
+    let gaps: Vec<serde_json::Value> = outcome
+        .gaps
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "uscc": g.uscc,
+                "meter_id": g.meter_id,
+                "after": gusu_analytics::time::format_local(g.after_micros),
+                "before": gusu_analytics::time::format_local(g.before_micros),
+                "usual_interval_secs": g.usual_interval_secs,
+                "missing": g.missing,
+            })
+        })
+        .collect();
+    if let Some(map) = report.as_object_mut() {
+        map.insert("stored".into(), outcome.committed().into());
+        map.insert("imported".into(), outcome.imported.into());
+        map.insert("already_present".into(), outcome.already_present.into());
+        map.insert("gaps".into(), gaps.into());
+    }
+    report
+}
+
+fn aggregate(
+    ctx: &Context,
+    data: &Path,
+    by: PeriodArg,
+    memory_limit: &str,
+    spill: Option<PathBuf>,
+    output: &Path,
+) -> CmdResult {
+    let lang = ctx.lang;
+    let pool_bytes = parse_size(memory_limit).map_err(|e| {
+        Failure::usage(format!(
+            "--memory-limit {memory_limit}: {}",
+            match lang {
+                Lang::Zh => e.1,
+                Lang::En => e.0,
+            }
+        ))
+    })?;
+    if !data.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} {}",
+            lang.t("数据目录不存在：", "no such data directory:"),
+            data.display()
+        )));
+    }
+    let extension = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(extension.as_deref(), Some("csv" | "json")) {
+        return Err(Failure::usage(lang.t(
+            "结果文件扩展名应为 .csv 或 .json",
+            "the output file must end in .csv or .json",
+        )));
+    }
+    let spill = spill.unwrap_or_else(|| data.join("spill"));
+    let granularity = match by {
+        PeriodArg::Month => Granularity::Month,
+        PeriodArg::Year => Granularity::Year,
+    };
+    let started = std::time::Instant::now();
+    let totals = gusu_analytics::aggregate(data, pool_bytes, &spill, granularity).map_err(|e| {
+        let message = match (&e, lang) {
+            (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
+                "查询所需内存超过内存池 {pool_bytes} 字节（已尝试落盘到 {}）：请调大 --memory-limit（{e}）",
+                spill.display()
+            ),
+            _ => e.to_string(),
+        };
+        Failure::data(message)
+    })?;
+    let io = |e: std::io::Error| {
+        Failure::usage(format!(
+            "{} {}: {e}",
+            lang.t("无法写出", "cannot write"),
+            output.display()
+        ))
+    };
+    if extension.as_deref() == Some("json") {
+        let text = serde_json::to_string_pretty(&totals).unwrap_or_default();
+        std::fs::write(output, text).map_err(io)?;
+    } else {
+        write_csv(&totals, output).map_err(io)?;
+    }
+    eprintln!(
+        "{} {}（{:.2} s）→ {}",
+        totals.len(),
+        lang.t("条汇总", "totals"),
+        started.elapsed().as_secs_f64(),
+        output.display()
+    );
+    Ok(())
+}
+
+fn write_csv(totals: &[Total], path: &Path) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "uscc", "carrier", "year", "month", "total", "unit", "readings",
+    ])?;
+    for t in totals {
+        w.write_record([
+            t.uscc.as_str(),
+            t.carrier.as_str(),
+            &t.year.to_string(),
+            &t.month.map(|m| m.to_string()).unwrap_or_default(),
+            &t.total.to_string(),
+            t.unit.as_str(),
+            &t.readings.to_string(),
+        ])?;
+    }
+    w.flush()
+}
+
+/// Bytes of a size such as `4GiB`, `512MiB`, `64KiB`, `2G`, `1000000` (1024-based units; `GB` and
+/// `G` are read as GiB, as memory is counted). The reason in English and Chinese on failure.
+pub fn parse_size(raw: &str) -> Result<usize, (String, String)> {
+    let text = raw.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| {
+        (
+            "not a size (e.g. 4GiB, 512MiB)".to_string(),
+            "不是大小（如 4GiB、512MiB）".to_string(),
+        )
+    })?;
+    let unit = unit.trim();
+    let factor: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
+        _ => {
+            return Err((
+                format!("unknown unit “{unit}” (use KiB, MiB, GiB)"),
+                format!("未知单位“{unit}”（用 KiB、MiB、GiB）"),
+            ));
+        }
+    };
+    let bytes = number * factor;
+    if !(1.0..=(usize::MAX as f64)).contains(&bytes) {
+        return Err((
+            "the size must be at least one byte".to_string(),
+            "大小至少为 1 字节".to_string(),
+        ));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_read_in_binary_units() {
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5 KiB"), Ok(1536));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("4XB").unwrap_err().0.contains("XB"));
+        assert!(parse_size("0").is_err());
+    }
+}
