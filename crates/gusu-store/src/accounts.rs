@@ -164,10 +164,9 @@ impl Store {
         Ok(found.map(|(a, _)| a))
     }
 
-    /// The account, if the password is right and the account is enabled. Audited either way
-    /// (without the password).
-    pub fn sign_in(
-        &mut self,
+    /// The enabled account of this name whose password this is (no audit: the callers audit).
+    fn account_with_password(
+        &self,
         username: &str,
         password: &str,
     ) -> Result<Option<Account>, StoreError> {
@@ -179,10 +178,20 @@ impl Store {
                 account_from,
             )
             .optional()?;
-        let ok = match &found {
-            Some((account, hash)) => !account.disabled && verify_password(password, hash),
-            None => false,
-        };
+        Ok(found
+            .filter(|(account, hash)| !account.disabled && verify_password(password, hash))
+            .map(|(account, _)| account))
+    }
+
+    /// The account, if the password is right and the account is enabled. Audited either way
+    /// (without the password).
+    pub fn sign_in(
+        &mut self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let found = self.account_with_password(username, password)?;
+        let ok = found.is_some();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -194,7 +203,7 @@ impl Store {
             None,
         )?;
         tx.commit()?;
-        Ok(if ok { found.map(|(a, _)| a) } else { None })
+        Ok(found)
     }
 
     /// Remembers the page language an account chose ("zh" or "en"). A preference, not audited.
@@ -223,18 +232,7 @@ impl Store {
         current: &str,
         new: &str,
     ) -> Result<bool, StoreError> {
-        let found = self
-            .conn
-            .query_row(
-                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"),
-                [username],
-                account_from,
-            )
-            .optional()?;
-        let ok = match &found {
-            Some((account, hash)) => !account.disabled && verify_password(current, hash),
-            None => false,
-        };
+        let ok = self.account_with_password(username, current)?.is_some();
         let new_hash = if ok { Some(hash_password(new)?) } else { None };
         let tx = self
             .conn
