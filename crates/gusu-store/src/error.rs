@@ -51,4 +51,8 @@ pub enum StoreError {
     /// An evaluation-cycle action the cycle's rules do not allow now, or for this viewer.
     #[error("{0}")]
     Cycle(#[from] gusu_core::cycle::CycleError),
+
+    /// A near-zero-carbon application step its rules do not allow now, or for this viewer.
+    #[error("{0}")]
+    Nzc(#[from] gusu_core::carbon::nzc_application::ApplicationError),
 }

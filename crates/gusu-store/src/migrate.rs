@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account_language",
         include_str!("../migrations/0005_account_language.sql"),
     ),
+    (
+        6,
+        "nzc_applications",
+        include_str!("../migrations/0006_nzc_applications.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

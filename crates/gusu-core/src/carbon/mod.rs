@@ -8,12 +8,14 @@
 //! - [`efficiency`]: the carbon-efficiency level and grade.
 //! - [`intensity`]: energy intensity (tce per 万元 of value added) by level, its changes, targets.
 //! - [`nzc`]: the near-zero-carbon factory assessment against dated criteria documents.
+//! - [`nzc_application`]: the application's route, enterprise → district → city.
 
 pub mod account;
 pub mod efficiency;
 pub mod factors;
 pub mod intensity;
 pub mod nzc;
+pub mod nzc_application;
 pub mod units;
 
 pub use account::{

@@ -1,0 +1,496 @@
+//! The near-zero-carbon factory application (近零碳工厂申报) as a state machine: the enterprise (or
+//! the bureau for it) records its evidence and submits; the district reviews and recommends it to
+//! the city, or returns it; the city certifies it (认定), returns it, or rejects it. Pure rules
+//! only: who may do what at which status, and that nothing moves on while a criterion is not met.
+//! Storage is gusu-store's, the assessment itself [`super::nzc::assess`].
+//!
+//! Decisions written down here (the criteria documents give the route, not its roles):
+//! - Evidence is recorded by the enterprise itself or by staff whose scope holds it (the city's
+//!   administrators and analysts, the district's officer), while the application is a draft or
+//!   returned. Whoever may record may submit.
+//! - The district step belongs to the officer of the enterprise's district; the city step to the
+//!   city administrator (certifying is an act of authority, like publishing a grade). Analysts
+//!   prepare and read but do not decide.
+//! - Submitting, recommending and certifying each need every criterion met on the evidence as it
+//!   stands; returning and rejecting need a reason. Rejection is final; a returned application
+//!   can be corrected and submitted again.
+
+use serde::{Deserialize, Serialize};
+
+use super::nzc::Assessment;
+use crate::access::{Role, Scope, Viewer};
+use crate::uscc::Uscc;
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    /// Being prepared; only its author's side sees it move.
+    Draft,
+    /// With the district.
+    Submitted,
+    /// Recommended by the district, with the city.
+    Recommended,
+    /// Sent back to the enterprise with a reason; editable again.
+    Returned,
+    /// Certified by the city.
+    Approved,
+    /// Refused by the district or the city; final.
+    Rejected,
+}
+
+impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 6] = [
+        ApplicationStatus::Draft,
+        ApplicationStatus::Submitted,
+        ApplicationStatus::Recommended,
+        ApplicationStatus::Returned,
+        ApplicationStatus::Approved,
+        ApplicationStatus::Rejected,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "draft",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Recommended => "recommended",
+            ApplicationStatus::Returned => "returned",
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ApplicationStatus> {
+        ApplicationStatus::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "草稿",
+            ApplicationStatus::Submitted => "区县审核中",
+            ApplicationStatus::Recommended => "市级审核中",
+            ApplicationStatus::Returned => "已退回",
+            ApplicationStatus::Approved => "已认定",
+            ApplicationStatus::Rejected => "未通过",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "Draft",
+            ApplicationStatus::Submitted => "With the district",
+            ApplicationStatus::Recommended => "With the city",
+            ApplicationStatus::Returned => "Returned",
+            ApplicationStatus::Approved => "Certified",
+            ApplicationStatus::Rejected => "Rejected",
+        }
+    }
+
+    /// Whether the evidence may still change.
+    pub fn editable(self) -> bool {
+        matches!(self, ApplicationStatus::Draft | ApplicationStatus::Returned)
+    }
+}
+
+/// A step of the route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Enterprise (or staff for it) → district.
+    Submit,
+    /// District → city.
+    Recommend,
+    /// The city certifies.
+    Approve,
+    /// Back to the enterprise, with a reason (district or city).
+    Return,
+    /// Refused for good, with a reason (district or city).
+    Reject,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Submit,
+        Action::Recommend,
+        Action::Approve,
+        Action::Return,
+        Action::Reject,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Recommend => "recommend",
+            Action::Approve => "approve",
+            Action::Return => "return",
+            Action::Reject => "reject",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.key() == key)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Submit => "提交区县审核",
+            Action::Recommend => "推荐至市级",
+            Action::Approve => "认定",
+            Action::Return => "退回修改",
+            Action::Reject => "不予通过",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Action::Submit => "Submit to the district",
+            Action::Recommend => "Recommend to the city",
+            Action::Approve => "Certify",
+            Action::Return => "Return for changes",
+            Action::Reject => "Reject",
+        }
+    }
+
+    /// Whether the action needs a written reason.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Action::Return | Action::Reject)
+    }
+
+    /// Whether the action needs every criterion met.
+    pub fn needs_all_met(self) -> bool {
+        matches!(self, Action::Submit | Action::Recommend | Action::Approve)
+    }
+}
+
+/// What the rules need to know about an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationState {
+    pub uscc: Uscc,
+    /// The enterprise's registered district.
+    pub district: String,
+    pub status: ApplicationStatus,
+}
+
+/// Why an application step is refused. `code()` is the stable code the API answers with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplicationError {
+    #[error("your role may not {0} this application")]
+    NotPermitted(&'static str),
+    #[error("cannot {action} an application that is {status}", status = .status.key())]
+    WrongStatus {
+        action: &'static str,
+        status: ApplicationStatus,
+    },
+    #[error("criteria not met yet: {}", .0.join(", "))]
+    CriteriaNotMet(Vec<String>),
+    #[error("a reason is required to {0}")]
+    ReasonRequired(&'static str),
+    #[error("an application of this enterprise under these criteria for {0} exists already")]
+    Exists(i32),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ApplicationError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApplicationError::NotPermitted(_) => "forbidden",
+            ApplicationError::WrongStatus { .. } => "wrong_status",
+            ApplicationError::CriteriaNotMet(_) => "criteria_not_met",
+            ApplicationError::ReasonRequired(_) => "reason_required",
+            ApplicationError::Exists(_) => "application_exists",
+            ApplicationError::Invalid(_) => "invalid",
+        }
+    }
+}
+
+/// May this viewer read the application at all? Whoever may see the enterprise's data.
+pub fn may_view(viewer: &Viewer, state: &ApplicationState) -> bool {
+    viewer.may_see(&state.uscc, &state.district)
+}
+
+/// May this viewer record evidence for (and submit) the enterprise's applications?
+pub fn may_record(viewer: &Viewer, uscc: &Uscc, district: &str) -> bool {
+    match &viewer.scope {
+        Scope::Enterprise(own) => own == uscc,
+        _ => viewer.is_staff() && viewer.may_see(uscc, district),
+    }
+}
+
+fn reviews_district(viewer: &Viewer, district: &str) -> bool {
+    viewer.role == Role::DistrictOfficer && viewer.may_see_district(district)
+}
+
+fn certifies(viewer: &Viewer) -> bool {
+    viewer.role == Role::CityAdmin && viewer.scope == Scope::City
+}
+
+/// Opening a new application for an enterprise.
+pub fn create(viewer: &Viewer, uscc: &Uscc, district: &str) -> Result<(), ApplicationError> {
+    if may_record(viewer, uscc, district) {
+        Ok(())
+    } else {
+        Err(ApplicationError::NotPermitted("open"))
+    }
+}
+
+/// Changing the evidence: by whoever may record it, while a draft or returned.
+pub fn edit(viewer: &Viewer, state: &ApplicationState) -> Result<(), ApplicationError> {
+    if !may_record(viewer, &state.uscc, &state.district) {
+        return Err(ApplicationError::NotPermitted("edit"));
+    }
+    if !state.status.editable() {
+        return Err(ApplicationError::WrongStatus {
+            action: "edit",
+            status: state.status,
+        });
+    }
+    Ok(())
+}
+
+/// One step of the route: checks the viewer, the status, the reason and the assessment of the
+/// evidence as it stands; returns the new status.
+pub fn act(
+    viewer: &Viewer,
+    state: &ApplicationState,
+    action: Action,
+    reason: &str,
+    assessment: &Assessment,
+) -> Result<ApplicationStatus, ApplicationError> {
+    use ApplicationStatus as S;
+    let district = state.district.as_str();
+    let (allowed, next) = match (action, state.status) {
+        (Action::Submit, S::Draft | S::Returned) => (
+            may_record(viewer, &state.uscc, district),
+            ApplicationStatus::Submitted,
+        ),
+        (Action::Recommend, S::Submitted) => (reviews_district(viewer, district), S::Recommended),
+        (Action::Approve, S::Recommended) => (certifies(viewer), S::Approved),
+        (Action::Return, S::Submitted) => (reviews_district(viewer, district), S::Returned),
+        (Action::Return, S::Recommended) => (certifies(viewer), S::Returned),
+        (Action::Reject, S::Submitted) => (reviews_district(viewer, district), S::Rejected),
+        (Action::Reject, S::Recommended) => (certifies(viewer), S::Rejected),
+        (_, status) => {
+            return Err(ApplicationError::WrongStatus {
+                action: action.key(),
+                status,
+            });
+        }
+    };
+    if !allowed {
+        return Err(ApplicationError::NotPermitted(action.key()));
+    }
+    if action.needs_reason() && reason.trim().is_empty() {
+        return Err(ApplicationError::ReasonRequired(action.key()));
+    }
+    if action.needs_all_met() && !assessment.passes() {
+        let open = assessment
+            .results
+            .iter()
+            .filter(|r| r.status != super::nzc::Status::Met)
+            .map(|r| r.id.clone())
+            .collect();
+        return Err(ApplicationError::CriteriaNotMet(open));
+    }
+    Ok(next)
+}
+
+/// The actions this viewer could take now (the reason and the criteria are checked on acting).
+pub fn available(viewer: &Viewer, state: &ApplicationState) -> Vec<Action> {
+    let all_met = Assessment {
+        criteria: String::new(),
+        assessment_year: 0,
+        offset_ratio: None,
+        results: Vec::new(),
+    };
+    Action::ALL
+        .into_iter()
+        .filter(|a| act(viewer, state, *a, "reason", &all_met).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::nzc::{CriterionResult, Status};
+    use super::*;
+
+    const OWN: &str = "91320583MA0000001";
+    const OTHER: &str = "91320571MA0000002";
+
+    fn uscc(base: &str) -> Uscc {
+        Uscc::with_check_character(base).unwrap()
+    }
+
+    fn viewer(role: Role, district: Option<&str>, of: Option<&str>) -> Viewer {
+        Viewer::new("x", role, district, of.map(uscc)).unwrap()
+    }
+
+    fn state(status: ApplicationStatus) -> ApplicationState {
+        ApplicationState {
+            uscc: uscc(OWN),
+            district: "320583".into(),
+            status,
+        }
+    }
+
+    fn assessment(statuses: &[Status]) -> Assessment {
+        Assessment {
+            criteria: "suzhou-nzc@2023.2".into(),
+            assessment_year: 2025,
+            offset_ratio: None,
+            results: statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| CriterionResult {
+                    id: format!("c{i}"),
+                    name_zh: String::new(),
+                    name_en: String::new(),
+                    status: *s,
+                    detail: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn statuses_and_actions_have_keys_and_names() {
+        for s in ApplicationStatus::ALL {
+            assert_eq!(ApplicationStatus::from_key(s.key()), Some(s));
+            assert!(!s.name_zh().is_empty() && !s.name_en().is_empty());
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::from_key(a.key()), Some(a));
+            assert!(!a.name_zh().is_empty() && !a.name_en().is_empty());
+        }
+        assert_eq!(ApplicationStatus::from_key("closed"), None);
+        assert!(ApplicationStatus::Draft.editable());
+        assert!(ApplicationStatus::Returned.editable());
+        assert!(!ApplicationStatus::Submitted.editable());
+        assert!(!ApplicationStatus::Approved.editable());
+    }
+
+    #[test]
+    fn the_route_goes_enterprise_district_city() {
+        let enterprise = viewer(Role::Enterprise, None, Some(OWN));
+        let officer = viewer(Role::DistrictOfficer, Some("320583"), None);
+        let admin = viewer(Role::CityAdmin, None, None);
+        let met = assessment(&[Status::Met, Status::Met]);
+        let mut s = state(ApplicationStatus::Draft);
+        s.status = act(&enterprise, &s, Action::Submit, "", &met).unwrap();
+        assert_eq!(s.status, ApplicationStatus::Submitted);
+        s.status = act(&officer, &s, Action::Recommend, "", &met).unwrap();
+        assert_eq!(s.status, ApplicationStatus::Recommended);
+        s.status = act(&admin, &s, Action::Approve, "", &met).unwrap();
+        assert_eq!(s.status, ApplicationStatus::Approved);
+        for a in Action::ALL {
+            assert!(matches!(
+                act(&admin, &s, a, "r", &met),
+                Err(ApplicationError::WrongStatus { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn each_level_acts_only_at_its_step_and_in_its_scope() {
+        let enterprise = viewer(Role::Enterprise, None, Some(OWN));
+        let other_enterprise = viewer(Role::Enterprise, None, Some(OTHER));
+        let officer = viewer(Role::DistrictOfficer, Some("320583"), None);
+        let other_officer = viewer(Role::DistrictOfficer, Some("320571"), None);
+        let analyst = viewer(Role::CityAnalyst, None, None);
+        let admin = viewer(Role::CityAdmin, None, None);
+        let sysadmin = viewer(Role::SystemAdmin, None, None);
+        let met = assessment(&[Status::Met]);
+
+        let draft = state(ApplicationStatus::Draft);
+        for v in [&enterprise, &officer, &analyst, &admin] {
+            assert_eq!(
+                act(v, &draft, Action::Submit, "", &met),
+                Ok(ApplicationStatus::Submitted)
+            );
+            assert_eq!(edit(v, &draft), Ok(()));
+        }
+        for v in [&other_enterprise, &other_officer, &sysadmin] {
+            assert_eq!(
+                act(v, &draft, Action::Submit, "", &met),
+                Err(ApplicationError::NotPermitted("submit"))
+            );
+            assert!(edit(v, &draft).is_err());
+            assert!(create(v, &draft.uscc, &draft.district).is_err());
+        }
+
+        let submitted = state(ApplicationStatus::Submitted);
+        assert!(act(&officer, &submitted, Action::Recommend, "", &met).is_ok());
+        for v in [&enterprise, &other_officer, &analyst, &admin] {
+            assert!(act(v, &submitted, Action::Recommend, "", &met).is_err());
+        }
+        assert!(matches!(
+            edit(&enterprise, &submitted),
+            Err(ApplicationError::WrongStatus { .. })
+        ));
+
+        let recommended = state(ApplicationStatus::Recommended);
+        assert!(act(&admin, &recommended, Action::Approve, "", &met).is_ok());
+        for v in [&officer, &analyst, &enterprise] {
+            assert_eq!(
+                act(v, &recommended, Action::Approve, "", &met),
+                Err(ApplicationError::NotPermitted("approve"))
+            );
+        }
+        assert_eq!(
+            available(&officer, &submitted),
+            vec![Action::Recommend, Action::Return, Action::Reject]
+        );
+        assert_eq!(
+            available(&admin, &recommended),
+            vec![Action::Approve, Action::Return, Action::Reject]
+        );
+        assert_eq!(available(&enterprise, &submitted), vec![]);
+        assert_eq!(available(&enterprise, &draft), vec![Action::Submit]);
+    }
+
+    #[test]
+    fn moving_on_needs_every_criterion_met_and_going_back_a_reason() {
+        let enterprise = viewer(Role::Enterprise, None, Some(OWN));
+        let officer = viewer(Role::DistrictOfficer, Some("320583"), None);
+        let open = assessment(&[Status::Met, Status::MissingEvidence, Status::Unmet]);
+        let err = act(
+            &enterprise,
+            &state(ApplicationStatus::Draft),
+            Action::Submit,
+            "",
+            &open,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ApplicationError::CriteriaNotMet(vec!["c1".into(), "c2".into()])
+        );
+        assert_eq!(err.code(), "criteria_not_met");
+        let submitted = state(ApplicationStatus::Submitted);
+        assert_eq!(
+            act(&officer, &submitted, Action::Return, "  ", &open),
+            Err(ApplicationError::ReasonRequired("return"))
+        );
+        // Returning and rejecting do not depend on the criteria.
+        assert_eq!(
+            act(&officer, &submitted, Action::Return, "证书过期", &open),
+            Ok(ApplicationStatus::Returned)
+        );
+        assert_eq!(
+            act(&officer, &submitted, Action::Reject, "不符合条件", &open),
+            Ok(ApplicationStatus::Rejected)
+        );
+        // A returned application is submitted again.
+        let met = assessment(&[Status::Met]);
+        assert_eq!(
+            act(
+                &enterprise,
+                &state(ApplicationStatus::Returned),
+                Action::Submit,
+                "",
+                &met
+            ),
+            Ok(ApplicationStatus::Submitted)
+        );
+    }
+}
