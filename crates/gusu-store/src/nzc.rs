@@ -40,7 +40,7 @@ impl NzcApplication {
     /// What the rules need to know.
     pub fn state(&self) -> ApplicationState {
         ApplicationState {
-            uscc: self.uscc.clone(),
+            uscc: self.uscc,
             district: self.district.clone(),
             status: self.status,
         }
@@ -210,7 +210,8 @@ impl Store {
             &viewer.user,
             "nzc_application_opened",
             Some(&format!("nzc application {id}")),
-            Some(&format!("{uscc} {} {year}", criteria.id())),
+            // No USCC: the audit administrator reads the log but sees no enterprise's data.
+            Some(&format!("{} {year}", criteria.id())),
         )?;
         tx.commit()?;
         Ok(id)
@@ -249,7 +250,7 @@ impl Store {
             &viewer.user,
             "nzc_evidence_saved",
             Some(&format!("nzc application {id}")),
-            Some(app.uscc.as_str()),
+            None,
         )?;
         tx.commit()?;
         Ok(())
@@ -302,8 +303,7 @@ impl Store {
             &format!("nzc_{}", action.key()),
             Some(&format!("nzc application {id}")),
             Some(&format!(
-                "{} {} → {}{}",
-                app.uscc,
+                "{} → {}{}",
                 app.status.key(),
                 next.key(),
                 if reason.is_empty() {

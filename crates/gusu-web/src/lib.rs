@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod enterprise_file;
 pub mod error;
 pub mod imports;
+pub mod nzc;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -59,6 +60,8 @@ pub struct WebConfig {
     pub clock: cycle::Clock,
     /// The largest file the imports page accepts, in bytes (larger: 413).
     pub max_upload_bytes: usize,
+    /// The near-zero-carbon criteria documents applications are assessed under.
+    pub nzc_criteria: Arc<Vec<gusu_core::carbon::nzc::Criteria>>,
 }
 
 impl WebConfig {
@@ -77,6 +80,9 @@ impl WebConfig {
             notice_days: 7,
             clock: cycle::Clock::system(),
             max_upload_bytes: 32 * 1024 * 1024,
+            nzc_criteria: Arc::new(
+                gusu_core::carbon::nzc::builtin().expect("the shipped criteria are tested"),
+            ),
         }
     }
 }
@@ -260,6 +266,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cycle::routes())
         .merge(imports::routes(&state.0.config))
         .merge(admin::routes())
+        .merge(nzc::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -205,6 +205,42 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
         true,
     ),
     ("get", "/api/v1/openapi.json", "This document", false),
+    (
+        "get",
+        "/api/v1/nzc/criteria",
+        "The near-zero-carbon criteria documents applications are assessed under",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/nzc/applications",
+        "Near-zero-carbon applications the viewer may see: its own (enterprise), its district's (officer), all (city staff)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/nzc/applications",
+        "Open an application: {uscc, criteria, year, evidence?} (the enterprise itself or staff in scope)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/nzc/applications/{id}",
+        "An application with its evidence assessed criterion by criterion, the offset ratio, its history and the viewer's possible actions",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/nzc/applications/{id}/evidence",
+        "Replace the evidence of a draft or returned application",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/nzc/applications/{id}/actions",
+        "A step of the route: {action: submit|recommend|approve|return|reject, reason}",
+        true,
+    ),
 ];
 
 pub fn document() -> Value {

@@ -82,6 +82,11 @@ pub const PAGE_ROUTES: &[(&str, &str, Audience)] = &[
         Audience::Admin,
     ),
     ("get", "/audit", Audience::Admin),
+    ("get", "/nzc", Audience::SignedIn),
+    ("post", "/nzc", Audience::SignedIn),
+    ("get", "/nzc/{id}", Audience::SignedIn),
+    ("post", "/nzc/{id}/evidence", Audience::SignedIn),
+    ("post", "/nzc/{id}/actions", Audience::SignedIn),
 ];
 
 const LANG_COOKIE: &str = "gusu_lang";

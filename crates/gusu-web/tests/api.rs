@@ -428,6 +428,7 @@ async fn api_tokens_for_scripts() {
 async fn every_route_answers_every_role_within_its_scope() {
     let c = city();
     let b = c.b.0.to_string();
+    common::open_nzc_application(&c.dir.path().join("g.db"), &c.b.0);
     let mut routes: Vec<(Method, String)> = gusu_web::openapi::ROUTES
         .iter()
         .filter(|(_, _, _, signed_in)| *signed_in)

@@ -135,6 +135,8 @@ async fn every_page_keeps_each_role_to_its_scope() {
             .unwrap();
         assert!(res.status().is_success(), "{uri}: {}", res.status());
     }
+    // And the other enterprise's near-zero-carbon application.
+    common::open_nzc_application(&c.dir.path().join("g.db"), &c.b.0);
     let store = Store::open(&c.dir.path().join("g.db")).unwrap();
     let before = (
         store.data_version().unwrap(),

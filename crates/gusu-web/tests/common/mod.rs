@@ -113,3 +113,22 @@ pub fn city() -> City {
     let app = router(AppState::open(config).unwrap());
     City { app, dir, a, b }
 }
+
+/// Opens near-zero-carbon application 1 for `uscc`, as the city's analyst would, so the sweeps
+/// have another enterprise's application to hide.
+pub fn open_nzc_application(db: &std::path::Path, uscc: &Uscc) {
+    let criteria = gusu_core::carbon::nzc::builtin().unwrap().remove(0);
+    let analyst = gusu_core::Viewer::new("analyst", Role::CityAnalyst, None, None).unwrap();
+    let id = Store::open(db)
+        .unwrap()
+        .open_nzc_application(
+            &analyst,
+            uscc,
+            &criteria,
+            2025,
+            &Default::default(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    assert_eq!(id, 1);
+}
