@@ -170,3 +170,60 @@ fn a_bad_evidence_file_or_unknown_criteria_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sip-nzc@2026.1"));
 }
+
+/// A city's own criteria document in `<rules>/nzc/` is used without a new binary: here a 2027
+/// document asking only for a municipal green factory.
+#[test]
+fn a_criteria_document_from_the_rules_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rules/nzc")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/nzc/city-2027.toml"),
+        r#"name = "city-nzc"
+version = "2027.1"
+year = 2027
+title_zh = "市级近零碳工厂（2027）"
+title_en = "City near-zero-carbon factory (2027)"
+confidence = "test"
+source = "a test document"
+
+[[criterion]]
+id = "green_factory"
+kind = "green_factory"
+min_level = "municipal"
+name_zh = "市级及以上绿色工厂"
+name_en = "green factory at municipal level or above"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("evidence.toml"),
+        "green_factory = \"municipal\"\n",
+    )
+    .unwrap();
+    let out = gusu(dir.path())
+        .args([
+            "--rules",
+            "rules",
+            "nzc",
+            "--criteria",
+            "city-nzc",
+            "--year",
+            "2027",
+            "--district",
+            "320583",
+            "--evidence",
+            "evidence.toml",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["criteria"], "city-nzc@2027.1");
+    assert_eq!(a["results"][0]["status"], "met");
+}

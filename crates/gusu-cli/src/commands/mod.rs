@@ -74,6 +74,44 @@ impl Context {
         Ok(lib)
     }
 
+    /// The near-zero-carbon criteria documents: the shipped ones, then those of the rules
+    /// directory's `nzc/` folder (a document with the same `name@version` as a shipped one
+    /// replaces it: the city's own copy wins).
+    pub fn nzc_criteria(&self) -> Result<Vec<gusu_core::carbon::nzc::Criteria>, Failure> {
+        use gusu_core::carbon::nzc::{Criteria, builtin};
+        let mut docs = builtin().map_err(|e| Failure::usage(e.to_string()))?;
+        let Some(dir) = self
+            .rules
+            .as_ref()
+            .map(|d| d.join("nzc"))
+            .filter(|d| d.is_dir())
+        else {
+            return Ok(docs);
+        };
+        let read_err = |p: &Path, e: std::io::Error| {
+            Failure::usage(format!(
+                "{} {}: {e}",
+                self.lang
+                    .t("无法读取规则目录", "cannot read rules directory"),
+                p.display()
+            ))
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| read_err(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
+            let doc = Criteria::from_toml(&text, &path.display().to_string())
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            docs.retain(|d| d.id() != doc.id());
+            docs.push(doc);
+        }
+        Ok(docs)
+    }
+
     /// A scheme by name (the version valid for `year`) or by file path.
     pub fn scheme(&self, name_or_path: Option<&str>, year: i32) -> Result<Scheme, Failure> {
         let wanted = name_or_path.unwrap_or(gusu_core::DEFAULT_SCHEME);
@@ -291,6 +329,7 @@ pub fn web_config(
     config.password = ctx.config.password.clone();
     // The pages explain results by the schemes that made them, the rules directory's included.
     config.schemes = std::sync::Arc::new(ctx.library()?);
+    config.nzc_criteria = std::sync::Arc::new(ctx.nzc_criteria()?);
     config.notice_days = ctx.config.cycle.notice_days;
     let offset = ctx.config.cycle.rehearsal_clock_offset_days;
     if offset != 0 {

@@ -9,7 +9,7 @@ use crate::failure::{CmdResult, Failure};
 
 pub fn run(ctx: &Context, args: NzcArgs) -> CmdResult {
     let lang = ctx.lang;
-    let documents = nzc::builtin().map_err(|e| Failure::usage(e.to_string()))?;
+    let documents = ctx.nzc_criteria()?;
     let criteria = documents
         .iter()
         .find(|c| c.name == args.criteria || c.id() == args.criteria)
