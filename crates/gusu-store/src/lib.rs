@@ -17,6 +17,7 @@
 mod accounts;
 mod annual;
 mod cycle;
+mod energy;
 mod enterprises;
 mod error;
 mod evaluation;
@@ -37,6 +38,10 @@ use rusqlite::{Connection, OptionalExtension};
 pub use accounts::{Account, ApiToken, AuditEntry, hash_password, verify_password};
 pub use cycle::{
     Attachment, Confirmation, CycleInfo, CycleVersion, FieldValue, NewObjection, Notice, Objection,
+};
+pub use energy::{
+    ENERGY_KIND, EnergyRow, METERED_MONTHS_KIND, MeteredMonth, MeteredMonthsImport,
+    StoredEnergyLine,
 };
 pub use error::StoreError;
 pub use evaluation::{REVIEWED_SOURCES, SavedEvaluation};

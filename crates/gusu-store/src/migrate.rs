@@ -5,7 +5,7 @@
 //! log of what was applied when. A database whose version is newer than the last migration this
 //! binary knows is refused rather than guessed at.
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::StoreError;
 
@@ -28,10 +28,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account_language",
         include_str!("../migrations/0005_account_language.sql"),
     ),
+    (6, "energy", include_str!("../migrations/0006_energy.sql")),
     (
-        6,
+        7,
         "nzc_applications",
-        include_str!("../migrations/0006_nzc_applications.sql"),
+        include_str!("../migrations/0007_nzc_applications.sql"),
     ),
 ];
 
@@ -41,6 +42,17 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 /// Brings the database up to [`SCHEMA_VERSION`]. Each migration runs in its own transaction, so a
 /// crash between two leaves a database at a known earlier version that the next open continues.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    // A migration may rebuild a table others refer to (SQLite's 12-step procedure): foreign keys
+    // are off while migrations run (the pragma is a no-op inside a transaction, so it is set
+    // here) and each migration's result is checked with foreign_key_check before it commits.
+    let enforced: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = apply(conn);
+    conn.pragma_update(None, "foreign_keys", enforced)?;
+    result
+}
+
+fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     for &(version, name, sql) in MIGRATIONS {
         // IMMEDIATE takes the write lock before the version is read: two processes opening a
         // fresh file at once cannot both apply the same migration.
@@ -67,6 +79,14 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
             params![version, name],
         )?;
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            return Err(StoreError::Corrupt(format!(
+                "migration {version} ({name}) leaves rows of {table} without the row they refer to"
+            )));
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }

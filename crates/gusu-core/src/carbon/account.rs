@@ -79,7 +79,7 @@ pub struct LineError {
 }
 
 /// The grid factor a run uses.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GridFactor {
     /// tCO₂/MWh.
     pub value: f64,
@@ -173,7 +173,7 @@ pub fn resolve_grid(
 }
 
 /// What one enterprise's lines add up to. Quantities in MWh and GJ, emissions in tCO₂, energy in tce.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct CarbonAccount {
     pub combustion_tco2: f64,
     pub process_tco2: f64,

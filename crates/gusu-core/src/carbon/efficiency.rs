@@ -28,7 +28,7 @@ pub struct EfficiencyInput<'a> {
 }
 
 /// One enterprise's grade; `None` where it cannot be computed (see `warnings`).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Efficiency {
     pub l: Option<f64>,
     pub level: Option<String>,

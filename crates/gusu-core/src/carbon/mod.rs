@@ -7,6 +7,8 @@
 //!   comprehensive energy consumption on the 当量值 and 等价值 bases, naming every factor row used.
 //! - [`efficiency`]: the carbon-efficiency level and grade.
 //! - [`intensity`]: energy intensity (tce per 万元 of value added) by level, its changes, targets.
+//! - [`ledger`]: many enterprises' accounts and grades for a year, and what a city, district or
+//!   division adds up to (totals by scope, grade distribution, top emitters).
 //! - [`nzc`]: the near-zero-carbon factory assessment against dated criteria documents.
 //! - [`nzc_application`]: the application's route, enterprise → district → city.
 
@@ -14,6 +16,7 @@ pub mod account;
 pub mod efficiency;
 pub mod factors;
 pub mod intensity;
+pub mod ledger;
 pub mod nzc;
 pub mod nzc_application;
 pub mod units;
