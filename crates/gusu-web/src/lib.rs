@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod chart;
 pub mod cycle;
+pub mod energy;
 pub mod enterprise_file;
 pub mod error;
 pub mod imports;
@@ -59,6 +60,10 @@ pub struct WebConfig {
     pub clock: cycle::Clock,
     /// The largest file the imports page accepts, in bytes (larger: 413).
     pub max_upload_bytes: usize,
+    /// The city's energy settings (base year, intensity targets, grid basis) and the factor
+    /// documents (shipped plus a rules directory's) the energy pages account by.
+    pub energy: gusu_core::carbon::ledger::EnergySettings,
+    pub factors: Arc<gusu_core::carbon::FactorLibrary>,
 }
 
 impl WebConfig {
@@ -77,6 +82,11 @@ impl WebConfig {
             notice_days: 7,
             clock: cycle::Clock::system(),
             max_upload_bytes: 32 * 1024 * 1024,
+            energy: Default::default(),
+            factors: Arc::new(
+                gusu_core::carbon::FactorLibrary::builtin()
+                    .expect("the shipped factor documents are tested"),
+            ),
         }
     }
 }
@@ -92,6 +102,7 @@ struct Inner {
     readers: Vec<Mutex<Store>>,
     next_reader: std::sync::atomic::AtomicUsize,
     summaries: summary::SummaryCache,
+    energy: energy::EnergyCache,
     sessions: Sessions,
     config: WebConfig,
 }
@@ -112,6 +123,7 @@ impl AppState {
             readers,
             next_reader: Default::default(),
             summaries: Default::default(),
+            energy: Default::default(),
             sessions,
             config,
         })))
@@ -260,6 +272,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cycle::routes())
         .merge(imports::routes(&state.0.config))
         .merge(admin::routes())
+        .merge(energy::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

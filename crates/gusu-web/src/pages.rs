@@ -82,6 +82,9 @@ pub const PAGE_ROUTES: &[(&str, &str, Audience)] = &[
         Audience::Admin,
     ),
     ("get", "/audit", Audience::Admin),
+    ("get", "/energy", Audience::Staff),
+    ("get", "/my/energy", Audience::SignedIn),
+    ("get", "/enterprises/{uscc}/energy", Audience::SignedIn),
 ];
 
 const LANG_COOKIE: &str = "gusu_lang";
@@ -124,6 +127,14 @@ pub fn templates() -> Environment<'static> {
         (
             "rules.html",
             include_str!("../../../web/templates/rules.html"),
+        ),
+        (
+            "energy.html",
+            include_str!("../../../web/templates/energy.html"),
+        ),
+        (
+            "enterprise_energy.html",
+            include_str!("../../../web/templates/enterprise_energy.html"),
         ),
     ] {
         // The templates are part of the binary and tested; a broken one fails every test.

@@ -3,6 +3,7 @@
 mod accounts;
 mod carbon;
 mod demo;
+mod energy;
 mod files;
 mod nzc;
 mod readings;
@@ -211,6 +212,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Carbon(a) => carbon::run(&ctx, a),
         Command::Nzc(a) => nzc::run(&ctx, a),
         Command::Readings(a) => readings::run(&ctx, a),
+        Command::Energy(a) => energy::run(&ctx, a),
     }
 }
 
