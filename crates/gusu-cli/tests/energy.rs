@@ -267,3 +267,40 @@ fn readings_go_to_the_store_by_month_and_bills_are_checked_against_meters() {
     let totals: Vec<(u32, f64)> = months.iter().map(|m| (m.month, m.total)).collect();
     assert_eq!(totals, [(1, 31_000.0), (2, 58_000.0)]);
 }
+
+/// The demo loads energy files and a year of daily readings into its store, so `gusu energy`
+/// and the energy pages have a city to show; `--out` writes the energy files too.
+#[test]
+fn the_demo_city_has_energy_lines_and_metered_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, o, e) = out(gusu(d).args([
+        "demo",
+        "--enterprises",
+        "400",
+        "--years",
+        "2023,2024",
+        "--no-serve",
+    ]));
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(
+        o.contains("2023_energy.csv") && o.contains("月度合计已存入"),
+        "{o}"
+    );
+    let (code, o, e) = out(gusu(d).args(["--lang", "en", "energy", "--year", "2024"]));
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(
+        o.contains("enterprises accounted") && o.contains("│ city"),
+        "{o}"
+    );
+    let store = gusu_store::Store::open(&d.join("g.db")).unwrap();
+    assert!(!store.metered_months_in(2024).unwrap().is_empty());
+    assert_eq!(store.energy_years().unwrap(), [2023, 2024]);
+    drop(store);
+    let files = d.join("files");
+    let (code, o, e) = out(gusu(d)
+        .args(["demo", "--enterprises", "100", "--years", "2024", "--out"])
+        .arg(&files));
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(files.join("2024_energy.csv").is_file(), "{o}");
+}

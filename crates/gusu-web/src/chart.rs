@@ -129,12 +129,14 @@ pub fn columns(cols: &[Column]) -> String {
     } else {
         0.0
     };
-    let width = 20.0 + (col_w + gap) * cols.len() as f64;
+    // Drawn at its natural size (at least 320 px wide), shrinking on narrow screens: two columns
+    // stretched to the page's width would be a wall of colour.
+    let width = (20.0 + (col_w + gap) * cols.len() as f64).max(320.0);
     let base = height - bottom;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" font-size="11">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" style="max-width:100%;height:auto" role="img" font-size="11">"#
     );
     let _ = write!(
         svg,

@@ -49,6 +49,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
             for f in gusu_demo::write_department_files(&city, &config, dir).map_err(io)? {
                 println!("{}\t{}", f.source, f.path.display());
             }
+            // The statistics bureau's energy survey (gusu import --kind energy --source stats).
+            for &y in &config.years {
+                let path = dir.join(format!("{y}_energy.csv"));
+                gusu_demo::write_energy(&city, y, &path).map_err(io)?;
+                println!("stats\t{}", path.display());
+            }
         }
         if let Some(count) = args.readings {
             let path = dir.join("readings.csv");
