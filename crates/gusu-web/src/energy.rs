@@ -9,7 +9,7 @@
 //! Access: the dashboard is for staff (a district officer sees their own district only); an
 //! enterprise's page for staff in scope and the enterprise itself; anything else answers 404.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
@@ -51,6 +51,8 @@ pub struct CityEnergy {
     /// Oldest first; years whose factors could not be settled are in `skipped`.
     pub ledgers: Vec<YearLedger>,
     pub skipped: Vec<(i32, String)>,
+    /// Intensity by year of each population asked for, computed once (it runs over every year).
+    trends: Mutex<HashMap<(Option<String>, Option<String>), Arc<Vec<IntensityPoint>>>>,
 }
 
 impl CityEnergy {
@@ -114,7 +116,11 @@ fn build(state: &AppState, store: &Store) -> Result<CityEnergy, ApiError> {
             Err(e) => skipped.push((year, e.to_string())),
         }
     }
-    Ok(CityEnergy { ledgers, skipped })
+    Ok(CityEnergy {
+        ledgers,
+        skipped,
+        trends: Mutex::default(),
+    })
 }
 
 impl AppState {
@@ -186,9 +192,37 @@ pub struct IntensityPoint {
     pub allowed_intensity: Option<f64>,
 }
 
+/// The population's intensity in every year, from the cache of this data version.
+fn trend(
+    state: &AppState,
+    energy: &CityEnergy,
+    population: &Population,
+) -> Arc<Vec<IntensityPoint>> {
+    let key = (population.district.clone(), population.division.clone());
+    if let Some(hit) = energy
+        .trends
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+    {
+        return hit.clone();
+    }
+    let made = Arc::new(compute_trend(state, energy, population));
+    energy
+        .trends
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, made.clone());
+    made
+}
+
 /// The population's intensity in every year: the city level of the intensity engine run over the
-/// population's enterprises alone.
-fn trend(state: &AppState, energy: &CityEnergy, population: &Population) -> Vec<IntensityPoint> {
+/// population's enterprises alone (computed once per data version and population, see [`trend`]).
+fn compute_trend(
+    state: &AppState,
+    energy: &CityEnergy,
+    population: &Population,
+) -> Vec<IntensityPoint> {
     let settings = &state.0.config.energy;
     let data: Vec<_> = intensity_data(&energy.ledgers)
         .into_iter()
@@ -278,7 +312,7 @@ fn dashboard(
         years: energy.ledgers.iter().map(|l| l.year).collect(),
         base_year: state.0.config.energy.base_year,
         grid_factor: ledger.grid.clone(),
-        intensity: trend(state, energy, &population),
+        intensity: Vec::clone(&trend(state, energy, &population)),
         summary: summarize(ledger, &population, TOP_EMITTERS),
         target_set: state.0.config.energy.target(year).is_some(),
         not_accounted,
