@@ -46,13 +46,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/enterprises/{uscc}/energy", get(enterprise_api))
 }
 
+/// A population by (district, division).
+type PopulationKey = (Option<String>, Option<String>);
+
 /// Every year's accounts, for one data version.
 pub struct CityEnergy {
     /// Oldest first; years whose factors could not be settled are in `skipped`.
     pub ledgers: Vec<YearLedger>,
     pub skipped: Vec<(i32, String)>,
     /// Intensity by year of each population asked for, computed once (it runs over every year).
-    trends: Mutex<HashMap<(Option<String>, Option<String>), Arc<Vec<IntensityPoint>>>>,
+    trends: Mutex<HashMap<PopulationKey, Arc<Vec<IntensityPoint>>>>,
 }
 
 impl CityEnergy {
