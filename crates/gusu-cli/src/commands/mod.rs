@@ -306,5 +306,8 @@ pub fn web_config(
         config.clock = gusu_web::cycle::Clock::shifted_days(offset);
     }
     config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
+    // The energy pages account by the same factor documents and targets as `gusu energy`.
+    config.energy = ctx.config.energy.clone();
+    config.factors = std::sync::Arc::new(carbon::factor_library(ctx)?);
     Ok(config)
 }
