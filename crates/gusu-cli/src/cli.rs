@@ -73,6 +73,21 @@ pub enum Command {
     Nzc(NzcArgs),
     /// 计量读数：导入按年月分区的 Parquet 数据集，按月或按年汇总
     Readings(ReadingsArgs),
+    /// 能耗与碳排放（数据库）：每家企业的碳排放核算、碳效等级与能耗强度，全市、区县、行业的强度对照目标
+    Energy(EnergyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnergyArgs {
+    /// 核算年度
+    #[arg(long)]
+    pub year: i32,
+    /// 只列出一个区县（代码或名称）
+    #[arg(long)]
+    pub district: Option<String>,
+    /// 结果文件：扩展名决定格式 csv、xlsx 或 json（每家企业一行）
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +200,21 @@ pub enum ReadingsAction {
         /// 结果文件：扩展名决定格式 csv 或 json
         #[arg(long, value_name = "OUT")]
         output: PathBuf,
+    },
+    /// 按月汇总并存入数据库（供网页使用），并把每年用电合计作为 metered 来源写入年度数据，报告与电费账单的差异
+    ToStore {
+        /// 数据目录
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// 查询内存池大小，如 4GiB、512MiB
+        #[arg(long, default_value = "4GiB", value_name = "SIZE")]
+        memory_limit: String,
+        /// 落盘目录（默认 <数据目录>/spill）
+        #[arg(long, value_name = "DIR")]
+        spill: Option<PathBuf>,
+        /// 账单与计量合计的相对差超过此值时报告
+        #[arg(long, default_value_t = 0.05, value_name = "RATIO")]
+        tolerance: f64,
     },
 }
 
@@ -354,6 +384,8 @@ pub struct EvaluateArgs {
 pub enum FileKind {
     Enterprises,
     Annual,
+    /// 能源消费文件（uscc, year, carrier, quantity, unit[, enthalpy_kj_per_kg, temperature_c]）
+    Energy,
 }
 
 #[derive(Debug, Args)]
@@ -764,6 +796,39 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "readings aggregate",
         "output",
         "Output file; the extension picks csv or json",
+    ),
+    (
+        "readings to-store",
+        "",
+        "Total by month into the database (for the web pages), and enter each year's electricity total as source metered in the yearly records, reporting differences from the bills",
+    ),
+    ("readings to-store", "data", "Data directory"),
+    (
+        "readings to-store",
+        "memory_limit",
+        "Query memory pool, e.g. 4GiB, 512MiB",
+    ),
+    (
+        "readings to-store",
+        "spill",
+        "Spill directory (default <data>/spill)",
+    ),
+    (
+        "readings to-store",
+        "tolerance",
+        "Report a bill and a metered total whose relative difference exceeds this",
+    ),
+    (
+        "energy",
+        "",
+        "Energy and carbon from the database: each enterprise's GHG account, carbon-efficiency grade and energy intensity; the city's, districts' and divisions' intensity against the target",
+    ),
+    ("energy", "year", "Accounting year"),
+    ("energy", "district", "Only one district (code or name)"),
+    (
+        "energy",
+        "output",
+        "Output file (one row per enterprise); the extension picks csv, xlsx or json",
     ),
 ];
 

@@ -16,6 +16,9 @@ pub struct Config {
     pub session: SessionConfig,
     pub password: PasswordPolicy,
     pub cycle: CycleConfig,
+    /// `[energy]`: the base year and the intensity targets by year (`[[energy.targets]]`), and
+    /// the grid factor basis of stored accounts. No target is invented: without one, none is shown.
+    pub energy: gusu_core::carbon::ledger::EnergySettings,
 }
 
 /// Evaluation cycle settings (parameters, not published requirements).

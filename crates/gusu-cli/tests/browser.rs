@@ -579,3 +579,69 @@ async fn an_upload_with_errors_shows_its_report_then_commits_the_good_rows() {
         "{page}"
     );
 }
+
+/// Energy and carbon: the analyst opens the dashboard from the header, narrows it to a district,
+/// and an enterprise user opens its own energy page (monthly profile, lines, factors) from the
+/// header; another enterprise's page does not exist for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn energy_dashboard_and_an_enterprises_own_energy_page() {
+    let demo = Demo::start(CITY);
+    let driver = Driver::start();
+    let base = &demo.url;
+
+    let b = driver.browser().await;
+    sign_in(&b, base, "analyst").await;
+    click(&b, "#nav-energy").await;
+    assert_eq!(path(&b).await, "/energy");
+    let page = text(&b).await;
+    for part in [
+        "能耗与碳排放",
+        "范围一",
+        "能耗强度",
+        "排放最多的企业",
+        "碳效等级分布",
+        "未设定目标",
+    ] {
+        assert!(page.contains(part), "the dashboard shows {part}");
+    }
+    screenshot(&b, "energy-dashboard").await;
+    select(&b, "form.filters select[name=district]", "320583").await;
+    click(&b, "form.filters button").await;
+    assert!(text(&b).await.contains("昆山市"));
+    screenshot(&b, "energy-dashboard-kunshan").await;
+    // A top emitter's page, from the table.
+    click(&b, "#top-emitters tbody a").await;
+    assert!(path(&b).await.ends_with("/energy"));
+    assert!(text(&b).await.contains("能源消费明细"));
+    b.close().await.unwrap();
+
+    let q = driver.browser().await;
+    sign_in(&q, base, "qiye").await;
+    click(&q, "#nav-energy").await;
+    let own = path(&q).await;
+    assert!(
+        own.starts_with("/enterprises/") && own.ends_with("/energy"),
+        "{own}"
+    );
+    let page = text(&q).await;
+    for part in [
+        "计量月度用量",
+        "排放构成",
+        "能源消费明细",
+        "所用因子",
+        "外购电力",
+    ] {
+        assert!(page.contains(part), "the enterprise's page shows {part}");
+    }
+    let svgs = q
+        .find_all(Locator::Css(".monthly-chart svg rect"))
+        .await
+        .unwrap()
+        .len();
+    assert!(svgs >= 12, "a column per month: {svgs}");
+    screenshot(&q, "energy-enterprise-own").await;
+    // Another enterprise's energy: as if it did not exist.
+    let other = fetch_json(&q, &format!("{base}/api/v1/energy/2024")).await;
+    assert_eq!(other["error"]["code"], "forbidden", "{other}");
+    q.close().await.unwrap();
+}

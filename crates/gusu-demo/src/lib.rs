@@ -92,6 +92,7 @@
 //! `uscc,year` and the interchange keys of [`ANNUAL_FIGURES`] (`revenue_10k_yuan` ... `employees`);
 //! blank = missing. UTF-8, no BOM, no faults.
 
+mod energy;
 mod files;
 mod generate;
 mod names;
@@ -104,6 +105,7 @@ use std::path::{Path, PathBuf};
 
 use gusu_core::{Enterprise, YearlyRecord};
 
+pub use energy::{energy_intensive, write_daily_readings, write_energy};
 pub use files::{
     DepartmentFile, EXCEL_NUMBER_USCC, FAULTS_PER_FILE, FaultKind, FileKind, InjectedFault,
     REVENUE_CONFLICT_SHARE, STATS_XLSX_MAX_ENTERPRISES, UNKNOWN_DISTRICT, UNPARSEABLE_NUMBER,

@@ -80,11 +80,23 @@ fn links_of(role: Option<Role>, en: bool) -> Vec<NavLink> {
         ));
         links.push(link("imports", "/imports", "数据导入", "Imports"));
         links.push(link("cycles", "/cycles", "评价流程", "Evaluation cycles"));
+        links.push(link(
+            "energy",
+            "/energy",
+            "能耗与碳排放",
+            "Energy and carbon",
+        ));
     }
     if role == Role::Enterprise {
         // Its own page is the home page ("/").
         links.push(link("home", "/", "本企业", "My enterprise"));
         links.push(link("cycles", "/my/cycle", "评价流程", "Evaluation cycle"));
+        links.push(link(
+            "energy",
+            "/my/energy",
+            "能耗与碳排放",
+            "Energy and carbon",
+        ));
     }
     if staff || role == Role::Enterprise {
         links.push(link("notices", "/notices", "结果通知", "Result notices"));
@@ -843,8 +855,10 @@ mod tests {
                 (v.is_staff(), "enterprises"),
                 (v.may_import(), "imports"),
                 (v.is_staff(), "cycles"),
+                (v.is_staff(), "energy"),
                 (enterprise, "home"),
                 (enterprise, "cycles"),
+                (enterprise, "energy"),
                 (v.is_staff() || enterprise, "notices"),
                 (v.is_staff() || enterprise, "rules"),
                 (v.scope != gusu_core::Scope::Nothing, "nzc"),

@@ -106,6 +106,69 @@ pub fn class_bars(rows: &[(String, Vec<(String, u32)>)]) -> String {
     svg
 }
 
+/// One column of [`columns`]: its label under the axis, its height, the hover text, and an
+/// optional marker (e.g. the target) drawn as a dashed line across the column.
+pub struct Column {
+    pub label: String,
+    pub value: f64,
+    pub hover: String,
+    pub marker: Option<f64>,
+}
+
+/// Vertical columns scaled to the largest value or marker, with values on hover and the markers
+/// as dashed red lines (what a target allows).
+pub fn columns(cols: &[Column]) -> String {
+    let (height, top, bottom, col_w, gap) = (180.0, 16.0, 22.0, 36.0, 10.0);
+    let max = cols
+        .iter()
+        .flat_map(|c| [c.value, c.marker.unwrap_or(0.0)])
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let scale = if max > 0.0 {
+        (height - top - bottom) / max
+    } else {
+        0.0
+    };
+    // Drawn at its natural size (at least 320 px wide), shrinking on narrow screens: two columns
+    // stretched to the page's width would be a wall of colour.
+    let width = (20.0 + (col_w + gap) * cols.len() as f64).max(320.0);
+    let base = height - bottom;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" style="max-width:100%;height:auto" role="img" font-size="11">"#
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="10" y1="{base}" x2="{x2}" y2="{base}" stroke="#888"/>"##,
+        x2 = width - 5.0
+    );
+    for (i, c) in cols.iter().enumerate() {
+        let x = 15.0 + (col_w + gap) * i as f64;
+        let h = (c.value.max(0.0) * scale).max(0.0);
+        let _ = write!(
+            svg,
+            r##"<g><title>{hover}</title><rect x="{x:.1}" y="{y:.1}" width="{col_w}" height="{h:.1}" fill="#2f6f5e"/></g><text x="{tx:.1}" y="{ly}" text-anchor="middle">{label}</text>"##,
+            hover = escape(&c.hover),
+            y = base - h,
+            tx = x + col_w / 2.0,
+            ly = height - 6.0,
+            label = escape(&c.label),
+        );
+        if let Some(m) = c.marker.filter(|m| m.is_finite()) {
+            let my = base - m.max(0.0) * scale;
+            let _ = write!(
+                svg,
+                r##"<line x1="{x1:.1}" y1="{my:.1}" x2="{x2:.1}" y2="{my:.1}" stroke="#b42318" stroke-width="2" stroke-dasharray="4 3"/>"##,
+                x1 = x - 3.0,
+                x2 = x + col_w + 3.0,
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +196,28 @@ mod tests {
         assert!(svg.contains(r#"x="120.0" y="4" width="360.0""#));
         assert!(svg.contains("<title>姑苏区 · A: 3 (75.0%)</title>"));
         assert_eq!(svg.matches("<rect").count(), 4);
+    }
+
+    #[test]
+    fn columns_scale_to_the_largest_value_or_marker() {
+        let svg = columns(&[
+            Column {
+                label: "1月".into(),
+                value: 10.0,
+                hover: "10 kWh".into(),
+                marker: None,
+            },
+            Column {
+                label: "<2>".into(),
+                value: 5.0,
+                hover: "5".into(),
+                marker: Some(20.0),
+            },
+        ]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("<title>10 kWh</title>") && svg.contains("&lt;2&gt;"));
+        // The marker (20) is the top: the first column (10) is half the plot's 142 px.
+        assert!(svg.contains(r#"height="71.0""#), "{svg}");
+        assert!(svg.contains("stroke-dasharray"));
     }
 }

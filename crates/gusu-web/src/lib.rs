@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod chart;
 pub mod cycle;
+pub mod energy;
 pub mod enterprise_file;
 pub mod error;
 pub mod imports;
@@ -62,6 +63,10 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     /// The near-zero-carbon criteria documents applications are assessed under.
     pub nzc_criteria: Arc<Vec<gusu_core::carbon::nzc::Criteria>>,
+    /// The city's energy settings (base year, intensity targets, grid basis) and the factor
+    /// documents (shipped plus a rules directory's) the energy pages account by.
+    pub energy: gusu_core::carbon::ledger::EnergySettings,
+    pub factors: Arc<gusu_core::carbon::FactorLibrary>,
 }
 
 impl WebConfig {
@@ -83,6 +88,11 @@ impl WebConfig {
             nzc_criteria: Arc::new(
                 gusu_core::carbon::nzc::builtin().expect("the shipped criteria are tested"),
             ),
+            energy: Default::default(),
+            factors: Arc::new(
+                gusu_core::carbon::FactorLibrary::builtin()
+                    .expect("the shipped factor documents are tested"),
+            ),
         }
     }
 }
@@ -98,6 +108,7 @@ struct Inner {
     readers: Vec<Mutex<Store>>,
     next_reader: std::sync::atomic::AtomicUsize,
     summaries: summary::SummaryCache,
+    energy: energy::EnergyCache,
     sessions: Sessions,
     config: WebConfig,
 }
@@ -118,6 +129,7 @@ impl AppState {
             readers,
             next_reader: Default::default(),
             summaries: Default::default(),
+            energy: Default::default(),
             sessions,
             config,
         })))
@@ -267,6 +279,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes(&state.0.config))
         .merge(admin::routes())
         .merge(nzc::routes())
+        .merge(energy::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

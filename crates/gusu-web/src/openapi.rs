@@ -121,6 +121,18 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/energy/{year}",
+        "Energy and carbon of the city, a district or a division (?district=, ?division=; a district officer's own district): totals on both bases and by scope, intensity by year against the target, top emitters, carbon-efficiency grades (staff)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/enterprises/{uscc}/energy",
+        "One enterprise's energy and carbon by year: account by scope, carbon-efficiency grade, each energy line with its lineage, the factor rows used, and metered monthly totals",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/schemes",
         "Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources (?lang=en)",
         true,

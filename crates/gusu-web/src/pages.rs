@@ -87,6 +87,9 @@ pub const PAGE_ROUTES: &[(&str, &str, Audience)] = &[
     ("get", "/nzc/{id}", Audience::SignedIn),
     ("post", "/nzc/{id}/evidence", Audience::SignedIn),
     ("post", "/nzc/{id}/actions", Audience::SignedIn),
+    ("get", "/energy", Audience::Staff),
+    ("get", "/my/energy", Audience::SignedIn),
+    ("get", "/enterprises/{uscc}/energy", Audience::SignedIn),
 ];
 
 const LANG_COOKIE: &str = "gusu_lang";
@@ -129,6 +132,14 @@ pub fn templates() -> Environment<'static> {
         (
             "rules.html",
             include_str!("../../../web/templates/rules.html"),
+        ),
+        (
+            "energy.html",
+            include_str!("../../../web/templates/energy.html"),
+        ),
+        (
+            "enterprise_energy.html",
+            include_str!("../../../web/templates/enterprise_energy.html"),
         ),
     ] {
         // The templates are part of the binary and tested; a broken one fails every test.

@@ -193,7 +193,10 @@ async fn every_page_keeps_each_role_to_its_scope() {
             if user != "analyst" {
                 assert!(!body.contains(&other_uscc), "{what} shows {other_uscc}");
             }
-            if *path == "/enterprises/{uscc}" || *path == "/districts/{code}" {
+            if *path == "/enterprises/{uscc}"
+                || *path == "/enterprises/{uscc}/energy"
+                || *path == "/districts/{code}"
+            {
                 let expect_open = user == "analyst";
                 assert_eq!(
                     s == StatusCode::OK,

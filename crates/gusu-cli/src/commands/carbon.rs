@@ -118,7 +118,7 @@ fn grid_choice(args: &CarbonArgs) -> GridChoice {
     }
 }
 
-fn read_energy(path: &Path, lang: Lang) -> Result<ParsedEnergy, Failure> {
+pub fn read_energy(path: &Path, lang: Lang) -> Result<ParsedEnergy, Failure> {
     gusu_ingest::read_energy(path, &ReadOptions::default()).map_err(|e| {
         let message = match lang {
             Lang::Zh => e.message_zh(),

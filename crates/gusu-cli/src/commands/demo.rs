@@ -49,6 +49,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
             for f in gusu_demo::write_department_files(&city, &config, dir).map_err(io)? {
                 println!("{}\t{}", f.source, f.path.display());
             }
+            // The statistics bureau's energy survey (gusu import --kind energy --source stats).
+            for &y in &config.years {
+                let path = dir.join(format!("{y}_energy.csv"));
+                gusu_demo::write_energy(&city, y, &path).map_err(io)?;
+                println!("stats\t{}", path.display());
+            }
         }
         if let Some(count) = args.readings {
             let path = dir.join("readings.csv");
@@ -105,6 +111,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
         import_file(&demo_ctx, &mut store, &args, 0)?;
     }
     let year = *config.years.iter().max().expect("years checked non-empty");
+    demo_energy(&demo_ctx, &mut store, &city, &config, &dir)?;
     let scheme = demo_ctx.scheme(None, year)?;
     evaluate_and_save(&demo_ctx, &mut store, &scheme, year, None, true)?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -146,6 +153,78 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
     );
     let config = super::web_config(ctx, db, false)?;
     gusu_web::serve(config, args.addr, None).map_err(|e| Failure::usage(e.message))
+}
+
+/// The energy file of every year (imported as the statistics bureau's), and a year of daily
+/// electricity readings for the energy-intensive enterprises and Kunshan's above-scale ones,
+/// imported into a readings dataset through gusu-analytics and totalled into the store by month
+/// (the bills-versus-meters differences are reported like `gusu readings to-store`).
+fn demo_energy(
+    ctx: &Context,
+    store: &mut gusu_store::Store,
+    city: &gusu_demo::City,
+    config: &DemoConfig,
+    dir: &std::path::Path,
+) -> CmdResult {
+    let lang = ctx.lang;
+    let io = |e: std::io::Error| {
+        Failure::usage(format!(
+            "{}: {e}",
+            lang.t("无法写出演示文件", "cannot write demo files")
+        ))
+    };
+    for &y in &config.years {
+        let path = dir.join(format!("{y}_energy.csv"));
+        gusu_demo::write_energy(city, y, &path).map_err(io)?;
+        let args = ImportArgs {
+            file: path,
+            kind: FileKind::Energy,
+            source: "stats".into(),
+            sheet: None,
+            skip_invalid: true,
+        };
+        import_file(ctx, store, &args, 0)?;
+    }
+    let year = *config.years.iter().max().expect("years checked non-empty");
+    let metered: Vec<usize> = city
+        .enterprises
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            gusu_demo::energy_intensive(&e.division) || (e.district == "320583" && e.above_scale)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let readings = dir.join(format!("{year}_readings.csv"));
+    gusu_demo::write_daily_readings(city, year, &metered, config.seed, &readings).map_err(io)?;
+    let data = dir.join("data");
+    let known: rustc_hash::FxHashSet<String> = city
+        .enterprises
+        .iter()
+        .map(|e| e.uscc.as_str().to_string())
+        .collect();
+    let outcome = gusu_analytics::import_file(&readings, &data, Some(&known)).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {e}",
+            lang.t("无法写入数据目录", "cannot write the data directory")
+        ))
+    })?;
+    if !outcome.committed() {
+        crate::output::print_report(&outcome.report, lang, 10, crate::output::Listing::Errors);
+        return Err(Failure::reported());
+    }
+    let totals = super::readings::totals(
+        lang,
+        &data,
+        gusu_analytics::Granularity::Month,
+        "512MiB",
+        None,
+    )?;
+    let lines = super::readings::store_totals(store, &totals, "demo readings", 0.05, lang)?;
+    for line in lines.iter().take(3) {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 /// The demo's shared password: printed, so only ever for the demo database.

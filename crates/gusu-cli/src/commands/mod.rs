@@ -3,6 +3,7 @@
 mod accounts;
 mod carbon;
 mod demo;
+mod energy;
 mod files;
 mod nzc;
 mod readings;
@@ -249,6 +250,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Carbon(a) => carbon::run(&ctx, a),
         Command::Nzc(a) => nzc::run(&ctx, a),
         Command::Readings(a) => readings::run(&ctx, a),
+        Command::Energy(a) => energy::run(&ctx, a),
     }
 }
 
@@ -343,5 +345,8 @@ pub fn web_config(
         config.clock = gusu_web::cycle::Clock::shifted_days(offset);
     }
     config.max_upload_bytes = ctx.config.server.max_upload_mb.saturating_mul(1024 * 1024);
+    // The energy pages account by the same factor documents and targets as `gusu energy`.
+    config.energy = ctx.config.energy.clone();
+    config.factors = std::sync::Arc::new(carbon::factor_library(ctx)?);
     Ok(config)
 }

@@ -31,6 +31,12 @@ pub fn run(ctx: &Context, args: ReadingsArgs) -> CmdResult {
             spill,
             output,
         } => aggregate(ctx, &data, by, &memory_limit, spill, &output),
+        ReadingsAction::ToStore {
+            data,
+            memory_limit,
+            spill,
+            tolerance,
+        } => to_store(ctx, &data, &memory_limit, spill, tolerance),
     }
 }
 
@@ -168,6 +174,217 @@ fn outcome_json(outcome: &ImportOutcome, lang: Lang) -> serde_json::Value {
         map.insert("gaps".into(), gaps.into());
     }
     report
+}
+
+/// The dataset's monthly totals, in bounded memory (shared by `aggregate` and `to-store`).
+pub fn totals(
+    lang: Lang,
+    data: &Path,
+    granularity: Granularity,
+    memory_limit: &str,
+    spill: Option<PathBuf>,
+) -> Result<Vec<Total>, Failure> {
+    let pool_bytes = parse_size(memory_limit).map_err(|e| {
+        Failure::usage(format!(
+            "--memory-limit {memory_limit}: {}",
+            match lang {
+                Lang::Zh => e.1,
+                Lang::En => e.0,
+            }
+        ))
+    })?;
+    if !data.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} {}",
+            lang.t("数据目录不存在：", "no such data directory:"),
+            data.display()
+        )));
+    }
+    let spill = spill.unwrap_or_else(|| data.join("spill"));
+    gusu_analytics::aggregate(data, pool_bytes, &spill, granularity).map_err(|e| {
+        let message = match (&e, lang) {
+            (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
+                "查询所需内存超过内存池 {pool_bytes} 字节（已尝试落盘到 {}）：请调大 --memory-limit（{e}）",
+                spill.display()
+            ),
+            _ => e.to_string(),
+        };
+        Failure::data(message)
+    })
+}
+
+/// `gusu readings to-store`: monthly totals into the store (what the web pages chart), and each
+/// year's electricity total as source `metered` in the yearly records, below the bills.
+fn to_store(
+    ctx: &Context,
+    data: &Path,
+    memory_limit: &str,
+    spill: Option<PathBuf>,
+    tolerance: f64,
+) -> CmdResult {
+    let lang = ctx.lang;
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(Failure::usage(format!(
+            "--tolerance {tolerance}: {}",
+            lang.t("应为不小于 0 的数", "must be a number ≥ 0")
+        )));
+    }
+    let mut store = ctx.open_existing_store()?;
+    let totals = totals(lang, data, Granularity::Month, memory_limit, spill)?;
+    let summary = store_totals(
+        &mut store,
+        &totals,
+        &data.display().to_string(),
+        tolerance,
+        lang,
+    )?;
+    for line in summary {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Stores monthly totals and the yearly metered electricity; returns the lines to print.
+pub fn store_totals(
+    store: &mut gusu_store::Store,
+    totals: &[Total],
+    label: &str,
+    tolerance: f64,
+    lang: Lang,
+) -> Result<Vec<String>, Failure> {
+    let store_failure = |e: gusu_store::StoreError| {
+        Failure::data(format!("{}: {e}", lang.t("数据库错误", "store error")))
+    };
+    let mut months = Vec::with_capacity(totals.len());
+    for t in totals {
+        let uscc = gusu_core::Uscc::parse(&t.uscc).map_err(|e| {
+            Failure::data(format!(
+                "{} {}: {e}",
+                lang.t(
+                    "数据集中的统一社会信用代码无效",
+                    "invalid USCC in the dataset"
+                ),
+                t.uscc
+            ))
+        })?;
+        let Some(month) = t.month else { continue };
+        months.push(gusu_store::MeteredMonth {
+            uscc,
+            carrier: t.carrier.clone(),
+            year: t.year,
+            month,
+            total: t.total,
+            unit: t.unit.clone(),
+            readings: t.readings,
+        });
+    }
+    let actor = super::accounts::operator();
+    let uploader = gusu_store::Uploader {
+        actor: actor.clone(),
+        rejected: 0,
+    };
+    let stored = store
+        .import_metered_months(&months, label, Some(&uploader))
+        .map_err(store_failure)?;
+    let mut out = Vec::new();
+    let s = &stored.summary;
+    if s.already_imported {
+        out.push(
+            lang.t(
+                "月度合计与库中一致，未作改变",
+                "the monthly totals are already stored; nothing changed",
+            )
+            .to_string(),
+        );
+    } else {
+        out.push(format!(
+            "{} {}: {} {}, {} {}, {} {}",
+            lang.t("月度合计已存入", "monthly totals stored"),
+            s.rows,
+            s.inserted,
+            lang.t("新增", "new"),
+            s.corrected,
+            lang.t("更新", "updated"),
+            s.unchanged,
+            lang.t("未变", "unchanged"),
+        ));
+    }
+    if !stored.unknown.is_empty() {
+        out.push(format!(
+            "{} {}",
+            stored.unknown.len(),
+            lang.t(
+                "家企业不在企业名录中，其读数未存入",
+                "enterprises are not in the register; their totals were not stored"
+            )
+        ));
+    }
+    // Yearly electricity (kWh, the dataset's stored unit) from the months.
+    let mut yearly: std::collections::BTreeMap<
+        i32,
+        std::collections::BTreeMap<gusu_core::Uscc, f64>,
+    > = Default::default();
+    for m in months
+        .iter()
+        .filter(|m| m.carrier == "electricity" && m.unit == "kwh")
+    {
+        *yearly.entry(m.year).or_default().entry(m.uscc).or_default() += m.total;
+    }
+    for (year, by_uscc) in yearly {
+        let totals: Vec<(gusu_core::Uscc, f64)> = by_uscc.into_iter().collect();
+        let done = store
+            .import_metered_electricity(year, &totals, &format!("{label} {year}"), tolerance)
+            .map_err(store_failure)?;
+        if let Some(batch) = done.summary.batch_id {
+            let detail = serde_json::json!({
+                "kind": "annual",
+                "source": gusu_store::METERED,
+                "file": format!("{label} {year}"),
+                "rows": done.summary.rows,
+                "rejected": 0,
+            });
+            store
+                .audit(
+                    &actor,
+                    "import",
+                    Some(&format!("batch {batch}")),
+                    Some(&detail.to_string()),
+                )
+                .map_err(store_failure)?;
+        }
+        out.push(format!(
+            "{year}: {} {} {}, {} {}",
+            lang.t("计量用电合计", "metered electricity totals"),
+            done.summary.rows,
+            lang.t("家", "enterprises"),
+            done.summary.inserted + done.summary.corrected,
+            lang.t("个值新增或更正", "values new or corrected"),
+        ));
+        if !done.differences.is_empty() {
+            out.push(format!(
+                "  {} {} ({} {:.1}%)",
+                done.differences.len(),
+                lang.t(
+                    "家企业的电费账单与计量合计不符",
+                    "enterprises' bills differ from their meters"
+                ),
+                lang.t("容差", "tolerance"),
+                tolerance * 100.0
+            ));
+            for d in done.differences.iter().take(REPORT_LIMIT) {
+                out.push(format!(
+                    "  {} {year}: {} {:.0} kWh, {} {:.0} kWh ({:+.1}%)",
+                    d.uscc,
+                    lang.t("账单", "billed"),
+                    d.billed_kwh,
+                    lang.t("计量", "metered"),
+                    d.metered_kwh,
+                    d.relative * 100.0
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn aggregate(

@@ -118,6 +118,30 @@ pub fn import_file(
             bar.finish_and_clear();
             (parsed.report, parsed.rejected, summary)
         }
+        FileKind::Energy => {
+            let mut parsed = super::carbon::read_energy(&args.file, lang)?;
+            let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
+            gusu_ingest::check_known_energy(&mut parsed, &known);
+            refuse_errors(&parsed.report)?;
+            let rows: Vec<gusu_store::EnergyRow> = parsed
+                .rows
+                .iter()
+                .map(|r| gusu_store::EnergyRow {
+                    row: r.row,
+                    uscc: r.record.uscc,
+                    year: r.record.year,
+                    line: r.record.line.clone(),
+                })
+                .collect();
+            let summary = store
+                .import_energy(
+                    &meta(parsed.file_name.clone(), parsed.sha256.clone()),
+                    &rows,
+                    Some(&uploader(parsed.rejected.rows.len())),
+                )
+                .map_err(|e| store_failure(e, lang))?;
+            (parsed.report, parsed.rejected, summary)
+        }
     };
     store.set_progress(None);
     if !report.issues.is_empty() {

@@ -162,22 +162,22 @@ pub fn account_year(
     })
 }
 
-/// Which enterprises a figure is over.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "level", content = "code", rename_all = "snake_case")]
-pub enum Population {
-    City,
-    District(String),
-    Division(String),
+/// Which enterprises a figure is over: the city, a district, a division, or a division within a
+/// district.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Population {
+    pub district: Option<String>,
+    pub division: Option<String>,
 }
 
 impl Population {
-    pub fn holds(&self, row: &LedgerRow) -> bool {
-        match self {
-            Population::City => true,
-            Population::District(d) => &row.district == d,
-            Population::Division(d) => &row.division == d,
-        }
+    pub fn city() -> Population {
+        Population::default()
+    }
+
+    pub fn holds(&self, district: &str, division: &str) -> bool {
+        self.district.as_deref().is_none_or(|d| d == district)
+            && self.division.as_deref().is_none_or(|d| d == division)
     }
 }
 
@@ -236,7 +236,11 @@ pub fn summarize(ledger: &YearLedger, population: &Population, top: usize) -> Po
     let mut totals = Totals::default();
     let mut grades: BTreeMap<String, u32> = BTreeMap::new();
     let mut members: Vec<&LedgerRow> = Vec::new();
-    for row in ledger.rows.iter().filter(|r| population.holds(r)) {
+    for row in ledger
+        .rows
+        .iter()
+        .filter(|r| population.holds(&r.district, &r.division))
+    {
         totals.add(&row.account);
         let key = row.efficiency.grade.as_deref().unwrap_or(NO_GRADE);
         *grades.entry(key.to_string()).or_default() += 1;
@@ -418,7 +422,7 @@ mod tests {
         assert_eq!(ledger.rows[1].efficiency.grade.as_deref(), Some("1"));
         assert_eq!(ledger.rows[2].efficiency.grade.as_deref(), Some("3"));
 
-        let city = summarize(&ledger, &Population::City, 2);
+        let city = summarize(&ledger, &Population::city(), 2);
         assert_eq!(city.totals.enterprises, 3);
         assert!(close(city.totals.total_tco2, 840.02988));
         assert!(close(city.totals.scope1_tco2, 240.02988));
@@ -429,10 +433,24 @@ mod tests {
         let top: Vec<Uscc> = city.top_emitters.iter().map(|r| r.uscc).collect();
         assert_eq!(top, [test_uscc(1), test_uscc(2)]);
 
-        let district = summarize(&ledger, &Population::District("320506".into()), 10);
+        let district = summarize(
+            &ledger,
+            &Population {
+                district: Some("320506".into()),
+                division: None,
+            },
+            10,
+        );
         assert_eq!(district.totals.enterprises, 2);
         assert!(close(district.totals.total_tco2, 150.0));
-        let division = summarize(&ledger, &Population::Division("30".into()), 10);
+        let division = summarize(
+            &ledger,
+            &Population {
+                district: None,
+                division: Some("30".into()),
+            },
+            10,
+        );
         assert_eq!(division.top_emitters.len(), 1);
 
         let data = intensity_data(std::slice::from_ref(&ledger));

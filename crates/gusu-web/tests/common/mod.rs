@@ -95,6 +95,41 @@ pub fn city() -> City {
         (a.uscc, a.district.to_string()),
         (b.uscc, b.district.to_string()),
     );
+    // Energy lines of a and b (2024: a burns coal and buys power, b buys power and gas), and a's
+    // metered months, so the energy pages and their sweeps have something to show or hide.
+    let line = |uscc: Uscc, row: u64, carrier, quantity, unit| gusu_store::EnergyRow {
+        row,
+        uscc,
+        year: 2024,
+        line: gusu_core::carbon::EnergyLine::new(carrier, quantity, unit),
+    };
+    use gusu_core::carbon::{Carrier, Unit};
+    store
+        .import_energy(
+            &meta("energy_2024.csv"),
+            &[
+                line(a.0, 2, Carrier::RawCoal, 100.0, Unit::T),
+                line(a.0, 3, Carrier::Electricity, 500_000.0, Unit::Kwh),
+                line(b.0, 4, Carrier::Electricity, 200_000.0, Unit::Kwh),
+                line(b.0, 5, Carrier::NaturalGas, 2.0, Unit::TenThousandNm3),
+            ],
+            None,
+        )
+        .unwrap();
+    let months: Vec<gusu_store::MeteredMonth> = (1..=12)
+        .map(|month| gusu_store::MeteredMonth {
+            uscc: a.0,
+            carrier: "electricity".into(),
+            year: 2024,
+            month,
+            total: 40_000.0 + f64::from(month) * 100.0,
+            unit: "kwh".into(),
+            readings: 30,
+        })
+        .collect();
+    store
+        .import_metered_months(&months, "test readings", None)
+        .unwrap();
     let accounts = [
         ("ent_a", Role::Enterprise, None, Some(a.0)),
         ("officer_a", Role::DistrictOfficer, Some(a.1.as_str()), None),
