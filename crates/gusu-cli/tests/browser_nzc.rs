@@ -36,12 +36,24 @@ async fn an_application_goes_from_the_enterprise_through_kunshan_to_the_city() {
     assert_eq!(status(&qiye).await, "draft");
     assert_eq!(attr(&qiye, "#verdict", "data-passes").await, "false");
 
+    // The years gusu accounted from the demo's energy files come pre-filled (rows without ids);
+    // the first blank row takes 2025.
+    let prefilled = qiye
+        .find_all(fantoccini::Locator::Css(
+            "#emissions input[name^='emis_year_']:not([id])",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        !prefilled.is_empty(),
+        "emissions pre-filled from the demo's energy lines"
+    );
     // Evidence: a provincial green factory; 2025's scope 1 + 2 of 1,250 tCO₂ and 1,250 tCO₂ of
     // green certificates retired for 2025 (1,250 ÷ 1,250 = 100%, the Park asks 100%); no quota
     // standard applies.
     select(&qiye, "#green-factory", "provincial").await;
-    fill(&qiye, "#emis-year-1", "2025").await;
-    fill(&qiye, "#emis-tco2-1", "1250").await;
+    fill(&qiye, "#emissions input[id^='emis-year-']", "2025").await;
+    fill(&qiye, "#emissions input[id^='emis-tco2-']", "1250").await;
     fill(&qiye, "#off-kind-1", "green_certificate").await;
     fill(&qiye, "#off-ref-1", "GEC-2025-0042").await;
     fill(&qiye, "#off-amount-1", "1250").await;

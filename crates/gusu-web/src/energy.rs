@@ -59,6 +59,17 @@ pub struct CityEnergy {
 }
 
 impl CityEnergy {
+    /// An enterprise's scope 1 + scope 2 emissions (tCO₂, gross) in each year gusu accounted it.
+    pub fn scope12_by_year(&self, uscc: &Uscc) -> BTreeMap<i32, f64> {
+        self.ledgers
+            .iter()
+            .filter_map(|l| {
+                let row = l.rows.iter().find(|r| r.uscc == *uscc)?;
+                Some((l.year, row.account.scope1_tco2 + row.account.scope2_tco2))
+            })
+            .collect()
+    }
+
     fn ledger(&self, year: i32) -> Option<&YearLedger> {
         self.ledgers.iter().find(|l| l.year == year)
     }
@@ -127,7 +138,7 @@ fn build(state: &AppState, store: &Store) -> Result<CityEnergy, ApiError> {
 }
 
 impl AppState {
-    fn city_energy(&self) -> Result<Arc<CityEnergy>, ApiError> {
+    pub(crate) fn city_energy(&self) -> Result<Arc<CityEnergy>, ApiError> {
         let store = self.reader();
         self.0.energy.get(self, &store)
     }

@@ -140,10 +140,20 @@ fn open(state: &AppState, viewer: &Viewer, body: OpenBody) -> Result<i64, ApiErr
         ));
     }
     let criteria = criteria_by_id(state, body.criteria.trim())?;
+    let mut evidence = body.evidence;
+    // Emissions not given are taken from gusu's own accounts of the stored energy lines, so the
+    // enterprise starts from the figures the bureau holds (and may correct them while a draft).
+    // Only for a viewer who may record for the enterprise: nothing is read for anyone else.
+    if evidence.emissions.is_empty() {
+        let district = state.reader().enterprise(&uscc)?.map(|e| e.district);
+        if district.is_some_and(|d| rules::may_record(viewer, &uscc, &d)) {
+            evidence.emissions = state.city_energy()?.scope12_by_year(&uscc);
+        }
+    }
     let now = state.0.config.clock.now();
     state
         .store()
-        .open_nzc_application(viewer, &uscc, criteria, body.year, &body.evidence, now)
+        .open_nzc_application(viewer, &uscc, criteria, body.year, &evidence, now)
         .map_err(from_store)
 }
 

@@ -212,6 +212,14 @@ async fn an_application_from_the_enterprise_through_district_to_city() {
     assert_eq!(r.location.as_deref(), Some("/nzc/1"), "{}", r.text);
     let d = ent.get(app, "/api/v1/nzc/applications/1").await;
     assert_eq!(d.json["application"]["status"], "draft");
+    // The emissions come pre-filled from gusu's accounts of a's 2024 energy lines (the test
+    // city's): 100 t of raw coal at 20.908 GJ/t × 26.37 tC/TJ ÷ 1000 × 0.94 × 44/12 = 1.9002988488
+    // tCO₂/t, 190.02988488 tCO₂ (scope 1), and 500 MWh of grid power at 2023's national factor
+    // 0.5306 (the latest before 2024), 265.3 tCO₂ (scope 2): 455.32988488 tCO₂ in all.
+    let emissions = &d.json["application"]["evidence"]["emissions"];
+    let scope12 = emissions["2024"].as_f64().unwrap();
+    assert!((scope12 - 455.32988488).abs() < 1e-6, "{emissions}");
+    assert_eq!(emissions, &json!({ "2024": scope12 }));
     assert_eq!(
         d.json["assessment"]["results"][0]["status"],
         "missing_evidence"
