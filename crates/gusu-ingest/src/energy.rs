@@ -230,3 +230,46 @@ pub fn check_known_energy<S: std::hash::BuildHasher>(
     parsed.rows.retain(|r| !unknown.contains(&r.row));
     parsed.report.issues.sort_by_key(|i| i.row);
 }
+
+/// Refuses, row by row, lines of enterprises registered in a district the importer may not import
+/// for (a district officer's file with other districts' rows): as for yearly files.
+pub fn check_energy_districts<S: std::hash::BuildHasher>(
+    parsed: &mut ParsedEnergy,
+    registered: &std::collections::HashMap<Uscc, String, S>,
+    region: &gusu_core::RegionSet,
+    allowed: impl Fn(&str) -> bool,
+) {
+    let mut outside = BTreeSet::new();
+    for r in &parsed.rows {
+        if let Some(district) = registered.get(&r.record.uscc).filter(|d| !allowed(d)) {
+            parsed
+                .report
+                .issues
+                .push(issues::registered_outside_district(
+                    r.row,
+                    r.record.uscc.as_str(),
+                    district,
+                    region,
+                ));
+            outside.insert(r.row);
+        }
+    }
+    parsed.rows.retain(|r| !outside.contains(&r.row));
+    parsed.report.issues.sort_by_key(|i| i.row);
+}
+
+/// Refuses, row by row, lines of a year other than the one the file was uploaded for.
+pub fn check_energy_year(parsed: &mut ParsedEnergy, year: i32) {
+    let mut other = BTreeSet::new();
+    for r in &parsed.rows {
+        if r.record.year != year {
+            parsed
+                .report
+                .issues
+                .push(issues::other_year(r.row, r.record.year, year));
+            other.insert(r.row);
+        }
+    }
+    parsed.rows.retain(|r| !other.contains(&r.row));
+    parsed.report.issues.sort_by_key(|i| i.row);
+}

@@ -40,7 +40,10 @@ use std::sync::Arc;
 use gusu_core::{RegionSet, Report, Uscc};
 use sha2::{Digest, Sha256};
 
-pub use energy::{EnergyRecord, ParsedEnergy, check_known_energy, parse_energy_bytes, read_energy};
+pub use energy::{
+    EnergyRecord, ParsedEnergy, check_energy_districts, check_energy_year, check_known_energy,
+    parse_energy_bytes, read_energy,
+};
 pub use error::IngestError;
 pub use merge::merge_annual;
 pub use parsed::{ParsedAnnual, ParsedEnterprises, Rejected};

@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
 use gusu_core::{Issue, Report, Scope, Uscc, Viewer};
-use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
+use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnergy, ParsedEnterprises, ReadOptions};
 use gusu_store::{BatchInfo, BatchMeta, Conflict, ImportSummary, Store, Uploader};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
@@ -68,6 +68,8 @@ pub fn routes(config: &WebConfig) -> Router<AppState> {
 pub enum FileKind {
     Enterprises,
     Annual,
+    /// Energy lines (`uscc, year, carrier, quantity, unit`) for the carbon accounts.
+    Energy,
 }
 
 impl FileKind {
@@ -75,6 +77,7 @@ impl FileKind {
         match self {
             FileKind::Enterprises => "enterprises",
             FileKind::Annual => "annual",
+            FileKind::Energy => "energy",
         }
     }
 }
@@ -82,6 +85,9 @@ impl FileKind {
 enum Parsed {
     Enterprises(ParsedEnterprises),
     Annual(ParsedAnnual),
+    /// With the number of rows that passed parsing (rows refused by the store checks after it
+    /// are counted from it: an energy file keeps no copy of them).
+    Energy(ParsedEnergy, usize),
 }
 
 impl Parsed {
@@ -89,6 +95,7 @@ impl Parsed {
         match self {
             Parsed::Enterprises(p) => &p.report,
             Parsed::Annual(p) => &p.report,
+            Parsed::Energy(p, _) => &p.report,
         }
     }
 
@@ -96,6 +103,7 @@ impl Parsed {
         match self {
             Parsed::Enterprises(p) => p.rows.len(),
             Parsed::Annual(p) => p.rows.len(),
+            Parsed::Energy(p, _) => p.rows.len(),
         }
     }
 
@@ -103,6 +111,7 @@ impl Parsed {
         match self {
             Parsed::Enterprises(p) => p.rejected.rows.len(),
             Parsed::Annual(p) => p.rejected.rows.len(),
+            Parsed::Energy(p, parsed) => p.rejected.rows.len() + (parsed - p.rows.len()),
         }
     }
 
@@ -110,6 +119,7 @@ impl Parsed {
         match self {
             Parsed::Enterprises(p) => (&p.file_name, &p.sha256),
             Parsed::Annual(p) => (&p.file_name, &p.sha256),
+            Parsed::Energy(p, _) => (&p.file_name, &p.sha256),
         }
     }
 }
@@ -454,18 +464,21 @@ fn check_fields(upload: Upload) -> Result<Checked, Refusal> {
     let kind = match upload.kind.as_deref() {
         Some("enterprises") => FileKind::Enterprises,
         Some("annual") => FileKind::Annual,
+        Some("energy") => FileKind::Energy,
         Some(other) => {
             return Err(Refusal::bad(
                 "invalid_kind",
-                format!("kind '{other}' is neither 'enterprises' nor 'annual'"),
-                format!("文件类型“{other}”无效，应为 enterprises（企业名录）或 annual（年度数据）"),
+                format!("kind '{other}' is none of 'enterprises', 'annual', 'energy'"),
+                format!(
+                    "文件类型“{other}”无效，应为 enterprises（企业名录）、annual（年度数据）或 energy（能源消费）"
+                ),
             ));
         }
         None => {
             return Err(Refusal::bad(
                 "invalid_kind",
-                "the kind of file (enterprises or annual) is missing",
-                "缺少文件类型（企业名录或年度数据）",
+                "the kind of file (enterprises, annual or energy) is missing",
+                "缺少文件类型（企业名录、年度数据或能源消费）",
             ));
         }
     };
@@ -496,7 +509,11 @@ fn check_fields(upload: Upload) -> Result<Checked, Refusal> {
         },
     };
     // A year only means something for yearly files.
-    let year = if kind == FileKind::Annual { year } else { None };
+    let year = if kind == FileKind::Enterprises {
+        None
+    } else {
+        year
+    };
     let Some(file_name) = upload.file_name.filter(|n| !n.is_empty()) else {
         return Err(Refusal::bad(
             "missing_file",
@@ -602,6 +619,14 @@ fn check_against_store(
                 gusu_ingest::check_annual_year(p, year);
             }
         }
+        Parsed::Energy(p, _) => {
+            let known: HashSet<Uscc> = registered.keys().copied().collect();
+            gusu_ingest::check_known_energy(p, &known);
+            gusu_ingest::check_energy_districts(p, registered, region, allowed);
+            if let Some(year) = year {
+                gusu_ingest::check_energy_year(p, year);
+            }
+        }
     }
 }
 
@@ -642,6 +667,10 @@ async fn stage(
         FileKind::Annual => {
             gusu_ingest::parse_annual_bytes(&bytes, &file_name, &opts).map(Parsed::Annual)
         }
+        FileKind::Energy => gusu_ingest::parse_energy_bytes(&bytes, &file_name, &opts).map(|p| {
+            let passed = p.rows.len();
+            Parsed::Energy(p, passed)
+        }),
     })
     .await
     .map_err(|e| Refusal::from(ApiError::internal(e.to_string())))?;
@@ -718,6 +747,19 @@ fn commit(
     let summary: ImportSummary = match &staged.parsed {
         Parsed::Enterprises(p) => store.import_enterprises_by(&meta, &p.rows, &uploader),
         Parsed::Annual(p) => store.import_annual_by(&meta, &p.rows, &uploader),
+        Parsed::Energy(p, _) => {
+            let rows: Vec<gusu_store::EnergyRow> = p
+                .rows
+                .iter()
+                .map(|r| gusu_store::EnergyRow {
+                    row: r.row,
+                    uscc: r.record.uscc,
+                    year: r.record.year,
+                    line: r.record.line.clone(),
+                })
+                .collect();
+            store.import_energy(&meta, &rows, Some(&uploader))
+        }
     }
     .map_err(|e| Refusal::from(ApiError::from(e)))?;
     Ok(CommitResult {
@@ -824,6 +866,7 @@ struct ImportTexts {
     kind: &'static str,
     kind_enterprises: &'static str,
     kind_annual: &'static str,
+    kind_energy: &'static str,
     source: &'static str,
     year: &'static str,
     year_hint: &'static str,
@@ -877,6 +920,7 @@ fn import_texts(lang: Lang) -> ImportTexts {
             kind: "文件类型",
             kind_enterprises: "企业名录",
             kind_annual: "年度数据",
+            kind_energy: "能源消费",
             source: "来源部门",
             year: "年度（年度数据可选）",
             year_hint: "如 2024",
@@ -927,6 +971,7 @@ fn import_texts(lang: Lang) -> ImportTexts {
             kind: "Kind",
             kind_enterprises: "enterprises",
             kind_annual: "yearly figures",
+            kind_energy: "energy use",
             source: "Source department",
             year: "Year (optional, yearly files)",
             year_hint: "e.g. 2024",
@@ -975,6 +1020,7 @@ fn kind_label(kind: FileKind, x: &ImportTexts) -> &'static str {
     match kind {
         FileKind::Enterprises => x.kind_enterprises,
         FileKind::Annual => x.kind_annual,
+        FileKind::Energy => x.kind_energy,
     }
 }
 
@@ -1030,7 +1076,12 @@ fn imports_html(
             serde_json::json!({
                 "id": b.id,
                 "file_name": b.file_name,
-                "kind": if b.kind == "enterprises" { x.kind_enterprises } else { x.kind_annual },
+                "kind": match b.kind.as_str() {
+                    "enterprises" => x.kind_enterprises,
+                    "energy" => x.kind_energy,
+                    "annual" => x.kind_annual,
+                    other => other,
+                },
                 "source": source_label(&b.source, lang),
                 "by": b.uploaded_by.clone().unwrap_or_else(|| "—".into()),
                 "at": b.imported_at.get(..19).unwrap_or(&b.imported_at).replace('T', " "),

@@ -977,3 +977,84 @@ async fn an_xlsx_upload_is_read_like_a_csv() {
         "{message}"
     );
 }
+
+/// An energy file from the imports page's API: the officer's row for its own enterprise is
+/// accepted; another district's enterprise, an unknown enterprise and a unit that does not fit
+/// its carrier are refused row by row; the committed lines show on the enterprise's energy page
+/// with the file and row they came from.
+#[tokio::test]
+async fn an_energy_file_is_checked_row_by_row_and_its_lines_keep_their_lineage() {
+    let c = city();
+    let officer = sign_in(&c.app, "officer_a").await;
+    let file = format!(
+        "统一社会信用代码,年度,能源品种,消费量,单位\n{a},2025,natural_gas,3,10k_nm3\n{b},2025,electricity,1000,kwh\n{u},2025,electricity,5,kwh\n{a},2025,diesel,7,kwh\n",
+        a = c.a.0,
+        b = c.b.0,
+        u = unknown_code()
+    );
+    let before = snapshot(&c);
+    let r = api_upload(
+        &c.app,
+        &officer,
+        "energy",
+        "stats",
+        "2025_能源.csv",
+        file.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let report = r.json();
+    assert_eq!(report["accepted"], 1, "{report}");
+    let found: Vec<(u64, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["row"].as_u64().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert!(found.contains(&(3, "outside_district")), "{found:?}");
+    assert!(found.contains(&(4, "unknown_enterprise")), "{found:?}");
+    assert!(found.iter().any(|(row, _)| *row == 5), "{found:?}");
+    assert_eq!(snapshot(&c), before, "staging writes nothing");
+
+    let id = report["id"].as_str().unwrap();
+    let done = send(
+        &c.app,
+        Method::POST,
+        &format!("/api/v1/imports/{id}/commit"),
+        &officer.0,
+        &[("x-csrf-token", &officer.1)],
+        vec![],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["rows"], 1);
+    assert_eq!(done.json()["kind"], "energy");
+    let energy = send(
+        &c.app,
+        Method::GET,
+        &format!("/api/v1/enterprises/{}/energy", c.a.0),
+        &officer.0,
+        &[],
+        vec![],
+    )
+    .await
+    .json();
+    let lines = energy["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|y| y["year"] == 2025)
+        .unwrap()["lines"]
+        .to_string();
+    assert!(
+        lines.contains("2025_能源.csv") && lines.contains("natural_gas"),
+        "{lines}"
+    );
+    let audited = audit_actions(&c);
+    assert!(
+        audited
+            .iter()
+            .any(|(actor, action, _)| actor == "officer_a" && action == "import"),
+        "{audited:?}"
+    );
+}
