@@ -1081,7 +1081,15 @@ async fn enterprise_page(
         let efficiency = y.ledger.as_ref().map(|r| {
             serde_json::json!({
                 "l": r.efficiency.l.map_or_else(|| "—".into(), |v| format!("{v:.4}")),
-                "level": r.efficiency.level.clone().unwrap_or_else(|| "—".into()),
+                "level": r.efficiency.level.as_deref().map_or_else(
+                    || "—".to_string(),
+                    |level| match (level, lang) {
+                        ("low", Lang::Zh) => "低碳".to_string(),
+                        ("medium", Lang::Zh) => "中碳".to_string(),
+                        ("high", Lang::Zh) => "高碳".to_string(),
+                        (other, _) => other.to_string(),
+                    },
+                ),
                 "k": r.efficiency.k.map_or_else(|| "—".into(), |v| format!("{v:.3}")),
                 "grade": r.efficiency.grade.clone().unwrap_or_else(|| "—".into()),
                 "intensity": r.intensity.map_or_else(|| "—".into(), |v| format!("{v:.4}")),
