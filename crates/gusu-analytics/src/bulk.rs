@@ -37,8 +37,8 @@ impl BulkWriter {
     /// (uscc, meter_id, ts) order within each month, and the files say so in their metadata.
     pub fn create(data_dir: &Path, sorted: bool) -> Result<BulkWriter, ImportError> {
         let seq = WRITER_SEQ.fetch_add(1, Ordering::Relaxed);
-        let staging = dataset::staging_root(data_dir)
-            .join(format!("bulk-{}-{seq}", std::process::id()));
+        let staging =
+            dataset::staging_root(data_dir).join(format!("bulk-{}-{seq}", std::process::id()));
         std::fs::create_dir_all(&staging).map_err(|source| ImportError::Io {
             path: staging.clone(),
             source,
@@ -108,8 +108,10 @@ mod tests {
         let mut w = BulkWriter::create(dir.path(), true).unwrap();
         // 2024-03-01 00:00 +08:00 ends an interval of February; one microsecond later is March.
         let march_1 = 1_709_222_400_000_000;
-        w.append("U", "M", Carrier::Electricity, march_1, 1.0).unwrap();
-        w.append("U", "M", Carrier::Electricity, march_1 + 1, 2.0).unwrap();
+        w.append("U", "M", Carrier::Electricity, march_1, 1.0)
+            .unwrap();
+        w.append("U", "M", Carrier::Electricity, march_1 + 1, 2.0)
+            .unwrap();
         assert_eq!(w.finish().unwrap(), (vec![(2024, 2), (2024, 3)], 2));
         let listing = dataset::listing(&dataset::readings_dir(dir.path())).unwrap();
         assert_eq!(listing.len(), 2);

@@ -64,14 +64,14 @@ use gusu_core::{Issue, Report, Uscc};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::WriterProperties;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::carrier::{self, METERED, Metered};
 use crate::dataset;
 use crate::gaps::{Gap, find_gaps};
-use crate::sort::{self, RECORD_BYTES, READ_BLOCK_RECORDS, Record, RecordReader, RecordWriter};
+use crate::sort::{self, READ_BLOCK_RECORDS, RECORD_BYTES, Record, RecordReader, RecordWriter};
 use crate::time::{MonthCache, local_micros, parse_ts};
 
 /// At most this many errors are listed; the rest are counted in one closing finding.
@@ -1029,7 +1029,8 @@ impl<'k> Importer<'k> {
         if chunk_records < MIN_CHUNK_RECORDS {
             return Err(self.exhausted("sorting"));
         }
-        // During the walk the merge's buffers and the output's share what the dictionary leaves.
+        // During the walk the merge's buffers (or the records kept in memory, at most half the
+        // chunk) and the output's share what the dictionary leaves.
         let fan_in = (budget / 2 / MERGE_READER_BYTES).clamp(2, 512);
         let mut chunk = std::mem::take(&mut self.chunk);
         for r in &mut chunk {
@@ -1244,10 +1245,13 @@ impl Walk {
                 if largest.writer.in_progress_rows() == 0 {
                     break;
                 }
-                largest.writer.flush().map_err(|source| ImportError::Write {
-                    path: largest.staged.clone(),
-                    source,
-                })?;
+                largest
+                    .writer
+                    .flush()
+                    .map_err(|source| ImportError::Write {
+                        path: largest.staged.clone(),
+                        source,
+                    })?;
             }
         }
         Ok(())
@@ -1285,11 +1289,12 @@ impl PartitionSink {
         let staged = dir.join(&name);
         let file = File::create(&staged).map_err(io_err(&staged))?;
         let props = writer_properties(sorted);
-        let writer = ArrowWriter::try_new(file, dataset::stored_schema(), Some(props))
-            .map_err(|source| ImportError::Write {
+        let writer = ArrowWriter::try_new(file, dataset::stored_schema(), Some(props)).map_err(
+            |source| ImportError::Write {
                 path: staged.clone(),
                 source,
-            })?;
+            },
+        )?;
         Ok(PartitionSink {
             staged,
             relative: relative.join(name),

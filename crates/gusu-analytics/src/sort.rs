@@ -183,9 +183,11 @@ impl Sorter {
     }
 
     /// All records in order, and the bytes written to run files in all. Runs are merged down to
-    /// at most `fan_in` first.
+    /// at most `fan_in` first. Records that fill at most half a chunk stay in memory; more are
+    /// spilled as a run, so that whoever reads the records has half the budget for itself.
     pub fn finish(mut self) -> io::Result<(Sorted, u64)> {
-        if self.runs.is_empty() {
+        // Kept in memory only when at most half the chunk: the other half is the reader's budget.
+        if self.runs.is_empty() && self.chunk.len() <= self.chunk_records / 2 {
             self.chunk.sort_unstable_by_key(Record::key);
             let records = std::mem::take(&mut self.chunk).into_iter();
             return Ok((Sorted::Memory(records), 0));
@@ -216,7 +218,7 @@ impl Sorter {
 /// Grows a vector by doubling but never past `limit` records, so its memory stays in the budget.
 pub fn grow_within(v: &mut Vec<Record>, limit: usize) {
     if v.len() == v.capacity() && v.capacity() < limit {
-        let target = (v.capacity() * 2).clamp(1_024, limit);
+        let target = (v.capacity() * 2).max(1_024).min(limit);
         v.reserve_exact(target - v.len());
     }
 }
@@ -325,7 +327,9 @@ mod tests {
         let mut input = Vec::new();
         let mut x: u64 = 12345;
         for line in 0..10_000u64 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             input.push(record((x >> 40) as u32 % 50, (x >> 20) as i64 % 300, line));
         }
         let mut sorter = Sorter::new(dir.path().to_path_buf(), Vec::new(), 64, 3);
@@ -348,7 +352,7 @@ mod tests {
     #[test]
     fn what_fits_in_one_chunk_stays_in_memory() {
         let dir = tempfile::tempdir().unwrap();
-        let mut sorter = Sorter::new(dir.path().to_path_buf(), vec![record(2, 1, 1)], 10, 4);
+        let mut sorter = Sorter::new(dir.path().to_path_buf(), vec![record(2, 1, 1)], 6, 4);
         sorter.push(record(1, 5, 2)).unwrap();
         sorter.push(record(1, 5, 0)).unwrap();
         let out = drain(sorter.finish().unwrap());

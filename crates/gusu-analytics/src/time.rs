@@ -213,7 +213,18 @@ mod tests {
                 t.format("%Y-%m-%d %H:%M:%S").to_string(),
                 t.format("%Y-%m-%dT%H:%M").to_string(),
             ] {
-                let slow = local_micros(NaiveDateTime::parse_from_str(&text.replace('T', " "), if text.len() == 16 { "%Y-%m-%d %H:%M" } else { "%Y-%m-%d %H:%M:%S" }).unwrap()).unwrap();
+                let slow = local_micros(
+                    NaiveDateTime::parse_from_str(
+                        &text.replace('T', " "),
+                        if text.len() == 16 {
+                            "%Y-%m-%d %H:%M"
+                        } else {
+                            "%Y-%m-%d %H:%M:%S"
+                        },
+                    )
+                    .unwrap(),
+                )
+                .unwrap();
                 assert_eq!(fast_local(&text), Some(slow), "{text}");
                 assert_eq!(parse_ts(&text), Ok(slow));
                 assert_eq!(months.month(slow), accounting_month(slow), "{text}");

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use gusu_analytics::{
-    AggregateError, Granularity, ImportError, ImportOptions, Total, aggregate, dataset, import_file,
-    import_file_with,
+    AggregateError, Granularity, ImportError, ImportOptions, Total, aggregate, dataset,
+    import_file, import_file_with,
 };
 use gusu_core::Uscc;
 use parquet::arrow::ArrowWriter;
@@ -556,7 +556,12 @@ fn a_small_pool_spills_and_stores_exactly_what_a_large_one_does() {
     let changed = write(dir.path(), "changed.csv", &text);
     let outcome = import_file_with(&changed, &small, None, &tight).unwrap();
     assert!(!outcome.committed());
-    let codes: Vec<_> = outcome.report.issues.iter().map(|i| (i.code.as_str(), i.row)).collect();
+    let codes: Vec<_> = outcome
+        .report
+        .issues
+        .iter()
+        .map(|i| (i.code.as_str(), i.row))
+        .collect();
     // The first data row is line 2 of the file.
     assert_eq!(codes, [("conflicting_reading", Some(2))]);
     assert_eq!(snapshot(&small), before);
@@ -576,7 +581,13 @@ fn a_pool_too_small_for_the_files_meters_is_a_clear_error_and_changes_nothing() 
     };
     let error = import_file_with(&file, &data, None, &tiny).unwrap_err();
     assert!(
-        matches!(error, ImportError::MemoryExhausted { pool_bytes: 16_384, .. }),
+        matches!(
+            error,
+            ImportError::MemoryExhausted {
+                pool_bytes: 16_384,
+                ..
+            }
+        ),
         "{error:?}"
     );
     let message = error.to_string();

@@ -198,6 +198,9 @@ pub enum ReadingsAction {
         /// 结果文件：扩展名决定格式 csv 或 json
         #[arg(long, value_name = "OUT")]
         output: PathBuf,
+        /// 另在标准错误输出执行计划及各算子的行数、用时、内存（EXPLAIN ANALYZE，用于性能分析）
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -795,6 +798,11 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "readings aggregate",
         "output",
         "Output file; the extension picks csv or json",
+    ),
+    (
+        "readings aggregate",
+        "explain",
+        "Also print the plan with each operator's rows, time and memory to stderr (EXPLAIN ANALYZE, for profiling)",
     ),
 ];
 

@@ -51,7 +51,9 @@ pub fn write_dataset(
     }
     let mut order: Vec<usize> = (0..city.enterprises.len()).collect();
     order.sort_by_key(|&i| city.enterprises[i].uscc.as_str().to_string());
-    let meters: Vec<String> = (0..city.enterprises.len()).map(|i| format!("M{i}")).collect();
+    let meters: Vec<String> = (0..city.enterprises.len())
+        .map(|i| format!("M{i}"))
+        .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let write_months = |part: usize| -> Result<u64, ImportError> {
         let mut written = 0;

@@ -61,9 +61,18 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
                 }
                 ReadingsFormat::Parquet => {
                     let data = dir.join("data");
-                    super::bench_readings::write_dataset(&city, first_year, count, config.seed, &data)
-                        .map_err(|e| Failure::usage(e.to_string()))?;
-                    println!("readings\t{}", gusu_analytics::dataset::readings_dir(&data).display());
+                    super::bench_readings::write_dataset(
+                        &city,
+                        first_year,
+                        count,
+                        config.seed,
+                        &data,
+                    )
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                    println!(
+                        "readings\t{}",
+                        gusu_analytics::dataset::readings_dir(&data).display()
+                    );
                 }
             }
         }

@@ -47,7 +47,8 @@ pub fn run(ctx: &Context, args: ReadingsArgs) -> CmdResult {
             memory_limit,
             spill,
             output,
-        } => aggregate(ctx, &data, by, &memory_limit, spill, &output),
+            explain,
+        } => aggregate(ctx, &data, by, &memory_limit, spill, &output, explain),
     }
 }
 
@@ -211,6 +212,7 @@ fn aggregate(
     memory_limit: &str,
     spill: Option<PathBuf>,
     output: &Path,
+    explain: bool,
 ) -> CmdResult {
     let lang = ctx.lang;
     let pool_bytes = memory_limit_arg(memory_limit, lang)?;
@@ -237,6 +239,11 @@ fn aggregate(
         PeriodArg::Year => Granularity::Year,
     };
     let started = std::time::Instant::now();
+    if explain {
+        let plan = gusu_analytics::explain_analyze(data, pool_bytes, &spill, granularity)
+            .map_err(|e| Failure::data(e.to_string()))?;
+        eprintln!("{plan}");
+    }
     let totals = gusu_analytics::aggregate(data, pool_bytes, &spill, granularity).map_err(|e| {
         let message = match (&e, lang) {
             (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
