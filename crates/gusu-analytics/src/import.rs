@@ -929,7 +929,11 @@ impl<'k> Importer<'k> {
                 self.chunk.shrink_to(limit);
             }
         }
-        sort::grow_within(&mut self.chunk, limit);
+        if self.chunk.capacity() == 0 {
+            // All at once: growing by doubling would briefly hold the old and the new buffer,
+            // half as much again as the pool. Pages never written take no memory.
+            self.chunk.reserve_exact(limit);
+        }
         self.chunk.push(Record {
             meter,
             carrier,
