@@ -128,7 +128,7 @@ fn print_outcome(outcome: &ImportOutcome, lang: Lang, elapsed: std::time::Durati
     if outcome.committed() {
         let secs = elapsed.as_secs_f64().max(1e-9);
         eprintln!(
-            "{} {}，{} {}，{} {}（{:.0} {}）",
+            "{} {}{sep}{} {}{sep}{} {}{open}{:.0} {}{close}",
             lang.t("新增读数", "new readings"),
             outcome.imported,
             lang.t("已有相同读数", "already stored"),
@@ -137,6 +137,9 @@ fn print_outcome(outcome: &ImportOutcome, lang: Lang, elapsed: std::time::Durati
             outcome.partitions.len(),
             outcome.report.rows as f64 / secs,
             lang.t("行/秒", "rows/s"),
+            sep = lang.t("，", ", "),
+            open = lang.t("（", " ("),
+            close = lang.t("）", ")"),
         );
         if outcome.spilled_bytes > 0 {
             eprintln!(
