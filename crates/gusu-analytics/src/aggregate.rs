@@ -100,15 +100,59 @@ pub fn aggregate(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .build()
         .map_err(|e| AggregateError::Engine(e.to_string()))?;
-    runtime.block_on(run(&dataset, pool_bytes, spill_dir, granularity))
+    runtime.block_on(async {
+        let ctx = session(&dataset, pool_bytes, spill_dir).await?;
+        run(&ctx, pool_bytes, spill_dir, granularity).await
+    })
 }
 
-async fn run(
-    dataset: &Path,
+/// The physical plan of a granularity's query after running it, with DataFusion's metrics (rows,
+/// time and memory per operator): `EXPLAIN ANALYZE`, for profiling (`gusu readings aggregate
+/// --explain`).
+pub fn explain_analyze(
+    data_dir: &Path,
     pool_bytes: usize,
     spill_dir: &Path,
     granularity: Granularity,
-) -> Result<Vec<Total>, AggregateError> {
+) -> Result<String, AggregateError> {
+    let dataset = dataset::readings_dir(data_dir);
+    std::fs::create_dir_all(spill_dir).map_err(|e| AggregateError::Dataset {
+        path: spill_dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .build()
+        .map_err(|e| AggregateError::Engine(e.to_string()))?;
+    runtime.block_on(async {
+        let ctx = session(&dataset, pool_bytes, spill_dir).await?;
+        let engine = |e: DataFusionError| classify(e, pool_bytes, spill_dir);
+        let frame = ctx
+            .sql(&format!("EXPLAIN ANALYZE {}", sql(granularity)))
+            .await
+            .map_err(engine)?;
+        let batches = frame.collect().await.map_err(engine)?;
+        // Two text columns: the plan's kind and the plan with its metrics.
+        let mut text = String::new();
+        for batch in &batches {
+            let plan = cast(batch.column(1), &DataType::Utf8)
+                .map_err(|e| AggregateError::Engine(e.to_string()))?;
+            for line in plan.as_string::<i32>().iter().flatten() {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        Ok(text)
+    })
+}
+
+/// A session over the dataset as table `readings`, inside the pool. DataFusion's own settings can
+/// be given in `DATAFUSION_*` environment variables (e.g. `DATAFUSION_EXECUTION_BATCH_SIZE`), for
+/// profiling; the pool, spill folder and sort reservations are always ours.
+async fn session(
+    dataset: &Path,
+    pool_bytes: usize,
+    spill_dir: &Path,
+) -> Result<SessionContext, AggregateError> {
     let env = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes)))
         .with_disk_manager_builder(
@@ -120,7 +164,8 @@ async fn run(
     // A sort reserves this much up front to merge its spill files (10 MiB by default): more than a
     // small pool holds. An eighth of the pool leaves the rest for the grouping and the sort itself.
     let merge_reserve = (pool_bytes / 8).clamp(64 << 10, 10 << 20);
-    let config = SessionConfig::new()
+    let config = SessionConfig::from_env()
+        .map_err(|e| AggregateError::Engine(e.to_string()))?
         .with_sort_spill_reservation_bytes(merge_reserve)
         .with_sort_in_place_threshold_bytes(merge_reserve);
     let ctx = SessionContext::new_with_config_rt(config, env);
@@ -136,6 +181,16 @@ async fn run(
     )
     .await
     .map_err(engine)?;
+    Ok(ctx)
+}
+
+async fn run(
+    ctx: &SessionContext,
+    pool_bytes: usize,
+    spill_dir: &Path,
+    granularity: Granularity,
+) -> Result<Vec<Total>, AggregateError> {
+    let engine = |e: DataFusionError| classify(e, pool_bytes, spill_dir);
     let frame = ctx.sql(sql(granularity)).await.map_err(engine)?;
     let batches = frame.collect().await.map_err(engine)?;
     let mut totals = Vec::new();

@@ -10,12 +10,14 @@
 //! Kept in its own crate so that only the `gusu` binary pays DataFusion's build time.
 
 pub mod aggregate;
+pub mod bulk;
 pub mod carrier;
 pub mod dataset;
 pub mod gaps;
 pub mod import;
+pub mod sort;
 pub mod time;
 
-pub use aggregate::{AggregateError, Granularity, Total, aggregate};
+pub use aggregate::{AggregateError, Granularity, Total, aggregate, explain_analyze};
 pub use gaps::Gap;
-pub use import::{ImportError, ImportOutcome, import_file};
+pub use import::{ImportError, ImportOptions, ImportOutcome, import_file, import_file_with};

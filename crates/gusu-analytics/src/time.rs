@@ -12,6 +12,9 @@ use chrono_tz::Asia::Shanghai;
 /// summers is refused rather than guessed).
 pub fn parse_ts(raw: &str) -> Result<i64, String> {
     let text = raw.trim();
+    if let Some(micros) = fast_local(text) {
+        return Ok(micros);
+    }
     if text.len() < 16 {
         return Err(format!(
             "“{text}” is not a date and time (YYYY-MM-DD HH:MM[:SS])"
@@ -43,6 +46,43 @@ pub fn parse_ts(raw: &str) -> Result<i64, String> {
     ))
 }
 
+/// China has kept UTC+08:00 all year since 1992 (the last summer time was 1991).
+const FIXED_OFFSET_FROM_YEAR: i32 = 1992;
+const EIGHT_HOURS_MICROS: i64 = 8 * 3_600_000_000;
+
+/// The common case without chrono's format parser: `YYYY-MM-DD HH:MM[:SS]` (or `T`), no offset,
+/// no fraction, from 1992 on, where Asia/Shanghai is a fixed UTC+08:00. `None` for anything else,
+/// which the general path then reads (and refuses with its message when wrong).
+fn fast_local(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if !(b.len() == 16 || b.len() == 19) {
+        return None;
+    }
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') || b[13] != b':' {
+        return None;
+    }
+    let second = if b.len() == 19 {
+        if b[16] != b':' {
+            return None;
+        }
+        digits(17, 19)?
+    } else {
+        0
+    };
+    let year = digits(0, 4)? as i32;
+    if year < FIXED_OFFSET_FROM_YEAR {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(year, digits(5, 7)?, digits(8, 10)?)?;
+    let time = date.and_hms_opt(digits(11, 13)?, digits(14, 16)?, second)?;
+    Some(time.and_utc().timestamp_micros() - EIGHT_HOURS_MICROS)
+}
+
 /// A local Asia/Shanghai wall-clock time as microseconds since the epoch.
 pub fn local_micros(naive: NaiveDateTime) -> Result<i64, String> {
     match Shanghai.from_local_datetime(&naive) {
@@ -65,6 +105,40 @@ pub fn accounting_month(ts_micros: i64) -> (i32, u32) {
     let instant = DateTime::from_timestamp_micros(ts_micros - 1).unwrap_or_default();
     let local = instant.with_timezone(&Shanghai);
     (local.year(), local.month())
+}
+
+/// [`accounting_month`] remembering the last month's bounds: readings of a file mostly fall in the
+/// month of the reading before, and a range check is much cheaper than a time-zone conversion.
+#[derive(Debug, Default, Clone)]
+pub struct MonthCache {
+    /// `(after, through, month)`: readings with `after < ts <= through` count towards `month`.
+    last: Option<(i64, i64, (i32, u32))>,
+}
+
+impl MonthCache {
+    pub fn month(&mut self, ts_micros: i64) -> (i32, u32) {
+        if let Some((after, through, month)) = self.last
+            && after < ts_micros
+            && ts_micros <= through
+        {
+            return month;
+        }
+        let month = accounting_month(ts_micros);
+        self.last = month_bounds(month).map(|(after, through)| (after, through, month));
+        month
+    }
+}
+
+/// The instants of local midnight on the 1st of a month and of the next month.
+fn month_bounds((year, month): (i32, u32)) -> Option<(i64, i64)> {
+    let start = chrono::NaiveDate::from_ymd_opt(year, month, 1)?.and_hms_opt(0, 0, 0)?;
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    let end = chrono::NaiveDate::from_ymd_opt(ny, nm, 1)?.and_hms_opt(0, 0, 0)?;
+    Some((local_micros(start).ok()?, local_micros(end).ok()?))
 }
 
 /// A timestamp as local Asia/Shanghai text with its offset, for reports.
@@ -124,6 +198,53 @@ mod tests {
             accounting_month(MARCH_1_LOCAL_MIDNIGHT + 3_600_000_000),
             (2024, 3)
         );
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_chrono_tz_every_17_hours_for_ten_years() {
+        let start = chrono::NaiveDate::from_ymd_opt(2019, 12, 31)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let mut months = MonthCache::default();
+        for step in 0..(10 * 365 * 24 / 17) {
+            let t = start + chrono::TimeDelta::minutes(step * 17 * 60 + step % 60);
+            for text in [
+                t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                t.format("%Y-%m-%dT%H:%M").to_string(),
+            ] {
+                let slow = local_micros(
+                    NaiveDateTime::parse_from_str(
+                        &text.replace('T', " "),
+                        if text.len() == 16 {
+                            "%Y-%m-%d %H:%M"
+                        } else {
+                            "%Y-%m-%d %H:%M:%S"
+                        },
+                    )
+                    .unwrap(),
+                )
+                .unwrap();
+                assert_eq!(fast_local(&text), Some(slow), "{text}");
+                assert_eq!(parse_ts(&text), Ok(slow));
+                assert_eq!(months.month(slow), accounting_month(slow), "{text}");
+            }
+        }
+        // Not for the fast path: offsets, fractions, the summer-time years, impossible dates.
+        assert_eq!(fast_local("2024-03-01 00:00:00+08:00"), None);
+        assert_eq!(fast_local("2024-03-01 00:00:00.5"), None);
+        assert_eq!(fast_local("1988-04-17 02:30"), None);
+        assert_eq!(fast_local("2024-02-30 06:00"), None);
+        assert!(parse_ts("2024-02-30 06:00").is_err());
+    }
+
+    #[test]
+    fn the_month_cache_switches_exactly_at_local_midnight() {
+        let mut months = MonthCache::default();
+        assert_eq!(months.month(MARCH_1_LOCAL_MIDNIGHT + 1), (2024, 3));
+        assert_eq!(months.month(MARCH_1_LOCAL_MIDNIGHT), (2024, 2));
+        assert_eq!(months.month(MARCH_1_LOCAL_MIDNIGHT + 1), (2024, 3));
+        assert_eq!(months.month(MARCH_1_LOCAL_MIDNIGHT - 1), (2024, 2));
     }
 
     #[test]

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use gusu_analytics::{AggregateError, Granularity, Total, aggregate, dataset, import_file};
+use gusu_analytics::{
+    AggregateError, Granularity, ImportError, ImportOptions, Total, aggregate, dataset,
+    import_file, import_file_with,
+};
 use gusu_core::Uscc;
 use parquet::arrow::ArrowWriter;
 use proptest::prelude::*;
@@ -464,6 +467,134 @@ fn a_tiny_memory_pool_fails_with_a_clear_error_and_a_fair_one_gives_the_totals()
     // still finish inside it (the reservation scales with the pool) with the same totals.
     let small = aggregate(&data, 1 << 20, &spill, Granularity::Month).unwrap();
     assert_eq!(small, monthly);
+}
+
+/// A stored row: uscc, meter_id, carrier, ts, value, unit.
+type StoredRow = (String, String, String, i64, f64, String);
+
+/// Every stored row of the dataset, file by file.
+fn stored_rows(data: &Path) -> Vec<Vec<StoredRow>> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{Float64Type, TimestampMicrosecondType};
+    let root = dataset::readings_dir(data);
+    let mut files = Vec::new();
+    for (path, _) in dataset::listing(&root).unwrap() {
+        let file = std::fs::File::open(root.join(path)).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut rows = Vec::new();
+        for batch in reader {
+            let b = batch.unwrap();
+            let text = |i: usize| b.column(i).as_string::<i32>().clone();
+            let (u, m, c, unit) = (text(0), text(1), text(2), text(5));
+            let ts = b.column(3).as_primitive::<TimestampMicrosecondType>();
+            let v = b.column(4).as_primitive::<Float64Type>();
+            for i in 0..b.num_rows() {
+                rows.push((
+                    u.value(i).to_string(),
+                    m.value(i).to_string(),
+                    c.value(i).to_string(),
+                    ts.value(i),
+                    v.value(i),
+                    unit.value(i).to_string(),
+                ));
+            }
+        }
+        files.push(rows);
+    }
+    files
+}
+
+#[test]
+fn a_small_pool_spills_and_stores_exactly_what_a_large_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    // 400 meters × 48 hourly readings = 19,200 rows, in enterprise order, July 2024.
+    let file = many(dir.path(), 400, 48);
+    let (large, small) = (dir.path().join("large"), dir.path().join("small"));
+    let roomy = import_file(&file, &large, None).unwrap();
+    assert!(roomy.committed());
+    assert_eq!((roomy.imported, roomy.spilled_bytes), (19_200, 0));
+
+    // 160 KiB: the dictionary of 400 meters takes about 80 KB, leaving chunks of about 2,500
+    // records: 8 sorted runs, merged two at a time. Spills go to a folder of our choice.
+    let spill = dir.path().join("spill");
+    let tight = ImportOptions {
+        memory_limit: 160 << 10,
+        spill_dir: Some(spill.clone()),
+    };
+    let outcome = import_file_with(&file, &small, None, &tight).unwrap();
+    assert!(outcome.committed(), "{:#?}", outcome.report);
+    assert_eq!(outcome.imported, 19_200);
+    assert!(
+        outcome.spilled_bytes > 19_200 * 32,
+        "{}",
+        outcome.spilled_bytes
+    );
+    // The spill folder is left empty, and the stored rows are the same, sorted by uscc, meter, ts.
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
+    let rows = stored_rows(&small);
+    assert_eq!(rows, stored_rows(&large));
+    assert_eq!(rows.len(), 1);
+    let keys: Vec<_> = rows[0].iter().map(|r| (&r.0, &r.1, r.3)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(
+        totals(&small, Granularity::Month),
+        totals(&large, Granularity::Month)
+    );
+
+    // Again with the small pool: every reading is already there; one changed value conflicts.
+    let before = snapshot(&small);
+    let again = import_file_with(&file, &small, None, &tight).unwrap();
+    assert!(again.committed());
+    assert_eq!((again.imported, again.already_present), (0, 19_200));
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text = text.replacen(",1.5,kwh\n", ",1.6,kwh\n", 1);
+    let changed = write(dir.path(), "changed.csv", &text);
+    let outcome = import_file_with(&changed, &small, None, &tight).unwrap();
+    assert!(!outcome.committed());
+    let codes: Vec<_> = outcome
+        .report
+        .issues
+        .iter()
+        .map(|i| (i.code.as_str(), i.row))
+        .collect();
+    // The first data row is line 2 of the file.
+    assert_eq!(codes, [("conflicting_reading", Some(2))]);
+    assert_eq!(snapshot(&small), before);
+}
+
+#[test]
+fn a_pool_too_small_for_the_files_meters_is_a_clear_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let base = write(dir.path(), "readings.csv", &base_csv());
+    assert!(import_file(&base, &data, None).unwrap().committed());
+    let before = snapshot(&data);
+    let file = many(dir.path(), 400, 2);
+    let tiny = ImportOptions {
+        memory_limit: 16 << 10,
+        spill_dir: None,
+    };
+    let error = import_file_with(&file, &data, None, &tiny).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ImportError::MemoryExhausted {
+                pool_bytes: 16_384,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("pool of 16384 bytes"), "{message}");
+    assert!(message.contains("--memory-limit"), "{message}");
+    assert_eq!(snapshot(&data), before);
+    assert!(!data.join(".readings-staging").exists());
 }
 
 proptest! {

@@ -166,6 +166,13 @@ pub enum PeriodArg {
     Year,
 }
 
+/// How `gusu demo --readings N` writes its readings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadingsFormat {
+    Csv,
+    Parquet,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ReadingsAction {
     /// 导入读数文件（CSV 或 Parquet：uscc, meter_id, carrier, ts, value, unit）；整个文件无错才写入
@@ -182,6 +189,12 @@ pub enum ReadingsAction {
         /// 报告格式
         #[arg(long, value_enum, default_value = "text")]
         format: ReportFormat,
+        /// 导入内存池大小（排序查重用，超出部分落盘），如 2GiB、256MiB
+        #[arg(long, default_value = "1GiB", value_name = "SIZE")]
+        memory_limit: String,
+        /// 落盘目录（默认在数据目录的暂存区内）
+        #[arg(long, value_name = "DIR")]
+        spill: Option<PathBuf>,
     },
     /// 按月或按年汇总每家企业每种能源的用量（DataFusion，限定内存池，可落盘）
     Aggregate {
@@ -200,6 +213,9 @@ pub enum ReadingsAction {
         /// 结果文件：扩展名决定格式 csv 或 json
         #[arg(long, value_name = "OUT")]
         output: PathBuf,
+        /// 另在标准错误输出执行计划及各算子的行数、用时、内存（EXPLAIN ANALYZE，用于性能分析）
+        #[arg(long)]
+        explain: bool,
     },
     /// 按月汇总并存入数据库（供网页使用），并把每年用电合计作为 metered 来源写入年度数据，报告与电费账单的差异
     ToStore {
@@ -513,6 +529,9 @@ pub struct DemoArgs {
     /// 另写出 N 条逐时用电读数 readings.csv（须与 --out 同用）
     #[arg(long, requires = "out", value_name = "N")]
     pub readings: Option<u64>,
+    /// 读数的格式：csv 写 readings.csv；parquet 直接写成数据集 <目录>/data/readings/（用于十亿级基准）
+    #[arg(long, value_enum, default_value = "csv", requires = "readings")]
+    pub readings_format: ReadingsFormat,
     /// 建好后不启动网络服务
     #[arg(long)]
     pub no_serve: bool,
@@ -750,6 +769,11 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "Also write N hourly electricity readings to readings.csv (needs --out)",
     ),
     (
+        "demo",
+        "readings_format",
+        "Format of the readings: csv writes readings.csv; parquet writes the dataset <out>/data/readings/ directly (for billion-row benchmarks)",
+    ),
+    (
         "readings",
         "",
         "Metered readings: import into a Parquet dataset partitioned by year and month, total by month or year",
@@ -776,6 +800,16 @@ const ENGLISH: &[(&str, &str, &str)] = &[
     ),
     ("readings import", "format", "Report format"),
     (
+        "readings import",
+        "memory_limit",
+        "Memory pool of the import (sorting for duplicates; the rest spills to disk), e.g. 2GiB, 256MiB",
+    ),
+    (
+        "readings import",
+        "spill",
+        "Spill directory (default: inside the data directory's staging folder)",
+    ),
+    (
         "readings aggregate",
         "",
         "Total each enterprise's use of each carrier by month or year (DataFusion, bounded memory pool, spills to disk)",
@@ -796,6 +830,11 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "readings aggregate",
         "output",
         "Output file; the extension picks csv or json",
+    ),
+    (
+        "readings aggregate",
+        "explain",
+        "Also print the plan with each operator's rows, time and memory to stderr (EXPLAIN ANALYZE, for profiling)",
     ),
     (
         "readings to-store",

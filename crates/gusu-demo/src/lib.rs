@@ -111,7 +111,7 @@ pub use files::{
     REVENUE_CONFLICT_SHARE, STATS_XLSX_MAX_ENTERPRISES, UNKNOWN_DISTRICT, UNPARSEABLE_NUMBER,
 };
 pub use plain::{ANNUAL_FIGURES, ENTERPRISE_COLUMNS};
-pub use readings::write_readings;
+pub use readings::{HOURLY_SHAPE, mean_hourly_loads, write_readings};
 
 /// What city to make.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use crate::City;
 
 /// Share of a day's mean load drawn in each local hour (a two-shift factory: low at night, high in
 /// working hours); the 24 factors average to 1.
-const HOURLY_SHAPE: [f64; 24] = [
+pub const HOURLY_SHAPE: [f64; 24] = [
     0.55, 0.5, 0.5, 0.5, 0.55, 0.65, 0.85, 1.1, 1.4, 1.45, 1.45, 1.4, 1.25, 1.4, 1.45, 1.45, 1.4,
     1.3, 1.05, 0.95, 0.85, 0.75, 0.65, 0.6,
 ];
@@ -37,18 +37,7 @@ pub fn write_readings(
         out.flush()?;
         return Ok(0);
     }
-    let mean_hourly: Vec<f64> = city
-        .enterprises
-        .iter()
-        .map(|e| {
-            city.records
-                .iter()
-                .find(|r| r.uscc == e.uscc && r.year == first_year)
-                .and_then(|r| r.figures.get(Figure::ElectricityKwh))
-                .unwrap_or(1_000.0)
-                / 8_760.0
-        })
-        .collect();
+    let mean_hourly = mean_hourly_loads(city, first_year);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EAD_1265);
     let start: NaiveDateTime = NaiveDate::from_ymd_opt(first_year, 1, 1)
         .and_then(|d| d.and_hms_opt(1, 0, 0))
@@ -83,6 +72,21 @@ pub fn write_readings(
     }
     out.flush()?;
     Ok(written)
+}
+
+/// Each enterprise's mean hourly load in kWh, in city order: its yearly electricity use of `year`
+/// / 8760 (1,000 kWh a year when it has none).
+pub fn mean_hourly_loads(city: &City, year: i32) -> Vec<f64> {
+    let yearly: std::collections::HashMap<_, f64> = city
+        .records
+        .iter()
+        .filter(|r| r.year == year)
+        .filter_map(|r| Some((r.uscc, r.figures.get(Figure::ElectricityKwh)?)))
+        .collect();
+    city.enterprises
+        .iter()
+        .map(|e| yearly.get(&e.uscc).copied().unwrap_or(1_000.0) / 8_760.0)
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use gusu_demo::{DemoConfig, FileKind as DemoKind};
 
 use super::Context;
 use super::stored::{evaluate_and_save, import_file};
-use crate::cli::{DemoArgs, FileKind, ImportArgs};
+use crate::cli::{DemoArgs, FileKind, ImportArgs, ReadingsFormat};
 use crate::failure::{CmdResult, Failure};
 
 /// Where the demo city lives unless `--db` says otherwise.
@@ -57,10 +57,30 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
             }
         }
         if let Some(count) = args.readings {
-            let path = dir.join("readings.csv");
             let first_year = config.years.iter().copied().min().unwrap_or(2024);
-            gusu_demo::write_readings(&city, first_year, count, config.seed, &path).map_err(io)?;
-            println!("readings\t{}", path.display());
+            match args.readings_format {
+                ReadingsFormat::Csv => {
+                    let path = dir.join("readings.csv");
+                    gusu_demo::write_readings(&city, first_year, count, config.seed, &path)
+                        .map_err(io)?;
+                    println!("readings\t{}", path.display());
+                }
+                ReadingsFormat::Parquet => {
+                    let data = dir.join("data");
+                    super::bench_readings::write_dataset(
+                        &city,
+                        first_year,
+                        count,
+                        config.seed,
+                        &data,
+                    )
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                    println!(
+                        "readings\t{}",
+                        gusu_analytics::dataset::readings_dir(&data).display()
+                    );
+                }
+            }
         }
         return Ok(());
     }

@@ -1,6 +1,7 @@
 //! One module per family of subcommands; shared context here.
 
 mod accounts;
+mod bench_readings;
 mod carbon;
 mod demo;
 mod energy;

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use gusu_analytics::{AggregateError, Granularity, ImportOutcome, Total};
+use gusu_analytics::{
+    AggregateError, Granularity, ImportError, ImportOptions, ImportOutcome, Total,
+};
 use gusu_ingest::ReadOptions;
 use rustc_hash::FxHashSet;
 
@@ -23,14 +25,30 @@ pub fn run(ctx: &Context, args: ReadingsArgs) -> CmdResult {
             data,
             known_enterprises,
             format,
-        } => import(ctx, &files, &data, known_enterprises.as_deref(), format),
+            memory_limit,
+            spill,
+        } => {
+            let options = ImportOptions {
+                memory_limit: memory_limit_arg(&memory_limit, ctx.lang)?,
+                spill_dir: spill,
+            };
+            import(
+                ctx,
+                &files,
+                &data,
+                known_enterprises.as_deref(),
+                format,
+                &options,
+            )
+        }
         ReadingsAction::Aggregate {
             data,
             by,
             memory_limit,
             spill,
             output,
-        } => aggregate(ctx, &data, by, &memory_limit, spill, &output),
+            explain,
+        } => aggregate(ctx, &data, by, &memory_limit, spill, &output, explain),
         ReadingsAction::ToStore {
             data,
             memory_limit,
@@ -46,6 +64,7 @@ fn import(
     data: &Path,
     known: Option<&Path>,
     format: ReportFormat,
+    options: &ImportOptions,
 ) -> CmdResult {
     let lang = ctx.lang;
     for f in files {
@@ -78,12 +97,20 @@ fn import(
     let mut json_reports = Vec::new();
     for file in files {
         let started = std::time::Instant::now();
-        let outcome = gusu_analytics::import_file(file, data, known.as_ref()).map_err(|e| {
-            Failure::usage(format!(
-                "{}: {e}",
-                lang.t("无法写入数据目录", "cannot write the data directory")
-            ))
-        })?;
+        let outcome = gusu_analytics::import_file_with(file, data, known.as_ref(), options)
+            .map_err(|e| match &e {
+                ImportError::MemoryExhausted { pool_bytes, detail } => Failure::data(match lang {
+                    Lang::Zh => format!(
+                        "{}：导入所需内存超过内存池 {pool_bytes} 字节（{detail}）：请调大 --memory-limit；未写入任何读数",
+                        file.display()
+                    ),
+                    Lang::En => format!("{}: {e}", file.display()),
+                }),
+                _ => Failure::usage(format!(
+                    "{}: {e}",
+                    lang.t("无法写入数据目录", "cannot write the data directory")
+                )),
+            })?;
         refused |= !outcome.committed();
         match format {
             ReportFormat::Text => print_outcome(&outcome, lang, started.elapsed()),
@@ -107,7 +134,7 @@ fn print_outcome(outcome: &ImportOutcome, lang: Lang, elapsed: std::time::Durati
     if outcome.committed() {
         let secs = elapsed.as_secs_f64().max(1e-9);
         eprintln!(
-            "{} {}，{} {}，{} {}（{:.0} {}）",
+            "{} {}{sep}{} {}{sep}{} {}{open}{:.0} {}{close}",
             lang.t("新增读数", "new readings"),
             outcome.imported,
             lang.t("已有相同读数", "already stored"),
@@ -116,7 +143,17 @@ fn print_outcome(outcome: &ImportOutcome, lang: Lang, elapsed: std::time::Durati
             outcome.partitions.len(),
             outcome.report.rows as f64 / secs,
             lang.t("行/秒", "rows/s"),
+            sep = lang.t("，", ", "),
+            open = lang.t("（", " ("),
+            close = lang.t("）", ")"),
         );
+        if outcome.spilled_bytes > 0 {
+            eprintln!(
+                "{} {:.1} MiB",
+                lang.t("排序落盘", "sort spilled"),
+                outcome.spilled_bytes as f64 / (1 << 20) as f64
+            );
+        }
     } else {
         eprintln!(
             "{}",
@@ -171,6 +208,7 @@ fn outcome_json(outcome: &ImportOutcome, lang: Lang) -> serde_json::Value {
         map.insert("stored".into(), outcome.committed().into());
         map.insert("imported".into(), outcome.imported.into());
         map.insert("already_present".into(), outcome.already_present.into());
+        map.insert("spilled_bytes".into(), outcome.spilled_bytes.into());
         map.insert("gaps".into(), gaps.into());
     }
     report
@@ -394,17 +432,10 @@ fn aggregate(
     memory_limit: &str,
     spill: Option<PathBuf>,
     output: &Path,
+    explain: bool,
 ) -> CmdResult {
     let lang = ctx.lang;
-    let pool_bytes = parse_size(memory_limit).map_err(|e| {
-        Failure::usage(format!(
-            "--memory-limit {memory_limit}: {}",
-            match lang {
-                Lang::Zh => e.1,
-                Lang::En => e.0,
-            }
-        ))
-    })?;
+    let pool_bytes = memory_limit_arg(memory_limit, lang)?;
     if !data.is_dir() {
         return Err(Failure::usage(format!(
             "{} {}",
@@ -428,6 +459,11 @@ fn aggregate(
         PeriodArg::Year => Granularity::Year,
     };
     let started = std::time::Instant::now();
+    if explain {
+        let plan = gusu_analytics::explain_analyze(data, pool_bytes, &spill, granularity)
+            .map_err(|e| Failure::data(e.to_string()))?;
+        eprintln!("{plan}");
+    }
     let totals = gusu_analytics::aggregate(data, pool_bytes, &spill, granularity).map_err(|e| {
         let message = match (&e, lang) {
             (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
@@ -478,6 +514,19 @@ fn write_csv(totals: &[Total], path: &Path) -> std::io::Result<()> {
         ])?;
     }
     w.flush()
+}
+
+/// The bytes of a `--memory-limit`, or a usage error naming it.
+fn memory_limit_arg(memory_limit: &str, lang: Lang) -> Result<usize, Failure> {
+    parse_size(memory_limit).map_err(|e| {
+        Failure::usage(format!(
+            "--memory-limit {memory_limit}: {}",
+            match lang {
+                Lang::Zh => e.1,
+                Lang::En => e.0,
+            }
+        ))
+    })
 }
 
 /// Bytes of a size such as `4GiB`, `512MiB`, `64KiB`, `2G`, `1000000` (1024-based units; `GB` and
