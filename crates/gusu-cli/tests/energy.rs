@@ -199,6 +199,39 @@ fn the_energy_report_judges_the_configured_target_and_invents_none() {
     let change: f64 = a[col("intensity_change_vs_previous")].parse().unwrap();
     assert!((change + 0.1).abs() < 1e-9, "{change}");
 
+    // On the equivalent basis (等价值, a setting), electricity counts at the power-supply coal
+    // rate, 0.30 kgce/kWh (the shipped approximate row): a 2023 1,000,000 × 0.30 = 300 tce ÷ 1,000
+    // = 0.3; 2024 270 ÷ 1,000 = 0.27 (−10%). Coal is the same on both bases (71.43 tce). City
+    // 2023 371.43 ÷ 1,500 = 0.24762; 2024 341.43 ÷ 1,400 = 0.2438786: −1.51%, still short of −3%.
+    write(
+        d,
+        "gusu-equivalent.toml",
+        "[energy]\nbase_year = 2023\nintensity_basis = \"equivalent\"\n\n[[energy.targets]]\nyear = 2024\nmax_change_vs_previous = -0.03\n",
+    );
+    let csv = d.join("energy_2024_equivalent.csv");
+    let (code, o, e) = out(gusu(d).args([
+        "--lang",
+        "en",
+        "--config",
+        "gusu-equivalent.toml",
+        "energy",
+        "--year",
+        "2024",
+        "--output",
+        csv.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{o}{e}");
+    let city_line = o.lines().find(|l| l.contains("│ city")).unwrap();
+    assert!(
+        city_line.contains("-1.51%") && city_line.contains("not met"),
+        "{city_line}"
+    );
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let a = rows.iter().find(|r| r[col("uscc")] == uscc(1)).unwrap();
+    let intensity: f64 = a[col("energy_intensity_tce_per_10k_yuan")].parse().unwrap();
+    assert!((intensity - 0.27).abs() < 1e-9, "{intensity}");
+
     // A year without energy lines is a data error (exit 1), not an empty report.
     let (code, _, e) = out(gusu(d).args(["energy", "--year", "2019"]));
     assert_eq!(code, 1, "{e}");

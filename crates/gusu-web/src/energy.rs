@@ -238,7 +238,7 @@ fn compute_trend(
     population: &Population,
 ) -> Vec<IntensityPoint> {
     let settings = &state.0.config.energy;
-    let data: Vec<_> = intensity_data(&energy.ledgers)
+    let data: Vec<_> = intensity_data(&energy.ledgers, settings.intensity_basis)
         .into_iter()
         .filter(|e| population.holds(&e.district, &e.division))
         .collect();
@@ -712,6 +712,8 @@ struct PageCtx {
     csrf: String,
     lang: Lang,
     out: HeaderMap,
+    /// The basis intensities are measured on (a setting), named in the page's language.
+    basis: &'static str,
 }
 
 fn page_ctx(
@@ -725,6 +727,14 @@ fn page_ctx(
         Some((session, _)) => Ok(PageCtx {
             viewer: session.viewer,
             csrf: session.csrf,
+            basis: {
+                let basis = state.0.config.energy.intensity_basis;
+                if lang == Lang::Zh {
+                    basis.name_zh()
+                } else {
+                    basis.name_en()
+                }
+            },
             lang,
             out,
         }),
@@ -742,6 +752,7 @@ impl PageCtx {
                 user => self.viewer.user.clone(),
                 role => self.viewer.role.key(),
                 csrf => self.csrf.clone(),
+                basis => self.basis,
                 ..extra
             },
         )?;
@@ -1092,7 +1103,9 @@ async fn enterprise_page(
                 ),
                 "k": r.efficiency.k.map_or_else(|| "—".into(), |v| format!("{v:.3}")),
                 "grade": r.efficiency.grade.clone().unwrap_or_else(|| "—".into()),
-                "intensity": r.intensity.map_or_else(|| "—".into(), |v| format!("{v:.4}")),
+                "intensity": r
+                    .intensity_on(state.0.config.energy.intensity_basis)
+                    .map_or_else(|| "—".into(), |v| format!("{v:.4}")),
                 "value_added": r.value_added.map_or_else(|| "—".into(), |v| num(v, 1)),
                 "warnings": r.account.warnings.iter().chain(&r.efficiency.warnings).cloned().collect::<Vec<_>>().join(", "),
             })

@@ -121,7 +121,7 @@ pub fn run(ctx: &Context, args: EnergyArgs) -> CmdResult {
     }
     let settings = &ctx.config.energy;
     let rows = intensity(
-        &intensity_data(&ledgers),
+        &intensity_data(&ledgers, settings.intensity_basis),
         &[args.year],
         settings.base_year,
         &settings.targets,
@@ -140,7 +140,14 @@ pub fn run(ctx: &Context, args: EnergyArgs) -> CmdResult {
     if let Some(path) = &args.output {
         let table: Vec<Vec<Cell<'_>>> = shown
             .iter()
-            .map(|r| row(r, &current.grid.id, change_of(&r.uscc)))
+            .map(|r| {
+                row(
+                    r,
+                    &current.grid.id,
+                    r.intensity_on(settings.intensity_basis),
+                    change_of(&r.uscc),
+                )
+            })
             .collect();
         output::write_table(path, COLUMNS, &table, lang)?;
     }
@@ -273,7 +280,12 @@ fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |v| format!("{:+.2}%", v * 100.0))
 }
 
-fn row<'a>(r: &'a LedgerRow, grid_id: &'a str, change: Option<f64>) -> Vec<Cell<'a>> {
+fn row<'a>(
+    r: &'a LedgerRow,
+    grid_id: &'a str,
+    intensity: Option<f64>,
+    change: Option<f64>,
+) -> Vec<Cell<'a>> {
     let a = &r.account;
     let e = &r.efficiency;
     let num = Cell::Number;
@@ -297,7 +309,7 @@ fn row<'a>(r: &'a LedgerRow, grid_id: &'a str, change: Option<f64>) -> Vec<Cell<
         num(a.energy_tce),
         num(a.energy_tce_equivalent),
         opt(r.value_added),
-        opt(r.intensity),
+        opt(intensity),
         opt(change),
         opt(e.l),
         text(e.level.as_deref()),

@@ -27,6 +27,45 @@ pub struct EnergySettings {
     pub targets: Vec<IntensityTarget>,
     /// `market`, `national`, `regional` or `provincial`; unset: the default of methods.md 3.3.
     pub grid_basis: Option<GridBasisSetting>,
+    /// The basis energy intensity is measured on: `calorific` (当量值, the default) or
+    /// `equivalent` (等价值, electricity and heat at the coal it took to make them). The city's
+    /// target documents say which; gusu follows the setting.
+    pub intensity_basis: IntensityBasis,
+}
+
+/// The basis of comprehensive energy consumption an intensity is measured on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntensityBasis {
+    /// 当量值: every carrier at its own calorific value.
+    #[default]
+    Calorific,
+    /// 等价值: electricity and heat at the primary energy used to make them.
+    Equivalent,
+}
+
+impl IntensityBasis {
+    /// The comprehensive energy consumption of an account on this basis, tce.
+    pub fn energy_tce(self, account: &CarbonAccount) -> f64 {
+        match self {
+            IntensityBasis::Calorific => account.energy_tce,
+            IntensityBasis::Equivalent => account.energy_tce_equivalent,
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            IntensityBasis::Calorific => "当量值",
+            IntensityBasis::Equivalent => "等价值",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            IntensityBasis::Calorific => "calorific-value basis",
+            IntensityBasis::Equivalent => "equivalent-value basis",
+        }
+    }
 }
 
 /// The grid factor a city's stored accounts use.
@@ -88,6 +127,15 @@ pub struct LedgerRow {
     pub efficiency: Efficiency,
     /// energy_tce ÷ value added (当量值 basis), tce per 万元.
     pub intensity: Option<f64>,
+}
+
+impl LedgerRow {
+    /// Energy intensity on `basis`: tce per 万元 of value added (none without value added).
+    pub fn intensity_on(&self, basis: IntensityBasis) -> Option<f64> {
+        self.value_added
+            .filter(|v| *v > 0.0)
+            .map(|v| basis.energy_tce(&self.account) / v)
+    }
 }
 
 /// An enterprise whose lines cannot be accounted (left out of every sum).
@@ -261,9 +309,9 @@ pub fn summarize(ledger: &YearLedger, population: &Population, top: usize) -> Po
     }
 }
 
-/// The figures [`super::intensity::intensity`] takes: each accounted enterprise's energy (当量值)
-/// and value added, for every year given.
-pub fn intensity_data(ledgers: &[YearLedger]) -> Vec<EnergyYear> {
+/// The figures [`super::intensity::intensity`] takes: each accounted enterprise's energy on
+/// `basis` and value added, for every year given.
+pub fn intensity_data(ledgers: &[YearLedger], basis: IntensityBasis) -> Vec<EnergyYear> {
     ledgers
         .iter()
         .flat_map(|l| l.rows.iter())
@@ -273,7 +321,7 @@ pub fn intensity_data(ledgers: &[YearLedger]) -> Vec<EnergyYear> {
                 district: r.district.clone(),
                 division: r.division.clone(),
                 year: r.year,
-                energy_tce: r.account.energy_tce,
+                energy_tce: basis.energy_tce(&r.account),
                 value_added: va,
             })
         })
@@ -453,9 +501,30 @@ mod tests {
         );
         assert_eq!(division.top_emitters.len(), 1);
 
-        let data = intensity_data(std::slice::from_ref(&ledger));
+        let data = intensity_data(std::slice::from_ref(&ledger), IntensityBasis::Calorific);
         assert_eq!(data.len(), 3);
         assert!(close(data[0].energy_tce, 194.33));
+        assert_eq!(
+            e1.intensity_on(IntensityBasis::Calorific),
+            e1.intensity,
+            "the row's own intensity is on the calorific basis"
+        );
+        // On the equivalent basis (a setting) the same rows carry their 等价值, which counts the
+        // electricity bought at the coal it took to make it: never less than the 当量值.
+        let equivalent = intensity_data(std::slice::from_ref(&ledger), IntensityBasis::Equivalent);
+        for (row, (cal, eq)) in ledger.rows.iter().zip(data.iter().zip(&equivalent)) {
+            assert_eq!(eq.energy_tce, row.account.energy_tce_equivalent);
+            assert!(eq.energy_tce >= cal.energy_tce, "{}", row.uscc);
+            let va = row.value_added.unwrap();
+            assert!(close(
+                row.intensity_on(IntensityBasis::Equivalent).unwrap(),
+                row.account.energy_tce_equivalent / va
+            ));
+        }
+        assert!(
+            equivalent[0].energy_tce > data[0].energy_tce,
+            "e1 buys electricity"
+        );
 
         // Every factor named is described with its value and source.
         for id in &e1.account.factors {
