@@ -592,7 +592,7 @@ async fn energy_dashboard_and_an_enterprises_own_energy_page() {
     let b = driver.browser().await;
     sign_in(&b, base, "analyst").await;
     click(&b, "#nav-energy").await;
-    assert_eq!(path(&b).await, "/energy");
+    wait_for_path(&b, |p| p == "/energy").await;
     let page = text(&b).await;
     for part in [
         "能耗与碳排放",
@@ -607,17 +607,24 @@ async fn energy_dashboard_and_an_enterprises_own_energy_page() {
     screenshot(&b, "energy-dashboard").await;
     select(&b, "form.filters select[name=district]", "320583").await;
     click(&b, "form.filters button").await;
+    // The filter is a GET form: wait for the new page before reading it (else the old body can
+    // go stale under the read).
+    wait_for_path(&b, |p| p.contains("district=320583")).await;
     assert!(text(&b).await.contains("昆山市"));
     screenshot(&b, "energy-dashboard-kunshan").await;
     // A top emitter's page, from the table.
     click(&b, "#top-emitters tbody a").await;
-    assert!(path(&b).await.ends_with("/energy"));
+    wait_for_path(&b, |p| {
+        p.starts_with("/enterprises/") && p.ends_with("/energy")
+    })
+    .await;
     assert!(text(&b).await.contains("能源消费明细"));
     b.close().await.unwrap();
 
     let q = driver.browser().await;
     sign_in(&q, base, "qiye").await;
     click(&q, "#nav-energy").await;
+    wait_for_path(&q, |p| p.starts_with("/enterprises/")).await;
     let own = path(&q).await;
     assert!(
         own.starts_with("/enterprises/") && own.ends_with("/energy"),
