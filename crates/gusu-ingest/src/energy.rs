@@ -239,21 +239,9 @@ pub fn check_energy_districts<S: std::hash::BuildHasher>(
     region: &gusu_core::RegionSet,
     allowed: impl Fn(&str) -> bool,
 ) {
-    let mut outside = BTreeSet::new();
-    for r in &parsed.rows {
-        if let Some(district) = registered.get(&r.record.uscc).filter(|d| !allowed(d)) {
-            parsed
-                .report
-                .issues
-                .push(issues::registered_outside_district(
-                    r.row,
-                    r.record.uscc.as_str(),
-                    district,
-                    region,
-                ));
-            outside.insert(r.row);
-        }
-    }
+    let rows = parsed.rows.iter().map(|r| (r.row, &r.record.uscc));
+    let (found, outside) = crate::outside_district_rows(rows, registered, region, allowed);
+    parsed.report.issues.extend(found);
     parsed.rows.retain(|r| !outside.contains(&r.row));
     parsed.report.issues.sort_by_key(|i| i.row);
 }

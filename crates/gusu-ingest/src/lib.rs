@@ -37,7 +37,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use gusu_core::{RegionSet, Report, Uscc};
+use gusu_core::{Issue, RegionSet, Report, Uscc};
 use sha2::{Digest, Sha256};
 
 pub use energy::{
@@ -233,22 +233,34 @@ pub fn check_annual_districts<S: std::hash::BuildHasher>(
     region: &RegionSet,
     allowed: impl Fn(&str) -> bool,
 ) {
+    let rows = parsed.rows.iter().map(|r| (r.row, &r.record.uscc));
+    let (found, outside) = outside_district_rows(rows, registered, region, allowed);
+    parsed.report.issues.extend(found);
+    parsed.reject_rows(&outside);
+}
+
+/// Of `rows` (row number, USCC), those of enterprises registered in a district the importer may
+/// not import for, each with its finding: the check of yearly and energy files alike.
+pub(crate) fn outside_district_rows<'a, S: std::hash::BuildHasher>(
+    rows: impl Iterator<Item = (u64, &'a Uscc)>,
+    registered: &HashMap<Uscc, String, S>,
+    region: &RegionSet,
+    allowed: impl Fn(&str) -> bool,
+) -> (Vec<Issue>, BTreeSet<u64>) {
+    let mut found = Vec::new();
     let mut outside = BTreeSet::new();
-    for r in &parsed.rows {
-        if let Some(district) = registered.get(&r.record.uscc).filter(|d| !allowed(d)) {
-            parsed
-                .report
-                .issues
-                .push(issues::registered_outside_district(
-                    r.row,
-                    r.record.uscc.as_str(),
-                    district,
-                    region,
-                ));
-            outside.insert(r.row);
+    for (row, uscc) in rows {
+        if let Some(district) = registered.get(uscc).filter(|d| !allowed(d)) {
+            found.push(issues::registered_outside_district(
+                row,
+                uscc.as_str(),
+                district,
+                region,
+            ));
+            outside.insert(row);
         }
     }
-    parsed.reject_rows(&outside);
+    (found, outside)
 }
 
 /// Rejects, row by row, the yearly rows of a year other than `year` (an upload made for one

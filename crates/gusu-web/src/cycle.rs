@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use chrono::{DateTime, Utc};
@@ -30,7 +30,8 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::pages::{Lang, LangQuery, language, page_session};
+use crate::page_ctx::{PageCtx, PageQuery, back};
+use crate::pages::Lang;
 use crate::{ApiError, AppState, Authed};
 
 /// The time the cycle's rules are checked against.
@@ -1293,60 +1294,10 @@ fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// A signed-in page request: the viewer, its CSRF token and the page language.
-struct PageCtx {
-    viewer: Viewer,
-    csrf: String,
-    lang: Lang,
-    out: HeaderMap,
-}
-
-impl PageCtx {
-    /// Renders a cycle page: the header's and both text tables' keys, then the page's own.
-    fn page(self, name: &str, extra: Value) -> Result<Response, ApiError> {
-        let html = render(
-            name,
-            context! {
-                t => Value::from(Serde(crate::pages::texts(self.lang))),
-                c => Value::from(Serde(cycle_texts(self.lang))),
-                user => self.viewer.user.clone(),
-                role => self.viewer.role.key(),
-                csrf => self.csrf.clone(),
-                ..extra
-            },
-        )?;
-        Ok((self.out, Html(html)).into_response())
-    }
-}
-
-fn page_ctx(
-    state: &AppState,
-    headers: &HeaderMap,
-    lang: Option<String>,
-) -> Result<PageCtx, Box<Response>> {
-    let mut out = HeaderMap::new();
-    let lang = language(headers, &LangQuery { lang, year: None }, &mut out);
-    match page_session(state, headers) {
-        Some((session, _)) => Ok(PageCtx {
-            viewer: session.viewer,
-            csrf: session.csrf,
-            lang,
-            out,
-        }),
-        None => Err(Box::new((out, Redirect::to("/login")).into_response())),
-    }
-}
-
-/// A form's session check: the hidden `csrf` field must be the session's.
-fn form_ctx(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<PageCtx, Box<Response>> {
-    let ctx = page_ctx(state, headers, None)?;
-    if ctx.csrf != csrf {
-        return Err(Box::new(
-            ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong CSRF token")
-                .into_response(),
-        ));
-    }
-    Ok(ctx)
+/// Renders a cycle page: the header's keys, the cycle texts, then the page's own.
+fn page(ctx: PageCtx, name: &str, extra: Value) -> Result<Response, ApiError> {
+    let c = Value::from(Serde(cycle_texts(ctx.lang)));
+    ctx.respond(render, name, context! { c => c, ..extra })
 }
 
 fn region_name(state: &AppState, lang: Lang, region: Option<&str>) -> String {
@@ -1366,42 +1317,12 @@ fn region_name(state: &AppState, lang: Lang, region: Option<&str>) -> String {
     }
 }
 
-/// Back to a page after a form: on success as it is; on a refusal with the reason shown (a page
-/// form refused by the rules is not a broken request, so the page says why).
-fn back(to: &str, result: Result<(), ApiError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(to).into_response(),
-        Err(e) if e.status == StatusCode::NOT_FOUND => e.into_response(),
-        Err(e) => {
-            let sep = if to.contains('?') { '&' } else { '?' };
-            let message: String = form_urlencoded::byte_serialize(e.message.as_bytes()).collect();
-            Redirect::to(&format!("{to}{sep}error={}&message={message}", e.code)).into_response()
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct PageQuery {
-    lang: Option<String>,
-    error: Option<String>,
-    message: Option<String>,
-}
-
-fn error_banner(lang: Lang, query: &PageQuery) -> Option<(String, String)> {
-    query.error.as_deref().map(|code| {
-        (
-            error_text(lang, code).to_string(),
-            query.message.clone().unwrap_or_default(),
-        )
-    })
-}
-
 async fn page_list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1430,7 +1351,7 @@ async fn page_list(
             staff => ctx.viewer.is_staff(),
             rows => Value::from(Serde(rows)),
     };
-    ctx.page("cycles.html", extra)
+    page(ctx, "cycles.html", extra)
 }
 
 async fn page_new(
@@ -1438,7 +1359,7 @@ async fn page_new(
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1468,9 +1389,9 @@ async fn page_new(
             default_scheme => gusu_core::DEFAULT_SCHEME,
             year => years.last().copied(),
             notice_days => state.0.config.notice_days,
-            error => error_banner(ctx.lang, &query),
+            error => query.banner(ctx.lang, error_text),
     };
-    ctx.page("cycle_new.html", extra)
+    page(ctx, "cycle_new.html", extra)
 }
 
 #[derive(Deserialize)]
@@ -1488,7 +1409,7 @@ async fn page_start(
     form: Result<Form<StartForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1556,7 +1477,7 @@ async fn page_detail(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1605,9 +1526,9 @@ async fn page_detail(
             may_correct => may_correct,
             fields => Value::from(Serde(field_names(ctx.lang))),
             labels => Value::from(Serde(field_names(ctx.lang).into_iter().collect::<BTreeMap<_, _>>())),
-            error => error_banner(ctx.lang, &query),
+            error => query.banner(ctx.lang, error_text),
     };
-    ctx.page("cycle.html", extra)
+    page(ctx, "cycle.html", extra)
 }
 
 #[derive(Deserialize)]
@@ -1622,7 +1543,7 @@ async fn page_advance(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1644,7 +1565,7 @@ async fn page_confirm(
     form: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1711,7 +1632,7 @@ async fn page_object(
     form: Result<Form<ObjectionForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1768,7 +1689,7 @@ async fn page_decide(
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1801,7 +1722,7 @@ async fn page_correct(
     form: Result<Form<CorrectionForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1832,7 +1753,7 @@ async fn page_migration(
     query: Result<Query<MigrationQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1857,7 +1778,7 @@ async fn page_migration(
             scheme => query.scheme.clone().unwrap_or_default(),
             schemes => Value::from(Serde(schemes)),
     };
-    ctx.page("cycle_migration.html", extra)
+    page(ctx, "cycle_migration.html", extra)
 }
 
 async fn page_version(
@@ -1866,7 +1787,7 @@ async fn page_version(
     Path((id, version)): Path<(i64, u32)>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1874,7 +1795,7 @@ async fn page_version(
     let extra = context! {
             v => Value::from(Serde(v)),
     };
-    ctx.page("cycle_version.html", extra)
+    page(ctx, "cycle_version.html", extra)
 }
 
 /// An enterprise's way in: its latest cycle (staff go to the list).
@@ -1882,7 +1803,7 @@ async fn page_my_cycle(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, None) {
+    let ctx = match PageCtx::of(&state, &headers, None) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1902,7 +1823,7 @@ async fn page_notices(
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -1925,9 +1846,9 @@ async fn page_notices(
     let extra = context! {
             enterprise => matches!(ctx.viewer.scope, Scope::Enterprise(_)),
             rows => Value::from(Serde(rows)),
-            error => error_banner(ctx.lang, &query),
+            error => query.banner(ctx.lang, error_text),
     };
-    ctx.page("notices.html", extra)
+    page(ctx, "notices.html", extra)
 }
 
 async fn page_read(
@@ -1937,7 +1858,7 @@ async fn page_read(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| body_error(e.body_text()))?;
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };

@@ -16,7 +16,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use gusu_core::carbon::intensity::{IntensityRow, IntensityTarget, Level, intensity};
 use gusu_core::carbon::ledger::{
@@ -31,7 +31,8 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::chart::{Column, columns};
-use crate::pages::{Lang, LangQuery, language, page_session, render, texts};
+use crate::page_ctx::PageCtx;
+use crate::pages::{Lang, page_session, render};
 use crate::{ApiError, AppState, Authed};
 
 /// Emitters listed on the dashboard.
@@ -706,58 +707,17 @@ fn carrier_name(lang: Lang, key: &str) -> String {
     }
 }
 
-/// A signed-in page's language, viewer and CSRF token, or the redirect to sign in.
-struct PageCtx {
-    viewer: Viewer,
-    csrf: String,
-    lang: Lang,
-    out: HeaderMap,
-    /// The basis intensities are measured on (a setting), named in the page's language.
-    basis: &'static str,
-}
-
-fn page_ctx(
-    state: &AppState,
-    headers: &HeaderMap,
-    lang: Option<String>,
-) -> Result<PageCtx, Box<Response>> {
-    let mut out = HeaderMap::new();
-    let lang = language(headers, &LangQuery { lang, year: None }, &mut out);
-    match page_session(state, headers) {
-        Some((session, _)) => Ok(PageCtx {
-            viewer: session.viewer,
-            csrf: session.csrf,
-            basis: {
-                let basis = state.0.config.energy.intensity_basis;
-                if lang == Lang::Zh {
-                    basis.name_zh()
-                } else {
-                    basis.name_en()
-                }
-            },
-            lang,
-            out,
-        }),
-        None => Err(Box::new((out, Redirect::to("/login")).into_response())),
-    }
-}
-
-impl PageCtx {
-    fn page(self, name: &str, extra: Value) -> Result<Response, ApiError> {
-        let html = render(
-            name,
-            context! {
-                t => Value::from(Serde(texts(self.lang))),
-                e => Value::from(Serde(energy_texts(self.lang))),
-                user => self.viewer.user.clone(),
-                role => self.viewer.role.key(),
-                csrf => self.csrf.clone(),
-                basis => self.basis,
-                ..extra
-            },
-        )?;
-        Ok((self.out, Html(html)).into_response())
-    }
+/// Renders an energy page: the header's keys, the energy texts and the intensity basis (a
+/// setting, named in the page's language), then the page's own.
+fn page(state: &AppState, ctx: PageCtx, name: &str, extra: Value) -> Result<Response, ApiError> {
+    let basis = state.0.config.energy.intensity_basis;
+    let basis = if ctx.lang == Lang::Zh {
+        basis.name_zh()
+    } else {
+        basis.name_en()
+    };
+    let e = Value::from(Serde(energy_texts(ctx.lang)));
+    ctx.respond(render, name, context! { e => e, basis => basis, ..extra })
 }
 
 #[derive(Serialize)]
@@ -774,7 +734,7 @@ async fn dashboard_page(
     query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(redirect) => return Ok(*redirect),
     };
@@ -788,7 +748,7 @@ async fn dashboard_page(
     let e = energy_texts(lang);
     let energy = state.city_energy()?;
     let Some(year) = query.year.or(energy.latest_year()) else {
-        return ctx.page("energy.html", context! { empty => true });
+        return page(&state, ctx, "energy.html", context! { empty => true });
     };
     let d = dashboard(&state, &energy, population.clone(), year)?;
     let t = &d.summary.totals;
@@ -924,7 +884,9 @@ async fn dashboard_page(
         ),
     };
     let all_districts = matches!(ctx.viewer.scope, Scope::City);
-    ctx.page(
+    page(
+        &state,
+        ctx,
         "energy.html",
         context! {
             empty => false,
@@ -979,7 +941,7 @@ async fn enterprise_page(
     query: Result<Query<EnterpriseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(redirect) => return Ok(*redirect),
     };
@@ -1138,7 +1100,9 @@ async fn enterprise_page(
         .iter()
         .map(|c| Value::from_safe_string(c["svg"].as_str().unwrap_or_default().to_string()))
         .collect();
-    ctx.page(
+    page(
+        &state,
+        ctx,
         "enterprise_energy.html",
         context! {
             uscc => data.uscc.to_string(),

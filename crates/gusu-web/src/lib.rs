@@ -12,6 +12,7 @@ pub mod error;
 pub mod imports;
 pub mod nzc;
 pub mod openapi;
+mod page_ctx;
 pub mod pages;
 pub mod session;
 pub mod summary;

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use chrono::NaiveDate;
@@ -31,7 +31,8 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::pages::{Lang, LangQuery, language, page_session};
+use crate::page_ctx::{PageCtx, PageQuery, back};
+use crate::pages::Lang;
 use crate::{ApiError, AppState, Authed};
 
 pub fn routes() -> Router<AppState> {
@@ -552,6 +553,19 @@ fn error_text(lang: Lang, code: &str) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Pages
 
+fn render(name: &str, ctx: Value) -> Result<String, ApiError> {
+    environment()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Renders an application page: the header's keys, the nzc texts, then the page's own.
+fn page(ctx: PageCtx, name: &str, extra: Value) -> Result<Response, ApiError> {
+    let n = Value::from(Serde(nzc_texts(ctx.lang)));
+    ctx.respond(render, name, context! { n => n, ..extra })
+}
+
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -567,90 +581,6 @@ fn environment() -> &'static Environment<'static> {
                 .expect("the shipped templates parse (tested)");
         }
         env
-    })
-}
-
-struct PageCtx {
-    viewer: Viewer,
-    csrf: String,
-    lang: Lang,
-    out: HeaderMap,
-}
-
-impl PageCtx {
-    fn page(self, name: &str, extra: Value) -> Result<Response, ApiError> {
-        let html = environment()
-            .get_template(name)
-            .and_then(|t| {
-                t.render(context! {
-                    t => Value::from(Serde(crate::pages::texts(self.lang))),
-                    n => Value::from(Serde(nzc_texts(self.lang))),
-                    user => self.viewer.user.clone(),
-                    role => self.viewer.role.key(),
-                    csrf => self.csrf.clone(),
-                    ..extra
-                })
-            })
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        Ok((self.out, Html(html)).into_response())
-    }
-}
-
-fn page_ctx(
-    state: &AppState,
-    headers: &HeaderMap,
-    lang: Option<String>,
-) -> Result<PageCtx, Box<Response>> {
-    let mut out = HeaderMap::new();
-    let lang = language(headers, &LangQuery { lang, year: None }, &mut out);
-    match page_session(state, headers) {
-        Some((session, _)) => Ok(PageCtx {
-            viewer: session.viewer,
-            csrf: session.csrf,
-            lang,
-            out,
-        }),
-        None => Err(Box::new((out, Redirect::to("/login")).into_response())),
-    }
-}
-
-fn form_ctx(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<PageCtx, Box<Response>> {
-    let ctx = page_ctx(state, headers, None)?;
-    if ctx.csrf != csrf {
-        return Err(Box::new(
-            ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong CSRF token")
-                .into_response(),
-        ));
-    }
-    Ok(ctx)
-}
-
-/// Back to a page after a form: on a refusal with the reason shown.
-fn back(to: &str, result: Result<(), ApiError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(to).into_response(),
-        Err(e) if e.status == StatusCode::NOT_FOUND => e.into_response(),
-        Err(e) => {
-            let sep = if to.contains('?') { '&' } else { '?' };
-            let message: String = form_urlencoded::byte_serialize(e.message.as_bytes()).collect();
-            Redirect::to(&format!("{to}{sep}error={}&message={message}", e.code)).into_response()
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct PageQuery {
-    lang: Option<String>,
-    error: Option<String>,
-    message: Option<String>,
-}
-
-fn error_banner(lang: Lang, query: &PageQuery) -> Option<(String, String)> {
-    query.error.as_deref().map(|code| {
-        (
-            error_text(lang, code).to_string(),
-            query.message.clone().unwrap_or_default(),
-        )
     })
 }
 
@@ -693,7 +623,7 @@ async fn page_list(
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -737,9 +667,9 @@ async fn page_list(
         may_open => ctx.viewer.is_staff() || own.is_some(),
         own_uscc => own,
         default_year => state.0.config.clock.now().format("%Y").to_string().parse::<i32>().unwrap_or(2026) - 1,
-        error => error_banner(lang, &query),
+        error => query.banner(lang, error_text),
     };
-    ctx.page("nzc_list.html", extra)
+    page(ctx, "nzc_list.html", extra)
 }
 
 #[derive(Deserialize)]
@@ -758,7 +688,7 @@ async fn page_open(
     let Ok(Form(form)) = form else {
         return ApiError::bad_request("invalid_form", "the form is incomplete").into_response();
     };
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return *r,
     };
@@ -820,7 +750,7 @@ async fn page_detail(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = match page_ctx(&state, &headers, query.lang.clone()) {
+    let ctx = match PageCtx::of(&state, &headers, query.lang.clone()) {
         Ok(c) => c,
         Err(r) => return Ok(*r),
     };
@@ -916,9 +846,9 @@ async fn page_detail(
         actions => Value::from(Serde(actions)),
         events => Value::from(Serde(events)),
         blank => vec![1, 2],
-        error => error_banner(lang, &query),
+        error => query.banner(lang, error_text),
     };
-    ctx.page("nzc.html", extra)
+    page(ctx, "nzc.html", extra)
 }
 
 /// Plain names of the declarations the shipped criteria use.
@@ -1089,7 +1019,7 @@ async fn page_evidence(
         .iter()
         .find(|(k, _)| k == "csrf")
         .map_or("", |(_, v)| v.as_str());
-    let ctx = match form_ctx(&state, &headers, csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, csrf) {
         Ok(c) => c,
         Err(r) => return *r,
     };
@@ -1116,7 +1046,7 @@ async fn page_act(
     let Ok(Form(form)) = form else {
         return ApiError::bad_request("invalid_form", "the form is incomplete").into_response();
     };
-    let ctx = match form_ctx(&state, &headers, &form.csrf) {
+    let ctx = match PageCtx::of_form(&state, &headers, &form.csrf) {
         Ok(c) => c,
         Err(r) => return *r,
     };

@@ -248,14 +248,12 @@ pub fn edit(viewer: &Viewer, state: &ApplicationState) -> Result<(), Application
     Ok(())
 }
 
-/// One step of the route: checks the viewer, the status, the reason and the assessment of the
-/// evidence as it stands; returns the new status.
-pub fn act(
+/// Whether the status and the viewer's role allow `action` now; the status it leads to. The
+/// reason and the criteria are checked by [`act`].
+pub fn step(
     viewer: &Viewer,
     state: &ApplicationState,
     action: Action,
-    reason: &str,
-    assessment: &Assessment,
 ) -> Result<ApplicationStatus, ApplicationError> {
     use ApplicationStatus as S;
     let district = state.district.as_str();
@@ -280,6 +278,19 @@ pub fn act(
     if !allowed {
         return Err(ApplicationError::NotPermitted(action.key()));
     }
+    Ok(next)
+}
+
+/// One step of the route: checks the viewer and the status ([`step`]), the reason and the
+/// assessment of the evidence as it stands; returns the new status.
+pub fn act(
+    viewer: &Viewer,
+    state: &ApplicationState,
+    action: Action,
+    reason: &str,
+    assessment: &Assessment,
+) -> Result<ApplicationStatus, ApplicationError> {
+    let next = step(viewer, state, action)?;
     if action.needs_reason() && reason.trim().is_empty() {
         return Err(ApplicationError::ReasonRequired(action.key()));
     }
@@ -297,15 +308,9 @@ pub fn act(
 
 /// The actions this viewer could take now (the reason and the criteria are checked on acting).
 pub fn available(viewer: &Viewer, state: &ApplicationState) -> Vec<Action> {
-    let all_met = Assessment {
-        criteria: String::new(),
-        assessment_year: 0,
-        offset_ratio: None,
-        results: Vec::new(),
-    };
     Action::ALL
         .into_iter()
-        .filter(|a| act(viewer, state, *a, "reason", &all_met).is_ok())
+        .filter(|a| step(viewer, state, *a).is_ok())
         .collect()
 }
 
