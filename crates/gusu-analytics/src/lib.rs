@@ -15,6 +15,7 @@ pub mod carrier;
 pub mod dataset;
 pub mod gaps;
 pub mod import;
+pub mod run_aggregate;
 pub mod sort;
 pub mod time;
 

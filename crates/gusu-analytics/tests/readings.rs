@@ -7,7 +7,7 @@ use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use gusu_analytics::{
     AggregateError, Granularity, ImportError, ImportOptions, Total, aggregate, dataset,
-    import_file, import_file_with,
+    explain_analyze, import_file, import_file_with,
 };
 use gusu_core::Uscc;
 use parquet::arrow::ArrowWriter;
@@ -124,6 +124,18 @@ fn monthly_and_yearly_totals_equal_hand_sums() {
     assert_eq!(find(&yearly, &a, "natural_gas", 2024, None).total, 5_000.0);
     assert_eq!(find(&yearly, &b, "electricity", 2023, None).total, 1_500.0);
     assert_eq!(find(&yearly, &b, "electricity", 2024, None).total, 2_000.0);
+
+    // Those totals came from the run aggregation (the files are sorted by enterprise), with
+    // DataFusion's final stage after it.
+    for by in [Granularity::Month, Granularity::Year] {
+        let spill = dir.path().join("spill");
+        let plan = explain_analyze(&data, 64 << 20, &spill, by).unwrap();
+        assert!(plan.contains("RunAggregateExec: mode=Partial"), "{plan}");
+        assert!(
+            plan.contains("AggregateExec: mode=FinalPartitioned"),
+            "{plan}"
+        );
+    }
 }
 
 #[test]
