@@ -296,6 +296,14 @@ fn readings_go_to_the_store_by_month_and_bills_are_checked_against_meters() {
     let (_, o, _) = out(gusu(d).args(["audit", "--limit", "10"]));
     assert!(o.contains("metered_months") || o.contains("import"), "{o}");
     let store = gusu_store::Store::open(&d.join("g.db")).unwrap();
+    // The yearly metered electricity is a batch whose audit entry names the operator.
+    let metered = store
+        .batches()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.source == "metered")
+        .expect("a metered batch");
+    assert!(metered.uploaded_by.is_some(), "{metered:?}");
     let months = store.metered_months_of(&Uscc::parse(&a).unwrap()).unwrap();
     let totals: Vec<(u32, f64)> = months.iter().map(|m| (m.month, m.total)).collect();
     assert_eq!(totals, [(1, 31_000.0), (2, 58_000.0)]);

@@ -7,7 +7,7 @@ use gusu_core::{Figure, SourceRow, Uscc, YearlyRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{BatchMeta, ImportSummary, Store, StoreError};
+use crate::{BatchMeta, ImportSummary, Store, StoreError, Uploader};
 
 /// The source name of metered totals.
 pub const METERED: &str = "metered";
@@ -36,13 +36,15 @@ impl Store {
     /// Stores a year's metered electricity totals (kWh per enterprise) as one batch of source
     /// `metered`, named by `label` (the dataset they were aggregated from). The same totals
     /// brought in again change nothing. Differences from the billed figure above `tolerance`
-    /// (relative, e.g. 0.05) are returned.
+    /// (relative, e.g. 0.05) are returned. With an `uploader`, the batch's `import` audit entry is
+    /// written in the same transaction as the values.
     pub fn import_metered_electricity(
         &mut self,
         year: i32,
         totals: &[(Uscc, f64)],
         label: &str,
         tolerance: f64,
+        uploader: Option<&Uploader>,
     ) -> Result<MeteredImport, StoreError> {
         let known = self.known_usccs()?;
         let mut rows: Vec<(Uscc, f64)> = Vec::with_capacity(totals.len());
@@ -79,7 +81,10 @@ impl Store {
                 }
             })
             .collect();
-        let summary = self.import_annual(&meta, &records)?;
+        let summary = match uploader {
+            Some(uploader) => self.import_annual_by(&meta, &records, uploader)?,
+            None => self.import_annual(&meta, &records)?,
+        };
         let field = Figure::ElectricityKwh.key();
         let differences = self
             .conflicts(Some(year))?

@@ -38,8 +38,12 @@ fn metered_totals_fill_gaps_below_the_bills_and_differences_are_reported() {
         (uscc(3), 500.0),
         (uscc(9), 42.0),
     ];
+    let uploader = gusu_store::Uploader {
+        actor: "cli:ops".into(),
+        rejected: 0,
+    };
     let done = store
-        .import_metered_electricity(2024, &totals, "readings 2024", 0.05)
+        .import_metered_electricity(2024, &totals, "readings 2024", 0.05, Some(&uploader))
         .unwrap();
     assert_eq!(done.summary.rows, 3);
     assert_eq!(done.unknown, [uscc(9)]);
@@ -69,8 +73,21 @@ fn metered_totals_fill_gaps_below_the_bills_and_differences_are_reported() {
     );
     // The same totals again change nothing.
     let again = store
-        .import_metered_electricity(2024, &totals, "readings 2024", 0.05)
+        .import_metered_electricity(2024, &totals, "readings 2024", 0.05, Some(&uploader))
         .unwrap();
     assert!(again.summary.already_imported);
-    assert_eq!(store.batches().unwrap().len(), 3);
+    let batches = store.batches().unwrap();
+    assert_eq!(batches.len(), 3);
+    // The metered batch names who brought it in, from the audit entry of its own transaction.
+    let metered = batches.iter().find(|b| b.source == "metered").unwrap();
+    assert_eq!(metered.uploaded_by.as_deref(), Some("cli:ops"));
+    let imports: Vec<_> = store
+        .audit_log(100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.action == "import" && e.target.as_deref() == Some(&format!("batch {}", metered.id))
+        })
+        .collect();
+    assert_eq!(imports.len(), 1, "one entry, not one per attempt");
 }

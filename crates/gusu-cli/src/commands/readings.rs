@@ -316,9 +316,8 @@ pub fn store_totals(
             readings: t.readings,
         });
     }
-    let actor = super::accounts::operator();
     let uploader = gusu_store::Uploader {
-        actor: actor.clone(),
+        actor: super::accounts::operator(),
         rejected: 0,
     };
     let stored = store
@@ -371,25 +370,14 @@ pub fn store_totals(
     for (year, by_uscc) in yearly {
         let totals: Vec<(gusu_core::Uscc, f64)> = by_uscc.into_iter().collect();
         let done = store
-            .import_metered_electricity(year, &totals, &format!("{label} {year}"), tolerance)
+            .import_metered_electricity(
+                year,
+                &totals,
+                &format!("{label} {year}"),
+                tolerance,
+                Some(&uploader),
+            )
             .map_err(store_failure)?;
-        if let Some(batch) = done.summary.batch_id {
-            let detail = serde_json::json!({
-                "kind": "annual",
-                "source": gusu_store::METERED,
-                "file": format!("{label} {year}"),
-                "rows": done.summary.rows,
-                "rejected": 0,
-            });
-            store
-                .audit(
-                    &actor,
-                    "import",
-                    Some(&format!("batch {batch}")),
-                    Some(&detail.to_string()),
-                )
-                .map_err(store_failure)?;
-        }
         out.push(format!(
             "{year}: {} {} {}, {} {}",
             lang.t("计量用电合计", "metered electricity totals"),
