@@ -4,9 +4,12 @@
 //!   stored row per line with its batch, source and row, like annual figures. A file of the same
 //!   source that names an enterprise and year again replaces that source's lines for it (the old
 //!   lines go to `energy_line_history`); identical lines are left as they were. Which source's
-//!   lines count for an enterprise and year is decided at read time: the first source listed for
-//!   `energy_tce` in the [`crate::SourcePriority`], else the most recent batch. Two sources that
-//!   disagree on a carrier's total are reported as conflicts (field `energy:<carrier>`).
+//!   lines count is decided at read time, **per enterprise, year and carrier**, so that the power
+//!   company's electricity and the enterprise's own fuels both count: for electricity the first
+//!   source listed for `electricity_kwh` in the [`crate::SourcePriority`] (the bills, as for the
+//!   yearly figure), then for every carrier the first listed for `energy_tce`, else the most
+//!   recent batch. Two sources that disagree on a carrier's total are reported as conflicts (field
+//!   `energy:<carrier>`).
 //! - **Metered months** are the readings dataset's monthly totals per enterprise and carrier,
 //!   stored so that the web platform needs no query engine. A new aggregate replaces a month's
 //!   total; the same totals brought in again change nothing.
@@ -14,7 +17,7 @@
 //! Both are written in one transaction per batch, with the `import` audit entry when the caller
 //! names who imported.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use gusu_core::carbon::{Carrier, EnergyLine, Unit, conversion};
 use gusu_core::{Figure, Uscc};
@@ -248,26 +251,35 @@ impl Store {
     ) -> Result<Vec<Conflict>, StoreError> {
         let all = lines_of(conn, uscc_id, year, None)?;
         let by_source = group_by_source(&all);
-        let Some(used) = self.effective_source(&by_source) else {
-            return Ok(Vec::new());
-        };
-        let used_totals = carrier_totals(&by_source[&used].1);
+        let totals: BTreeMap<&str, BTreeMap<Carrier, f64>> = by_source
+            .iter()
+            .map(|(source, (_, lines))| (source.as_str(), carrier_totals(lines)))
+            .collect();
+        let carriers: BTreeSet<Carrier> = totals.values().flat_map(|t| t.keys().copied()).collect();
         let mut conflicts = Vec::new();
-        for (source, (_, lines)) in &by_source {
-            if *source == used {
+        for carrier in carriers {
+            let candidates = totals
+                .iter()
+                .filter(|(_, t)| t.contains_key(&carrier))
+                .map(|(source, _)| (*source, by_source[*source].0));
+            let Some(used) = self.effective_source(carrier, candidates) else {
                 continue;
-            }
-            for (carrier, other) in carrier_totals(lines) {
-                if let Some(&mine) = used_totals.get(&carrier)
+            };
+            let mine = totals[used][&carrier];
+            for (source, t) in &totals {
+                if *source == used {
+                    continue;
+                }
+                if let Some(&other) = t.get(&carrier)
                     && (mine - other).abs() > 1e-6 * mine.abs().max(other.abs())
                 {
                     conflicts.push(Conflict {
                         uscc,
                         year,
                         field: format!("energy:{}", carrier.key()),
-                        used_source: used.clone(),
+                        used_source: used.to_string(),
                         used_value: mine,
-                        other_source: source.clone(),
+                        other_source: source.to_string(),
                         other_value: other,
                     });
                 }
@@ -276,18 +288,32 @@ impl Store {
         Ok(conflicts)
     }
 
-    /// The source whose lines count: first by the priority of `energy_tce`, then the latest batch.
-    fn effective_source(&self, by_source: &BySource) -> Option<String> {
-        let field = Figure::EnergyTce.key();
-        by_source
-            .iter()
-            .min_by_key(|(source, (latest_batch, _))| {
+    /// Of the sources with lines of `carrier` (each with its latest batch for the enterprise and
+    /// year), the one whose lines count: for electricity first by the priority of
+    /// `electricity_kwh`, then by that of `energy_tce`, then the latest batch.
+    fn effective_source<'a>(
+        &self,
+        carrier: Carrier,
+        candidates: impl Iterator<Item = (&'a str, i64)>,
+    ) -> Option<&'a str> {
+        let rank = |figure: Figure, source: &str| {
+            self.priority
+                .rank(figure.key(), source)
+                .unwrap_or(usize::MAX)
+        };
+        candidates
+            .min_by_key(|(source, latest_batch)| {
                 (
-                    self.priority.rank(field, source).unwrap_or(usize::MAX),
+                    if carrier == Carrier::Electricity {
+                        rank(Figure::ElectricityKwh, source)
+                    } else {
+                        0
+                    },
+                    rank(Figure::EnergyTce, source),
                     std::cmp::Reverse(*latest_batch),
                 )
             })
-            .map(|(s, _)| s.clone())
+            .map(|(source, _)| source)
     }
 
     /// The effective energy lines of one enterprise, every year, oldest year first.
@@ -345,8 +371,10 @@ impl Store {
                 imported_at: r.get(11)?,
             });
         }
-        // Per enterprise and year, only the effective source's lines.
-        let mut sources: HashMap<(Uscc, i32), BySource> = HashMap::new();
+        // Per enterprise, year and carrier, only the effective source's lines. For each source:
+        // its latest batch for the enterprise and year, and the carriers it has lines of.
+        let mut sources: HashMap<(Uscc, i32), BTreeMap<String, (i64, BTreeSet<Carrier>)>> =
+            HashMap::new();
         for l in &all {
             let entry = sources
                 .entry((l.uscc, l.year))
@@ -354,12 +382,25 @@ impl Store {
                 .entry(l.source.clone())
                 .or_default();
             entry.0 = entry.0.max(l.batch_id);
+            entry.1.insert(l.carrier);
         }
-        let chosen: HashMap<(Uscc, i32), String> = sources
-            .iter()
-            .filter_map(|(k, by_source)| self.effective_source(by_source).map(|s| (*k, s)))
-            .collect();
-        all.retain(|l| chosen.get(&(l.uscc, l.year)) == Some(&l.source));
+        let mut chosen: HashMap<(Uscc, i32, Carrier), String> = HashMap::new();
+        for ((uscc, year), by_source) in &sources {
+            let carriers: BTreeSet<Carrier> = by_source
+                .values()
+                .flat_map(|(_, c)| c.iter().copied())
+                .collect();
+            for carrier in carriers {
+                let candidates = by_source
+                    .iter()
+                    .filter(|(_, (_, c))| c.contains(&carrier))
+                    .map(|(source, (latest, _))| (source.as_str(), *latest));
+                if let Some(source) = self.effective_source(carrier, candidates) {
+                    chosen.insert((*uscc, *year, carrier), source.to_string());
+                }
+            }
+        }
+        all.retain(|l| chosen.get(&(l.uscc, l.year, l.carrier)) == Some(&l.source));
         Ok(all)
     }
 

@@ -152,6 +152,65 @@ fn the_preferred_source_counts_and_disagreements_are_conflicts() {
     );
 }
 
+/// Sources are chosen per carrier: the power company's electricity and the enterprise's own
+/// fuels both count; where both give electricity, the bill wins (the priority of
+/// `electricity_kwh`), and the difference is a conflict.
+#[test]
+fn each_carrier_counts_from_its_own_preferred_source() {
+    let mut store = registered();
+    // Defaults: electricity_kwh from power, then metered; energy_tce from stats.
+    store
+        .import_energy(
+            &meta("enterprise", "own.csv"),
+            &[
+                line(1, 2024, 2, Carrier::NaturalGas, 30.0, Unit::TenThousandNm3),
+                line(1, 2024, 3, Carrier::Electricity, 900_000.0, Unit::Kwh),
+            ],
+            None,
+        )
+        .unwrap();
+    let done = store
+        .import_energy(
+            &meta("power", "power.csv"),
+            &[line(
+                1,
+                2024,
+                2,
+                Carrier::Electricity,
+                1_000_000.0,
+                Unit::Kwh,
+            )],
+            None,
+        )
+        .unwrap();
+    assert_eq!(done.conflicts.len(), 1, "{:?}", done.conflicts);
+    let c = &done.conflicts[0];
+    assert_eq!(
+        (
+            c.field.as_str(),
+            c.used_source.as_str(),
+            c.used_value,
+            c.other_source.as_str(),
+            c.other_value
+        ),
+        // Totals in the carrier's accounting unit, MWh.
+        ("energy:electricity", "power", 1_000.0, "enterprise", 900.0)
+    );
+    let mut lines: Vec<(Carrier, String, f64)> = store
+        .energy_lines_in(2024)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.carrier, l.source, l.quantity))
+        .collect();
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected = vec![
+        (Carrier::NaturalGas, "enterprise".to_string(), 30.0),
+        (Carrier::Electricity, "power".to_string(), 1_000_000.0),
+    ];
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(lines, expected);
+}
+
 #[test]
 fn a_bad_line_refuses_the_whole_file() {
     let mut store = registered();
