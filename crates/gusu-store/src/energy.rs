@@ -114,6 +114,9 @@ pub struct MeteredMonthsImport {
 /// An enterprise-year's lines by source, with each source's latest batch.
 type BySource = BTreeMap<String, (i64, Vec<EnergyLine>)>;
 
+/// Per source of an enterprise and year: its latest batch and the carriers it has lines of.
+type SourcesOfYear = BTreeMap<String, (i64, BTreeSet<Carrier>)>;
+
 /// Lines of one source for one enterprise and year, compared as a multiset.
 fn line_signature(l: &EnergyLine) -> (String, u64, String, Option<u64>, Option<u64>) {
     (
@@ -373,8 +376,7 @@ impl Store {
         }
         // Per enterprise, year and carrier, only the effective source's lines. For each source:
         // its latest batch for the enterprise and year, and the carriers it has lines of.
-        let mut sources: HashMap<(Uscc, i32), BTreeMap<String, (i64, BTreeSet<Carrier>)>> =
-            HashMap::new();
+        let mut sources: HashMap<(Uscc, i32), SourcesOfYear> = HashMap::new();
         for l in &all {
             let entry = sources
                 .entry((l.uscc, l.year))
