@@ -202,12 +202,12 @@ fn each_carrier_counts_from_its_own_preferred_source() {
         .into_iter()
         .map(|l| (l.carrier, l.source, l.quantity))
         .collect();
-    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    lines.sort_by_key(|a| a.0);
     let mut expected = vec![
         (Carrier::NaturalGas, "enterprise".to_string(), 30.0),
         (Carrier::Electricity, "power".to_string(), 1_000_000.0),
     ];
-    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by_key(|a| a.0);
     assert_eq!(lines, expected);
 }
 
