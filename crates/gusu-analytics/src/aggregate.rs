@@ -23,6 +23,7 @@ use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::dataset;
@@ -64,6 +65,8 @@ pub enum AggregateError {
     Dataset { path: PathBuf, message: String },
     #[error("query failed: {0}")]
     Engine(String),
+    #[error("writing the totals failed: {0}")]
+    Output(String),
 }
 
 /// The SQL of a granularity, over the table `readings` with partition columns `year` and `month`.
@@ -90,13 +93,32 @@ pub fn aggregate(
     spill_dir: &Path,
     granularity: Granularity,
 ) -> Result<Vec<Total>, AggregateError> {
+    let mut totals = Vec::new();
+    aggregate_each(data_dir, pool_bytes, spill_dir, granularity, &mut |t| {
+        totals.push(t);
+        Ok(())
+    })?;
+    Ok(totals)
+}
+
+/// [`aggregate`], handing each total to `each` as the engine produces it (sorted by enterprise,
+/// carrier and period) instead of collecting them, so that memory does not grow with the number
+/// of totals. Returns how many there were. An error from `each` stops the query
+/// ([`AggregateError::Output`]).
+pub fn aggregate_each(
+    data_dir: &Path,
+    pool_bytes: usize,
+    spill_dir: &Path,
+    granularity: Granularity,
+    each: &mut dyn FnMut(Total) -> Result<(), String>,
+) -> Result<u64, AggregateError> {
     let dataset = dataset::readings_dir(data_dir);
     let has_files = dataset::has_files(&dataset).map_err(|e| AggregateError::Dataset {
         path: dataset.clone(),
         message: e.to_string(),
     })?;
     if !has_files {
-        return Ok(Vec::new());
+        return Ok(0);
     }
     std::fs::create_dir_all(spill_dir).map_err(|e| AggregateError::Dataset {
         path: spill_dir.to_path_buf(),
@@ -107,7 +129,7 @@ pub fn aggregate(
         .map_err(|e| AggregateError::Engine(e.to_string()))?;
     runtime.block_on(async {
         let ctx = session(&dataset, pool_bytes, spill_dir).await?;
-        run(&ctx, pool_bytes, spill_dir, granularity).await
+        run(&ctx, pool_bytes, spill_dir, granularity, each).await
     })
 }
 
@@ -202,15 +224,17 @@ async fn run(
     pool_bytes: usize,
     spill_dir: &Path,
     granularity: Granularity,
-) -> Result<Vec<Total>, AggregateError> {
+    each: &mut dyn FnMut(Total) -> Result<(), String>,
+) -> Result<u64, AggregateError> {
     let engine = |e: DataFusionError| classify(e, pool_bytes, spill_dir);
     let frame = ctx.sql(sql(granularity)).await.map_err(engine)?;
-    let batches = frame.collect().await.map_err(engine)?;
-    let mut totals = Vec::new();
+    let mut batches = frame.execute_stream().await.map_err(engine)?;
+    let mut count = 0u64;
     let text = |a: &Arc<dyn Array>| {
         cast(a, &DataType::Utf8).map_err(|e| AggregateError::Engine(e.to_string()))
     };
-    for batch in batches {
+    while let Some(batch) = batches.next().await {
+        let batch = batch.map_err(engine)?;
         let uscc = text(batch.column(0))?;
         let carrier = text(batch.column(1))?;
         let unit = text(batch.column(2))?;
@@ -238,7 +262,8 @@ async fn run(
             .as_ref()
             .map(|m| m.as_primitive::<Int32Type>().clone());
         for i in 0..batch.num_rows() {
-            totals.push(Total {
+            count += 1;
+            each(Total {
                 uscc: uscc.value(i).to_string(),
                 carrier: carrier.value(i).to_string(),
                 year: year.value(i),
@@ -246,10 +271,11 @@ async fn run(
                 total: total.value(i),
                 unit: unit.value(i).to_string(),
                 readings: readings.value(i) as u64,
-            });
+            })
+            .map_err(AggregateError::Output)?;
         }
     }
-    Ok(totals)
+    Ok(count)
 }
 
 /// A DataFusion error in the words of this crate: running out of the pool is its own error.

@@ -19,6 +19,8 @@ pub mod run_aggregate;
 pub mod sort;
 pub mod time;
 
-pub use aggregate::{AggregateError, Granularity, Total, aggregate, explain_analyze};
+pub use aggregate::{
+    AggregateError, Granularity, Total, aggregate, aggregate_each, explain_analyze,
+};
 pub use gaps::Gap;
 pub use import::{ImportError, ImportOptions, ImportOutcome, import_file, import_file_with};

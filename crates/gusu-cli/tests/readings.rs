@@ -115,7 +115,15 @@ fn demo_readings_import_once_and_total_to_their_sum() {
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(stderr.contains("pool of 4096 bytes"), "{stderr}");
+    // The CSV is written as the totals stream out, into a staged file that only a finished query
+    // turns into the output: nothing is left behind.
     assert!(!d.join("tiny.csv").exists());
+    let staged: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".gusu-totals-"))
+        .collect();
+    assert!(staged.is_empty(), "{staged:?}");
 
     gusu(d)
         .args(["readings", "aggregate", "--data", "data", "--by", "year"])

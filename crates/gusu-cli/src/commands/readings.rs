@@ -239,16 +239,20 @@ pub fn totals(
         )));
     }
     let spill = spill.unwrap_or_else(|| data.join("spill"));
-    gusu_analytics::aggregate(data, pool_bytes, &spill, granularity).map_err(|e| {
-        let message = match (&e, lang) {
-            (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
-                "查询所需内存超过内存池 {pool_bytes} 字节（已尝试落盘到 {}）：请调大 --memory-limit（{e}）",
-                spill.display()
-            ),
-            _ => e.to_string(),
-        };
-        Failure::data(message)
-    })
+    gusu_analytics::aggregate(data, pool_bytes, &spill, granularity)
+        .map_err(|e| aggregate_failure(e, lang, &spill))
+}
+
+/// An aggregation's error in the user's language.
+fn aggregate_failure(e: AggregateError, lang: Lang, spill: &Path) -> Failure {
+    let message = match (&e, lang) {
+        (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
+            "查询所需内存超过内存池 {pool_bytes} 字节（已尝试落盘到 {}）：请调大 --memory-limit（{e}）",
+            spill.display()
+        ),
+        _ => e.to_string(),
+    };
+    Failure::data(message)
 }
 
 /// `gusu readings to-store`: monthly totals into the store (what the web pages chart), and each
@@ -452,16 +456,6 @@ fn aggregate(
             .map_err(|e| Failure::data(e.to_string()))?;
         eprintln!("{plan}");
     }
-    let totals = gusu_analytics::aggregate(data, pool_bytes, &spill, granularity).map_err(|e| {
-        let message = match (&e, lang) {
-            (AggregateError::MemoryExhausted { pool_bytes, .. }, Lang::Zh) => format!(
-                "查询所需内存超过内存池 {pool_bytes} 字节（已尝试落盘到 {}）：请调大 --memory-limit（{e}）",
-                spill.display()
-            ),
-            _ => e.to_string(),
-        };
-        Failure::data(message)
-    })?;
     let io = |e: std::io::Error| {
         Failure::usage(format!(
             "{} {}: {e}",
@@ -469,15 +463,42 @@ fn aggregate(
             output.display()
         ))
     };
-    if extension.as_deref() == Some("json") {
+    let count = if extension.as_deref() == Some("json") {
+        let totals = gusu_analytics::aggregate(data, pool_bytes, &spill, granularity)
+            .map_err(|e| aggregate_failure(e, lang, &spill))?;
         let text = serde_json::to_string_pretty(&totals).unwrap_or_default();
         std::fs::write(output, text).map_err(io)?;
+        totals.len() as u64
     } else {
-        write_csv(&totals, output).map_err(io)?;
-    }
+        // Written as the engine streams the totals out, into a file beside the output that
+        // replaces it only when the query has finished: a failed query leaves no partial file.
+        let folder = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let staged = tempfile::Builder::new()
+            .prefix(".gusu-totals-")
+            .tempfile_in(folder)
+            .map_err(io)?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(staged));
+        w.write_record(CSV_HEADER)
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        let count =
+            gusu_analytics::aggregate_each(data, pool_bytes, &spill, granularity, &mut |t| {
+                write_csv_row(&mut w, &t).map_err(|e| e.to_string())
+            })
+            .map_err(|e| aggregate_failure(e, lang, &spill))?;
+        let staged = w
+            .into_inner()
+            .map_err(|e| io(std::io::Error::other(e.to_string())))?
+            .into_inner()
+            .map_err(|e| io(e.into_error()))?;
+        staged.persist(output).map_err(|e| io(e.error))?;
+        count
+    };
     eprintln!(
         "{} {}（{:.2} s）→ {}",
-        totals.len(),
+        count,
         lang.t("条汇总", "totals"),
         started.elapsed().as_secs_f64(),
         output.display()
@@ -485,23 +506,20 @@ fn aggregate(
     Ok(())
 }
 
-fn write_csv(totals: &[Total], path: &Path) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
+const CSV_HEADER: [&str; 7] = [
+    "uscc", "carrier", "year", "month", "total", "unit", "readings",
+];
+
+fn write_csv_row<W: std::io::Write>(w: &mut csv::Writer<W>, t: &Total) -> csv::Result<()> {
     w.write_record([
-        "uscc", "carrier", "year", "month", "total", "unit", "readings",
-    ])?;
-    for t in totals {
-        w.write_record([
-            t.uscc.as_str(),
-            t.carrier.as_str(),
-            &t.year.to_string(),
-            &t.month.map(|m| m.to_string()).unwrap_or_default(),
-            &t.total.to_string(),
-            t.unit.as_str(),
-            &t.readings.to_string(),
-        ])?;
-    }
-    w.flush()
+        t.uscc.as_str(),
+        t.carrier.as_str(),
+        &t.year.to_string(),
+        &t.month.map(|m| m.to_string()).unwrap_or_default(),
+        &t.total.to_string(),
+        t.unit.as_str(),
+        &t.readings.to_string(),
+    ])
 }
 
 /// The bytes of a `--memory-limit`, or a usage error naming it.
