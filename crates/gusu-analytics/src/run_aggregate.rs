@@ -302,15 +302,14 @@ impl RunAggregateStream {
             .iter()
             .map(|e| e.evaluate(batch)?.into_array(rows))
             .collect::<Result<Vec<_>>>()?;
-        let starts = run_starts(&keys, rows)?;
+        let starts = UInt32Array::from(run_starts(&keys, rows)?);
         let mut columns = Vec::with_capacity(keys.len() + self.aggregates.len());
-        let start_indices = UInt32Array::from(starts.clone());
         for key in &keys {
-            columns.push(take(key, &start_indices, None)?);
+            columns.push(take(key, &starts, None)?);
         }
         for aggregate in &self.aggregates {
             let argument = aggregate.argument().evaluate(batch)?;
-            columns.push(fold_runs(aggregate, &argument, &starts, rows)?);
+            columns.push(fold_runs(aggregate, &argument, starts.values(), rows)?);
         }
         self.pending_rows += starts.len();
         self.pending.push(columns);
@@ -458,11 +457,12 @@ fn fold_runs(
                     Some(v) if v.null_count() == 0 => {
                         out.append_value(v.values()[s..e].iter().sum());
                     }
-                    Some(v) => {
-                        let run = v.slice(s, e - s);
-                        let valid: Vec<f64> = run.iter().flatten().collect();
-                        out.append_option((!valid.is_empty()).then(|| valid.iter().sum()));
-                    }
+                    Some(v) => out.append_option(
+                        v.slice(s, e - s)
+                            .iter()
+                            .flatten()
+                            .fold(None, |acc: Option<f64>, x| Some(acc.unwrap_or(0.0) + x)),
+                    ),
                     None => out.append_null(),
                 }
             }

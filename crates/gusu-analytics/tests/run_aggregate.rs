@@ -83,6 +83,19 @@ fn table(rows: &[Row], partitions: usize, batch: usize, views: bool) -> MemTable
 const SQL: &str = "SELECT who, unit, year, SUM(value) AS s, SUM(n) AS si, COUNT(*) AS c, \
                    COUNT(value) AS cv FROM t GROUP BY who, unit, year ORDER BY who, unit, year";
 
+/// A session of two partitions over `table` as `t`, with or without the rule.
+fn session(table: MemTable, with_rule: bool) -> SessionContext {
+    let mut builder = SessionStateBuilder::new()
+        .with_config(SessionConfig::new().with_target_partitions(2))
+        .with_default_features();
+    if with_rule {
+        builder = builder.with_physical_optimizer_rule(Arc::new(RunAggregation));
+    }
+    let ctx = SessionContext::new_with_state(builder.build());
+    ctx.register_table("t", Arc::new(table)).unwrap();
+    ctx
+}
+
 /// The query's result as text rows, and the physical plan, with or without the rule.
 fn run(table: MemTable, with_rule: bool) -> (Vec<String>, String) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -90,15 +103,7 @@ fn run(table: MemTable, with_rule: bool) -> (Vec<String>, String) {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let config = SessionConfig::new().with_target_partitions(2);
-        let mut builder = SessionStateBuilder::new()
-            .with_config(config)
-            .with_default_features();
-        if with_rule {
-            builder = builder.with_physical_optimizer_rule(Arc::new(RunAggregation));
-        }
-        let ctx = SessionContext::new_with_state(builder.build());
-        ctx.register_table("t", Arc::new(table)).unwrap();
+        let ctx = session(table, with_rule);
         let frame = ctx.sql(SQL).await.unwrap();
         let plan = frame.clone().create_physical_plan().await.unwrap();
         let plan = datafusion::physical_plan::displayable(plan.as_ref())
@@ -173,15 +178,7 @@ fn other_aggregates_keep_the_hash_aggregation() {
             .build()
             .unwrap();
         let plan = runtime.block_on(async {
-            let state = SessionStateBuilder::new()
-                .with_config(SessionConfig::new().with_target_partitions(2))
-                .with_default_features()
-                .with_physical_optimizer_rule(Arc::new(RunAggregation))
-                .build();
-            let ctx = SessionContext::new_with_state(state);
-            ctx.register_table("t", Arc::new(table(&rows, 2, 1, true)))
-                .unwrap();
-            let plan = ctx
+            let plan = session(table(&rows, 2, 1, true), true)
                 .sql(sql)
                 .await
                 .unwrap()

@@ -258,16 +258,17 @@ impl Store {
             .iter()
             .map(|(source, (_, lines))| (source.as_str(), carrier_totals(lines)))
             .collect();
-        let carriers: BTreeSet<Carrier> = totals.values().flat_map(|t| t.keys().copied()).collect();
+        let sources: SourcesOfYear = by_source
+            .iter()
+            .map(|(source, (latest, lines))| {
+                (
+                    source.clone(),
+                    (*latest, lines.iter().map(|l| l.carrier).collect()),
+                )
+            })
+            .collect();
         let mut conflicts = Vec::new();
-        for carrier in carriers {
-            let candidates = totals
-                .iter()
-                .filter(|(_, t)| t.contains_key(&carrier))
-                .map(|(source, _)| (*source, by_source[*source].0));
-            let Some(used) = self.effective_source(carrier, candidates) else {
-                continue;
-            };
+        for (carrier, used) in self.effective_sources(&sources) {
             let mine = totals[used][&carrier];
             for (source, t) in &totals {
                 if *source == used {
@@ -291,32 +292,39 @@ impl Store {
         Ok(conflicts)
     }
 
-    /// Of the sources with lines of `carrier` (each with its latest batch for the enterprise and
-    /// year), the one whose lines count: for electricity first by the priority of
-    /// `electricity_kwh`, then by that of `energy_tce`, then the latest batch.
-    fn effective_source<'a>(
-        &self,
-        carrier: Carrier,
-        candidates: impl Iterator<Item = (&'a str, i64)>,
-    ) -> Option<&'a str> {
+    /// For each carrier of an enterprise and year, the source whose lines count: among the sources
+    /// with lines of it, for electricity first by the priority of `electricity_kwh`, then by that
+    /// of `energy_tce`, then the latest batch.
+    fn effective_sources<'a>(&self, sources: &'a SourcesOfYear) -> BTreeMap<Carrier, &'a str> {
         let rank = |figure: Figure, source: &str| {
             self.priority
                 .rank(figure.key(), source)
                 .unwrap_or(usize::MAX)
         };
-        candidates
-            .min_by_key(|(source, latest_batch)| {
-                (
-                    if carrier == Carrier::Electricity {
-                        rank(Figure::ElectricityKwh, source)
-                    } else {
-                        0
-                    },
-                    rank(Figure::EnergyTce, source),
-                    std::cmp::Reverse(*latest_batch),
-                )
+        let carriers: BTreeSet<Carrier> = sources
+            .values()
+            .flat_map(|(_, c)| c.iter().copied())
+            .collect();
+        carriers
+            .into_iter()
+            .filter_map(|carrier| {
+                sources
+                    .iter()
+                    .filter(|(_, (_, c))| c.contains(&carrier))
+                    .min_by_key(|(source, (latest_batch, _))| {
+                        (
+                            if carrier == Carrier::Electricity {
+                                rank(Figure::ElectricityKwh, source)
+                            } else {
+                                0
+                            },
+                            rank(Figure::EnergyTce, source),
+                            std::cmp::Reverse(*latest_batch),
+                        )
+                    })
+                    .map(|(source, _)| (carrier, source.as_str()))
             })
-            .map(|(source, _)| source)
+            .collect()
     }
 
     /// The effective energy lines of one enterprise, every year, oldest year first.
@@ -388,18 +396,8 @@ impl Store {
         }
         let mut chosen: HashMap<(Uscc, i32, Carrier), String> = HashMap::new();
         for ((uscc, year), by_source) in &sources {
-            let carriers: BTreeSet<Carrier> = by_source
-                .values()
-                .flat_map(|(_, c)| c.iter().copied())
-                .collect();
-            for carrier in carriers {
-                let candidates = by_source
-                    .iter()
-                    .filter(|(_, (_, c))| c.contains(&carrier))
-                    .map(|(source, (latest, _))| (source.as_str(), *latest));
-                if let Some(source) = self.effective_source(carrier, candidates) {
-                    chosen.insert((*uscc, *year, carrier), source.to_string());
-                }
+            for (carrier, source) in self.effective_sources(by_source) {
+                chosen.insert((*uscc, *year, carrier), source.to_string());
             }
         }
         all.retain(|l| chosen.get(&(l.uscc, l.year, l.carrier)) == Some(&l.source));
