@@ -23,6 +23,29 @@ pub enum IngestError {
         available: Vec<String>,
     },
     #[error(
+        "{file}: sheet '{sheet}' spans {rows} rows and {columns} columns, more than gusu reads \
+         (at most {max_rows} rows, {max_columns} columns and {max_cells} cells); \
+         delete the empty rows and columns beyond the table, or split the file",
+        max_rows = crate::xlsx_source::MAX_ROWS,
+        max_columns = crate::xlsx_source::MAX_COLUMNS,
+        max_cells = crate::xlsx_source::MAX_GRID_CELLS
+    )]
+    SheetTooLarge {
+        file: String,
+        sheet: String,
+        rows: u64,
+        columns: u64,
+    },
+    #[error(
+        "{file}: cell {cell} of sheet '{sheet}' holds a formula saved without its value; \
+         open the file in Excel or WPS, let it calculate, and save it again"
+    )]
+    FormulaWithoutValue {
+        file: String,
+        sheet: String,
+        cell: String,
+    },
+    #[error(
         "{file}: no header row found in the first {scanned} rows; the header must name at least the columns {}",
         required.join(", ")
     )]
@@ -61,6 +84,8 @@ impl IngestError {
             | IngestError::UnsupportedFormat { file, .. }
             | IngestError::Workbook { file, .. }
             | IngestError::SheetNotFound { file, .. }
+            | IngestError::SheetTooLarge { file, .. }
+            | IngestError::FormulaWithoutValue { file, .. }
             | IngestError::NoHeader { file, .. }
             | IngestError::MissingColumn { file, .. }
             | IngestError::DuplicateColumn { file, .. } => file,
@@ -84,6 +109,20 @@ impl IngestError {
             } => format!(
                 "{file}：没有名为“{sheet}”的工作表；该工作簿中的工作表有：{}",
                 available.join("、")
+            ),
+            IngestError::SheetTooLarge {
+                file,
+                sheet,
+                rows,
+                columns,
+            } => format!(
+                "{file}：工作表“{sheet}”占 {rows} 行 {columns} 列，超出可读取的范围（至多 {} 行、{} 列、{} 个单元格）；请删除表格以外的空行空列，或将文件拆分",
+                crate::xlsx_source::MAX_ROWS,
+                crate::xlsx_source::MAX_COLUMNS,
+                crate::xlsx_source::MAX_GRID_CELLS
+            ),
+            IngestError::FormulaWithoutValue { file, sheet, cell } => format!(
+                "{file}：工作表“{sheet}”的单元格 {cell} 是公式，但文件中没有保存其计算结果；请用 Excel 或 WPS 打开、重新计算后另存"
             ),
             IngestError::NoHeader {
                 file,

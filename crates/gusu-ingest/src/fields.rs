@@ -37,14 +37,22 @@ impl<'r, 'i> Fields<'r, 'i> {
         is_csv: bool,
         issues: &'i mut Vec<Issue>,
     ) -> Self {
-        Fields {
+        let mut fields = Fields {
             row,
             cells,
             layout,
             is_csv,
             issues,
             failed: false,
+        };
+        // A CSV row with more or fewer fields than its header has shifted cells (an unquoted
+        // "1,131254.63" splits in two): reading it by position would put values in the wrong
+        // columns, so the row is refused whole.
+        let found = cells.len();
+        if is_csv && (found < layout.used_field_count || found > layout.field_count) {
+            fields.error(issues::field_count(row, layout.used_field_count, found));
         }
+        fields
     }
 
     /// True when any cell of the row was in error.

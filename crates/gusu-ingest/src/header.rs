@@ -435,6 +435,10 @@ pub(crate) struct Layout {
     pub(crate) ignored: Vec<String>,
     /// Header cells of a known column with a unit that is not understood.
     pub(crate) unknown_units: Vec<String>,
+    /// Fields of the header row as read, and how many remain once trailing blank cells are
+    /// dropped: a CSV data row must have between the two, or its cells have shifted.
+    pub(crate) field_count: usize,
+    pub(crate) used_field_count: usize,
 }
 
 impl Layout {
@@ -460,6 +464,8 @@ impl Layout {
             slots: [None; Column::COUNT],
             ignored: Vec::new(),
             unknown_units: Vec::new(),
+            field_count: cells.len(),
+            used_field_count: 0,
         };
         for (i, class) in classes.into_iter().enumerate() {
             match class {
@@ -496,6 +502,7 @@ impl Layout {
         while layout.header.last().is_some_and(|h| h.trim().is_empty()) {
             layout.header.pop();
         }
+        layout.used_field_count = layout.header.len();
         Ok(Some(layout))
     }
 

@@ -272,6 +272,22 @@ pub(crate) fn merge_conflict(
     .cell(column, value)
 }
 
+pub(crate) fn field_count(row: u64, expected: usize, found: usize) -> Issue {
+    Issue::error(
+        "field_count",
+        format!(
+            "the row has {found} fields but the header has {expected}: its cells have shifted \
+             (a number with an unquoted comma such as 1,131254.63 splits in two); \
+             export the file again with numbers quoted or without thousands separators"
+        ),
+        format!(
+            "该行有 {found} 个字段，而表头有 {expected} 个，各列已错位（未加引号的千位分隔符，\
+             如 1,131254.63，会把一个数拆成两个）；请重新导出，数字加引号或不用千位分隔符"
+        ),
+    )
+    .at(row)
+}
+
 pub(crate) fn unknown_columns(columns: &[String]) -> Issue {
     let list = columns.join(", ");
     Issue::warning(

@@ -1,9 +1,23 @@
 //! XLSX workbooks, read with calamine.
+//!
+//! The sheet is read as a stream of cells, never through calamine's `worksheet_range`, which
+//! allocates the whole declared grid: a 1.6 KB file declaring `A1:XFD1048576` would ask for
+//! 17 billion cells. The declared and the actual extent are both checked against the limits
+//! below before any grid is built.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use calamine::{Data, Range, Reader, Xlsx};
+use calamine::{Cell, Data, Range, Reader, Xlsx};
+
+/// Columns a sheet may span. A department file has a few dozen; a thousand leaves room for wide
+/// statistical tables while refusing a sheet that spans Excel's 16,384.
+pub(crate) const MAX_COLUMNS: u64 = 1_000;
+/// Rows a sheet may span: Excel's own limit.
+pub(crate) const MAX_ROWS: u64 = 1_048_576;
+/// Cells of the grid built from a sheet (rows × columns of its extent): 30 million is a million
+/// enterprises with 30 columns, and about 1 GB in memory.
+pub(crate) const MAX_GRID_CELLS: u64 = 30_000_000;
 
 use crate::error::IngestError;
 
@@ -39,6 +53,23 @@ impl XlsxTable {
                 available,
             }),
             Ok(Err(Failure::Unreadable(detail))) => Err(workbook_error(detail)),
+            Ok(Err(Failure::TooLarge {
+                sheet,
+                rows,
+                columns,
+            })) => Err(IngestError::SheetTooLarge {
+                file: file.to_string(),
+                sheet,
+                rows,
+                columns,
+            }),
+            Ok(Err(Failure::FormulaWithoutValue { sheet, cell })) => {
+                Err(IngestError::FormulaWithoutValue {
+                    file: file.to_string(),
+                    sheet,
+                    cell,
+                })
+            }
             Err(_) => Err(workbook_error("the workbook is malformed".to_string())),
         }
     }
@@ -57,6 +88,42 @@ impl XlsxTable {
 enum Failure {
     NoSuchSheet(Vec<String>),
     Unreadable(String),
+    TooLarge {
+        sheet: String,
+        rows: u64,
+        columns: u64,
+    },
+    FormulaWithoutValue {
+        sheet: String,
+        cell: String,
+    },
+}
+
+/// Refuses an extent (first and last row and column, zero-based) beyond the limits.
+fn check_extent(sheet: &str, start: (u32, u32), end: (u32, u32)) -> Result<(), Failure> {
+    let rows = u64::from(end.0.saturating_sub(start.0)) + 1;
+    let columns = u64::from(end.1.saturating_sub(start.1)) + 1;
+    if rows > MAX_ROWS || columns > MAX_COLUMNS || rows * columns > MAX_GRID_CELLS {
+        return Err(Failure::TooLarge {
+            sheet: sheet.to_string(),
+            rows,
+            columns,
+        });
+    }
+    Ok(())
+}
+
+/// `C5` for the zero-based position (4, 2).
+pub(crate) fn cell_name((row, col): (u32, u32)) -> String {
+    let mut letters = Vec::new();
+    let mut n = col + 1;
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
 }
 
 fn load_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Range<Data>, Failure> {
@@ -80,5 +147,32 @@ fn load_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Range<Data>, Failure>
             .cloned()
             .ok_or_else(|| Failure::Unreadable("the workbook has no sheets".to_string()))?,
     };
-    workbook.worksheet_range(&name).map_err(unreadable)
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
+    let declared = reader.dimensions();
+    if declared.len() > 0 {
+        check_extent(&name, declared.start, declared.end)?;
+    }
+    let mut cells = Vec::new();
+    let (mut low, mut high) = ((u32::MAX, u32::MAX), (0u32, 0u32));
+    while let Some(cell) = reader.next_cell_with_formula().map_err(unreadable)? {
+        let value = Data::from(cell.value);
+        if value == Data::Empty {
+            // A formula saved without its result (written by a program, not by Excel) would
+            // read as a blank and silently lose the figure.
+            if cell.formula.as_deref().is_some_and(|f| !f.is_empty()) {
+                return Err(Failure::FormulaWithoutValue {
+                    sheet: name.clone(),
+                    cell: cell_name(cell.pos),
+                });
+            }
+            continue;
+        }
+        low = (low.0.min(cell.pos.0), low.1.min(cell.pos.1));
+        high = (high.0.max(cell.pos.0), high.1.max(cell.pos.1));
+        // The cells themselves may lie outside the declared extent: check as they come, so a
+        // sheet that lies about its size is refused before the grid is built.
+        check_extent(&name, low, high)?;
+        cells.push(Cell::new(cell.pos, value));
+    }
+    Ok(Range::from_sparse(cells))
 }
