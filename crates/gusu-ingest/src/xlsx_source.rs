@@ -8,7 +8,7 @@
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use calamine::{Cell, Data, Range, Reader, Xlsx};
+use calamine::{Cell, Data, Range, Reader, Xlsx, XlsxFormulaMetadata};
 
 /// Columns a sheet may span. A department file has a few dozen; a thousand leaves room for wide
 /// statistical tables while refusing a sheet that spans Excel's 16,384.
@@ -38,39 +38,14 @@ impl XlsxTable {
         file: &str,
         sheet: Option<&str>,
     ) -> Result<XlsxTable, IngestError> {
-        let workbook_error = |detail: String| IngestError::Workbook {
-            file: file.to_string(),
-            detail,
-        };
         // calamine parses zip and XML from untrusted files: should it ever panic on a malformed
         // workbook, that becomes an error for this file instead of taking the whole run down.
-        let loaded = catch_unwind(AssertUnwindSafe(|| load_sheet(bytes, sheet)));
-        match loaded {
-            Ok(Ok(range)) => Ok(XlsxTable { range }),
-            Ok(Err(Failure::NoSuchSheet(available))) => Err(IngestError::SheetNotFound {
+        match catch_unwind(AssertUnwindSafe(|| load_sheet(bytes, file, sheet))) {
+            Ok(loaded) => loaded.map(|range| XlsxTable { range }),
+            Err(_) => Err(IngestError::Workbook {
                 file: file.to_string(),
-                sheet: sheet.unwrap_or_default().to_string(),
-                available,
+                detail: "the workbook is malformed".to_string(),
             }),
-            Ok(Err(Failure::Unreadable(detail))) => Err(workbook_error(detail)),
-            Ok(Err(Failure::TooLarge {
-                sheet,
-                rows,
-                columns,
-            })) => Err(IngestError::SheetTooLarge {
-                file: file.to_string(),
-                sheet,
-                rows,
-                columns,
-            }),
-            Ok(Err(Failure::FormulaWithoutValue { sheet, cell })) => {
-                Err(IngestError::FormulaWithoutValue {
-                    file: file.to_string(),
-                    sheet,
-                    cell,
-                })
-            }
-            Err(_) => Err(workbook_error("the workbook is malformed".to_string())),
         }
     }
 
@@ -85,26 +60,18 @@ impl XlsxTable {
     }
 }
 
-enum Failure {
-    NoSuchSheet(Vec<String>),
-    Unreadable(String),
-    TooLarge {
-        sheet: String,
-        rows: u64,
-        columns: u64,
-    },
-    FormulaWithoutValue {
-        sheet: String,
-        cell: String,
-    },
-}
-
 /// Refuses an extent (first and last row and column, zero-based) beyond the limits.
-fn check_extent(sheet: &str, start: (u32, u32), end: (u32, u32)) -> Result<(), Failure> {
+fn check_extent(
+    file: &str,
+    sheet: &str,
+    start: (u32, u32),
+    end: (u32, u32),
+) -> Result<(), IngestError> {
     let rows = u64::from(end.0.saturating_sub(start.0)) + 1;
     let columns = u64::from(end.1.saturating_sub(start.1)) + 1;
     if rows > MAX_ROWS || columns > MAX_COLUMNS || rows * columns > MAX_GRID_CELLS {
-        return Err(Failure::TooLarge {
+        return Err(IngestError::SheetTooLarge {
+            file: file.to_string(),
             sheet: sheet.to_string(),
             rows,
             columns,
@@ -114,7 +81,7 @@ fn check_extent(sheet: &str, start: (u32, u32), end: (u32, u32)) -> Result<(), F
 }
 
 /// `C5` for the zero-based position (4, 2).
-pub(crate) fn cell_name((row, col): (u32, u32)) -> String {
+fn cell_name((row, col): (u32, u32)) -> String {
     let mut letters = Vec::new();
     let mut n = col + 1;
     while n > 0 {
@@ -126,8 +93,11 @@ pub(crate) fn cell_name((row, col): (u32, u32)) -> String {
     format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
 }
 
-fn load_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Range<Data>, Failure> {
-    let unreadable = |e: calamine::XlsxError| Failure::Unreadable(e.to_string());
+fn load_sheet(bytes: &[u8], file: &str, sheet: Option<&str>) -> Result<Range<Data>, IngestError> {
+    let unreadable = |e: calamine::XlsxError| IngestError::Workbook {
+        file: file.to_string(),
+        detail: e.to_string(),
+    };
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
     let names = workbook.sheet_names();
     let name = match sheet {
@@ -141,27 +111,42 @@ fn load_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Range<Data>, Failure>
                     .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
             })
             .cloned()
-            .ok_or_else(|| Failure::NoSuchSheet(names.clone()))?,
+            .ok_or_else(|| IngestError::SheetNotFound {
+                file: file.to_string(),
+                sheet: wanted.to_string(),
+                available: names.clone(),
+            })?,
         None => names
             .first()
             .cloned()
-            .ok_or_else(|| Failure::Unreadable("the workbook has no sheets".to_string()))?,
+            .ok_or_else(|| IngestError::Workbook {
+                file: file.to_string(),
+                detail: "the workbook has no sheets".to_string(),
+            })?,
     };
     let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
     let declared = reader.dimensions();
-    if declared.len() > 0 {
-        check_extent(&name, declared.start, declared.end)?;
-    }
+    check_extent(file, &name, declared.start, declared.end)?;
     let mut cells = Vec::new();
     let (mut low, mut high) = ((u32::MAX, u32::MAX), (0u32, 0u32));
-    while let Some(cell) = reader.next_cell_with_formula().map_err(unreadable)? {
+    // The metadata form tells a formula cell apart without expanding each shared formula's text.
+    while let Some(cell) = reader
+        .next_cell_with_formula_metadata()
+        .map_err(unreadable)?
+    {
         let value = Data::from(cell.value);
         if value == Data::Empty {
             // A formula saved without its result (written by a program, not by Excel) would
             // read as a blank and silently lose the figure.
-            if cell.formula.as_deref().is_some_and(|f| !f.is_empty()) {
-                return Err(Failure::FormulaWithoutValue {
-                    sheet: name.clone(),
+            let has_formula = match &cell.formula {
+                Some(XlsxFormulaMetadata::Normal { formula }) => !formula.is_empty(),
+                Some(_) => true,
+                None => false,
+            };
+            if has_formula {
+                return Err(IngestError::FormulaWithoutValue {
+                    file: file.to_string(),
+                    sheet: name,
                     cell: cell_name(cell.pos),
                 });
             }
@@ -171,8 +156,21 @@ fn load_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Range<Data>, Failure>
         high = (high.0.max(cell.pos.0), high.1.max(cell.pos.1));
         // The cells themselves may lie outside the declared extent: check as they come, so a
         // sheet that lies about its size is refused before the grid is built.
-        check_extent(&name, low, high)?;
+        check_extent(file, &name, low, high)?;
         cells.push(Cell::new(cell.pos, value));
     }
     Ok(Range::from_sparse(cells))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell_name;
+
+    #[test]
+    fn cell_names_as_excel_writes_them() {
+        assert_eq!(cell_name((4, 2)), "C5");
+        assert_eq!(cell_name((0, 25)), "Z1");
+        assert_eq!(cell_name((0, 26)), "AA1");
+        assert_eq!(cell_name((1_048_575, 16_383)), "XFD1048576");
+    }
 }
