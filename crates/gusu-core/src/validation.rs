@@ -67,6 +67,9 @@ impl Issue {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     pub file: String,
+    /// The workbook sheet the findings are about, when the file is a workbook read sheet by sheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Number of data rows (not counting title, header or total rows).
     pub rows: u64,
     pub issues: Vec<Issue>,
@@ -77,6 +80,14 @@ impl Report {
         Report {
             file: file.into(),
             ..Report::default()
+        }
+    }
+
+    /// The file as a person names it: `报表.xlsx`, or `报表.xlsx [姑苏区]` for one of its sheets.
+    pub fn source_name(&self) -> String {
+        match &self.sheet {
+            Some(sheet) => format!("{} [{sheet}]", self.file),
+            None => self.file.clone(),
         }
     }
 

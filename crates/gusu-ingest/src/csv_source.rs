@@ -1,4 +1,5 @@
-//! CSV files: decoding (UTF-8 with or without BOM, else GBK) and streaming records.
+//! Delimited text files (CSV, and tab-separated text): decoding (UTF-8 with or without BOM,
+//! UTF-16 with BOM, else GBK) and streaming records.
 
 use std::ops::ControlFlow;
 
@@ -6,43 +7,72 @@ use csv::StringRecord;
 
 use crate::cell::Cell;
 
-/// Decodes a CSV file's bytes to text. Department exports come as UTF-8 (often with the BOM Excel
-/// writes) or, from older Excel on Chinese Windows, as GBK; anything that is not valid UTF-8 is read
-/// as GBK (decoded as GB18030, its superset). Fails on files that are not text at all.
-pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, String> {
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(
-            "UTF-16 text (Excel's \"Unicode text\") is not supported; save as CSV UTF-8".into(),
-        );
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(mut s) => {
-            if s.starts_with('\u{feff}') {
-                s.drain(..'\u{feff}'.len_utf8());
-            }
-            s
+/// Decodes a text table's bytes. Department exports come as UTF-8 (often with the BOM Excel
+/// writes), as UTF-16 with its BOM (Excel's "Unicode text", tab-separated) or, from older Excel on
+/// Chinese Windows, as GBK; anything else that is not valid UTF-8 is read as GBK (decoded as
+/// GB18030, its superset). Fails on files that are not text at all.
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, ()> {
+    let utf16 = if bytes.starts_with(b"\xFF\xFE") {
+        Some(encoding_rs::UTF_16LE)
+    } else if bytes.starts_with(b"\xFE\xFF") {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    };
+    let text = if let Some(encoding) = utf16 {
+        let (text, _, malformed) = encoding.decode(&bytes);
+        if malformed {
+            return Err(());
         }
-        Err(e) => {
-            let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(e.as_bytes());
-            text.into_owned()
+        text.into_owned()
+    } else {
+        match String::from_utf8(bytes) {
+            Ok(mut s) => {
+                if s.starts_with('\u{feff}') {
+                    s.drain(..'\u{feff}'.len_utf8());
+                }
+                s
+            }
+            Err(e) => {
+                let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(e.as_bytes());
+                text.into_owned()
+            }
         }
     };
-    // Text files have no NUL characters; binaries (PDF, images, old .xls) almost always do.
+    // Text files have no NUL characters; binaries (PDF, images) almost always do.
     if text.contains('\0') {
-        return Err("the file holds binary data".into());
+        return Err(());
     }
     Ok(text)
+}
+
+/// Lines looked at to tell tab-separated from comma-separated text.
+const SNIFF_LINES: usize = 30;
+
+/// Tab when the first lines hold more tabs than commas (Excel's "Unicode text" and "Text (Tab
+/// delimited)" exports, and most database tools), otherwise comma. Quoted commas inside a
+/// tab-separated file are counted too, but a file of tab-separated figures has a tab per column on
+/// every line, far more than the odd quoted comma.
+fn sniff_delimiter(text: &str) -> u8 {
+    let (mut tabs, mut commas) = (0usize, 0usize);
+    for line in text.lines().take(SNIFF_LINES) {
+        tabs += line.bytes().filter(|&b| b == b'\t').count();
+        commas += line.bytes().filter(|&b| b == b',').count();
+    }
+    if tabs > commas { b'\t' } else { b',' }
 }
 
 /// A decoded CSV file.
 #[derive(Debug)]
 pub(crate) struct CsvTable {
     text: String,
+    delimiter: u8,
 }
 
 impl CsvTable {
     pub(crate) fn new(text: String) -> CsvTable {
-        CsvTable { text }
+        let delimiter = sniff_delimiter(&text);
+        CsvTable { text, delimiter }
     }
 
     /// Line breaks in the file, plus one: at least the number of records.
@@ -63,6 +93,7 @@ impl CsvTable {
         let bytes = self.text.as_bytes();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(self.delimiter)
             .flexible(true)
             .from_reader(bytes);
         let mut record = StringRecord::new();

@@ -30,6 +30,8 @@ pub struct EnergyRecord {
 #[derive(Debug, Clone)]
 pub struct ParsedEnergy {
     pub file_name: String,
+    /// The workbook sheet read, when the file is a workbook.
+    pub sheet: Option<String>,
     pub sha256: String,
     pub report: Report,
     /// The rows without errors, in file order.
@@ -37,20 +39,57 @@ pub struct ParsedEnergy {
     pub rejected: Rejected,
 }
 
-/// Reads an energy file (CSV in UTF-8, UTF-8 with BOM or GBK, or XLSX).
+/// Reads an energy file (delimited text or a workbook): the named sheet, or the one sheet whose
+/// header is recognised (see [`crate::read_annual`]).
 pub fn read_energy(path: &Path, opts: &ReadOptions) -> Result<ParsedEnergy, IngestError> {
     let (bytes, name) = read_file(path)?;
-    parse_energy_bytes(&bytes, &name, opts)
+    crate::single(read_energy_sheets_from(bytes, &name, opts)?, &name)
 }
 
-/// Parses an energy file held in memory.
+/// Parses an energy file held in memory (one sheet, as for [`read_energy`]).
 pub fn parse_energy_bytes(
     bytes: &[u8],
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<ParsedEnergy, IngestError> {
-    let sha256 = sha256_hex(bytes);
-    let table = Table::load(bytes.to_vec(), file_name, opts.sheet.as_deref())?;
+    crate::single(read_energy_sheets_from(bytes.to_vec(), file_name, opts)?, file_name)
+}
+
+/// Reads every sheet of an energy file whose header is recognised (or the named one).
+pub fn read_energy_sheets(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<crate::Sheets<ParsedEnergy>, IngestError> {
+    let (bytes, name) = read_file(path)?;
+    read_energy_sheets_from(bytes, &name, opts)
+}
+
+/// [`read_energy_sheets`] for a file held in memory.
+pub fn parse_energy_sheets(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+) -> Result<crate::Sheets<ParsedEnergy>, IngestError> {
+    read_energy_sheets_from(bytes.to_vec(), file_name, opts)
+}
+
+fn read_energy_sheets_from(
+    bytes: Vec<u8>,
+    file_name: &str,
+    opts: &ReadOptions,
+) -> Result<crate::Sheets<ParsedEnergy>, IngestError> {
+    let sha256 = sha256_hex(&bytes);
+    crate::each_sheet(bytes, file_name, opts, |table, sheet| {
+        energy_from(table, file_name, sheet, &sha256)
+    })
+}
+
+fn energy_from(
+    table: Table,
+    file_name: &str,
+    sheet: Option<String>,
+    sha256: &str,
+) -> Result<ParsedEnergy, IngestError> {
     let mut report = Report::new(file_name);
     let mut rows = Vec::with_capacity(table.row_capacity());
     let mut rejected: RawRows = BTreeMap::new();
@@ -110,10 +149,12 @@ pub fn parse_energy_bytes(
             }
         }
     })?;
-    let outcome = finish(&table, layout, report, rows, rejected, Vec::new());
+    let mut outcome = finish(&table, layout, report, rows, rejected, Vec::new());
+    outcome.report.sheet.clone_from(&sheet);
     Ok(ParsedEnergy {
         file_name: file_name.to_string(),
-        sha256,
+        sheet,
+        sha256: sha256.to_string(),
         report: outcome.report,
         rows: outcome.rows,
         rejected: outcome.rejected,

@@ -358,9 +358,11 @@ const ALIASES: &[(&str, Column)] = &[
 #[derive(Debug, Clone, PartialEq)]
 enum HeaderCell {
     Blank,
-    Column(Column, Scale),
-    /// A known column name with a unit that is not understood: the column is ignored.
-    UnknownUnit(Column),
+    /// A column, with the unit conversion its header wrote (`None`: no unit written, so a unit
+    /// stated for the whole sheet applies).
+    Column(Column, Option<Scale>),
+    /// A known column name with a unit that is not understood.
+    UnknownUnit(Column, String),
     Unknown,
 }
 
@@ -404,7 +406,8 @@ fn classify(raw: &str) -> HeaderCell {
         return HeaderCell::Blank;
     }
     if let Some(column) = Column::all().find(|c| c.key() == norm) {
-        return HeaderCell::Column(column, Scale::ONE);
+        // The interchange keys carry their unit in the name (`revenue_10k_yuan`).
+        return HeaderCell::Column(column, Some(Scale::ONE));
     }
     let (name, parts) = split_brackets(&norm);
     let Some(&(_, column)) = ALIASES.iter().find(|(alias, _)| *alias == name) else {
@@ -412,17 +415,154 @@ fn classify(raw: &str) -> HeaderCell {
     };
     let kind = column.unit_kind();
     if kind == UnitKind::None {
-        return HeaderCell::Column(column, Scale::ONE);
+        return HeaderCell::Column(column, Some(Scale::ONE));
     }
-    let mut scale = Scale::ONE;
+    let mut scale = None;
     for part in parts {
         let unit = part.strip_prefix("单位:").unwrap_or(part);
         match unit_scale(kind, unit) {
-            Some(s) => scale = s,
-            None => return HeaderCell::UnknownUnit(column),
+            Some(s) => scale = Some(s),
+            None => return HeaderCell::UnknownUnit(column, unit.to_string()),
         }
     }
     HeaderCell::Column(column, scale)
+}
+
+/// The units accepted for a column, for the message when its header names another.
+fn accepted_units(column: Column) -> Vec<String> {
+    const ALL: &[&str] = &[
+        "万元", "元", "千元", "亿元", "吨标准煤", "万吨标准煤", "千克标准煤", "千瓦时", "万千瓦时",
+        "兆瓦时", "吨", "千克", "亩", "平方米", "公顷", "人",
+    ];
+    let kind = column.unit_kind();
+    ALL.iter()
+        .filter(|u| unit_scale(kind, u).is_some())
+        .map(|u| (*u).to_string())
+        .collect()
+}
+
+/// The first bracketed part of a header that is a unit of some column: the unit of a group
+/// header ("主要经济指标（万元）") or of a sheet ("金额单位：元").
+fn unit_in(text: &str) -> Option<String> {
+    let norm = normalise(text);
+    let (_, parts) = split_brackets(&norm);
+    parts
+        .into_iter()
+        .map(|p| p.strip_prefix("单位:").unwrap_or(p).to_string())
+        .find(|u| is_unit(u))
+}
+
+fn is_unit(unit: &str) -> bool {
+    [
+        UnitKind::Money,
+        UnitKind::Energy,
+        UnitKind::Electricity,
+        UnitKind::Mass,
+        UnitKind::Land,
+        UnitKind::People,
+    ]
+    .into_iter()
+    .any(|k| unit_scale(k, unit).is_some())
+}
+
+/// A unit stated once for the whole sheet, in a title or note row above the header:
+/// "单位：元", "金额单位：万元", "（单位：万元）" at the end of a title.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SheetUnit {
+    /// The unit as written, normalised (`元`).
+    pub(crate) unit: String,
+    /// Only money columns ("金额单位").
+    money_only: bool,
+    /// The row that states it.
+    pub(crate) row: u64,
+    /// The columns it was applied to (their headers), filled in by the layout.
+    pub(crate) applied_to: Vec<String>,
+}
+
+impl SheetUnit {
+    /// Finds the statement in one row's cells.
+    pub(crate) fn find(row: u64, cells: &[String]) -> Option<SheetUnit> {
+        cells.iter().find_map(|cell| {
+            let norm = normalise(cell);
+            let at = norm.find("单位:")?;
+            let before = &norm[..at];
+            let rest = &norm[at + "单位:".len()..];
+            let unit: String = rest
+                .chars()
+                .take_while(|c| !matches!(c, ')' | ',' | ';' | '，' | '；' | '、'))
+                .collect();
+            is_unit(&unit).then(|| SheetUnit {
+                unit,
+                money_only: before.ends_with("金额"),
+                row,
+                applied_to: Vec::new(),
+            })
+        })
+    }
+
+    fn scale_for(&self, column: Column) -> Option<Scale> {
+        let kind = column.unit_kind();
+        if self.money_only && kind != UnitKind::Money {
+            return None;
+        }
+        unit_scale(kind, &self.unit)
+    }
+}
+
+/// A header written over two rows, read as one: each column's name is the nearest non-empty
+/// cell above its data (the lower row, or the upper one where the lower is blank because the
+/// upper cell is merged down over both), and a group header over several columns
+/// ("主要经济指标（万元）") gives its unit to the columns under it that state none.
+#[derive(Debug, Clone)]
+pub(crate) struct TwoRowHeader {
+    /// The combined header text of each column.
+    pub(crate) cells: Vec<String>,
+    /// For each column under a group that states a unit, the group's text.
+    groups_with_unit: Vec<Option<String>>,
+}
+
+impl TwoRowHeader {
+    /// `top` is the upper header row, `bottom` the lower. In a workbook, merged cells are
+    /// already copied over their whole area; in text files a group's text stands in its first
+    /// column only, so it is carried right over the following blank cells that have a name below.
+    pub(crate) fn combine(top: &[String], bottom: &[String]) -> TwoRowHeader {
+        let width = top.len().max(bottom.len());
+        let at = |row: &[String], i: usize| row.get(i).map_or("", |s| s.trim()).to_string();
+        let mut upper: Vec<String> = (0..width).map(|i| at(top, i)).collect();
+        let lower: Vec<String> = (0..width).map(|i| at(bottom, i)).collect();
+        for i in 1..width {
+            if upper[i].is_empty() && !lower[i].is_empty() && !lower[i - 1].is_empty() {
+                upper[i] = upper[i - 1].clone();
+            }
+        }
+        let mut cells = Vec::with_capacity(width);
+        let mut groups_with_unit = Vec::with_capacity(width);
+        for (up, low) in upper.into_iter().zip(lower) {
+            if low.is_empty() || low == up {
+                cells.push(up);
+                groups_with_unit.push(None);
+                continue;
+            }
+            let group_unit = if up.is_empty() { None } else { unit_in(&up) };
+            let text = match &group_unit {
+                Some(unit) if unit_in(&low).is_none() => format!("{low}({unit})"),
+                _ => low.clone(),
+            };
+            cells.push(text);
+            groups_with_unit.push(group_unit.map(|_| up));
+        }
+        TwoRowHeader {
+            cells,
+            groups_with_unit,
+        }
+    }
+
+    /// True when `row` reads as the lower half of a header: one of its cells names a column.
+    /// Data rows hold values, never column names.
+    pub(crate) fn is_lower_row(row: &[String]) -> bool {
+        row.iter()
+            .any(|c| matches!(classify(c), HeaderCell::Column(..) | HeaderCell::UnknownUnit(..)))
+    }
 }
 
 /// Where each interchange column sits in the file, and what the header row said.
@@ -433,8 +573,8 @@ pub(crate) struct Layout {
     slots: [Option<(usize, Scale)>; Column::COUNT],
     /// Header cells that name no column this file uses.
     pub(crate) ignored: Vec<String>,
-    /// Header cells of a known column with a unit that is not understood.
-    pub(crate) unknown_units: Vec<String>,
+    /// The unit stated for the whole sheet, and the columns it was applied to.
+    pub(crate) sheet_unit: Option<SheetUnit>,
     /// Fields of the header row as read, and how many remain once trailing blank cells are
     /// dropped: a CSV data row must have between the two, or its cells have shifted.
     pub(crate) field_count: usize,
@@ -442,35 +582,34 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    /// Reads a candidate header row: `Ok(None)` when it is not the header (a title row),
-    /// an error when it is the header but a column is doubled or missing.
-    pub(crate) fn from_row(
+    /// Reads a header (one row, or two combined), with the sheet's unit if stated: `Ok(None)`
+    /// when the cells do not name the key columns, an error when they do but a column is
+    /// doubled, missing, in a unit gusu does not convert, or (under a group that states a unit)
+    /// not a figure gusu knows.
+    pub(crate) fn from_header(
         row: u64,
         cells: Vec<String>,
+        two_rows: Option<&TwoRowHeader>,
+        sheet_unit: Option<SheetUnit>,
         kind: FileKind,
         file: &str,
     ) -> Result<Option<Layout>, IngestError> {
-        let classes: Vec<HeaderCell> = cells.iter().map(|c| classify(c)).collect();
-        let names = |column: Column| {
-            classes
-                .iter()
-                .any(|h| matches!(h, HeaderCell::Column(c, _) if *c == column))
-        };
-        if !kind.key_columns().iter().all(|&c| names(c)) {
+        if !names_key_columns(&cells, kind) {
             return Ok(None);
         }
+        let classes: Vec<HeaderCell> = cells.iter().map(|c| classify(c)).collect();
         let mut layout = Layout {
             header: Vec::new(),
             slots: [None; Column::COUNT],
             ignored: Vec::new(),
-            unknown_units: Vec::new(),
+            sheet_unit,
             field_count: cells.len(),
             used_field_count: 0,
         };
         for (i, class) in classes.into_iter().enumerate() {
             match class {
                 HeaderCell::Blank => {}
-                HeaderCell::Column(column, scale) if kind.accepts(column) => {
+                HeaderCell::Column(column, written) if kind.accepts(column) => {
                     let slot = &mut layout.slots[column.index()];
                     if let Some((first, _)) = *slot {
                         return Err(IngestError::DuplicateColumn {
@@ -481,10 +620,33 @@ impl Layout {
                             row,
                         });
                     }
-                    *slot = Some((i, scale));
+                    let from_sheet = match (written, &mut layout.sheet_unit) {
+                        (None, Some(unit)) => unit.scale_for(column).inspect(|_| {
+                            unit.applied_to.push(cells[i].trim().to_string());
+                        }),
+                        _ => None,
+                    };
+                    *slot = Some((i, written.or(from_sheet).unwrap_or(Scale::ONE)));
                 }
-                HeaderCell::UnknownUnit(column) if kind.accepts(column) => {
-                    layout.unknown_units.push(cells[i].trim().to_string());
+                HeaderCell::UnknownUnit(column, unit) if kind.accepts(column) => {
+                    return Err(IngestError::UnknownUnit {
+                        file: file.to_string(),
+                        header: cells[i].trim().to_string(),
+                        unit,
+                        accepted: accepted_units(column),
+                        row,
+                    });
+                }
+                HeaderCell::Unknown => {
+                    if let Some(group) = two_rows.and_then(|h| h.groups_with_unit[i].as_ref()) {
+                        return Err(IngestError::UnplacedColumn {
+                            file: file.to_string(),
+                            group: group.clone(),
+                            header: cells[i].trim().to_string(),
+                            row,
+                        });
+                    }
+                    layout.ignored.push(cells[i].trim().to_string());
                 }
                 _ => layout.ignored.push(cells[i].trim().to_string()),
             }
@@ -494,6 +656,17 @@ impl Layout {
                 file: file.to_string(),
                 column: missing.key().to_string(),
                 column_zh: missing.name_zh().to_string(),
+                row,
+            });
+        }
+        if kind == FileKind::Annual && layout.figures().is_empty() && layout.flags().is_empty() {
+            return Err(IngestError::NoValueColumns {
+                file: file.to_string(),
+                ignored: cells
+                    .iter()
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
                 row,
             });
         }
@@ -551,6 +724,16 @@ impl Layout {
     }
 }
 
+/// True when the cells name every key column of the file kind: the row is (part of) the header.
+pub(crate) fn names_key_columns(cells: &[String], kind: FileKind) -> bool {
+    let classes: Vec<HeaderCell> = cells.iter().map(|c| classify(c)).collect();
+    kind.key_columns().iter().all(|&column| {
+        classes
+            .iter()
+            .any(|h| matches!(h, HeaderCell::Column(c, _) if *c == column))
+    })
+}
+
 /// The key columns, for the "no header row" message.
 pub(crate) fn key_column_names(kind: FileKind) -> Vec<String> {
     kind.key_columns()
@@ -565,7 +748,7 @@ mod tests {
 
     fn column(raw: &str) -> Option<(Column, Scale)> {
         match classify(raw) {
-            HeaderCell::Column(c, s) => Some((c, s)),
+            HeaderCell::Column(c, s) => Some((c, s.unwrap_or(Scale::ONE))),
             _ => None,
         }
     }
@@ -591,7 +774,7 @@ mod tests {
         );
         assert_eq!(
             classify("营业收入(美元)"),
-            HeaderCell::UnknownUnit(Column::Figure(Figure::Revenue))
+            HeaderCell::UnknownUnit(Column::Figure(Figure::Revenue), "美元".into())
         );
         assert_eq!(classify("备注"), HeaderCell::Unknown);
     }

@@ -297,12 +297,21 @@ pub(crate) fn unknown_columns(columns: &[String]) -> Issue {
     )
 }
 
-pub(crate) fn unknown_unit(columns: &[String]) -> Issue {
-    let list = columns.join(", ");
+/// The unit stated once for the sheet, and where it was applied: a figure read in the wrong unit
+/// is off by 10,000, so the summary says which columns took it.
+pub(crate) fn sheet_unit(unit: &crate::header::SheetUnit) -> Issue {
+    let u = &unit.unit;
+    let row = unit.row;
     Issue::warning(
-        "unknown_unit",
-        format!("columns with a unit gusu does not know were ignored: {list}"),
-        format!("以下列的单位无法识别，已忽略：{}", columns.join("、")),
+        "sheet_unit",
+        format!(
+            "row {row} states the unit '{u}' for the sheet: applied to {}",
+            unit.applied_to.join(", ")
+        ),
+        format!(
+            "第 {row} 行注明全表单位为“{u}”，已用于以下未注明单位的列：{}",
+            unit.applied_to.join("、")
+        ),
     )
 }
 

@@ -31,7 +31,7 @@ mod parsed;
 mod rejects;
 mod seen;
 mod table;
-mod xlsx_source;
+mod workbook;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -42,15 +42,15 @@ use sha2::{Digest, Sha256};
 
 pub use energy::{
     EnergyRecord, ParsedEnergy, check_energy_districts, check_energy_year, check_known_energy,
-    parse_energy_bytes, read_energy,
+    parse_energy_bytes, parse_energy_sheets, read_energy, read_energy_sheets,
 };
-pub use error::IngestError;
+pub use error::{FormatProblem, IngestError, WorkbookProblem};
 pub use merge::merge_annual;
 pub use parsed::{ParsedAnnual, ParsedEnterprises, Rejected};
 pub use rejects::{REASONS_HEADER, rejects_path, write_rejects};
 
 use parsed::{Source, sort_issues};
-use table::Table;
+use table::{Opened, Table};
 
 /// UTF-8 BOM bytes; every CSV gusu writes starts with it, so Excel opens it as UTF-8.
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -58,7 +58,8 @@ pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How to read a file.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    /// The XLSX sheet to read; the first sheet when `None`. Ignored for CSV.
+    /// The workbook sheet to read; when `None`, every visible sheet whose header is recognised.
+    /// Ignored for text files.
     pub sheet: Option<String>,
     /// The districts enterprises may belong to, and the code prefix of the city.
     pub region: RegionSet,
@@ -94,78 +95,264 @@ fn sha256_hex(bytes: &[u8]) -> String {
     })
 }
 
-/// Reads an enterprises file (CSV or XLSX).
+/// The sheets of one file that were read, and those that were not.
+#[derive(Debug, Clone)]
+pub struct Sheets<T> {
+    /// One entry per sheet read, in workbook order (one entry for a text file).
+    pub parsed: Vec<T>,
+    /// Sheets left out, in workbook order, with the reason.
+    pub skipped: Vec<SkippedSheet>,
+}
+
+/// A sheet of a workbook that was not read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedSheet {
+    pub sheet: String,
+    pub reason: SkipReason,
+}
+
+/// Why a sheet was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Hidden sheets (lookup lists) are read only when named.
+    Hidden,
+    /// The sheet has no cells.
+    Empty,
+    /// No row of the sheet is a header of this kind of file (instructions, a chart's data).
+    NoHeader,
+}
+
+impl SkipReason {
+    pub fn message(self) -> &'static str {
+        match self {
+            SkipReason::Hidden => "hidden sheet; name it with --sheet to read it",
+            SkipReason::Empty => "empty sheet",
+            SkipReason::NoHeader => "no header row of this kind of file",
+        }
+    }
+
+    pub fn message_zh(self) -> &'static str {
+        match self {
+            SkipReason::Hidden => "隐藏的工作表；如需读取请用 --sheet 指定",
+            SkipReason::Empty => "空白工作表",
+            SkipReason::NoHeader => "没有此类文件的表头行",
+        }
+    }
+}
+
+/// Opens a file and parses the named sheet, every visible sheet whose header is recognised, or
+/// the text table. A sheet without a header is skipped (listed); any other failure of a sheet is
+/// the file's failure: a sheet meant to be read but wrong must not be passed over in silence.
+pub(crate) fn each_sheet<T>(
+    bytes: Vec<u8>,
+    file: &str,
+    opts: &ReadOptions,
+    mut parse: impl FnMut(Table, Option<String>) -> Result<T, IngestError>,
+) -> Result<Sheets<T>, IngestError> {
+    let mut workbook = match table::open(bytes, file)? {
+        Opened::Text(table) => {
+            return Ok(Sheets {
+                parsed: vec![parse(table, None)?],
+                skipped: Vec::new(),
+            });
+        }
+        Opened::Workbook(workbook) => workbook,
+    };
+    if let Some(wanted) = &opts.sheet {
+        let name = workbook.find_sheet(wanted)?;
+        let table = Table::Sheet(workbook.load(&name)?);
+        return Ok(Sheets {
+            parsed: vec![parse(table, Some(name))?],
+            skipped: Vec::new(),
+        });
+    }
+    let sheets = workbook.sheets();
+    if sheets.is_empty() {
+        return Err(IngestError::Workbook {
+            file: file.to_string(),
+            detail: WorkbookProblem::NoSheets,
+        });
+    }
+    let mut parsed = Vec::new();
+    let mut skipped = Vec::new();
+    let mut no_header = None;
+    for sheet in &sheets {
+        if !sheet.visible {
+            skipped.push(SkippedSheet {
+                sheet: sheet.name.clone(),
+                reason: SkipReason::Hidden,
+            });
+            continue;
+        }
+        let table = workbook.load(&sheet.name)?;
+        let empty = table.row_count() == 0;
+        match parse(Table::Sheet(table), Some(sheet.name.clone())) {
+            Ok(p) => parsed.push(p),
+            Err(e @ IngestError::NoHeader { .. }) => {
+                skipped.push(SkippedSheet {
+                    sheet: sheet.name.clone(),
+                    reason: if empty {
+                        SkipReason::Empty
+                    } else {
+                        SkipReason::NoHeader
+                    },
+                });
+                no_header.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if parsed.is_empty() {
+        return Err(match no_header {
+            // One sheet: its own message says what its header lacks.
+            Some(e) if sheets.len() == 1 => e,
+            Some(IngestError::NoHeader { required, .. }) => IngestError::NoSheetWithHeader {
+                file: file.to_string(),
+                sheets: sheets.iter().map(|s| s.name.clone()).collect(),
+                required,
+            },
+            // Every sheet hidden: named by --sheet, they are read.
+            _ => IngestError::NoSheetWithHeader {
+                file: file.to_string(),
+                sheets: sheets.iter().map(|s| s.name.clone()).collect(),
+                required: Vec::new(),
+            },
+        });
+    }
+    Ok(Sheets { parsed, skipped })
+}
+
+/// The one sheet read, for callers that take one table. A workbook with several recognised
+/// sheets is an error naming them, never a silent pick of the first.
+pub(crate) fn single<T>(mut sheets: Sheets<T>, file: &str) -> Result<T, IngestError> {
+    if sheets.parsed.len() == 1 {
+        return Ok(sheets.parsed.remove(0));
+    }
+    Err(IngestError::SeveralSheets {
+        file: file.to_string(),
+        count: sheets.parsed.len(),
+    })
+}
+
+/// Reads an enterprises file (delimited text or a workbook): the named sheet, or the one sheet
+/// whose header is recognised. Use [`read_enterprises_sheets`] for workbooks with several.
 pub fn read_enterprises(path: &Path, opts: &ReadOptions) -> Result<ParsedEnterprises, IngestError> {
     let (bytes, name) = read_file(path)?;
-    enterprises_from(bytes, &name, opts)
+    single(enterprises_sheets(bytes, &name, opts)?, &name)
 }
 
-/// Reads a yearly file (CSV or XLSX).
+/// Reads a yearly file: the named sheet, or the one sheet whose header is recognised. Use
+/// [`read_annual_sheets`] for workbooks with several.
 pub fn read_annual(path: &Path, opts: &ReadOptions) -> Result<ParsedAnnual, IngestError> {
     let (bytes, name) = read_file(path)?;
-    annual_from(bytes, &name, opts)
+    single(annual_sheets(bytes, &name, opts)?, &name)
 }
 
-/// Parses an enterprises file held in memory. The format comes from the content (XLSX is a zip
-/// archive starting `PK`) and then the name's extension; anything else is read as CSV.
+/// Reads every sheet of an enterprises file whose header is recognised (or the named one).
+pub fn read_enterprises_sheets(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedEnterprises>, IngestError> {
+    let (bytes, name) = read_file(path)?;
+    enterprises_sheets(bytes, &name, opts)
+}
+
+/// Reads every sheet of a yearly file whose header is recognised (or the named one): one per
+/// district is common.
+pub fn read_annual_sheets(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedAnnual>, IngestError> {
+    let (bytes, name) = read_file(path)?;
+    annual_sheets(bytes, &name, opts)
+}
+
+/// Parses an enterprises file held in memory (one sheet, as for [`read_enterprises`]). The
+/// format comes from the content (workbooks start `PK` or with the OLE signature) and then the
+/// name's extension; anything else is read as delimited text.
 pub fn parse_enterprises_bytes(
     bytes: &[u8],
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<ParsedEnterprises, IngestError> {
-    enterprises_from(bytes.to_vec(), file_name, opts)
+    single(enterprises_sheets(bytes.to_vec(), file_name, opts)?, file_name)
 }
 
-/// Parses a yearly file held in memory (format as for [`parse_enterprises_bytes`]).
+/// Parses a yearly file held in memory (one sheet, as for [`read_annual`]).
 pub fn parse_annual_bytes(
     bytes: &[u8],
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<ParsedAnnual, IngestError> {
-    annual_from(bytes.to_vec(), file_name, opts)
+    single(annual_sheets(bytes.to_vec(), file_name, opts)?, file_name)
 }
 
-fn enterprises_from(
+/// [`read_enterprises_sheets`] for a file held in memory.
+pub fn parse_enterprises_sheets(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedEnterprises>, IngestError> {
+    enterprises_sheets(bytes.to_vec(), file_name, opts)
+}
+
+/// [`read_annual_sheets`] for a file held in memory.
+pub fn parse_annual_sheets(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedAnnual>, IngestError> {
+    annual_sheets(bytes.to_vec(), file_name, opts)
+}
+
+fn enterprises_sheets(
     bytes: Vec<u8>,
     file_name: &str,
     opts: &ReadOptions,
-) -> Result<ParsedEnterprises, IngestError> {
+) -> Result<Sheets<ParsedEnterprises>, IngestError> {
     let sha256 = sha256_hex(&bytes);
-    let table = Table::load(bytes, file_name, opts.sheet.as_deref())?;
-    let outcome = enterprises::parse(&table, file_name, &opts.region)?;
-    Ok(ParsedEnterprises {
-        file_name: file_name.to_string(),
-        sha256,
-        report: outcome.report,
-        rows: outcome.rows,
-        rejected: outcome.rejected,
-        source: Source {
-            table: Arc::new(table),
-            uscc_col: outcome.uscc_col,
-        },
+    each_sheet(bytes, file_name, opts, |table, sheet| {
+        let mut outcome = enterprises::parse(&table, file_name, &opts.region)?;
+        outcome.report.sheet.clone_from(&sheet);
+        Ok(ParsedEnterprises {
+            file_name: file_name.to_string(),
+            sheet,
+            sha256: sha256.clone(),
+            report: outcome.report,
+            rows: outcome.rows,
+            rejected: outcome.rejected,
+            source: Source {
+                table: Arc::new(table),
+                uscc_col: outcome.uscc_col,
+            },
+        })
     })
 }
 
-fn annual_from(
+fn annual_sheets(
     bytes: Vec<u8>,
     file_name: &str,
     opts: &ReadOptions,
-) -> Result<ParsedAnnual, IngestError> {
+) -> Result<Sheets<ParsedAnnual>, IngestError> {
     let sha256 = sha256_hex(&bytes);
-    let table = Table::load(bytes, file_name, opts.sheet.as_deref())?;
-    let (outcome, layout) = annual::parse(&table, file_name)?;
-    Ok(ParsedAnnual {
-        file_name: file_name.to_string(),
-        sha256,
-        report: outcome.report,
-        rows: outcome.rows,
-        figures: layout.figures(),
-        flags: layout.flags(),
-        rejected: outcome.rejected,
-        source: Source {
-            table: Arc::new(table),
-            uscc_col: outcome.uscc_col,
-        },
+    each_sheet(bytes, file_name, opts, |table, sheet| {
+        let (mut outcome, layout) = annual::parse(&table, file_name)?;
+        outcome.report.sheet.clone_from(&sheet);
+        Ok(ParsedAnnual {
+            file_name: file_name.to_string(),
+            sheet,
+            sha256: sha256.clone(),
+            report: outcome.report,
+            rows: outcome.rows,
+            figures: layout.figures(),
+            flags: layout.flags(),
+            rejected: outcome.rejected,
+            source: Source {
+                table: Arc::new(table),
+                uscc_col: outcome.uscc_col,
+            },
+        })
     })
 }
 

@@ -18,6 +18,8 @@ use crate::table::Table;
 pub struct ParsedEnterprises {
     /// The file name as given.
     pub file_name: String,
+    /// The workbook sheet read, when the file is a workbook.
+    pub sheet: Option<String>,
     /// SHA-256 of the file's bytes, lower-case hex: which file a record came from.
     pub sha256: String,
     /// Every finding, errors and warnings.
@@ -34,6 +36,8 @@ pub struct ParsedEnterprises {
 #[derive(Debug, Clone)]
 pub struct ParsedAnnual {
     pub file_name: String,
+    /// The workbook sheet read, when the file is a workbook.
+    pub sheet: Option<String>,
     pub sha256: String,
     pub report: Report,
     /// The rows without errors.
@@ -109,8 +113,10 @@ pub(crate) fn finish<T>(
     if !layout.ignored.is_empty() {
         file_level.push(issues::unknown_columns(&layout.ignored));
     }
-    if !layout.unknown_units.is_empty() {
-        file_level.push(issues::unknown_unit(&layout.unknown_units));
+    // Said only where it changed a column: a title's "单位：亩" over columns that all name
+    // their unit changes nothing.
+    if let Some(unit) = layout.sheet_unit.as_ref().filter(|u| !u.applied_to.is_empty()) {
+        file_level.push(issues::sheet_unit(unit));
     }
     if report.rows == 0 {
         file_level.push(issues::no_data_rows());

@@ -11,8 +11,11 @@ use csv::StringRecord;
 use crate::cell::Cell;
 use crate::csv_source::{self, CsvTable};
 use crate::error::IngestError;
-use crate::header::{Column, FileKind, Layout, key_column_names};
-use crate::xlsx_source::XlsxTable;
+use crate::header::{
+    Column, FileKind, Layout, SheetUnit, TwoRowHeader, key_column_names, names_key_columns,
+};
+use crate::error::FormatProblem;
+use crate::workbook::{BookFormat, SheetTable, Workbook};
 
 /// How many non-blank rows from the top may come before the header (title, unit and note rows).
 pub(crate) const HEADER_SEARCH_ROWS: usize = 20;
@@ -22,7 +25,7 @@ pub(crate) const HEADER_SEARCH_ROWS: usize = 20;
 #[derive(Debug)]
 pub(crate) enum Table {
     Csv(CsvTable),
-    Xlsx(XlsxTable),
+    Sheet(SheetTable),
 }
 
 /// One row, borrowed from the table.
@@ -75,57 +78,68 @@ impl<'a> RowRef<'a> {
     }
 }
 
-/// Extensions that are certainly neither CSV nor XLSX.
+/// Extensions that are certainly not a table gusu reads.
 const OTHER_FORMATS: &[&str] = &[
-    "xls", "xlsb", "ods", "et", "numbers", "pdf", "doc", "docx", "wps", "zip", "rar", "7z", "json",
-    "xml", "png", "jpg", "jpeg",
+    "xlsb", "et", "numbers", "pdf", "doc", "docx", "wps", "zip", "rar", "7z", "json", "xml", "png",
+    "jpg", "jpeg",
 ];
 
-impl Table {
-    /// Picks the format by content first (an XLSX file is a zip archive and starts `PK`), then by
-    /// extension; anything else is read as CSV.
-    pub(crate) fn load(
-        bytes: Vec<u8>,
-        file: &str,
-        sheet: Option<&str>,
-    ) -> Result<Table, IngestError> {
-        let unsupported = |detail: &str| IngestError::UnsupportedFormat {
-            file: file.to_string(),
-            detail: detail.to_string(),
-        };
-        if bytes.starts_with(b"PK\x03\x04") {
-            return XlsxTable::open(&bytes, file, sheet).map(Table::Xlsx);
-        }
-        if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-            return Err(unsupported(
-                "this is an old Excel 97-2003 (.xls) workbook; open it in Excel and save as .xlsx",
-            ));
-        }
-        let ext = Path::new(file)
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        if ext == "xlsx" || ext == "xlsm" {
-            return Err(unsupported(
-                "the name ends .xlsx but the content is not an Excel workbook",
-            ));
-        }
-        if OTHER_FORMATS.contains(&ext.as_str()) {
-            return Err(unsupported(&format!(
-                ".{ext} files are not read; save as .xlsx or .csv"
-            )));
-        }
-        let text = csv_source::decode(bytes).map_err(|detail| unsupported(&detail))?;
-        Ok(Table::Csv(CsvTable::new(text)))
-    }
+/// The workbook extensions, whose content must be a workbook.
+const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "ods"];
 
+/// A file opened: a text table, or a workbook whose sheets are loaded one by one.
+#[derive(Debug)]
+pub(crate) enum Opened {
+    Text(Table),
+    Workbook(Workbook),
+}
+
+/// Picks the format by content first (XLSX and ODS are zip archives starting `PK`, `.xls` an OLE
+/// compound file), then by extension; anything else is read as delimited text.
+pub(crate) fn open(bytes: Vec<u8>, file: &str) -> Result<Opened, IngestError> {
+    let unsupported = |detail| IngestError::UnsupportedFormat {
+        file: file.to_string(),
+        detail,
+    };
+    if bytes.is_empty() {
+        return Err(IngestError::EmptyFile {
+            file: file.to_string(),
+        });
+    }
+    if let Some(format) = BookFormat::sniff(&bytes) {
+        // Office encrypts a whole workbook into an OLE file holding an `EncryptedPackage`.
+        if format == BookFormat::Xls && contains_utf16(&bytes, "EncryptedPackage") {
+            return Err(unsupported(FormatProblem::Encrypted));
+        }
+        return Workbook::open(bytes, format, file).map(Opened::Workbook);
+    }
+    let ext = Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+        return Err(unsupported(FormatProblem::NotTheNamedWorkbook(ext)));
+    }
+    if OTHER_FORMATS.contains(&ext.as_str()) {
+        return Err(unsupported(FormatProblem::Extension(ext)));
+    }
+    let text = csv_source::decode(bytes).map_err(|()| unsupported(FormatProblem::Binary))?;
+    Ok(Opened::Text(Table::Csv(CsvTable::new(text))))
+}
+
+fn contains_utf16(bytes: &[u8], text: &str) -> bool {
+    let needle: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
+impl Table {
     /// An upper bound on the number of rows, to size the row vectors once: growing a vector of a
     /// million records by doubling costs more in fresh pages than the parse itself.
     pub(crate) fn row_capacity(&self) -> usize {
         match self {
             Table::Csv(t) => t.line_count(),
-            Table::Xlsx(t) => t.row_count(),
+            Table::Sheet(t) => t.row_count(),
         }
     }
 
@@ -141,13 +155,15 @@ impl Table {
         mut f: impl FnMut(u64, RowRef<'_>) -> ControlFlow<()>,
     ) -> Result<(), IngestError> {
         match self {
-            Table::Csv(t) => t.for_each_row(|n, r| f(n, RowRef::Csv(r))).map_err(|e| {
-                IngestError::UnsupportedFormat {
+            // The reader is flexible about field counts and reads decoded text, so the only error
+            // it can give is an I/O one from a slice, which cannot happen.
+            Table::Csv(t) => t
+                .for_each_row(|n, r| f(n, RowRef::Csv(r)))
+                .map_err(|_| IngestError::UnsupportedFormat {
                     file: file.to_string(),
-                    detail: format!("the CSV cannot be read: {e}"),
-                }
-            }),
-            Table::Xlsx(t) => {
+                    detail: FormatProblem::Binary,
+                }),
+            Table::Sheet(t) => {
                 for (n, r) in t.rows() {
                     if f(n, RowRef::Xlsx(r)).is_break() {
                         break;
@@ -185,51 +201,161 @@ impl Table {
     }
 }
 
-/// Walks the table: finds the header among the first rows, then calls `on_row` for each data
-/// row with its row number. Returns the layout.
+/// Where the walk is: looking for the header, holding a header row until the next row says
+/// whether the header has a second row, or reading data.
+enum WalkState {
+    Searching,
+    Header {
+        row: u64,
+        cells: Vec<String>,
+        /// The row just above, when it may be the upper half of the header (group cells).
+        above: Option<Vec<String>>,
+    },
+    Reading(Layout),
+}
+
+/// Walks the table: finds the header among the first rows (one row, or two with group cells
+/// above the column names), notes a unit stated for the whole sheet above it, then calls
+/// `on_row` for each data row with its row number. Returns the layout.
 pub(crate) fn walk(
     table: &Table,
     kind: FileKind,
     file: &str,
     mut on_row: impl FnMut(&Layout, u64, RowRef<'_>),
 ) -> Result<Layout, IngestError> {
-    let mut layout: Option<Layout> = None;
+    let mut state = WalkState::Searching;
     let mut failure: Option<IngestError> = None;
     let mut scanned = 0;
+    let mut sheet_unit: Option<SheetUnit> = None;
+    // The last non-blank row before the header, with its number.
+    let mut previous: Option<(u64, Vec<String>)> = None;
     table.for_each_row(file, |n, row| {
-        match &layout {
-            Some(l) => {
+        if let WalkState::Header { .. } = state {
+            let WalkState::Header {
+                row: header_row,
+                cells,
+                above,
+            } = std::mem::replace(&mut state, WalkState::Searching)
+            else {
+                unreachable!("matched above");
+            };
+            let lower = (n == header_row + 1 && !row.is_blank())
+                .then(|| texts(row))
+                .filter(|next| TwoRowHeader::is_lower_row(next) && !next.iter().any(|c| looks_like_code(c)));
+            let built = match (lower, above) {
+                (Some(next), _) => {
+                    let two = TwoRowHeader::combine(&cells, &next);
+                    Layout::from_header(header_row, two.cells.clone(), Some(&two), sheet_unit.take(), kind, file)
+                        .map(|l| (l, true))
+                }
+                (None, Some(top)) => {
+                    let two = TwoRowHeader::combine(&top, &cells);
+                    Layout::from_header(header_row - 1, two.cells.clone(), Some(&two), sheet_unit.take(), kind, file)
+                        .map(|l| (l, false))
+                }
+                (None, None) => Layout::from_header(header_row, cells, None, sheet_unit.take(), kind, file)
+                    .map(|l| (l, false)),
+            };
+            match built {
+                Ok((Some(layout), consumed)) => {
+                    state = WalkState::Reading(layout);
+                    if consumed {
+                        return ControlFlow::Continue(());
+                    }
+                }
+                // The key columns were found in the row, so a layout always comes back.
+                Ok((None, _)) => return ControlFlow::Break(()),
+                Err(e) => {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        match &state {
+            WalkState::Reading(l) => {
                 if !(is_blank_row(l, row) || is_total_row(l, row) || is_note_row(l, row)) {
                     on_row(l, n, row);
                 }
             }
-            None => {
+            WalkState::Searching => {
                 if row.is_blank() {
                     return ControlFlow::Continue(());
                 }
                 scanned += 1;
-                let cells = row.cells().map(|c| c.text().into_owned()).collect();
-                match Layout::from_row(n, cells, kind, file) {
-                    Ok(Some(found)) => layout = Some(found),
-                    Ok(None) if scanned >= HEADER_SEARCH_ROWS => return ControlFlow::Break(()),
-                    Ok(None) => {}
-                    Err(e) => {
-                        failure = Some(e);
-                        return ControlFlow::Break(());
-                    }
+                let cells = texts(row);
+                if names_key_columns(&cells, kind) {
+                    let above = previous
+                        .take()
+                        .filter(|(p, top)| *p + 1 == n && is_group_row(top, &cells))
+                        .map(|(_, top)| top);
+                    state = WalkState::Header {
+                        row: n,
+                        cells,
+                        above,
+                    };
+                    return ControlFlow::Continue(());
                 }
+                if let Some(unit) = SheetUnit::find(n, &cells) {
+                    sheet_unit = Some(unit);
+                }
+                if scanned >= HEADER_SEARCH_ROWS {
+                    return ControlFlow::Break(());
+                }
+                previous = Some((n, cells));
             }
+            WalkState::Header { .. } => unreachable!("resolved above"),
         }
         ControlFlow::Continue(())
     })?;
     if let Some(e) = failure {
         return Err(e);
     }
-    layout.ok_or_else(|| IngestError::NoHeader {
-        file: file.to_string(),
-        required: key_column_names(kind),
-        scanned,
-    })
+    // A header in the last row of the file.
+    if let WalkState::Header { row, cells, above } = state {
+        let built = match above {
+            Some(top) => {
+                let two = TwoRowHeader::combine(&top, &cells);
+                Layout::from_header(row - 1, two.cells.clone(), Some(&two), sheet_unit.take(), kind, file)?
+            }
+            None => Layout::from_header(row, cells, None, sheet_unit.take(), kind, file)?,
+        };
+        state = built.map_or(WalkState::Searching, WalkState::Reading);
+    }
+    match state {
+        WalkState::Reading(layout) => Ok(layout),
+        _ => Err(IngestError::NoHeader {
+            file: file.to_string(),
+            required: key_column_names(kind),
+            scanned,
+        }),
+    }
+}
+
+fn texts(row: RowRef<'_>) -> Vec<String> {
+    row.cells().map(|c| c.text().into_owned()).collect()
+}
+
+/// The row above a header row is its upper half when it holds group cells: at least two
+/// different texts (a title has one, copied across when merged), all standing over the header's
+/// columns, none of them a column name itself, a code, or a `label：text` note (填报单位：…).
+fn is_group_row(top: &[String], header: &[String]) -> bool {
+    let width = header.iter().rposition(|h| !h.trim().is_empty()).map_or(0, |i| i + 1);
+    let filled: Vec<(usize, &str)> = top
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c.trim()))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    let mut distinct: Vec<&str> = filled.iter().map(|(_, c)| *c).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.len() >= 2
+        && filled.iter().all(|&(i, c)| {
+            i < width
+                && !looks_like_code(c)
+                && !c.contains([':', '：'])
+                && !TwoRowHeader::is_lower_row(&[c.to_string()])
+        })
 }
 
 /// A row with nothing in the columns the file uses: blank, or only a 序号 (sequence number)

@@ -309,28 +309,46 @@ fn file_errors() {
 }
 
 #[test]
-fn unknown_unit_is_a_warning_and_the_column_is_ignored() {
-    let parsed = parse(&[
-        "uscc,year,营业收入(美元),备注",
-        &format!("{},2024,5,", uscc(1)),
-    ]);
-    assert!(!parsed.report.has_errors());
-    assert!(
-        parsed
-            .report
-            .issues
-            .iter()
-            .any(|i| i.code == "unknown_unit" && i.reason.contains("营业收入(美元)"))
-    );
-    assert!(
-        parsed
-            .report
-            .issues
-            .iter()
-            .any(|i| i.code == "unknown_columns" && i.reason.contains("备注"))
-    );
-    assert!(parsed.figures.is_empty());
-    assert_eq!(parsed.rows[0].record.figures.get(Figure::Revenue), None);
+fn a_unit_gusu_cannot_convert_refuses_the_file_naming_the_column() {
+    // Ignoring the column would drop every revenue figure of the file while the import "works".
+    let err = parse_annual_bytes(
+        &csv(&["uscc,year,营业收入(美元),备注", &format!("{},2024,5,", uscc(1))]),
+        "annual.csv",
+        &opts(),
+    )
+    .unwrap_err();
+    match &err {
+        IngestError::UnknownUnit {
+            header,
+            unit,
+            accepted,
+            row,
+            ..
+        } => {
+            assert_eq!(header, "营业收入(美元)");
+            assert_eq!(unit, "美元");
+            assert_eq!(accepted, &["万元", "元", "千元", "亿元"]);
+            assert_eq!(*row, 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.message_zh().contains("“美元”"), "{}", err.message_zh());
+}
+
+#[test]
+fn a_file_with_no_figure_gusu_reads_is_refused_listing_its_columns() {
+    let err = parse_annual_bytes(
+        &csv(&["uscc,year,备注,联系人", &format!("{},2024,x,y", uscc(1))]),
+        "annual.csv",
+        &opts(),
+    )
+    .unwrap_err();
+    match &err {
+        IngestError::NoValueColumns { ignored, .. } => {
+            assert_eq!(ignored, &["uscc", "year", "备注", "联系人"]);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -352,7 +370,10 @@ fn a_name_column_in_a_yearly_file_is_ignored_with_a_warning() {
 #[test]
 fn crlf_lf_and_blank_lines_give_editor_line_numbers() {
     let u = uscc(1);
-    let text = format!("uscc,year\n\n{u},2024\r\n\r\n{},bad\n", uscc(2));
+    let text = format!(
+        "uscc,year,employees\n\n{u},2024,5\r\n\r\n{},bad,6\n",
+        uscc(2)
+    );
     let parsed = parse_annual_bytes(text.as_bytes(), "a.csv", &opts()).unwrap();
     assert_eq!(parsed.rows[0].row, 3);
     assert!(
@@ -365,7 +386,7 @@ fn crlf_lf_and_blank_lines_give_editor_line_numbers() {
 #[test]
 fn quoted_multi_line_cells_keep_line_numbers() {
     let text = format!(
-        "uscc,year,remark\n{},2024,\"two\nlines\"\n{},x,\n",
+        "uscc,year,remark,employees\n{},2024,\"two\nlines\",5\n{},x,,6\n",
         uscc(1),
         uscc(2)
     );
@@ -376,7 +397,11 @@ fn quoted_multi_line_cells_keep_line_numbers() {
 
 #[test]
 fn lone_carriage_returns_end_lines() {
-    let text = format!("uscc,year\r{},2024\r{},bad\r", uscc(1), uscc(2));
+    let text = format!(
+        "uscc,year,employees\r{},2024,5\r{},bad,6\r",
+        uscc(1),
+        uscc(2)
+    );
     let parsed = parse_annual_bytes(text.as_bytes(), "mac.csv", &opts()).unwrap();
     assert_eq!(parsed.rows[0].row, 2);
     assert!(

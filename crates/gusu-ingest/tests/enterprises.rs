@@ -523,14 +523,12 @@ fn file_errors_name_the_file() {
     );
     assert!(err.message_zh().contains("统一社会信用代码"));
 
-    // Not CSV or XLSX.
+    // A damaged Excel 97-2003 file: said in words a clerk acts on, without the library's detail.
     let err = parse_enterprises_bytes(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", "old.xls", &opts())
         .unwrap_err();
-    assert!(
-        matches!(err, IngestError::UnsupportedFormat { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, IngestError::Workbook { .. }), "{err}");
     assert!(err.to_string().starts_with("old.xls:"));
+    assert!(err.message_zh().contains("另存为"), "{}", err.message_zh());
     let err = parse_enterprises_bytes(b"%PDF-1.4\0\0binary", "scan.pdf", &opts()).unwrap_err();
     assert!(
         matches!(err, IngestError::UnsupportedFormat { .. }),
@@ -572,17 +570,28 @@ fn read_from_disk() {
 }
 
 #[test]
-fn utf16_text_is_refused_with_a_message() {
+fn utf16_tab_separated_unicode_text_reads_like_the_csv() {
+    // Excel's "Unicode text" export: UTF-16 LE with its BOM, tab-separated, CRLF.
+    let (a, b) = (uscc(1), uscc(2));
+    let rows = [
+        "统一社会信用代码\t企业名称\t所属区县\t行业代码\t用地面积（亩）\t是否规上\t成立日期".to_string(),
+        format!("{a}\t甲, 有限公司\t昆山市\t3911\t12.5\t是\t2015-06-01"),
+        format!("{b}\t乙公司\t太仓市\t3911\t8\t否\t2016-01-02"),
+    ];
     let mut bytes = vec![0xFF, 0xFE];
-    for unit in "uscc,name".encode_utf16() {
+    for unit in rows.join("\r\n").encode_utf16() {
         bytes.extend(unit.to_le_bytes());
     }
-    let err = parse_enterprises_bytes(&bytes, "unicode.txt", &opts()).unwrap_err();
-    assert!(
-        matches!(err, IngestError::UnsupportedFormat { .. }),
-        "{err}"
-    );
-    assert!(err.to_string().contains("UTF-16"));
+    let parsed = parse_enterprises_bytes(&bytes, "unicode.txt", &opts()).unwrap();
+    assert!(!parsed.report.has_errors(), "{:?}", parsed.report.issues);
+    assert_eq!(parsed.rows.len(), 2);
+    let first = &parsed.rows[0].record;
+    assert_eq!(first.uscc.as_str(), a);
+    // The comma inside a tab-separated cell is text, not a separator.
+    assert_eq!(first.name, "甲, 有限公司");
+    assert_eq!(first.district, "320583");
+    assert_eq!(first.land_area_mu, Some(12.5));
+    assert_eq!(parsed.rows[1].record.district, "320585");
 }
 
 #[test]

@@ -176,9 +176,31 @@ fn named_sheet_and_first_sheet_by_default() {
     ];
     let bytes = xlsx(&[("说明", vec![vec![s("本表说明")]]), ("税收", annual)]);
 
-    // First sheet has no header.
-    let err = parse_annual_bytes(&bytes, "tax.xlsx", &opts()).unwrap_err();
-    assert!(matches!(err, IngestError::NoHeader { .. }), "{err}");
+    // The first sheet is instructions: without a sheet named, the one with a header is read and
+    // the instructions are listed as skipped.
+    let sheets = gusu_ingest::parse_annual_sheets(&bytes, "tax.xlsx", &opts()).unwrap();
+    assert_eq!(sheets.parsed.len(), 1);
+    assert_eq!(sheets.parsed[0].sheet.as_deref(), Some("税收"));
+    assert_eq!(sheets.parsed[0].report.sheet.as_deref(), Some("税收"));
+    assert_eq!(
+        sheets.skipped,
+        vec![gusu_ingest::SkippedSheet {
+            sheet: "说明".into(),
+            reason: gusu_ingest::SkipReason::NoHeader
+        }]
+    );
+    let by_default = parse_annual_bytes(&bytes, "tax.xlsx", &opts()).unwrap();
+    assert_eq!(by_default.rows.len(), 2);
+    assert_eq!(by_default.sheet.as_deref(), Some("税收"));
+
+    // A workbook of instructions only.
+    let only = xlsx(&[("说明", vec![vec![s("本表说明")]]), ("Sheet2", vec![])]);
+    let err = parse_annual_bytes(&only, "tax.xlsx", &opts()).unwrap_err();
+    match &err {
+        IngestError::NoSheetWithHeader { sheets, .. } => assert_eq!(sheets, &["说明", "Sheet2"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.message_zh().contains("填表说明"), "{}", err.message_zh());
 
     let opts = ReadOptions {
         sheet: Some("税收".into()),
