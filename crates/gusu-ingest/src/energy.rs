@@ -52,7 +52,10 @@ pub fn parse_energy_bytes(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<ParsedEnergy, IngestError> {
-    crate::single(read_energy_sheets_from(bytes.to_vec(), file_name, opts)?, file_name)
+    crate::single(
+        read_energy_sheets_from(bytes.to_vec(), file_name, opts)?,
+        file_name,
+    )
 }
 
 /// Reads every sheet of an energy file whose header is recognised (or the named one).

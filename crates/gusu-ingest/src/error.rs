@@ -97,9 +97,9 @@ impl FormatProblem {
 
     fn zh(&self) -> String {
         match self {
-            FormatProblem::Extension(ext) => format!(
-                "不能读取 .{ext} 文件；请将表格另存为 .xlsx、.xls、.ods 或 .csv"
-            ),
+            FormatProblem::Extension(ext) => {
+                format!("不能读取 .{ext} 文件；请将表格另存为 .xlsx、.xls、.ods 或 .csv")
+            }
             FormatProblem::NotTheNamedWorkbook(ext) => format!(
                 "文件名以 .{ext} 结尾，但内容不是这种工作簿；请用 Excel 或 WPS 打开后另存为 .xlsx 再试"
             ),
@@ -137,9 +137,7 @@ pub enum IngestError {
         sheet: String,
         available: Vec<String>,
     },
-    #[error(
-        "{file}: {count} sheets of the workbook have a header; name the one to read (--sheet)"
-    )]
+    #[error("{file}: {count} sheets of the workbook have a header; name the one to read (--sheet)")]
     SeveralSheets { file: String, count: usize },
     #[error(
         "{file}: sheet '{sheet}' spans {rows} rows and {columns} columns, more than gusu reads \

@@ -431,8 +431,22 @@ fn classify(raw: &str) -> HeaderCell {
 /// The units accepted for a column, for the message when its header names another.
 fn accepted_units(column: Column) -> Vec<String> {
     const ALL: &[&str] = &[
-        "万元", "元", "千元", "亿元", "吨标准煤", "万吨标准煤", "千克标准煤", "千瓦时", "万千瓦时",
-        "兆瓦时", "吨", "千克", "亩", "平方米", "公顷", "人",
+        "万元",
+        "元",
+        "千元",
+        "亿元",
+        "吨标准煤",
+        "万吨标准煤",
+        "千克标准煤",
+        "千瓦时",
+        "万千瓦时",
+        "兆瓦时",
+        "吨",
+        "千克",
+        "亩",
+        "平方米",
+        "公顷",
+        "人",
     ];
     let kind = column.unit_kind();
     ALL.iter()
@@ -560,8 +574,12 @@ impl TwoRowHeader {
     /// True when `row` reads as the lower half of a header: one of its cells names a column.
     /// Data rows hold values, never column names.
     pub(crate) fn is_lower_row(row: &[String]) -> bool {
-        row.iter()
-            .any(|c| matches!(classify(c), HeaderCell::Column(..) | HeaderCell::UnknownUnit(..)))
+        row.iter().any(|c| {
+            matches!(
+                classify(c),
+                HeaderCell::Column(..) | HeaderCell::UnknownUnit(..)
+            )
+        })
     }
 }
 

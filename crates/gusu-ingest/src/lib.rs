@@ -276,7 +276,10 @@ pub fn parse_enterprises_bytes(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<ParsedEnterprises, IngestError> {
-    single(enterprises_sheets(bytes.to_vec(), file_name, opts)?, file_name)
+    single(
+        enterprises_sheets(bytes.to_vec(), file_name, opts)?,
+        file_name,
+    )
 }
 
 /// Parses a yearly file held in memory (one sheet, as for [`read_annual`]).

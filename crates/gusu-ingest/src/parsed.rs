@@ -115,7 +115,11 @@ pub(crate) fn finish<T>(
     }
     // Said only where it changed a column: a title's "单位：亩" over columns that all name
     // their unit changes nothing.
-    if let Some(unit) = layout.sheet_unit.as_ref().filter(|u| !u.applied_to.is_empty()) {
+    if let Some(unit) = layout
+        .sheet_unit
+        .as_ref()
+        .filter(|u| !u.applied_to.is_empty())
+    {
         file_level.push(issues::sheet_unit(unit));
     }
     if report.rows == 0 {

@@ -10,11 +10,11 @@ use csv::StringRecord;
 
 use crate::cell::Cell;
 use crate::csv_source::{self, CsvTable};
+use crate::error::FormatProblem;
 use crate::error::IngestError;
 use crate::header::{
     Column, FileKind, Layout, SheetUnit, TwoRowHeader, key_column_names, names_key_columns,
 };
-use crate::error::FormatProblem;
 use crate::workbook::{BookFormat, SheetTable, Workbook};
 
 /// How many non-blank rows from the top may come before the header (title, unit and note rows).
@@ -157,12 +157,12 @@ impl Table {
         match self {
             // The reader is flexible about field counts and reads decoded text, so the only error
             // it can give is an I/O one from a slice, which cannot happen.
-            Table::Csv(t) => t
-                .for_each_row(|n, r| f(n, RowRef::Csv(r)))
-                .map_err(|_| IngestError::UnsupportedFormat {
+            Table::Csv(t) => t.for_each_row(|n, r| f(n, RowRef::Csv(r))).map_err(|_| {
+                IngestError::UnsupportedFormat {
                     file: file.to_string(),
                     detail: FormatProblem::Binary,
-                }),
+                }
+            }),
             Table::Sheet(t) => {
                 for (n, r) in t.rows() {
                     if f(n, RowRef::Xlsx(r)).is_break() {
@@ -241,20 +241,38 @@ pub(crate) fn walk(
             };
             let lower = (n == header_row + 1 && !row.is_blank())
                 .then(|| texts(row))
-                .filter(|next| TwoRowHeader::is_lower_row(next) && !next.iter().any(|c| looks_like_code(c)));
+                .filter(|next| {
+                    TwoRowHeader::is_lower_row(next) && !next.iter().any(|c| looks_like_code(c))
+                });
             let built = match (lower, above) {
                 (Some(next), _) => {
                     let two = TwoRowHeader::combine(&cells, &next);
-                    Layout::from_header(header_row, two.cells.clone(), Some(&two), sheet_unit.take(), kind, file)
-                        .map(|l| (l, true))
+                    Layout::from_header(
+                        header_row,
+                        two.cells.clone(),
+                        Some(&two),
+                        sheet_unit.take(),
+                        kind,
+                        file,
+                    )
+                    .map(|l| (l, true))
                 }
                 (None, Some(top)) => {
                     let two = TwoRowHeader::combine(&top, &cells);
-                    Layout::from_header(header_row - 1, two.cells.clone(), Some(&two), sheet_unit.take(), kind, file)
+                    Layout::from_header(
+                        header_row - 1,
+                        two.cells.clone(),
+                        Some(&two),
+                        sheet_unit.take(),
+                        kind,
+                        file,
+                    )
+                    .map(|l| (l, false))
+                }
+                (None, None) => {
+                    Layout::from_header(header_row, cells, None, sheet_unit.take(), kind, file)
                         .map(|l| (l, false))
                 }
-                (None, None) => Layout::from_header(header_row, cells, None, sheet_unit.take(), kind, file)
-                    .map(|l| (l, false)),
             };
             match built {
                 Ok((Some(layout), consumed)) => {
@@ -315,7 +333,14 @@ pub(crate) fn walk(
         let built = match above {
             Some(top) => {
                 let two = TwoRowHeader::combine(&top, &cells);
-                Layout::from_header(row - 1, two.cells.clone(), Some(&two), sheet_unit.take(), kind, file)?
+                Layout::from_header(
+                    row - 1,
+                    two.cells.clone(),
+                    Some(&two),
+                    sheet_unit.take(),
+                    kind,
+                    file,
+                )?
             }
             None => Layout::from_header(row, cells, None, sheet_unit.take(), kind, file)?,
         };
@@ -339,7 +364,10 @@ fn texts(row: RowRef<'_>) -> Vec<String> {
 /// different texts (a title has one, copied across when merged), all standing over the header's
 /// columns, none of them a column name itself, a code, or a `label：text` note (填报单位：…).
 fn is_group_row(top: &[String], header: &[String]) -> bool {
-    let width = header.iter().rposition(|h| !h.trim().is_empty()).map_or(0, |i| i + 1);
+    let width = header
+        .iter()
+        .rposition(|h| !h.trim().is_empty())
+        .map_or(0, |i| i + 1);
     let filled: Vec<(usize, &str)> = top
         .iter()
         .enumerate()

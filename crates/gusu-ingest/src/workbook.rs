@@ -196,19 +196,23 @@ impl Workbook {
                     (range, merged)
                 }
                 Book::Xls(book) => {
-                    let range = book.worksheet_range(sheet).map_err(|e| IngestError::Workbook {
-                        file: file.clone(),
-                        detail: crate::error::WorkbookProblem::from_xls(&e),
-                    })?;
+                    let range = book
+                        .worksheet_range(sheet)
+                        .map_err(|e| IngestError::Workbook {
+                            file: file.clone(),
+                            detail: crate::error::WorkbookProblem::from_xls(&e),
+                        })?;
                     #[allow(deprecated)]
                     let merged = book.worksheet_merge_cells(sheet).unwrap_or_default();
                     (range, merged)
                 }
                 Book::Ods(book) => {
-                    let range = book.worksheet_range(sheet).map_err(|e| IngestError::Workbook {
-                        file: file.clone(),
-                        detail: crate::error::WorkbookProblem::from_ods(&e),
-                    })?;
+                    let range = book
+                        .worksheet_range(sheet)
+                        .map_err(|e| IngestError::Workbook {
+                            file: file.clone(),
+                            detail: crate::error::WorkbookProblem::from_ods(&e),
+                        })?;
                     (range, Vec::new())
                 }
             };
@@ -225,7 +229,9 @@ impl Workbook {
 /// An OpenDocument spreadsheet is a zip whose first entry, `mimetype`, is stored uncompressed
 /// right after its local header, so its text sits at a fixed offset.
 fn is_ods(bytes: &[u8]) -> bool {
-    bytes.len() > 38 + 46 && &bytes[30..38] == b"mimetype" && bytes[38..].starts_with(b"application/vnd.oasis.opendocument.spreadsheet")
+    bytes.len() > 38 + 46
+        && &bytes[30..38] == b"mimetype"
+        && bytes[38..].starts_with(b"application/vnd.oasis.opendocument.spreadsheet")
 }
 
 /// Copies the text of each merged region into every cell it covers: a group header over its

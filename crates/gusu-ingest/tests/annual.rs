@@ -312,7 +312,10 @@ fn file_errors() {
 fn a_unit_gusu_cannot_convert_refuses_the_file_naming_the_column() {
     // Ignoring the column would drop every revenue figure of the file while the import "works".
     let err = parse_annual_bytes(
-        &csv(&["uscc,year,营业收入(美元),备注", &format!("{},2024,5,", uscc(1))]),
+        &csv(&[
+            "uscc,year,营业收入(美元),备注",
+            &format!("{},2024,5,", uscc(1)),
+        ]),
         "annual.csv",
         &opts(),
     )

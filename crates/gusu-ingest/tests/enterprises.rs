@@ -574,7 +574,8 @@ fn utf16_tab_separated_unicode_text_reads_like_the_csv() {
     // Excel's "Unicode text" export: UTF-16 LE with its BOM, tab-separated, CRLF.
     let (a, b) = (uscc(1), uscc(2));
     let rows = [
-        "统一社会信用代码\t企业名称\t所属区县\t行业代码\t用地面积（亩）\t是否规上\t成立日期".to_string(),
+        "统一社会信用代码\t企业名称\t所属区县\t行业代码\t用地面积（亩）\t是否规上\t成立日期"
+            .to_string(),
         format!("{a}\t甲, 有限公司\t昆山市\t3911\t12.5\t是\t2015-06-01"),
         format!("{b}\t乙公司\t太仓市\t3911\t8\t否\t2016-01-02"),
     ];

@@ -200,7 +200,11 @@ fn named_sheet_and_first_sheet_by_default() {
         IngestError::NoSheetWithHeader { sheets, .. } => assert_eq!(sheets, &["说明", "Sheet2"]),
         other => panic!("{other:?}"),
     }
-    assert!(err.message_zh().contains("填表说明"), "{}", err.message_zh());
+    assert!(
+        err.message_zh().contains("填表说明"),
+        "{}",
+        err.message_zh()
+    );
 
     let opts = ReadOptions {
         sheet: Some("税收".into()),
