@@ -363,7 +363,7 @@ pub struct ValidateArgs {
     /// 输出格式
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// XLSX 工作表名称（默认第一张）
+    /// 工作表名称（默认读取所有可识别表头的工作表）
     #[arg(long, value_name = "SHEET")]
     pub sheet: Option<String>,
 }
@@ -391,6 +391,9 @@ pub struct EvaluateArgs {
     /// 跳过有错误的行（报告之），其余照常评价
     #[arg(long)]
     pub skip_invalid: bool,
+    /// 工作表名称（默认读取所有可识别表头的工作表）
+    #[arg(long, value_name = "SHEET")]
+    pub sheet: Option<String>,
     /// 发布本次评价结果（数据库模式）
     #[arg(long)]
     pub publish: bool,
@@ -414,7 +417,7 @@ pub struct ImportArgs {
     /// 来源部门：tax、stats、power、environment、land、bureau 等
     #[arg(long, value_name = "NAME")]
     pub source: String,
-    /// XLSX 工作表名称
+    /// 工作表名称（默认读取所有可识别表头的工作表，每张工作表单独记为一个导入批次）
     #[arg(long, value_name = "SHEET")]
     pub sheet: Option<String>,
     /// 跳过有错误的行，被拒绝的行写入 <文件>.rejects.csv

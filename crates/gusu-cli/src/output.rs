@@ -427,7 +427,12 @@ pub fn report_json(report: &Report, lang: Lang) -> Value {
             })
         })
         .collect();
-    serde_json::json!({ "file": report.file, "rows": report.rows, "errors": errors })
+    serde_json::json!({
+        "file": report.file,
+        "sheet": report.sheet,
+        "rows": report.rows,
+        "errors": errors,
+    })
 }
 
 /// Prints a validation report for people: a summary line, then each finding (up to `limit`).
@@ -443,7 +448,7 @@ pub enum Listing {
 pub fn print_report(report: &Report, lang: Lang, limit: usize, listing: Listing) {
     eprintln!(
         "{}: {} {}, {} {}, {} {}",
-        report.file,
+        report.source_name(),
         report.rows,
         lang.t("行数据", "data rows"),
         report.error_count(),
@@ -490,7 +495,8 @@ pub fn print_report(report: &Report, lang: Lang, limit: usize, listing: Listing)
         };
         eprintln!(
             "  {sev} {}:{row}{col}{val}: {reason} ({})",
-            report.file, i.code
+            report.source_name(),
+            i.code
         );
     }
     if limit > 0 && issues.len() > limit {

@@ -47,7 +47,9 @@ pub use energy::{
 pub use error::{FormatProblem, IngestError, WorkbookProblem};
 pub use merge::merge_annual;
 pub use parsed::{ParsedAnnual, ParsedEnterprises, Rejected};
-pub use rejects::{REASONS_HEADER, rejects_path, write_rejects};
+pub use rejects::{
+    REASONS_HEADER, rejects_path, rejects_path_for, write_rejects, write_rejects_for,
+};
 
 use parsed::{Source, sort_issues};
 use table::{Opened, Table};

@@ -27,6 +27,35 @@ pub fn write_rejects(
     rejected: &Rejected,
     report: &Report,
 ) -> std::io::Result<PathBuf> {
+    write_rejects_for(source_path, None, rejected, report)
+}
+
+/// `<file stem>.rejects.csv`, or `<file stem>.<sheet>.rejects.csv` for a sheet of a workbook
+/// (characters a file name cannot hold replaced by `_`).
+pub fn rejects_path_for(source_path: &Path, sheet: Option<&str>) -> PathBuf {
+    match sheet {
+        None => rejects_path(source_path),
+        Some(sheet) => {
+            let safe: String = sheet
+                .chars()
+                .map(|c| match c {
+                    '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '.' => '_',
+                    c if c.is_control() => '_',
+                    c => c,
+                })
+                .collect();
+            source_path.with_extension(format!("{safe}.rejects.csv"))
+        }
+    }
+}
+
+/// [`write_rejects`] for one sheet of a workbook: the file is [`rejects_path_for`].
+pub fn write_rejects_for(
+    source_path: &Path,
+    sheet: Option<&str>,
+    rejected: &Rejected,
+    report: &Report,
+) -> std::io::Result<PathBuf> {
     let mut reasons: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for issue in report.issues.iter().filter(|i| i.is_error()) {
         if let Some(row) = issue.row {
@@ -38,7 +67,7 @@ pub fn write_rejects(
         }
     }
 
-    let path = rejects_path(source_path);
+    let path = rejects_path_for(source_path, sheet);
     let mut out = BufWriter::new(File::create(&path)?);
     out.write_all(UTF8_BOM)?;
     let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(out);

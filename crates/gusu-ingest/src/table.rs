@@ -91,7 +91,7 @@ const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "ods"];
 #[derive(Debug)]
 pub(crate) enum Opened {
     Text(Table),
-    Workbook(Workbook),
+    Workbook(Box<Workbook>),
 }
 
 /// Picks the format by content first (XLSX and ODS are zip archives starting `PK`, `.xls` an OLE
@@ -111,7 +111,7 @@ pub(crate) fn open(bytes: Vec<u8>, file: &str) -> Result<Opened, IngestError> {
         if format == BookFormat::Xls && contains_utf16(&bytes, "EncryptedPackage") {
             return Err(unsupported(FormatProblem::Encrypted));
         }
-        return Workbook::open(bytes, format, file).map(Opened::Workbook);
+        return Workbook::open(bytes, format, file).map(|w| Opened::Workbook(Box::new(w)));
     }
     let ext = Path::new(file)
         .extension()
@@ -211,7 +211,7 @@ enum WalkState {
         /// The row just above, when it may be the upper half of the header (group cells).
         above: Option<Vec<String>>,
     },
-    Reading(Layout),
+    Reading(Box<Layout>),
 }
 
 /// Walks the table: finds the header among the first rows (one row, or two with group cells
@@ -276,7 +276,7 @@ pub(crate) fn walk(
             };
             match built {
                 Ok((Some(layout), consumed)) => {
-                    state = WalkState::Reading(layout);
+                    state = WalkState::Reading(Box::new(layout));
                     if consumed {
                         return ControlFlow::Continue(());
                     }
@@ -344,10 +344,10 @@ pub(crate) fn walk(
             }
             None => Layout::from_header(row, cells, None, sheet_unit.take(), kind, file)?,
         };
-        state = built.map_or(WalkState::Searching, WalkState::Reading);
+        state = built.map_or(WalkState::Searching, |l| WalkState::Reading(Box::new(l)));
     }
     match state {
-        WalkState::Reading(layout) => Ok(layout),
+        WalkState::Reading(layout) => Ok(*layout),
         _ => Err(IngestError::NoHeader {
             file: file.to_string(),
             required: key_column_names(kind),

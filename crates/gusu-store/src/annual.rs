@@ -7,8 +7,8 @@ use gusu_core::{Figure, Flag, SourceRow, Uscc, YearlyRecord};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use crate::imports::{
-    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, Uploader, already_imported, begin_batch,
-    checked_meta, finish_batch, invalid, record_upload, report, source_id_or_insert,
+    BatchMeta, Conflict, ImportSummary, PROGRESS_EVERY, Uploader, begin_batch, checked_meta,
+    finish_batch, invalid, nothing_new, record_upload, report, source_id_or_insert,
     uscc_id_or_insert,
 };
 use crate::priority::{Candidate, choose, differs};
@@ -49,9 +49,8 @@ impl Store {
             )?),
         };
         let tx: &rusqlite::Connection = &self.conn;
-        let Some(batch_id) = begin_batch(tx, "annual", &meta)? else {
-            return Ok(already_imported(rows.len()));
-        };
+        let began = begin_batch(tx, "annual", &meta)?;
+        let batch_id = began.id;
         let source_id = source_id_or_insert(tx, &meta.source)?;
         // After the source is registered, so that a source new to the store is ranked too.
         let ranks = self.ranks()?;
@@ -163,7 +162,11 @@ impl Store {
                         }
                         // Exact comparison: a restated value is unchanged, any other is a
                         // correction by the same department.
-                        Some(c) if c.value.value == value => summary.unchanged += 1,
+                        // A file imported before brings in only values not stored: values
+                        // corrected since are never put back to the file's.
+                        Some(c) if c.value.value == value || began.imported_before => {
+                            summary.unchanged += 1;
+                        }
                         Some(c) => {
                             history.execute(params![
                                 record.year,
@@ -201,6 +204,10 @@ impl Store {
                 }
             }
         }
+        if began.imported_before && summary.inserted == 0 {
+            return nothing_new(tx, batch_id, rows.len());
+        }
+        summary.imported_before = began.imported_before;
         finish_batch(tx, batch_id, &summary)?;
         record_upload(tx, batch_id, "annual", &meta, &summary, uploader)?;
         if let Some(own) = own {

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::imports::{
     BatchMeta, Conflict, ImportSummary, Uploader, already_imported, begin_batch, checked_meta,
-    finish_batch, invalid, record_upload, source_id_or_insert, uscc_id_or_insert,
+    finish_batch, invalid, nothing_new, record_upload, source_id_or_insert, uscc_id_or_insert,
 };
 use crate::{METERED, Store, StoreError, text_at, to_i64, to_u64, uscc_at};
 
@@ -171,9 +171,8 @@ impl Store {
             }
         }
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let Some(batch_id) = begin_batch(&tx, ENERGY_KIND, &meta)? else {
-            return Ok(already_imported(rows.len()));
-        };
+        let began = begin_batch(&tx, ENERGY_KIND, &meta)?;
+        let batch_id = began.id;
         let source_id = source_id_or_insert(&tx, &meta.source)?;
         let mut summary = ImportSummary {
             batch_id: Some(batch_id),
@@ -192,7 +191,9 @@ impl Store {
             let mut new_sig: Vec<_> = new_rows.iter().map(|r| line_signature(&r.line)).collect();
             old_sig.sort();
             new_sig.sort();
-            if !old.is_empty() && old_sig == new_sig {
+            // A file imported before brings in only enterprises and years without lines from
+            // this source: lines sent since are never put back to the file's.
+            if !old.is_empty() && (old_sig == new_sig || began.imported_before) {
                 summary.unchanged += new_rows.len();
                 continue;
             }
@@ -237,6 +238,10 @@ impl Store {
                 .conflicts
                 .extend(self.energy_conflicts(&tx, *uscc, uscc_id, *year)?);
         }
+        if began.imported_before && summary.inserted == 0 {
+            return nothing_new(&tx, batch_id, rows.len());
+        }
+        summary.imported_before = began.imported_before;
         finish_batch(&tx, batch_id, &summary)?;
         record_upload(&tx, batch_id, ENERGY_KIND, &meta, &summary, uploader)?;
         tx.commit()?;
@@ -446,15 +451,19 @@ impl Store {
         let meta = checked_meta(&BatchMeta {
             source: METERED.into(),
             file_name: label.to_string(),
+            sheet: None,
             file_sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
         })?;
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let Some(batch_id) = begin_batch(&tx, METERED_MONTHS_KIND, &meta)? else {
+        let began = begin_batch(&tx, METERED_MONTHS_KIND, &meta)?;
+        let batch_id = began.id;
+        // The same content hashes the same: a set seen before has nothing new.
+        if began.imported_before {
             return Ok(MeteredMonthsImport {
                 summary: already_imported(rows.len()),
                 unknown,
             });
-        };
+        }
         let mut summary = ImportSummary {
             batch_id: Some(batch_id),
             rows: rows.len(),

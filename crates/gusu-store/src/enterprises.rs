@@ -4,8 +4,8 @@ use gusu_core::{Enterprise, SourceRow};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::imports::{
-    BatchMeta, ImportSummary, PROGRESS_EVERY, Uploader, already_imported, begin_batch,
-    checked_meta, finish_batch, invalid, record_upload, report, uscc_id_or_insert,
+    BatchMeta, ImportSummary, PROGRESS_EVERY, Uploader, begin_batch, checked_meta, finish_batch,
+    invalid, nothing_new, record_upload, report, uscc_id_or_insert,
 };
 use crate::{ProgressFn, Store, StoreError, to_i64};
 
@@ -25,9 +25,8 @@ impl Store {
         }
         // The transaction is dropped (rolled back) on every early return below.
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let Some(batch_id) = begin_batch(&tx, "enterprises", &meta)? else {
-            return Ok(already_imported(rows.len()));
-        };
+        let began = begin_batch(&tx, "enterprises", &meta)?;
+        let batch_id = began.id;
         let mut summary = ImportSummary {
             batch_id: Some(batch_id),
             rows: rows.len(),
@@ -102,7 +101,11 @@ impl Store {
                         insert.execute(values)?;
                         summary.inserted += 1;
                     }
-                    Some(old) if old == new_attrs => summary.unchanged += 1,
+                    // A file imported before registers only enterprises new to the store:
+                    // attributes changed since are never put back to the file's.
+                    Some(old) if old == new_attrs || began.imported_before => {
+                        summary.unchanged += 1;
+                    }
                     Some(old) => {
                         update.execute(values)?;
                         for ((name, old_value), (_, new_value)) in old.iter().zip(&new_attrs) {
@@ -125,6 +128,10 @@ impl Store {
                 }
             }
         }
+        if began.imported_before && summary.inserted == 0 {
+            return nothing_new(&tx, batch_id, rows.len());
+        }
+        summary.imported_before = began.imported_before;
         finish_batch(&tx, batch_id, &summary)?;
         record_upload(&tx, batch_id, "enterprises", &meta, &summary, uploader)?;
         tx.commit()?;

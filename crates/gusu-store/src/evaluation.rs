@@ -147,6 +147,7 @@ impl Store {
         let meta = BatchMeta {
             source: source.to_string(),
             file_name: label.to_string(),
+            sheet: None,
             file_sha256,
         };
         let summary = self.import_annual_in(

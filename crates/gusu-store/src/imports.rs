@@ -9,12 +9,14 @@ use crate::priority::normalise_source;
 use crate::{ProgressFn, Store, StoreError, to_i64, to_u64};
 
 /// Which file a batch of rows came from. The caller hashes the file (SHA-256, hex).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchMeta {
     /// Sending department: `tax`, `stats`, `power`, `environment`, `land`, `bureau`, ...
     /// (kept trimmed and in lower case).
     pub source: String,
     pub file_name: String,
+    /// The workbook sheet the rows came from; `None` for a text file.
+    pub sheet: Option<String>,
     pub file_sha256: String,
 }
 
@@ -24,10 +26,15 @@ pub struct BatchMeta {
 /// enterprise files they are of enterprises.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportSummary {
-    /// `None` when the file had been imported before.
+    /// `None` when the file had been imported before and nothing was new.
     pub batch_id: Option<i64>,
-    /// The same file (kind, source, SHA-256) was imported before: nothing was written.
+    /// The same file and sheet (kind, source, SHA-256, sheet) was imported before and every
+    /// row of it is stored: nothing was written.
     pub already_imported: bool,
+    /// The same file and sheet was imported before, and this import took only what was not
+    /// stored then (rows refused the first time, say for an enterprise not yet registered);
+    /// values stored since are never put back to the file's.
+    pub imported_before: bool,
     pub rows: usize,
     /// Values (or enterprises) the store did not have from this source.
     pub inserted: usize,
@@ -71,6 +78,8 @@ pub struct BatchInfo {
     pub kind: String,
     pub source: String,
     pub file_name: String,
+    /// The workbook sheet, `None` for a text file.
+    pub sheet: Option<String>,
     pub file_sha256: String,
     /// UTC, ISO 8601, set by SQLite when the batch was written.
     pub imported_at: String,
@@ -203,7 +212,7 @@ impl Store {
     fn batch_rows(&self) -> Result<Vec<BatchInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, kind, source, file_name, file_sha256, imported_at, rows, inserted,
-                    corrected, unchanged, conflicts
+                    corrected, unchanged, conflicts, sheet
              FROM import_batches ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -212,6 +221,7 @@ impl Store {
                 kind: r.get(1)?,
                 source: r.get(2)?,
                 file_name: r.get(3)?,
+                sheet: r.get(11)?,
                 file_sha256: r.get(4)?,
                 imported_at: r.get(5)?,
                 rows: to_usize(r.get(6)?),
@@ -241,30 +251,60 @@ pub(crate) fn checked_meta(meta: &BatchMeta) -> Result<BatchMeta, StoreError> {
     Ok(BatchMeta {
         source,
         file_name: meta.file_name.clone(),
+        sheet: meta.sheet.clone(),
         file_sha256,
     })
 }
 
-/// Writes the batch row, or returns `None` when the same file was imported before.
+/// A batch row just written.
+pub(crate) struct Began {
+    pub(crate) id: i64,
+    /// The same file and sheet was imported before: take only what is not stored yet.
+    pub(crate) imported_before: bool,
+}
+
+/// Writes the batch row, saying whether the same file and sheet was imported before.
 pub(crate) fn begin_batch(
     tx: &Connection,
     kind: &str,
     meta: &BatchMeta,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Began, StoreError> {
     let seen: Option<i64> = tx
         .prepare_cached(
-            "SELECT id FROM import_batches WHERE kind = ?1 AND source = ?2 AND file_sha256 = ?3",
+            "SELECT id FROM import_batches
+             WHERE kind = ?1 AND source = ?2 AND file_sha256 = ?3 AND sheet IS ?4 LIMIT 1",
         )?
-        .query_row(params![kind, meta.source, meta.file_sha256], |r| r.get(0))
+        .query_row(
+            params![kind, meta.source, meta.file_sha256, meta.sheet],
+            |r| r.get(0),
+        )
         .optional()?;
-    if seen.is_some() {
-        return Ok(None);
-    }
     tx.prepare_cached(
-        "INSERT INTO import_batches (kind, source, file_name, file_sha256) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO import_batches (kind, source, file_name, sheet, file_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![kind, meta.source, meta.file_name, meta.file_sha256])?;
-    Ok(Some(tx.last_insert_rowid()))
+    .execute(params![
+        kind,
+        meta.source,
+        meta.file_name,
+        meta.sheet,
+        meta.file_sha256
+    ])?;
+    Ok(Began {
+        id: tx.last_insert_rowid(),
+        imported_before: seen.is_some(),
+    })
+}
+
+/// Ends a re-import that found nothing new: its batch row goes (inside the import's
+/// transaction, which may be the caller's), and the answer says the file was imported before.
+pub(crate) fn nothing_new(
+    tx: &Connection,
+    batch_id: i64,
+    rows: usize,
+) -> Result<ImportSummary, StoreError> {
+    tx.execute("DELETE FROM import_batches WHERE id = ?1", [batch_id])?;
+    Ok(already_imported(rows))
 }
 
 pub(crate) fn finish_batch(

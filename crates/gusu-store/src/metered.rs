@@ -67,6 +67,7 @@ impl Store {
         let meta = BatchMeta {
             source: METERED.into(),
             file_name: label.to_string(),
+            sheet: None,
             file_sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
         };
         let records: Vec<SourceRow<YearlyRecord>> = sorted

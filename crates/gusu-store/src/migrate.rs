@@ -34,6 +34,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "nzc_applications",
         include_str!("../migrations/0007_nzc_applications.sql"),
     ),
+    (
+        8,
+        "import_sheets",
+        include_str!("../migrations/0008_import_sheets.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -115,11 +115,12 @@ impl Parsed {
         }
     }
 
-    fn file(&self) -> (&str, &str) {
+    /// File name, workbook sheet and hash: what identifies the batch.
+    fn file(&self) -> (&str, Option<&str>, &str) {
         match self {
-            Parsed::Enterprises(p) => (&p.file_name, &p.sha256),
-            Parsed::Annual(p) => (&p.file_name, &p.sha256),
-            Parsed::Energy(p, _) => (&p.file_name, &p.sha256),
+            Parsed::Enterprises(p) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
+            Parsed::Annual(p) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
+            Parsed::Energy(p, _) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
         }
     }
 }
@@ -244,7 +245,7 @@ pub struct StagedReport {
 impl StagedReport {
     fn of(id: &str, s: &Staged, store: &Store) -> Result<StagedReport, ApiError> {
         let report = s.parsed.report();
-        let (file_name, sha) = s.parsed.file();
+        let (file_name, _, sha) = s.parsed.file();
         let already_imported = store
             .batches()?
             .iter()
@@ -734,10 +735,11 @@ fn commit(
             "文件中没有通过校验的行，未导入任何数据",
         ));
     }
-    let (file_name, sha) = staged.parsed.file();
+    let (file_name, sheet, sha) = staged.parsed.file();
     let meta = BatchMeta {
         source: staged.source.clone(),
         file_name: file_name.to_string(),
+        sheet: sheet.map(str::to_string),
         file_sha256: sha.to_string(),
     };
     let uploader = Uploader {

@@ -203,6 +203,7 @@ fn setup() -> Setup {
             &BatchMeta {
                 source: "stats".into(),
                 file_name: "2023".into(),
+                sheet: None,
                 file_sha256: "2023".into(),
             },
             &last_year,

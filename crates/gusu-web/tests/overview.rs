@@ -186,6 +186,7 @@ async fn a_new_import_is_seen_by_the_next_request() {
             &gusu_store::BatchMeta {
                 source: "stats".into(),
                 file_name: "correction.csv".into(),
+                sheet: None,
                 file_sha256: "correction".into(),
             },
             &[gusu_core::SourceRow { row: 2, record }],

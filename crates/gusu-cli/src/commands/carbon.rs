@@ -150,7 +150,7 @@ pub fn run(ctx: &Context, args: CarbonArgs) -> CmdResult {
     })?;
 
     // Files: enterprises and yearly records (merged as for `evaluate`), then energy.
-    let data = super::files::read_inputs(ctx, &args.enterprises, &args.annual)?;
+    let data = super::files::read_inputs(ctx, &args.enterprises, &args.annual, None)?;
     let mut energy = read_energy(&args.energy, lang)?;
     let known: FxHashSet<Uscc> = data.enterprises.iter().map(|e| e.uscc).collect();
     gusu_ingest::check_known_energy(&mut energy, &known);

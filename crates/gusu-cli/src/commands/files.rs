@@ -6,7 +6,9 @@ use gusu_core::evaluate::{
     EnterpriseResult, EvaluationError, EvaluationInput, EvaluationSummary, evaluate_each,
 };
 use gusu_core::{Enterprise, Report, Scheme, Uscc, YearlyRecord};
-use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions};
+use gusu_ingest::{
+    IngestError, ParsedAnnual, ParsedEnterprises, ReadOptions, Sheets, SkippedSheet,
+};
 use rustc_hash::FxHashSet;
 
 use super::Context;
@@ -19,7 +21,7 @@ use crate::output;
 /// Most findings printed per file in the text report.
 const REPORT_LIMIT: usize = 50;
 
-fn ingest_failure(e: IngestError, lang: Lang) -> Failure {
+pub fn ingest_failure(e: IngestError, lang: Lang) -> Failure {
     let message = match lang {
         Lang::Zh => e.message_zh(),
         Lang::En => e.to_string(),
@@ -35,16 +37,37 @@ fn ingest_failure(e: IngestError, lang: Lang) -> Failure {
     }
 }
 
-pub fn read_enterprises(
+/// Reads every sheet of an enterprises file whose header is recognised (or the named one).
+pub fn read_enterprises_sheets(
     path: &Path,
     opts: &ReadOptions,
     lang: Lang,
-) -> Result<ParsedEnterprises, Failure> {
-    gusu_ingest::read_enterprises(path, opts).map_err(|e| ingest_failure(e, lang))
+) -> Result<Sheets<ParsedEnterprises>, Failure> {
+    gusu_ingest::read_enterprises_sheets(path, opts).map_err(|e| ingest_failure(e, lang))
 }
 
-pub fn read_annual(path: &Path, opts: &ReadOptions, lang: Lang) -> Result<ParsedAnnual, Failure> {
-    gusu_ingest::read_annual(path, opts).map_err(|e| ingest_failure(e, lang))
+/// Reads every sheet of a yearly file whose header is recognised (or the named one).
+pub fn read_annual_sheets(
+    path: &Path,
+    opts: &ReadOptions,
+    lang: Lang,
+) -> Result<Sheets<ParsedAnnual>, Failure> {
+    gusu_ingest::read_annual_sheets(path, opts).map_err(|e| ingest_failure(e, lang))
+}
+
+/// Lists the sheets of a workbook that were not read, on stderr.
+pub fn print_skipped(path: &Path, skipped: &[SkippedSheet], lang: Lang) {
+    for s in skipped {
+        eprintln!(
+            "{} [{}]: {}",
+            path.display(),
+            s.sheet,
+            match lang {
+                Lang::Zh => format!("未读取（{}）", s.reason.message_zh()),
+                Lang::En => format!("not read ({})", s.reason.message()),
+            }
+        );
+    }
 }
 
 pub fn validate(ctx: &Context, args: ValidateArgs) -> CmdResult {
@@ -55,16 +78,26 @@ pub fn validate(ctx: &Context, args: ValidateArgs) -> CmdResult {
     let mut reports: Vec<Report> = Vec::new();
     let mut known: Option<FxHashSet<Uscc>> = None;
     if let Some(path) = &args.enterprises {
-        let parsed = read_enterprises(path, &opts, ctx.lang)?;
-        known = Some(parsed.rows.iter().map(|r| r.record.uscc).collect());
-        reports.push(parsed.report);
+        let sheets = read_enterprises_sheets(path, &opts, ctx.lang)?;
+        print_skipped(path, &sheets.skipped, ctx.lang);
+        known = Some(
+            sheets
+                .parsed
+                .iter()
+                .flat_map(|p| p.rows.iter().map(|r| r.record.uscc))
+                .collect(),
+        );
+        reports.extend(sheets.parsed.into_iter().map(|p| p.report));
     }
     if let Some(path) = &args.annual {
-        let mut parsed = read_annual(path, &opts, ctx.lang)?;
-        if let Some(known) = &known {
-            gusu_ingest::check_known_enterprises(&mut parsed, known);
+        let sheets = read_annual_sheets(path, &opts, ctx.lang)?;
+        print_skipped(path, &sheets.skipped, ctx.lang);
+        for mut parsed in sheets.parsed {
+            if let Some(known) = &known {
+                gusu_ingest::check_known_enterprises(&mut parsed, known);
+            }
+            reports.push(parsed.report);
         }
-        reports.push(parsed.report);
     }
     match args.format {
         ReportFormat::Json => {
@@ -103,24 +136,26 @@ pub struct FileData {
     pub reports: Vec<Report>,
 }
 
-/// Reads and validates the enterprises file and every annual file; merges annual files cell by cell.
-/// The files are parsed in parallel (one thread each): parsing is most of the work.
+/// Reads and validates the enterprises file and every annual file (every sheet whose header is
+/// recognised, or the named sheet of each); merges annual files and sheets cell by cell. The
+/// files are parsed in parallel (one thread each): parsing is most of the work.
 pub fn read_inputs(
     ctx: &Context,
     enterprises: &Path,
     annual: &[std::path::PathBuf],
+    sheet: Option<&str>,
 ) -> Result<FileData, Failure> {
     let opts = ReadOptions {
-        sheet: None,
+        sheet: sheet.map(str::to_string),
         region: ctx.region.clone(),
     };
     let (ents, parsed) = std::thread::scope(|scope| {
         let annual_handles: Vec<_> = annual
             .iter()
-            .map(|path| scope.spawn(|| read_annual(path, &opts, ctx.lang)))
+            .map(|path| scope.spawn(|| read_annual_sheets(path, &opts, ctx.lang)))
             .collect();
-        let ents = read_enterprises(enterprises, &opts, ctx.lang);
-        let parsed: Result<Vec<ParsedAnnual>, Failure> = annual_handles
+        let ents = read_enterprises_sheets(enterprises, &opts, ctx.lang);
+        let parsed: Result<Vec<Sheets<ParsedAnnual>>, Failure> = annual_handles
             .into_iter()
             .map(|h| {
                 h.join()
@@ -130,16 +165,31 @@ pub fn read_inputs(
         (ents, parsed)
     });
     let ents = ents?;
-    let mut parsed = parsed?;
-    let known: FxHashSet<Uscc> = ents.rows.iter().map(|r| r.record.uscc).collect();
+    print_skipped(enterprises, &ents.skipped, ctx.lang);
+    let mut sheets_read: Vec<ParsedAnnual> = Vec::new();
+    for (path, sheets) in annual.iter().zip(parsed?) {
+        print_skipped(path, &sheets.skipped, ctx.lang);
+        sheets_read.extend(sheets.parsed);
+    }
+    let mut parsed = sheets_read;
+    let known: FxHashSet<Uscc> = ents
+        .parsed
+        .iter()
+        .flat_map(|p| p.rows.iter().map(|r| r.record.uscc))
+        .collect();
     for p in &mut parsed {
         gusu_ingest::check_known_enterprises(p, &known);
     }
     let records = gusu_ingest::merge_annual(&mut parsed);
-    let mut reports = vec![ents.report];
+    let mut reports = Vec::new();
+    let mut enterprises_read = Vec::new();
+    for p in ents.parsed {
+        reports.push(p.report);
+        enterprises_read.extend(p.rows.into_iter().map(|r| r.record));
+    }
     reports.extend(parsed.into_iter().map(|p| p.report));
     Ok(FileData {
-        enterprises: ents.rows.into_iter().map(|r| r.record).collect(),
+        enterprises: enterprises_read,
         records,
         reports,
     })
@@ -300,7 +350,7 @@ pub fn evaluate(ctx: &Context, args: EvaluateArgs) -> CmdResult {
     let scheme = ctx.scheme(args.scheme.as_deref(), args.year)?;
     let district = ctx.district(args.district.as_deref())?;
     let timings = Timings::from_env();
-    let data = read_inputs(ctx, enterprises, &args.annual)?;
+    let data = read_inputs(ctx, enterprises, &args.annual, args.sheet.as_deref())?;
     timings.lap("read and validate");
     let has_errors = data.reports.iter().any(Report::has_errors);
     if has_errors || data.reports.iter().any(|r| !r.issues.is_empty()) {

@@ -83,11 +83,13 @@ fn import(
                 sheet: None,
                 region: ctx.region.clone(),
             };
-            let parsed = super::files::read_enterprises(path, &opts, lang)?;
+            let sheets = super::files::read_enterprises_sheets(path, &opts, lang)?;
+            super::files::print_skipped(path, &sheets.skipped, lang);
             Some(
-                parsed
-                    .rows
+                sheets
+                    .parsed
                     .iter()
+                    .flat_map(|p| p.rows.iter())
                     .map(|r| r.record.uscc.as_str().to_string())
                     .collect(),
             )

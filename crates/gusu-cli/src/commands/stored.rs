@@ -13,7 +13,7 @@ use gusu_ingest::ReadOptions;
 use gusu_store::{BatchMeta, Store};
 
 use super::Context;
-use super::files::{evaluation_failure, read_annual, read_enterprises};
+use super::files::evaluation_failure;
 use crate::cli::{
     BackupArgs, EvaluateArgs, ExplainArgs, FileKind, ImportArgs, ResultsArgs, SimulateArgs,
 };
@@ -45,8 +45,116 @@ pub fn import(ctx: &Context, args: ImportArgs) -> CmdResult {
     import_file(ctx, &mut store, &args, 50)
 }
 
-/// Validates a file, then imports it in one transaction (shared by `import` and `demo`). At most
-/// `detail` findings are listed after each report's summary line.
+/// The rows of one sheet (or text file) ready for the store.
+enum SheetRows {
+    Enterprises(Vec<gusu_core::SourceRow<Enterprise>>),
+    Annual(Vec<gusu_core::SourceRow<YearlyRecord>>),
+    Energy(Vec<gusu_store::EnergyRow>),
+}
+
+/// One sheet of the file, read and checked.
+struct SheetImport {
+    file_name: String,
+    sheet: Option<String>,
+    sha256: String,
+    report: gusu_core::Report,
+    rejected: gusu_ingest::Rejected,
+    rows: SheetRows,
+}
+
+/// Reads every sheet of the file (or the named one) and checks it against the store.
+fn read_sheets(
+    ctx: &Context,
+    store: &Store,
+    args: &ImportArgs,
+) -> Result<(Vec<SheetImport>, Vec<gusu_ingest::SkippedSheet>), Failure> {
+    let lang = ctx.lang;
+    let opts = ReadOptions {
+        sheet: args.sheet.clone(),
+        region: ctx.region.clone(),
+    };
+    let known = || -> Result<HashSet<Uscc>, Failure> {
+        store.known_usccs().map_err(|e| store_failure(e, lang))
+    };
+    let failure = |e| super::files::ingest_failure(e, lang);
+    Ok(match args.kind {
+        FileKind::Enterprises => {
+            let sheets =
+                gusu_ingest::read_enterprises_sheets(&args.file, &opts).map_err(failure)?;
+            let read = sheets
+                .parsed
+                .into_iter()
+                .map(|p| SheetImport {
+                    file_name: p.file_name,
+                    sheet: p.sheet,
+                    sha256: p.sha256,
+                    report: p.report,
+                    rejected: p.rejected,
+                    rows: SheetRows::Enterprises(p.rows),
+                })
+                .collect();
+            (read, sheets.skipped)
+        }
+        FileKind::Annual => {
+            let mut sheets = gusu_ingest::read_annual_sheets(&args.file, &opts).map_err(failure)?;
+            let known = known()?;
+            for p in &mut sheets.parsed {
+                gusu_ingest::check_known_enterprises(p, &known);
+            }
+            let read = sheets
+                .parsed
+                .into_iter()
+                .map(|p| SheetImport {
+                    file_name: p.file_name,
+                    sheet: p.sheet,
+                    sha256: p.sha256,
+                    report: p.report,
+                    rejected: p.rejected,
+                    rows: SheetRows::Annual(p.rows),
+                })
+                .collect();
+            (read, sheets.skipped)
+        }
+        FileKind::Energy => {
+            let mut sheets = gusu_ingest::read_energy_sheets(&args.file, &opts).map_err(failure)?;
+            let known = known()?;
+            for p in &mut sheets.parsed {
+                gusu_ingest::check_known_energy(p, &known);
+            }
+            let read = sheets
+                .parsed
+                .into_iter()
+                .map(|p| {
+                    let rows = p
+                        .rows
+                        .iter()
+                        .map(|r| gusu_store::EnergyRow {
+                            row: r.row,
+                            uscc: r.record.uscc,
+                            year: r.record.year,
+                            line: r.record.line.clone(),
+                        })
+                        .collect();
+                    SheetImport {
+                        file_name: p.file_name,
+                        sheet: p.sheet,
+                        sha256: p.sha256,
+                        report: p.report,
+                        rejected: p.rejected,
+                        rows: SheetRows::Energy(rows),
+                    }
+                })
+                .collect();
+            (read, sheets.skipped)
+        }
+    })
+}
+
+/// Validates a file, every sheet of a workbook whose header is recognised (one per district is
+/// common), then imports each sheet as its own batch, in one transaction per sheet (shared by
+/// `import` and `demo`). Nothing is written when any sheet has errors (unless rows are skipped),
+/// and the rejects files are written before the first import commits, so a failed write leaves
+/// the store as it was. At most `detail` findings are listed after each report's summary line.
 pub fn import_file(
     ctx: &Context,
     store: &mut Store,
@@ -54,127 +162,134 @@ pub fn import_file(
     detail: usize,
 ) -> CmdResult {
     let lang = ctx.lang;
-    let opts = ReadOptions {
-        sheet: args.sheet.clone(),
-        region: ctx.region.clone(),
-    };
-    let meta = |file_name: String, sha: String| BatchMeta {
-        source: args.source.clone(),
-        file_name,
-        file_sha256: sha,
-    };
-    // The batch names the operator; its `import` audit entry is written with it.
-    let uploader = |rejected: usize| gusu_store::Uploader {
-        actor: super::accounts::operator(),
-        rejected,
-    };
-    // A file with errors imports nothing unless rows are explicitly skipped.
-    let refuse_errors = |report: &gusu_core::Report| -> CmdResult {
-        if report.has_errors() && !args.skip_invalid {
-            output::print_report(report, lang, 50, output::Listing::Errors);
-            eprintln!("{}", nothing_imported(lang));
-            return Err(Failure::reported());
-        }
-        Ok(())
-    };
-    // A progress bar over the rows written (drawn only on a terminal).
-    let importing = |store: &mut Store, file_name: &str| {
-        let bar = super::progress_bar(format!("{} {file_name}", lang.t("导入", "importing")));
-        let shown = bar.clone();
-        store.set_progress(Some(Box::new(move |p: gusu_store::ImportProgress| {
-            shown.set_length(p.total as u64);
-            shown.set_position(p.done as u64);
-        })));
-        bar
-    };
-    let (report, rejected, summary) = match args.kind {
-        FileKind::Enterprises => {
-            let parsed = read_enterprises(&args.file, &opts, lang)?;
-            refuse_errors(&parsed.report)?;
-            let bar = importing(store, &parsed.file_name);
-            let summary = store
-                .import_enterprises_by(
-                    &meta(parsed.file_name.clone(), parsed.sha256.clone()),
-                    &parsed.rows,
-                    &uploader(parsed.rejected.rows.len()),
-                )
-                .map_err(|e| store_failure(e, lang))?;
-            bar.finish_and_clear();
-            (parsed.report, parsed.rejected, summary)
-        }
-        FileKind::Annual => {
-            let mut parsed = read_annual(&args.file, &opts, lang)?;
-            let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
-            gusu_ingest::check_known_enterprises(&mut parsed, &known);
-            refuse_errors(&parsed.report)?;
-            let bar = importing(store, &parsed.file_name);
-            let summary = store
-                .import_annual_by(
-                    &meta(parsed.file_name.clone(), parsed.sha256.clone()),
-                    &parsed.rows,
-                    &uploader(parsed.rejected.rows.len()),
-                )
-                .map_err(|e| store_failure(e, lang))?;
-            bar.finish_and_clear();
-            (parsed.report, parsed.rejected, summary)
-        }
-        FileKind::Energy => {
-            let mut parsed = super::carbon::read_energy(&args.file, lang)?;
-            let known: HashSet<Uscc> = store.known_usccs().map_err(|e| store_failure(e, lang))?;
-            gusu_ingest::check_known_energy(&mut parsed, &known);
-            refuse_errors(&parsed.report)?;
-            let rows: Vec<gusu_store::EnergyRow> = parsed
-                .rows
-                .iter()
-                .map(|r| gusu_store::EnergyRow {
-                    row: r.row,
-                    uscc: r.record.uscc,
-                    year: r.record.year,
-                    line: r.record.line.clone(),
-                })
-                .collect();
-            let summary = store
-                .import_energy(
-                    &meta(parsed.file_name.clone(), parsed.sha256.clone()),
-                    &rows,
-                    Some(&uploader(parsed.rejected.rows.len())),
-                )
-                .map_err(|e| store_failure(e, lang))?;
-            (parsed.report, parsed.rejected, summary)
-        }
-    };
-    store.set_progress(None);
-    if !report.issues.is_empty() {
-        output::print_report(&report, lang, detail, output::Listing::Errors);
-    }
-    if !rejected.rows.is_empty() {
-        let path = gusu_ingest::write_rejects(&args.file, &rejected, &report).map_err(|e| {
-            Failure::usage(format!(
-                "{}: {e}",
-                lang.t("无法写出拒绝行文件", "cannot write rejects file")
-            ))
-        })?;
+    let (sheets, skipped) = read_sheets(ctx, store, args)?;
+    for s in &skipped {
         eprintln!(
-            "{} {} {}",
-            rejected.rows.len(),
-            lang.t("行被拒绝，已写入", "rows rejected, written to"),
-            path.display()
+            "{} [{}]: {}",
+            args.file.display(),
+            s.sheet,
+            lang.t(
+                &format!("未读取（{}）", s.reason.message_zh()),
+                &format!("not read ({})", s.reason.message())
+            )
         );
     }
+    // A file with errors imports nothing unless rows are explicitly skipped.
+    if !args.skip_invalid && sheets.iter().any(|s| s.report.has_errors()) {
+        for s in sheets.iter().filter(|s| s.report.has_errors()) {
+            output::print_report(&s.report, lang, 50, output::Listing::Errors);
+        }
+        eprintln!("{}", nothing_imported(lang));
+        return Err(Failure::reported());
+    }
+    for s in &sheets {
+        if !s.report.issues.is_empty() {
+            output::print_report(&s.report, lang, detail, output::Listing::Errors);
+        }
+        if !s.rejected.rows.is_empty() {
+            let path = gusu_ingest::write_rejects_for(
+                &args.file,
+                s.sheet.as_deref(),
+                &s.rejected,
+                &s.report,
+            )
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "{}: {e}; {}",
+                    lang.t("无法写出拒绝行文件", "cannot write the rejects file"),
+                    lang.t("未导入任何数据", "nothing was imported")
+                ))
+            })?;
+            eprintln!(
+                "{} {} {}",
+                s.rejected.rows.len(),
+                lang.t("行被拒绝，已写入", "rows rejected, written to"),
+                path.display()
+            );
+        }
+    }
+    for s in &sheets {
+        let summary = import_sheet(store, args, s, lang)?;
+        print_import_summary(&args.file, s.sheet.as_deref(), &summary, lang);
+    }
+    Ok(())
+}
+
+fn import_sheet(
+    store: &mut Store,
+    args: &ImportArgs,
+    s: &SheetImport,
+    lang: Lang,
+) -> Result<gusu_store::ImportSummary, Failure> {
+    let meta = BatchMeta {
+        source: args.source.clone(),
+        file_name: s.file_name.clone(),
+        sheet: s.sheet.clone(),
+        file_sha256: s.sha256.clone(),
+    };
+    // The batch names the operator; its `import` audit entry is written with it.
+    let uploader = gusu_store::Uploader {
+        actor: super::accounts::operator(),
+        rejected: s.rejected.rows.len(),
+    };
+    // A progress bar over the rows written (drawn only on a terminal).
+    let label = match &s.sheet {
+        Some(sheet) => format!("{} [{sheet}]", s.file_name),
+        None => s.file_name.clone(),
+    };
+    let bar = super::progress_bar(format!("{} {label}", lang.t("导入", "importing")));
+    let shown = bar.clone();
+    store.set_progress(Some(Box::new(move |p: gusu_store::ImportProgress| {
+        shown.set_length(p.total as u64);
+        shown.set_position(p.done as u64);
+    })));
+    let summary = match &s.rows {
+        SheetRows::Enterprises(rows) => store.import_enterprises_by(&meta, rows, &uploader),
+        SheetRows::Annual(rows) => store.import_annual_by(&meta, rows, &uploader),
+        SheetRows::Energy(rows) => store.import_energy(&meta, rows, Some(&uploader)),
+    };
+    store.set_progress(None);
+    bar.finish_and_clear();
+    summary.map_err(|e| store_failure(e, lang))
+}
+
+fn print_import_summary(
+    file: &std::path::Path,
+    sheet: Option<&str>,
+    summary: &gusu_store::ImportSummary,
+    lang: Lang,
+) {
+    let name = match sheet {
+        Some(sheet) => format!("{} [{sheet}]", file.display()),
+        None => file.display().to_string(),
+    };
     if summary.already_imported {
         println!(
-            "{} {}",
-            args.file.display(),
+            "{name} {}",
             lang.t(
                 "此前已导入，未作任何改变",
                 "was imported before; nothing changed"
             )
         );
+        return;
+    }
+    if summary.imported_before {
+        println!(
+            "{name} {} {} {}",
+            lang.t(
+                "此前已导入；本次补入此前未入库的",
+                "was imported before; this time it brought in"
+            ),
+            summary.inserted,
+            lang.t(
+                "个值（此前被拒的行），已入库的值保持不变",
+                "values not stored then (rows refused before); stored values were left as they are"
+            ),
+        );
     } else {
         println!(
-            "{} {}: {} {}, {} {}, {} {}, {} {}, {} {}",
+            "{} {name}: {} {}, {} {}, {} {}, {} {}, {} {}",
             lang.t("已导入", "imported"),
-            args.file.display(),
             summary.rows,
             lang.t("行", "rows"),
             summary.inserted,
@@ -186,22 +301,21 @@ pub fn import_file(
             summary.conflicts.len(),
             lang.t("来源冲突", "conflicts between sources"),
         );
-        for c in summary.conflicts.iter().take(10) {
-            println!(
-                "  {} {} {} {}: {}={} ({}) / {}={}",
-                lang.t("冲突", "conflict"),
-                c.uscc,
-                c.year,
-                c.field,
-                c.used_source,
-                c.used_value,
-                lang.t("采用", "used"),
-                c.other_source,
-                c.other_value
-            );
-        }
     }
-    Ok(())
+    for c in summary.conflicts.iter().take(10) {
+        println!(
+            "  {} {} {} {}: {}={} ({}) / {}={}",
+            lang.t("冲突", "conflict"),
+            c.uscc,
+            c.year,
+            c.field,
+            c.used_source,
+            c.used_value,
+            lang.t("采用", "used"),
+            c.other_source,
+            c.other_value
+        );
+    }
 }
 
 fn nothing_imported(lang: Lang) -> &'static str {

@@ -15,6 +15,7 @@ pub fn meta(source: &str, file_name: &str) -> BatchMeta {
     BatchMeta {
         source: source.to_string(),
         file_name: file_name.to_string(),
+        sheet: None,
         file_sha256: format!("sha-{source}-{file_name}"),
     }
 }

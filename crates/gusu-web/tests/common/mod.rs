@@ -32,6 +32,7 @@ pub fn city() -> City {
     let meta = |n: &str| BatchMeta {
         source: "stats".into(),
         file_name: n.into(),
+        sheet: None,
         file_sha256: n.into(),
     };
     fn rows<T: Clone>(v: &[T]) -> Vec<SourceRow<T>> {
