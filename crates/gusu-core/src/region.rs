@@ -24,58 +24,44 @@ pub struct RegionSet {
     pub city_en: String,
     /// Prefix of the administrative division codes registered in the city (Suzhou: "3205").
     pub division_prefix: String,
+    /// Written before a district's name in full addresses and dropped before matching
+    /// (江苏省, 苏州市: "江苏省苏州市相城区" is 相城区).
+    #[serde(default)]
+    pub prefixes: Vec<String>,
     pub districts: Vec<District>,
 }
 
-fn district(code: &str, zh: &str, en: &str, aliases: &[&str]) -> District {
-    District {
-        code: code.to_string(),
-        name_zh: zh.to_string(),
-        name_en: en.to_string(),
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-    }
-}
-
 impl RegionSet {
-    /// Suzhou's ten county-level areas (methods.md 1.2).
+    /// Suzhou's ten county-level areas, with the names people write for them: the region
+    /// document `rules/regions/suzhou.toml`, built in.
     pub fn suzhou() -> RegionSet {
-        RegionSet {
-            city_zh: "苏州市".into(),
-            city_en: "Suzhou".into(),
-            division_prefix: "3205".into(),
-            districts: vec![
-                district("320508", "姑苏区", "Gusu", &["姑苏"]),
-                district(
-                    "320505",
-                    "虎丘区",
-                    "Huqiu",
-                    &[
-                        "苏州高新区",
-                        "高新区",
-                        "虎丘区(苏州高新区)",
-                        "SND",
-                        "Huqiu/SND",
-                    ],
-                ),
-                district("320506", "吴中区", "Wuzhong", &["吴中"]),
-                district("320507", "相城区", "Xiangcheng", &["相城"]),
-                district("320509", "吴江区", "Wujiang", &["吴江"]),
-                district(
-                    "320571",
-                    "苏州工业园区",
-                    "SIP",
-                    &["工业园区", "园区", "Suzhou Industrial Park"],
-                ),
-                district("320581", "常熟市", "Changshu", &["常熟"]),
-                district("320582", "张家港市", "Zhangjiagang", &["张家港"]),
-                district("320583", "昆山市", "Kunshan", &["昆山"]),
-                district("320585", "太仓市", "Taicang", &["太仓"]),
-            ],
-        }
+        RegionSet::from_toml(
+            include_str!("../../../rules/regions/suzhou.toml"),
+            "builtin:rules/regions/suzhou.toml",
+        )
+        .expect("the built-in region document is valid (tested)")
     }
 
-    /// Finds a district by code, Chinese or English name, or alias. Brackets may be full or half width.
+    /// Finds a district by code, Chinese or English name, or alias, written alone or after the
+    /// region's prefixes (province, city). Brackets may be full or half width.
     pub fn resolve(&self, raw: &str) -> Option<&District> {
+        self.resolve_exactly(raw).or_else(|| {
+            let mut rest = raw.trim();
+            let mut stripped = false;
+            while let Some(r) = self
+                .prefixes
+                .iter()
+                .find_map(|p| rest.strip_prefix(p.as_str()))
+                .filter(|r| !r.is_empty())
+            {
+                rest = r;
+                stripped = true;
+            }
+            stripped.then(|| self.resolve_exactly(rest)).flatten()
+        })
+    }
+
+    fn resolve_exactly(&self, raw: &str) -> Option<&District> {
         // Fast path: the exact code or Chinese name, as files written by systems carry it.
         let exact = raw.trim();
         if let Some(d) = self
@@ -146,12 +132,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_documented_example_is_the_default() {
+    fn the_documented_example_names_the_same_districts() {
         let text = include_str!("../../../docs/examples/regions-suzhou.toml");
-        assert_eq!(
-            RegionSet::from_toml(text, "regions-suzhou.toml").unwrap(),
-            RegionSet::suzhou()
-        );
+        let example = RegionSet::from_toml(text, "regions-suzhou.toml").unwrap();
+        let codes = |r: &RegionSet| -> Vec<(String, String)> {
+            r.districts
+                .iter()
+                .map(|d| (d.code.clone(), d.name_zh.clone()))
+                .collect()
+        };
+        assert_eq!(codes(&example), codes(&RegionSet::suzhou()));
+    }
+
+    #[test]
+    fn full_addresses_and_former_names() {
+        let r = RegionSet::suzhou();
+        for (written, code) in [
+            ("苏州市姑苏区", "320508"),
+            ("江苏省苏州市相城区", "320507"),
+            ("苏州高新区（虎丘区）", "320505"),
+            ("吴江市", "320509"),
+            ("江苏省吴江市", "320509"),
+            ("苏州工业园区", "320571"),
+            ("苏州市昆山市", "320583"),
+            ("原平江区", "-"),
+        ] {
+            assert_eq!(
+                r.resolve(written).map_or("-", |d| d.code.as_str()),
+                code,
+                "{written}"
+            );
+        }
+        // A prefix alone is no district.
+        assert!(r.resolve("苏州市").is_none());
     }
 
     #[test]

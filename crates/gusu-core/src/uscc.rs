@@ -95,23 +95,54 @@ pub fn check_character(first17: &[u8]) -> char {
 
 /// True when the text is what Excel makes of a long number: `9.13205E+17`, or 18 digits ending in zeros
 /// are not detectable, so only the exponent form is recognised.
+/// What Excel writes for a long number: `9.13205E+17` (a mantissa with a decimal point or an
+/// exponent with its sign, or short). An 18-character code that merely has digits around an `E`
+/// (`91320583000000E017` could be real) is not taken for one.
 fn is_scientific(s: &str) -> bool {
     let upper = s.to_ascii_uppercase();
-    if let Some((mantissa, exponent)) = upper.split_once('E') {
-        let exponent = exponent.trim_start_matches('+');
-        !mantissa.is_empty()
-            && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && !exponent.is_empty()
-            && exponent.chars().all(|c| c.is_ascii_digit())
-    } else {
-        false
+    let Some((mantissa, exponent)) = upper.split_once('E') else {
+        return false;
+    };
+    let (signed, digits) = match exponent.strip_prefix(['+', '-']) {
+        Some(rest) => (true, rest),
+        None => (false, exponent),
+    };
+    let shaped = !mantissa.is_empty()
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit());
+    shaped && (mantissa.contains('.') || signed || s.chars().count() < 18)
+}
+
+/// The code as typed, with what spreadsheets and copy-paste add taken off: Excel's text prefix
+/// `'`, a `="…"` formula wrapper, zero-width characters, and full-width letters and digits
+/// (`９１３２…`) turned half-width.
+fn strip_decoration(raw: &str) -> String {
+    let mut s = raw.trim();
+    if let Some(inner) = s.strip_prefix("=\"").and_then(|r| r.strip_suffix('"')) {
+        s = inner;
     }
+    let s = s.strip_prefix(['\'', '‘', '’']).unwrap_or(s);
+    s.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+            )
+        })
+        .map(|c| match c {
+            // Full-width ASCII forms sit 0xFEE0 above their half-width letters.
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
 }
 
 impl Uscc {
     /// Parses a code as people type it: lower case is accepted, spaces and hyphens are stripped.
     pub fn parse(raw: &str) -> Result<Uscc, UsccError> {
-        let trimmed = raw.trim();
+        let undecorated = strip_decoration(raw);
+        let trimmed = undecorated.trim();
         if is_scientific(trimmed) {
             return Err(UsccError::ScientificNotation {
                 found: trimmed.to_string(),
@@ -221,6 +252,38 @@ mod tests {
         let u = Uscc::parse(" 9111 0000-6000 3734 1l ").unwrap();
         assert_eq!(u.as_str(), "91110000600037341L");
         assert_eq!(u.division_code(), "110000");
+    }
+
+    #[test]
+    fn spreadsheet_decoration_is_taken_off() {
+        for raw in [
+            "'91110000600037341L",
+            "=\"91110000600037341L\"",
+            "\u{200B}91110000600037341L\u{FEFF}",
+            "９１１１００００６０００３７３４１Ｌ",
+        ] {
+            assert_eq!(
+                Uscc::parse(raw).map(|u| u.to_string()),
+                Ok("91110000600037341L".to_string()),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_what_excel_writes_is_taken_for_a_number() {
+        assert!(matches!(
+            Uscc::parse("9.13205E+17"),
+            Err(UsccError::ScientificNotation { .. })
+        ));
+        assert!(matches!(
+            Uscc::parse("9E17"),
+            Err(UsccError::ScientificNotation { .. })
+        ));
+        // Eighteen characters with an E among digits: a code, checked as one.
+        let body = "91320583000000E01";
+        let code = format!("{body}{}", check_character(body.as_bytes()));
+        assert_eq!(Uscc::parse(&code).unwrap().as_str(), code);
     }
 
     #[test]

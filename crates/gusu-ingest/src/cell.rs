@@ -188,8 +188,44 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Parses `1234.5`, `1,234.5`, `-3`, `1e3`. Text such as `NaN`, `inf` or `12万` is not a number.
+/// Parses `1234.5`, `1,234.5`, `-3`, `1e3`, and numbers as accountants and Chinese input methods
+/// write them: `(123.4)` for −123.4, full-width digits, points and commas (`１，２３４．５`).
+/// Text such as `NaN`, `inf` or `12万` is not a number (units in cells are the caller's matter).
 pub(crate) fn number_from_text(s: &str) -> Option<f64> {
+    plain_number(s).or_else(|| accountant_number(s))
+}
+
+/// The forms [`plain_number`] does not take; only tried when it has failed, so files of plain
+/// numbers never pay for it.
+fn accountant_number(s: &str) -> Option<f64> {
+    if s.is_ascii() && !s.starts_with('(') {
+        return None;
+    }
+    let half: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '，' => ',',
+            '．' | '。' => '.',
+            '－' | '−' => '-',
+            '＋' => '+',
+            // Full-width digits sit 0xFEE0 above the ASCII ones.
+            '０'..='９' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    match half.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        // A bracketed figure is negative; a sign inside as well would be a typing error.
+        Some(inner) if !inner.starts_with(['-', '+']) => plain_number(inner).map(|v| -v),
+        Some(_) => None,
+        None => plain_number(&half),
+    }
+}
+
+/// `1234.5`, `1,234.5`, `-3`, `1e3` in ASCII.
+fn plain_number(s: &str) -> Option<f64> {
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let first = body.bytes().next()?;
     if !(first.is_ascii_digit() || first == b'.') {
@@ -235,12 +271,26 @@ fn thousands_grouping_ok(body: &str) -> bool {
 
 fn flag_from_text(s: &str) -> Option<bool> {
     match s {
-        "是" | "1" | "1.0" => Some(true),
-        "否" | "0" | "0.0" => Some(false),
-        _ if s.eq_ignore_ascii_case("true") => Some(true),
-        _ if s.eq_ignore_ascii_case("false") => Some(false),
+        "是" | "1" | "1.0" | "√" | "✓" | "✔" | "Y" | "y" => Some(true),
+        "否" | "0" | "0.0" | "×" | "✗" | "✘" | "N" | "n" => Some(false),
+        _ if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("yes") => Some(true),
+        _ if s.eq_ignore_ascii_case("false") || s.eq_ignore_ascii_case("no") => Some(false),
         _ => None,
     }
+}
+
+/// Splits a unit written after the number (`12万`, `350.5万元`, `8亩`) from it: the trailing
+/// letters and Chinese characters. `None` when the text ends in a digit or bracket.
+pub(crate) fn unit_suffix(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim();
+    let start = s
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic() && !c.is_ascii_digit())
+        .last()
+        .map(|(i, _)| i)?;
+    let (number, unit) = s.split_at(start);
+    (!number.trim().is_empty()).then(|| (number.trim_end(), unit))
 }
 
 /// Accepted layouts: `YYYY-MM-DD`, `YYYY/M/D`, `YYYY.M.D`, `YYYY年M月D日` (each optionally followed
@@ -307,10 +357,32 @@ mod tests {
         assert_eq!(number_from_text(".5"), Some(0.5));
         assert_eq!(number_from_text("1e3"), Some(1000.0));
         for bad in [
-            "NaN", "inf", "-inf", "12万", "1,23", "12,3456", "1e999", "", "-", "1.2.3",
+            "NaN", "inf", "-inf", "12万", "1,23", "12,3456", "1e999", "", "-", "1.2.3", "(-5)",
+            "()", "(1,23)",
         ] {
             assert_eq!(number_from_text(bad), None, "{bad}");
         }
+        // As accountants and Chinese input methods write them.
+        assert_eq!(number_from_text("(123.4)"), Some(-123.4));
+        assert_eq!(number_from_text("（1,234.5）"), Some(-1234.5));
+        assert_eq!(number_from_text("１，２３４．５"), Some(1234.5));
+        assert_eq!(number_from_text("－３"), Some(-3.0));
+    }
+
+    #[test]
+    fn flags_and_units_after_numbers() {
+        for yes in ["是", "Y", "y", "yes", "YES", "√", "✓", "1", "true"] {
+            assert_eq!(flag_from_text(yes), Some(true), "{yes}");
+        }
+        for no in ["否", "N", "no", "×", "✗", "0", "FALSE"] {
+            assert_eq!(flag_from_text(no), Some(false), "{no}");
+        }
+        assert_eq!(flag_from_text("有"), None);
+        assert_eq!(unit_suffix("12万"), Some(("12", "万")));
+        assert_eq!(unit_suffix("350.5 万元"), Some(("350.5", "万元")));
+        assert_eq!(unit_suffix("1e3"), None);
+        assert_eq!(unit_suffix("万元"), None);
+        assert_eq!(unit_suffix("(12)"), None);
     }
 
     #[test]

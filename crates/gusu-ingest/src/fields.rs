@@ -113,7 +113,17 @@ impl<'r, 'i> Fields<'r, 'i> {
     /// An optional number in the interchange unit; blank (or an absent column) is `None`.
     pub(crate) fn number(&mut self, column: Column) -> Option<f64> {
         let (cell, scale) = self.get(column)?;
-        match cell.number() {
+        let read = cell.number().or_else(|()| match cell {
+            // A unit after the number is accepted when it is the column's own unit.
+            Cell::Text(text) => match crate::cell::unit_suffix(text) {
+                Some((number, unit)) if crate::header::cell_unit_fits(column, scale, unit) => {
+                    crate::cell::number_from_text(number).map(Some).ok_or(())
+                }
+                _ => Err(()),
+            },
+            _ => Err(()),
+        });
+        match read {
             Ok(Some(v)) => {
                 if let Column::Figure(f) = column {
                     if v == 0.0 && ZERO_SUSPECT.contains(&f) {
@@ -183,13 +193,17 @@ impl<'r, 'i> Fields<'r, 'i> {
         }
     }
 
-    /// A required year: a whole number from 1949 to 2100 (`2024`, `2024.0`, `2024年`).
+    /// A required year: a whole number from 1949 to 2100 (`2024`, `2024.0`, `2024年`, `2024年度`).
     pub(crate) fn year(&mut self) -> Option<i32> {
         let cell = self.required(Column::Year)?;
         let value = match cell {
             Cell::Text(t) => {
                 let t = t.trim();
-                Cell::Text(t.strip_suffix('年').unwrap_or(t)).number()
+                let t = t
+                    .strip_suffix("年度")
+                    .or_else(|| t.strip_suffix('年'))
+                    .unwrap_or(t);
+                Cell::Text(t).number()
             }
             other => other.number(),
         };

@@ -304,12 +304,24 @@ const ALIASES: &[(&str, Column)] = &[
     ("是否不参评", Column::EXEMPT),
     ("年份", Column::Year),
     ("年度", Column::Year),
+    ("所属期", Column::Year),
+    ("税款所属期", Column::Year),
+    ("所属年度", Column::Year),
+    ("统计年度", Column::Year),
+    ("数据年度", Column::Year),
     ("营业收入", Column::Figure(Figure::Revenue)),
+    ("营业收入合计", Column::Figure(Figure::Revenue)),
     ("销售收入", Column::Figure(Figure::Revenue)),
     ("主营业务收入", Column::Figure(Figure::MainRevenue)),
     ("实缴税金", Column::Figure(Figure::TaxPaid)),
     ("税收实际贡献", Column::Figure(Figure::TaxPaid)),
     ("实缴税收", Column::Figure(Figure::TaxPaid)),
+    ("实缴税额", Column::Figure(Figure::TaxPaid)),
+    ("实缴税款", Column::Figure(Figure::TaxPaid)),
+    ("入库税收", Column::Figure(Figure::TaxPaid)),
+    ("入库税收合计", Column::Figure(Figure::TaxPaid)),
+    ("税收合计", Column::Figure(Figure::TaxPaid)),
+    ("实缴税金合计", Column::Figure(Figure::TaxPaid)),
     ("工业增加值", Column::Figure(Figure::ValueAdded)),
     ("综合能耗", Column::Figure(Figure::EnergyTce)),
     ("综合能耗当量值", Column::Figure(Figure::EnergyTce)),
@@ -318,6 +330,8 @@ const ALIASES: &[(&str, Column)] = &[
         Column::Figure(Figure::EnergyTceEquivalent),
     ),
     ("用电量", Column::Figure(Figure::ElectricityKwh)),
+    ("全年用电量", Column::Figure(Figure::ElectricityKwh)),
+    ("年用电量", Column::Figure(Figure::ElectricityKwh)),
     ("总用电量", Column::Figure(Figure::ElectricityKwh)),
     ("化学需氧量", Column::Figure(Figure::Cod)),
     ("化学需氧量排放量", Column::Figure(Figure::Cod)),
@@ -426,6 +440,19 @@ fn classify(raw: &str) -> HeaderCell {
         }
     }
     HeaderCell::Column(column, scale)
+}
+
+/// True when a unit written in a cell after its number (`350.5万元`, `12万`, `8亩`) is the unit
+/// the column is read in: the figure is then the number. Any other unit in a cell is an error,
+/// never converted silently.
+pub(crate) fn cell_unit_fits(column: Column, scale: Scale, unit: &str) -> bool {
+    let kind = column.unit_kind();
+    let unit = unit.trim().to_lowercase();
+    let unit = match (kind, unit.as_str()) {
+        (UnitKind::Money, "万") => "万元",
+        (_, u) => u,
+    };
+    unit_scale(kind, unit) == Some(scale)
 }
 
 /// The units accepted for a column, for the message when its header names another.

@@ -286,7 +286,8 @@ fn unparseable_numbers_dates_and_flags() {
             "land_area_mu",
         ),
         (
-            format!("{u},甲,320583,3484,12亩,是,2015-06-01,"),
+            // A unit in the cell other than the column's own (亩) is never converted.
+            format!("{u},甲,320583,3484,12平方米,是,2015-06-01,"),
             "unparseable_number",
             "land_area_mu",
         ),
@@ -306,17 +307,17 @@ fn unparseable_numbers_dates_and_flags() {
             "established",
         ),
         (
-            format!("{u},甲,320583,3484,1,Y,2015-06-01,"),
+            format!("{u},甲,320583,3484,1,有,2015-06-01,"),
             "unparseable_flag",
             "above_scale",
         ),
         (
-            format!("{u},甲,320583,3484,1,是,2015-06-01,N"),
+            format!("{u},甲,320583,3484,1,是,2015-06-01,不是"),
             "unparseable_flag",
             "exempt",
         ),
         (
-            format!("{u},甲,320583,3484,1,yes,2015-06-01,"),
+            format!("{u},甲,320583,3484,1,ok,2015-06-01,"),
             "unparseable_flag",
             "above_scale",
         ),
@@ -378,7 +379,7 @@ fn unknown_district_and_industry_division() {
 
 #[test]
 fn all_errors_of_a_row_are_reported() {
-    let parsed = parse(&[HEADER, "bad,,火星,99,x,Y,2019,"]);
+    let parsed = parse(&[HEADER, "bad,,火星,99,x,有,2019,"]);
     let codes: Vec<String> = parsed
         .report
         .issues
@@ -406,7 +407,7 @@ fn all_errors_of_a_row_are_reported() {
                 "火星".into(),
                 "99".into(),
                 "x".into(),
-                "Y".into(),
+                "有".into(),
                 "2019".into(),
             ]
         )]
@@ -602,6 +603,7 @@ fn another_city_is_configurable() {
         city_zh: "无锡市".into(),
         city_en: "Wuxi".into(),
         division_prefix: "3202".into(),
+        prefixes: vec!["无锡市".into()],
         districts: vec![District {
             code: "320214".into(),
             name_zh: "新吴区".into(),

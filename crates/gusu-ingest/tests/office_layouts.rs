@@ -383,3 +383,51 @@ fn an_open_document_spreadsheet_reads_as_the_template() {
     assert_eq!(parsed.sheet.as_deref(), Some("数据"));
     assert_eq!(values_of(&[parsed]), expected());
 }
+
+#[test]
+fn a_tax_export_in_office_words_reads_as_the_template() {
+    // The tax bureau's words (税款所属期, 入库税收合计), a year written 2024年度, codes with Excel's
+    // text prefix and a zero-width space pasted in, full-width figures, a 万元 unit repeated in
+    // the cells of a 万元 column, an accountant's bracketed figure.
+    let [a, b, c] = codes();
+    let lines = [
+        "税款所属期,统一社会信用代码,营业收入（万元）,入库税收合计（万元）,工业增加值,用地面积"
+            .to_string(),
+        format!("2024年度,'{a},１，２３４．５６７８,56.78,300万元,12.5亩"),
+        format!("2024年,\u{200B}{b},88万,4.5,,3"),
+        format!("2024,{c},\"2,500\",120.25,700.5,40"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let parsed = parse_annual_bytes(&csv(&refs), "tax.csv", &opts()).unwrap();
+    assert!(!parsed.report.has_errors(), "{:?}", parsed.report.issues);
+    assert_eq!(values_of(&[parsed]), expected());
+
+    // A bracketed figure is negative (a refund exceeding the tax paid), and flagged as such.
+    let refund = [
+        "统一社会信用代码,年份,实缴税额".to_string(),
+        format!("{a},2024,(1.5)"),
+    ];
+    let refs: Vec<&str> = refund.iter().map(String::as_str).collect();
+    let parsed = parse_annual_bytes(&csv(&refs), "refund.csv", &opts()).unwrap();
+    assert_eq!(
+        parsed.rows[0].record.figures.get(Figure::TaxPaid),
+        Some(-1.5)
+    );
+    assert!(
+        parsed
+            .report
+            .issues
+            .iter()
+            .any(|i| i.code == "negative_value")
+    );
+
+    // A unit in a cell that is not the column's is an error, never a conversion.
+    let wrong = [
+        "统一社会信用代码,年份,营业收入（万元）".to_string(),
+        format!("{a},2024,12345678元"),
+    ];
+    let refs: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    let parsed = parse_annual_bytes(&csv(&refs), "wrong.csv", &opts()).unwrap();
+    assert!(has_error(&parsed.report, 2, "unparseable_number"));
+    assert!(parsed.rows.is_empty());
+}
