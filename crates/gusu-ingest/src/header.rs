@@ -550,6 +550,15 @@ impl SheetUnit {
     }
 }
 
+/// Why a row under the header was not read as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SkippedRow {
+    /// 合计, 总计, 小计.
+    Total,
+    /// 制表人：…, 注：…
+    Note,
+}
+
 /// A header written over two rows, read as one: each column's name is the nearest non-empty
 /// cell above its data (the lower row, or the upper one where the lower is blank because the
 /// upper cell is merged down over both), and a group header over several columns
@@ -620,6 +629,8 @@ pub(crate) struct Layout {
     pub(crate) ignored: Vec<String>,
     /// The unit stated for the whole sheet, and the columns it was applied to.
     pub(crate) sheet_unit: Option<SheetUnit>,
+    /// Rows under the header skipped as total or note rows, with their numbers.
+    pub(crate) skipped_rows: Vec<(u64, SkippedRow)>,
     /// Fields of the header row as read, and how many remain once trailing blank cells are
     /// dropped: a CSV data row must have between the two, or its cells have shifted.
     pub(crate) field_count: usize,
@@ -648,6 +659,7 @@ impl Layout {
             slots: [None; Column::COUNT],
             ignored: Vec::new(),
             sheet_unit,
+            skipped_rows: Vec::new(),
             field_count: cells.len(),
             used_field_count: 0,
         };

@@ -315,6 +315,42 @@ pub(crate) fn sheet_unit(unit: &crate::header::SheetUnit) -> Issue {
     )
 }
 
+/// Rows skipped as totals or notes, counted and listed (the first 20), so a data row taken for a
+/// total is seen.
+pub(crate) fn skipped_rows(rows: &[(u64, crate::header::SkippedRow)]) -> Issue {
+    use crate::header::SkippedRow;
+    const LISTED: usize = 20;
+    let list = |zh: bool| {
+        let mut names: Vec<String> = rows
+            .iter()
+            .take(LISTED)
+            .map(|(n, kind)| match (kind, zh) {
+                (SkippedRow::Total, true) => format!("第 {n} 行（合计行）"),
+                (SkippedRow::Note, true) => format!("第 {n} 行（备注行）"),
+                (SkippedRow::Total, false) => format!("{n} (total)"),
+                (SkippedRow::Note, false) => format!("{n} (note)"),
+            })
+            .collect();
+        if rows.len() > LISTED {
+            names.push(if zh { "……".into() } else { "…".into() });
+        }
+        names.join(if zh { "、" } else { ", " })
+    };
+    Issue::warning(
+        "skipped_rows",
+        format!(
+            "{} rows under the header were skipped as total or note rows: {}",
+            rows.len(),
+            list(false)
+        ),
+        format!(
+            "表头以下有 {} 行作为合计行或备注行跳过：{}",
+            rows.len(),
+            list(true)
+        ),
+    )
+}
+
 pub(crate) fn no_data_rows() -> Issue {
     Issue::warning(
         "no_data_rows",

@@ -122,6 +122,9 @@ pub(crate) fn finish<T>(
     {
         file_level.push(issues::sheet_unit(unit));
     }
+    if !layout.skipped_rows.is_empty() {
+        file_level.push(issues::skipped_rows(&layout.skipped_rows));
+    }
     if report.rows == 0 {
         file_level.push(issues::no_data_rows());
     }

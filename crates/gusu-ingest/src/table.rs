@@ -13,7 +13,8 @@ use crate::csv_source::{self, CsvTable};
 use crate::error::FormatProblem;
 use crate::error::IngestError;
 use crate::header::{
-    Column, FileKind, Layout, SheetUnit, TwoRowHeader, key_column_names, names_key_columns,
+    Column, FileKind, Layout, SheetUnit, SkippedRow, TwoRowHeader, key_column_names,
+    names_key_columns,
 };
 use crate::workbook::{BookFormat, SheetTable, Workbook};
 
@@ -229,6 +230,7 @@ pub(crate) fn walk(
     let mut sheet_unit: Option<SheetUnit> = None;
     // The last non-blank row before the header, with its number.
     let mut previous: Option<(u64, Vec<String>)> = None;
+    let mut skipped: Vec<(u64, SkippedRow)> = Vec::new();
     table.for_each_row(file, |n, row| {
         if let WalkState::Header { .. } = state {
             let WalkState::Header {
@@ -291,7 +293,12 @@ pub(crate) fn walk(
         }
         match &state {
             WalkState::Reading(l) => {
-                if !(is_blank_row(l, row) || is_total_row(l, row) || is_note_row(l, row)) {
+                if is_blank_row(l, row) {
+                } else if is_total_row(l, row) {
+                    skipped.push((n, SkippedRow::Total));
+                } else if is_note_row(l, row) {
+                    skipped.push((n, SkippedRow::Note));
+                } else {
                     on_row(l, n, row);
                 }
             }
@@ -347,7 +354,10 @@ pub(crate) fn walk(
         state = built.map_or(WalkState::Searching, |l| WalkState::Reading(Box::new(l)));
     }
     match state {
-        WalkState::Reading(layout) => Ok(*layout),
+        WalkState::Reading(mut layout) => {
+            layout.skipped_rows = skipped;
+            Ok(*layout)
+        }
         _ => Err(IngestError::NoHeader {
             file: file.to_string(),
             required: key_column_names(kind),
@@ -410,18 +420,25 @@ fn uscc_cell<'a>(layout: &Layout, row: RowRef<'a>) -> Cell<'a> {
         .map_or(Cell::Empty, |(i, _)| row.cell(i))
 }
 
-/// A 合计/总计/小计 row: one cell says so and the row has no code (a company whose name happens
-/// to contain 小计, as in 小计量仪器, still has its code and stays a data row).
+/// A 合计/总计/小计 row: a cell is the total marker (`合计`, `合 计`, `小计：`, `总计(万元)`), and
+/// the code cell is blank or the marker itself. A company whose name starts with 小计 (小计量仪器)
+/// is not a marker, and a row with a code, even a malformed one, is data: its code is reported.
 fn is_total_row(layout: &Layout, row: RowRef<'_>) -> bool {
-    if looks_like_code(&uscc_cell(layout, row).text()) {
+    let code = uscc_cell(layout, row);
+    if !(code.is_blank() || is_total_marker(&code.text())) {
         return false;
     }
-    row.cells().any(|c| {
-        let text = c.text();
-        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        ["合计", "总计", "小计"]
-            .iter()
-            .any(|t| squeezed.contains(t))
+    row.cells().any(|c| is_total_marker(&c.text()))
+}
+
+fn is_total_marker(text: &str) -> bool {
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    ["合计", "总计", "小计", "总合计"].iter().any(|t| {
+        squeezed.strip_prefix(t).is_some_and(|rest| {
+            rest.chars()
+                .next()
+                .is_none_or(|c| matches!(c, ':' | '：' | '(' | '（' | '[' | '【' | '-' | '—'))
+        })
     })
 }
 

@@ -48,7 +48,16 @@ fn chinese_headers_in_gbk_with_a_title_row_and_a_total_row() {
     .join("\n");
     let (gbk, _, _) = encoding_rs::GBK.encode(&text);
     let p = parse_energy_bytes(&gbk, "能源.csv", &opts()).unwrap();
-    assert!(p.report.issues.is_empty(), "{:?}", p.report.issues);
+    let found: Vec<_> = p
+        .report
+        .issues
+        .iter()
+        .map(|i| i.reason_zh.as_str())
+        .collect();
+    assert_eq!(
+        found,
+        ["表头以下有 1 行作为合计行或备注行跳过：第 6 行（合计行）"]
+    );
     assert_eq!(p.rows.len(), 3);
     assert_eq!(p.rows[0].row, 3);
     assert_eq!(p.rows[0].record.line.carrier, Carrier::RawCoal);

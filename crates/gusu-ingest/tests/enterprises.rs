@@ -86,11 +86,8 @@ fn chinese_headers_full_width_brackets_title_rows_and_total_row() {
         &format!("{b},乙公司,太仓市,3911,8,否,2016-01-02"),
         "合计,,,,20,,",
     ]);
-    assert!(
-        parsed.report.issues.is_empty(),
-        "{:?}",
-        parsed.report.issues
-    );
+    assert_eq!(findings(&parsed.report), [(None, "skipped_rows".into())]);
+    assert!(parsed.report.issues[0].reason.ends_with(": 7 (total)"));
     assert_eq!(
         parsed.report.rows, 2,
         "title, header, blank and total rows are not data rows"
@@ -452,11 +449,11 @@ fn note_rows_under_the_table_are_skipped() {
         "总计：1 户",
         "制表人：张三,,审核人：李四",
     ]);
-    assert!(
-        parsed.report.issues.is_empty(),
-        "{:?}",
-        parsed.report.issues
+    assert_eq!(
+        parsed.report.issues[0].reason_zh,
+        "表头以下有 2 行作为合计行或备注行跳过：第 3 行（合计行）、第 4 行（备注行）"
     );
+    assert_eq!(parsed.report.issues.len(), 1);
     assert_eq!(parsed.report.rows, 1);
 }
 
@@ -471,6 +468,30 @@ fn a_name_containing_a_total_word_is_still_data() {
     ]);
     assert_eq!(parsed.rows.len(), 1);
     assert_eq!(parsed.report.rows, 1);
+}
+
+#[test]
+fn a_malformed_code_beside_a_total_word_is_a_data_row_with_its_error() {
+    // The code lost a character: the row must be reported, not skipped as a 小计 row.
+    let mut code = uscc(1);
+    code.pop();
+    let parsed = parse(&[
+        HEADER,
+        &format!("{code},小计量仪器有限公司,320583,4011,1,是,2015-06-01,"),
+        "小计,,,,1,,",
+    ]);
+    assert_eq!(parsed.report.rows, 1);
+    assert!(has_error(&parsed.report, 2, "uscc_length"));
+    let skipped = finding_code(&parsed.report, "skipped_rows");
+    assert!(
+        skipped.reason.ends_with(": 3 (total)"),
+        "{}",
+        skipped.reason
+    );
+}
+
+fn finding_code<'a>(report: &'a gusu_core::Report, code: &str) -> &'a gusu_core::Issue {
+    report.issues.iter().find(|i| i.code == code).unwrap()
 }
 
 #[test]

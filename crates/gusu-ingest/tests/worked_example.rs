@@ -24,6 +24,7 @@ fn worked_example_as_documented() {
         findings(&parsed.report),
         vec![
             (None, "unknown_columns".to_string()),
+            (None, "skipped_rows".to_string()),
             (Some(5), "uscc_excel_number".to_string()),
         ]
     );
