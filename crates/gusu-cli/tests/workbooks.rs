@@ -249,3 +249,36 @@ fn evaluate_and_validate_read_a_named_sheet() {
     assert_eq!(report["sheet"], "吴中区");
     assert_eq!(report["rows"], 1);
 }
+
+#[test]
+fn a_header_only_file_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let file = dir.path().join("空表.csv");
+    std::fs::write(&file, "统一社会信用代码,年份,营业收入\n").unwrap();
+    gusu(dir.path(), &db, &["init"]).assert().success();
+    let out = gusu(
+        dir.path(),
+        &db,
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--kind",
+            "annual",
+            "--source",
+            "tax",
+        ],
+    )
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("只有表头，没有数据行；未导入任何数据")
+    );
+    let store = gusu_store::Store::open(&db).unwrap();
+    assert!(store.batches().unwrap().is_empty());
+}

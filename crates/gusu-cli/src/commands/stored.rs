@@ -209,6 +209,18 @@ pub fn import_file(
         }
     }
     for s in &sheets {
+        // A header without data rows brings nothing: no batch, no audit entry.
+        if s.report.rows == 0 {
+            println!(
+                "{} {}",
+                s.report.source_name(),
+                lang.t(
+                    "只有表头，没有数据行；未导入任何数据",
+                    "has a header but no data rows; nothing was imported"
+                )
+            );
+            continue;
+        }
         let summary = import_sheet(store, args, s, lang)?;
         print_import_summary(&args.file, s.sheet.as_deref(), &summary, lang);
     }
