@@ -19,7 +19,7 @@ pub use access::{PasswordPolicy, Role, Scope, Viewer};
 pub use industry::{
     DIVISIONS, Division, IndustryCode, IndustryCodeError, division, parse_industry_code,
 };
-pub use number::MaybeF64;
+pub use number::{MaybeF64, parse_figure};
 pub use record::{Enterprise, EnterpriseYear, Figure, Figures, Flag, YearlyRecord};
 pub use region::{District, RegionSet};
 pub use uscc::{Uscc, UsccError};

@@ -188,85 +188,10 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Parses `1234.5`, `1,234.5`, `-3`, `1e3`, and numbers as accountants and Chinese input methods
-/// write them: `(123.4)` for −123.4, full-width digits, points and commas (`１，２３４．５`).
-/// Text such as `NaN`, `inf` or `12万` is not a number (units in cells are the caller's matter).
+/// Numbers as written in cells: [`gusu_core::parse_figure`], the parser shared with the web
+/// forms.
 pub(crate) fn number_from_text(s: &str) -> Option<f64> {
-    plain_number(s).or_else(|| accountant_number(s))
-}
-
-/// The forms [`plain_number`] does not take; only tried when it has failed, so files of plain
-/// numbers never pay for it.
-fn accountant_number(s: &str) -> Option<f64> {
-    if s.is_ascii() && !s.starts_with('(') {
-        return None;
-    }
-    let half: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            '，' => ',',
-            '．' | '。' => '.',
-            '－' | '−' => '-',
-            '＋' => '+',
-            // Full-width digits sit 0xFEE0 above the ASCII ones.
-            '０'..='９' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect();
-    match half.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
-        // A bracketed figure is negative; a sign inside as well would be a typing error.
-        Some(inner) if !inner.starts_with(['-', '+']) => plain_number(inner).map(|v| -v),
-        Some(_) => None,
-        None => plain_number(&half),
-    }
-}
-
-/// `1234.5`, `1,234.5`, `-3`, `1e3` in ASCII.
-fn plain_number(s: &str) -> Option<f64> {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let first = body.bytes().next()?;
-    if !(first.is_ascii_digit() || first == b'.') {
-        return None;
-    }
-    if !body
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return None;
-    }
-    let value: f64 = if body.contains(',') {
-        if !thousands_grouping_ok(body) {
-            return None;
-        }
-        // Drop the separators on the stack: large files have them in every row.
-        let mut buf = [0u8; 64];
-        let mut len = 0;
-        for b in s.bytes().filter(|&b| b != b',') {
-            *buf.get_mut(len)? = b;
-            len += 1;
-        }
-        std::str::from_utf8(&buf[..len]).ok()?.parse().ok()?
-    } else {
-        s.parse().ok()?
-    };
-    value.is_finite().then_some(value)
-}
-
-/// Commas may only separate groups of three digits in the integer part: `1,234,567.8`.
-fn thousands_grouping_ok(body: &str) -> bool {
-    let end = body.find(['.', 'e', 'E']).unwrap_or(body.len());
-    let (int_part, rest) = body.split_at(end);
-    if rest.contains(',') {
-        return false;
-    }
-    let mut groups = int_part.split(',');
-    let first_ok = groups
-        .next()
-        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
-    first_ok && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+    gusu_core::parse_figure(s)
 }
 
 fn flag_from_text(s: &str) -> Option<bool> {

@@ -145,13 +145,20 @@ fn open(state: &AppState, viewer: &Viewer, body: OpenBody) -> Result<i64, ApiErr
     // Emissions not given are taken from gusu's own accounts of the stored energy lines, so the
     // enterprise starts from the figures the bureau holds (and may correct them while a draft).
     // Only for a viewer who may record for the enterprise: nothing is read for anyone else.
+    let district = state.reader().enterprise(&uscc)?.map(|e| e.district);
+    let may_record = district.is_some_and(|d| rules::may_record(viewer, &uscc, &d));
+    let accounts = if may_record {
+        state.city_energy()?.scope12_by_year(&uscc)
+    } else {
+        Default::default()
+    };
     if evidence.emissions.is_empty() {
-        let district = state.reader().enterprise(&uscc)?.map(|e| e.district);
-        if district.is_some_and(|d| rules::may_record(viewer, &uscc, &d)) {
-            evidence.emissions = state.city_energy()?.scope12_by_year(&uscc);
-        }
+        evidence.emissions = accounts.clone();
     }
+    evidence.emissions_entered =
+        gusu_core::carbon::nzc::entered_emission_years(&evidence, &accounts);
     let now = state.0.config.clock.now();
+    check_offsets(&evidence, now.date_naive())?;
     state
         .store()
         .open_nzc_application(viewer, &uscc, criteria, body.year, &evidence, now)
@@ -165,10 +172,35 @@ fn save_evidence(
     evidence: &Evidence,
 ) -> Result<(), ApiError> {
     let now = state.0.config.clock.now();
+    check_offsets(evidence, now.date_naive())?;
+    // Which years the applicant entered rather than took from gusu's accounts is the platform's
+    // finding, whatever the request says. An application the viewer may not see is left to the
+    // store to refuse.
+    let mut evidence = evidence.clone();
+    let app = state.reader().nzc_application(id).map_err(from_store)?;
+    evidence.emissions_entered = match app {
+        Some(app) => {
+            let accounts = state.city_energy()?.scope12_by_year(&app.uscc);
+            gusu_core::carbon::nzc::entered_emission_years(&evidence, &accounts)
+        }
+        None => Vec::new(),
+    };
     state
         .store()
-        .save_nzc_evidence(viewer, id, evidence, now)
+        .save_nzc_evidence(viewer, id, &evidence, now)
         .map_err(from_store)
+}
+
+/// Offsets are checked before they are stored and count: listed twice, an unrecognised kind,
+/// retired in the future or before their year (the form and the API alike).
+fn check_offsets(evidence: &Evidence, today: chrono::NaiveDate) -> Result<(), ApiError> {
+    match gusu_core::carbon::nzc::offset_problems(evidence, today).first() {
+        None => Ok(()),
+        Some(p) => Err(ApiError::bad_request(
+            "invalid_evidence",
+            format!("offset {}: {}", p.offset, p.reason),
+        )),
+    }
 }
 
 /// A step of the route.
@@ -880,10 +912,11 @@ fn evidence_from_form(fields: &[(String, String)]) -> Result<Evidence, ApiError>
         NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map_err(|_| invalid(field, v, "not a date (2026-01-31)"))
     };
+    // The strict reader of files: "1,5" (a decimal comma) is refused, never read as 15.
     let number = |field: &str| -> Result<f64, ApiError> {
         let v = get(field);
-        match v.replace(',', "").parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        match gusu_core::parse_figure(v) {
+            Some(n) if n >= 0.0 => Ok(n),
             _ => Err(invalid(field, v, "not a number at or above 0")),
         }
     };
@@ -1126,10 +1159,42 @@ mod tests {
                 "emis_year_1",
             ),
             (vec![("green_factory", "county")], "green_factory"),
+            // A decimal comma is refused, not read as 15.
+            (
+                vec![("emis_year_1", "2024"), ("emis_tco2_1", "1,5")],
+                "emis_tco2_1",
+            ),
         ] {
             let err = evidence_from_form(&fields(&pairs)).unwrap_err();
             assert_eq!(err.code, "invalid_evidence");
             assert!(err.message.contains(field), "{}", err.message);
         }
+    }
+
+    #[test]
+    fn the_same_certificate_twice_is_refused_before_it_is_stored() {
+        let mut pairs = Vec::new();
+        for n in ["1", "2"] {
+            for (k, v) in [
+                ("off_kind", "ccer"),
+                ("off_ref", "C-1"),
+                ("off_amount", "300"),
+                ("off_retired", "2026-01-10"),
+                ("off_year", "2025"),
+            ] {
+                pairs.push((format!("{k}_{n}"), v.to_string()));
+            }
+        }
+        let e = evidence_from_form(&pairs).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let err = check_offsets(&e, today).unwrap_err();
+        assert_eq!(err.code, "invalid_evidence");
+        assert_eq!(
+            err.message,
+            "offset 2: ccer C-1 is listed twice (also offset 1)"
+        );
+        let mut once = e.clone();
+        once.offsets.truncate(1);
+        assert!(check_offsets(&once, today).is_ok());
     }
 }

@@ -100,6 +100,118 @@ pub struct Offset {
     pub for_year: i32,
 }
 
+/// The kinds of offset the published criteria name: green electricity certificates (绿证), CCER,
+/// and other recognised credits ("other", which needs its reference to say which).
+pub const OFFSET_KINDS: [&str; 3] = ["green_certificate", "ccer", "other"];
+
+/// Something wrong with a recorded offset, naming it (1-based, in the order recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetProblem {
+    pub offset: usize,
+    pub reason: String,
+    pub reason_zh: String,
+}
+
+/// The years of `evidence.emissions` that differ from `accounts` (gusu's own scope 1 + 2 by year)
+/// or that the accounts do not have: what the applicant entered rather than took over.
+pub fn entered_emission_years(evidence: &Evidence, accounts: &BTreeMap<i32, f64>) -> Vec<i32> {
+    evidence
+        .emissions
+        .iter()
+        .filter(|(year, value)| {
+            accounts
+                .get(year)
+                .is_none_or(|a| (a - *value).abs() > 1e-9 * a.abs().max(1.0))
+        })
+        .map(|(year, _)| *year)
+        .collect()
+}
+
+/// Checks the offsets an application records, before they count: a certificate listed twice
+/// would count twice, a kind outside [`OFFSET_KINDS`] is not a recognised credit, an amount must
+/// be a positive number of tCO₂, and a retirement can neither lie after `today` (it has not
+/// happened) nor before the year it is claimed for began (the credit was retired for something
+/// else).
+pub fn offset_problems(evidence: &Evidence, today: NaiveDate) -> Vec<OffsetProblem> {
+    let mut found = Vec::new();
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for (i, o) in evidence.offsets.iter().enumerate() {
+        let n = i + 1;
+        let mut problem = |reason: String, reason_zh: String| {
+            found.push(OffsetProblem {
+                offset: n,
+                reason,
+                reason_zh,
+            });
+        };
+        if !OFFSET_KINDS.contains(&o.kind.as_str()) {
+            problem(
+                format!(
+                    "kind '{}' is not one of {}",
+                    o.kind,
+                    OFFSET_KINDS.join(", ")
+                ),
+                format!(
+                    "类型“{}”不是可认可的抵消（绿证、CCER 或其他认可的减排量）",
+                    o.kind
+                ),
+            );
+        }
+        let reference = o.reference.trim().to_uppercase();
+        if reference.is_empty() {
+            problem(
+                "the certificate or credit number is missing".into(),
+                "缺少证书或减排量编号".into(),
+            );
+        } else if let Some(first) = seen
+            .iter()
+            .position(|(kind, r)| *kind == o.kind.as_str() && *r == reference)
+        {
+            problem(
+                format!(
+                    "{} {} is listed twice (also offset {})",
+                    o.kind,
+                    o.reference,
+                    first + 1
+                ),
+                format!(
+                    "{} {} 重复填报（与第 {} 条相同），只能计一次",
+                    o.kind,
+                    o.reference,
+                    first + 1
+                ),
+            );
+        }
+        seen.push((o.kind.as_str(), reference));
+        if !(o.amount_tco2.is_finite() && o.amount_tco2 > 0.0) {
+            problem(
+                format!("amount {} tCO₂ is not a positive number", o.amount_tco2),
+                format!("抵消量 {} tCO₂ 应为正数", o.amount_tco2),
+            );
+        }
+        if o.retired_on > today {
+            problem(
+                format!("retired on {} is after today ({today})", o.retired_on),
+                format!("注销日期 {} 晚于今天（{today}）", o.retired_on),
+            );
+        }
+        let year_start = NaiveDate::from_ymd_opt(o.for_year, 1, 1).unwrap_or(NaiveDate::MIN);
+        if o.retired_on < year_start {
+            problem(
+                format!(
+                    "retired on {}, before the year it is claimed for ({}) began",
+                    o.retired_on, o.for_year
+                ),
+                format!(
+                    "注销日期 {} 早于所抵消年度 {} 的开始",
+                    o.retired_on, o.for_year
+                ),
+            );
+        }
+    }
+    found
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {
@@ -144,6 +256,11 @@ pub struct Evidence {
     /// Scope 1 + scope 2 emissions by year, tCO₂ (e.g. from `gusu carbon`).
     #[serde(default)]
     pub emissions: BTreeMap<i32, f64>,
+    /// Years whose emissions the applicant entered instead of gusu's own accounts of the stored
+    /// energy lines (or where the accounts have none): reviewers see them marked. Set by the
+    /// platform when the evidence is saved, never taken from the applicant.
+    #[serde(default)]
+    pub emissions_entered: Vec<i32>,
     #[serde(default)]
     pub offsets: Vec<Offset>,
     #[serde(default)]
@@ -420,10 +537,19 @@ fn offsets(
     year: i32,
     min_ratio: f64,
 ) -> (Status, String, Option<f64>) {
+    // Each certificate counts once, however often it was listed ([`offset_problems`] refuses the
+    // repeat when the evidence is saved; evidence stored before that check is read the same way).
+    let mut counted: Vec<(&str, String)> = Vec::new();
     let retired: f64 = evidence
         .offsets
         .iter()
         .filter(|o| o.for_year == year)
+        .filter(|o| {
+            let key = (o.kind.as_str(), o.reference.trim().to_uppercase());
+            let first = !counted.contains(&key);
+            counted.push(key);
+            first
+        })
         .map(|o| o.amount_tco2)
         .sum();
     match evidence.emissions.get(&base_year) {
@@ -528,10 +654,76 @@ mod tests {
         }
     }
 
+    #[test]
+    fn emissions_not_from_the_accounts_are_marked() {
+        let accounts = BTreeMap::from([(2023, 9_500.0), (2024, 9_100.0)]);
+        let e = Evidence {
+            emissions: BTreeMap::from([(2022, 10_000.0), (2023, 9_500.0), (2024, 8_000.0)]),
+            ..Evidence::default()
+        };
+        // 2022: no account; 2024: changed from 9,100 to 8,000; 2023 as accounted.
+        assert_eq!(entered_emission_years(&e, &accounts), [2022, 2024]);
+    }
+
+    #[test]
+    fn offsets_are_checked_before_they_count() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        let o = |kind: &str, reference: &str, amount: f64, retired: NaiveDate, year: i32| Offset {
+            kind: kind.into(),
+            reference: reference.into(),
+            amount_tco2: amount,
+            retired_on: retired,
+            for_year: year,
+        };
+        let e = Evidence {
+            offsets: vec![
+                o("ccer", "CCER-001", 100.0, d(2024, 3, 1), 2024),
+                o("ccer", " ccer-001 ", 100.0, d(2024, 3, 1), 2024),
+                o("carbon_coupon", "X1", 10.0, d(2024, 3, 1), 2024),
+                o("green_certificate", "GEC-9", 0.0, d(2027, 1, 1), 2024),
+                o("green_certificate", "GEC-10", 5.0, d(2023, 12, 31), 2024),
+            ],
+            ..Evidence::default()
+        };
+        let found: Vec<(usize, String)> = offset_problems(&e, d(2026, 12, 6))
+            .into_iter()
+            .map(|p| (p.offset, p.reason))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    2,
+                    "ccer  ccer-001  is listed twice (also offset 1)".to_string()
+                ),
+                (
+                    3,
+                    "kind 'carbon_coupon' is not one of green_certificate, ccer, other".into()
+                ),
+                (4, "amount 0 tCO₂ is not a positive number".into()),
+                (
+                    4,
+                    "retired on 2027-01-01 is after today (2026-12-06)".into()
+                ),
+                (
+                    5,
+                    "retired on 2023-12-31, before the year it is claimed for (2024) began".into()
+                ),
+            ]
+        );
+        // A repeat counts once in the ratio: 100 (not 200) ÷ 1,000 = 0.1.
+        let mut e = e;
+        e.offsets.truncate(2);
+        e.emissions.insert(2024, 1_000.0);
+        let (_, _, ratio) = offsets(&e, 2024, 2024, 0.8);
+        assert_eq!(ratio, Some(0.1));
+    }
+
     fn offset(amount: f64, year: i32) -> Offset {
         Offset {
             kind: "green_certificate".into(),
-            reference: "GEC-2024-001".into(),
+            // One certificate per amount and year: the same reference twice counts once.
+            reference: format!("GEC-{year}-{amount}"),
             amount_tco2: amount,
             retired_on: date("2025-01-15"),
             for_year: year,
