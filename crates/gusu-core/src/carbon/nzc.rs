@@ -753,6 +753,7 @@ mod tests {
             emissions: [(2022, 10_000.0), (2023, 9_500.0), (2024, 9_100.0)]
                 .into_iter()
                 .collect(),
+            emissions_entered: Vec::new(),
             offsets: vec![
                 offset(5_000.0, 2024),
                 offset(3_200.0, 2024),
