@@ -137,8 +137,12 @@ pub enum IngestError {
         sheet: String,
         available: Vec<String>,
     },
-    #[error("{file}: {count} sheets of the workbook have a header; name the one to read (--sheet)")]
-    SeveralSheets { file: String, count: usize },
+    #[error(
+        "{file}: {} sheets of the workbook have a header ({}); name the one to read (the sheet \
+         field of the upload; on the command line --sheet, and without it every sheet is read)",
+        sheets.len(), sheets.join(", ")
+    )]
+    SeveralSheets { file: String, sheets: Vec<String> },
     #[error(
         "{file}: sheet '{sheet}' spans {rows} rows and {columns} columns, more than gusu reads \
          (at most {MAX_ROWS} rows, {MAX_COLUMNS} columns and {MAX_GRID_CELLS} cells); \
@@ -280,8 +284,10 @@ impl IngestError {
                 "{file}：没有名为“{sheet}”的工作表；该工作簿中的工作表有：{}",
                 available.join("、")
             ),
-            IngestError::SeveralSheets { file, count } => format!(
-                "{file}：工作簿中有 {count} 个工作表都有表头；请指定要读取的工作表（--sheet）"
+            IngestError::SeveralSheets { file, sheets } => format!(
+                "{file}：工作簿中有 {} 个工作表都有表头（{}）；请指定要读取的工作表（上传时填写工作表名称；命令行用 --sheet，不指定时命令行逐表全部读取）",
+                sheets.len(),
+                sheets.join("、")
             ),
             IngestError::SheetTooLarge {
                 file,

@@ -227,14 +227,41 @@ pub(crate) fn each_sheet<T>(
 
 /// The one sheet read, for callers that take one table. A workbook with several recognised
 /// sheets is an error naming them, never a silent pick of the first.
-pub(crate) fn single<T>(mut sheets: Sheets<T>, file: &str) -> Result<T, IngestError> {
+pub(crate) fn single<T: HasSheet>(mut sheets: Sheets<T>, file: &str) -> Result<T, IngestError> {
     if sheets.parsed.len() == 1 {
         return Ok(sheets.parsed.remove(0));
     }
     Err(IngestError::SeveralSheets {
         file: file.to_string(),
-        count: sheets.parsed.len(),
+        sheets: sheets
+            .parsed
+            .iter()
+            .filter_map(|p| p.sheet_name().map(str::to_string))
+            .collect(),
     })
+}
+
+/// A parsed sheet, which knows its name.
+pub(crate) trait HasSheet {
+    fn sheet_name(&self) -> Option<&str>;
+}
+
+impl HasSheet for ParsedEnterprises {
+    fn sheet_name(&self) -> Option<&str> {
+        self.sheet.as_deref()
+    }
+}
+
+impl HasSheet for ParsedAnnual {
+    fn sheet_name(&self) -> Option<&str> {
+        self.sheet.as_deref()
+    }
+}
+
+impl HasSheet for ParsedEnergy {
+    fn sheet_name(&self) -> Option<&str> {
+        self.sheet.as_deref()
+    }
 }
 
 /// Reads an enterprises file (delimited text or a workbook): the named sheet, or the one sheet

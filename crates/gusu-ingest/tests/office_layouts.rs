@@ -261,9 +261,14 @@ fn one_sheet_per_district_reads_every_sheet_and_lists_the_skipped() {
 
     // The one-table reader does not pick a sheet silently.
     let err = parse_annual_bytes(&bytes, "districts.xlsx", &opts()).unwrap_err();
+    match &err {
+        IngestError::SeveralSheets { sheets, .. } => assert_eq!(sheets, &["姑苏区", "吴中区"]),
+        other => panic!("{other:?}"),
+    }
     assert!(
-        matches!(err, IngestError::SeveralSheets { count: 2, .. }),
-        "{err}"
+        err.message_zh().contains("（姑苏区、吴中区）"),
+        "{}",
+        err.message_zh()
     );
     // Named, one sheet is read.
     let named = ReadOptions {
