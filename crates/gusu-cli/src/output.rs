@@ -431,6 +431,7 @@ pub fn report_json(report: &Report, lang: Lang) -> Value {
         "file": report.file,
         "sheet": report.sheet,
         "rows": report.rows,
+        "ignored_columns": report.ignored_columns,
         "errors": errors,
     })
 }

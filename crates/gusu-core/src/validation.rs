@@ -70,6 +70,10 @@ pub struct Report {
     /// The workbook sheet the findings are about, when the file is a workbook read sheet by sheet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// Header cells that name no column gusu reads from this kind of file: their cells were not
+    /// read (also said in an `unknown_columns` warning).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_columns: Vec<String>,
     /// Number of data rows (not counting title, header or total rows).
     pub rows: u64,
     pub issues: Vec<Issue>,

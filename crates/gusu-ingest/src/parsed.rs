@@ -112,6 +112,7 @@ pub(crate) fn finish<T>(
     let mut file_level = Vec::new();
     if !layout.ignored.is_empty() {
         file_level.push(issues::unknown_columns(&layout.ignored));
+        report.ignored_columns.clone_from(&layout.ignored);
     }
     // Said only where it changed a column: a title's "单位：亩" over columns that all name
     // their unit changes nothing.

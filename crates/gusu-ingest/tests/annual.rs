@@ -368,6 +368,7 @@ fn a_name_column_in_a_yearly_file_is_ignored_with_a_warning() {
             .iter()
             .any(|i| i.code == "unknown_columns" && i.reason.contains("企业名称"))
     );
+    assert_eq!(parsed.report.ignored_columns, ["企业名称"]);
 }
 
 #[test]
