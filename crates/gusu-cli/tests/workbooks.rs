@@ -282,3 +282,40 @@ fn a_header_only_file_stores_nothing() {
     let store = gusu_store::Store::open(&db).unwrap();
     assert!(store.batches().unwrap().is_empty());
 }
+
+#[test]
+fn evaluate_from_files_reads_every_sheet_of_a_workbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let (a, b) = (code("320508", 1), code("320506", 1));
+    let ents = dir.path().join("名录.csv");
+    std::fs::write(&ents, enterprises_csv(&[(&a, "姑苏区"), (&b, "吴中区")])).unwrap();
+    let book = dir.path().join("2024.xlsx");
+    std::fs::write(&book, districts_workbook(&a, &b)).unwrap();
+    let out = dir.path().join("结果.csv");
+    let run = gusu(
+        dir.path(),
+        &db,
+        &[
+            "evaluate",
+            "--enterprises",
+            ents.to_str().unwrap(),
+            "--annual",
+            book.to_str().unwrap(),
+            "--year",
+            "2024",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    )
+    .assert()
+    .get_output()
+    .clone();
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains("[填表说明]: 未读取"), "{stderr}");
+    let results = std::fs::read_to_string(&out).unwrap();
+    // Both districts' enterprises are in the results: one from each sheet.
+    for code in [&a, &b] {
+        assert!(results.contains(code.as_str()), "{code} in\n{results}");
+    }
+}
