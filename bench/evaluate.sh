@@ -5,11 +5,14 @@
 # every enterprise.
 #
 # usage: bench/evaluate.sh [SIZES...]        (default: 300000 1000000)
+#        GEN=city bench/evaluate.sh ...      files from bench/gen_city.py (independent of the demo:
+#                                            blanks, warnings, exempt enterprises) instead
 # needs: a release build (cargo build --release), hyperfine, GNU time, python3 with duckdb (pip install duckdb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GUSU=${GUSU:-${CARGO_TARGET_DIR:-target}/release/gusu}
-DATA=${DATA:-bench/data}
+GEN=${GEN:-demo}
+DATA=${DATA:-bench/data/$GEN}
 SIZES=${*:-300000 1000000}
 THREADS=2
 mkdir -p "$DATA"
@@ -17,7 +20,11 @@ mkdir -p "$DATA"
 for n in $SIZES; do
   dir="$DATA/$n"
   if [ ! -f "$dir/annual.csv" ]; then
-    "$GUSU" demo --enterprises "$n" --years 2024 --seed 2024 --out "$dir" --plain >/dev/null
+    if [ "$GEN" = city ]; then
+      python3 bench/gen_city.py "$n" "$dir" 2024
+    else
+      "$GUSU" demo --enterprises "$n" --years 2024 --seed 2024 --out "$dir" --plain >/dev/null
+    fi
   fi
   echo "== $n enterprises ($(du -sh "$dir" | cut -f1) of CSV)"
   gusu_cmd="$GUSU evaluate --enterprises $dir/enterprises.csv --annual $dir/annual.csv --year 2024 --output $dir/gusu.csv"
