@@ -348,9 +348,9 @@ mod tests {
         assert!(advance(&enterprise, &city_draft, now).is_err());
         let own = state(Stage::Draft, Some("320583"));
         let other = state(Stage::Draft, Some("320571"));
-        assert!(advance(&officer, &own, now).is_ok());
+        assert_eq!(advance(&officer, &own, now), Ok(Stage::DataConfirmation));
         assert!(advance(&officer, &other, now).is_err());
-        assert!(advance(&admin, &other, now).is_ok());
+        assert_eq!(advance(&admin, &other, now), Ok(Stage::DataConfirmation));
 
         // Publishing: analysts prepare, administrators (and a district's officer) publish.
         let city_review = state(Stage::Review, None);

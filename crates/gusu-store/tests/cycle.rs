@@ -477,7 +477,11 @@ fn scope_and_reserved_sources() {
         Some("320505")
     );
     assert!(s.advance_cycle(id, &other, t0()).is_err());
-    assert!(s.advance_cycle(id, &officer, t0()).is_ok());
+    assert_eq!(
+        s.advance_cycle(id, &officer, t0()).unwrap(),
+        Stage::DataConfirmation
+    );
+    assert_eq!(s.cycle(id).unwrap().unwrap().stage, Stage::DataConfirmation);
     // An enterprise outside the run is not part of the cycle.
     let stranger = viewer("x", Role::Enterprise, Some(uscc(9)));
     let err = cycle_error(

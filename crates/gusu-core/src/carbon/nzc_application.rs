@@ -424,7 +424,10 @@ mod tests {
         }
 
         let submitted = state(ApplicationStatus::Submitted);
-        assert!(act(&officer, &submitted, Action::Recommend, "", &met).is_ok());
+        assert_eq!(
+            act(&officer, &submitted, Action::Recommend, "", &met),
+            Ok(ApplicationStatus::Recommended)
+        );
         for v in [&enterprise, &other_officer, &analyst, &admin] {
             assert!(act(v, &submitted, Action::Recommend, "", &met).is_err());
         }
@@ -434,7 +437,10 @@ mod tests {
         ));
 
         let recommended = state(ApplicationStatus::Recommended);
-        assert!(act(&admin, &recommended, Action::Approve, "", &met).is_ok());
+        assert_eq!(
+            act(&admin, &recommended, Action::Approve, "", &met),
+            Ok(ApplicationStatus::Approved)
+        );
         for v in [&officer, &analyst, &enterprise] {
             assert_eq!(
                 act(v, &recommended, Action::Approve, "", &met),
