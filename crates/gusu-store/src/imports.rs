@@ -102,6 +102,9 @@ struct ImportDetail {
     kind: String,
     source: String,
     file: String,
+    /// The workbook sheet; absent for text files (and in entries written before sheets were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sheet: Option<String>,
     rows: usize,
     rejected: usize,
 }
@@ -344,6 +347,7 @@ pub(crate) fn record_upload(
         kind: kind.to_string(),
         source: meta.source.clone(),
         file: meta.file_name.clone(),
+        sheet: meta.sheet.clone(),
         rows: summary.rows,
         rejected: uploader.rejected,
     };
