@@ -62,7 +62,7 @@ def main():
                      "established", "exempt"])
         aw.writerow(["uscc", "year", "tax_paid_10k_yuan", "revenue_10k_yuan", "energy_tce",
                      "cod_t", "value_added_10k_yuan", "employees", "rd_expense_10k_yuan",
-                     "electricity_kwh"])
+                     "electricity_kwh", "ammonia_n_t", "so2_t", "nox_t"])
         for i in range(n):
             division, names = DISTRICTS[rng.randrange(len(DISTRICTS))]
             code = uscc(division, i + 1)
@@ -91,10 +91,13 @@ def main():
                        figure(rng, revenue * rng.uniform(0.15, 0.35)),
                        str(max(1, int(revenue / rng.uniform(50, 200)))),
                        figure(rng, revenue * rng.uniform(0.0, 0.06), blank=0.1),
-                       figure(rng, revenue * rng.uniform(20, 400))]
+                       figure(rng, revenue * rng.uniform(20, 400)),
+                       figure(rng, revenue * rng.uniform(0.000001, 0.00005), blank=0.3),
+                       figure(rng, revenue * rng.uniform(0.00001, 0.0002), blank=0.3),
+                       figure(rng, revenue * rng.uniform(0.00001, 0.0002), blank=0.3)]
             else:
                 row = [code, "2024", figure(rng, tax, blank=0.06), "", "", "", "", "", "",
-                       figure(rng, revenue * rng.uniform(20, 400), blank=0.2)]
+                       figure(rng, revenue * rng.uniform(20, 400), blank=0.2), "", "", ""]
             aw.writerow(row)
 
 
