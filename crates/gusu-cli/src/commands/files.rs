@@ -182,11 +182,21 @@ pub fn read_inputs(
     }
     let records = gusu_ingest::merge_annual(&mut parsed);
     let mut reports = Vec::new();
-    let mut enterprises_read = Vec::new();
-    for p in ents.parsed {
+    // One sheet (the usual case) is collected in place, in the rows' own allocation; several are
+    // joined into one vector sized once (a million enterprises are a few hundred MB).
+    let enterprises_read: Vec<Enterprise> = if ents.parsed.len() == 1 {
+        let p = ents.parsed.into_iter().next().expect("one sheet");
         reports.push(p.report);
-        enterprises_read.extend(p.rows.into_iter().map(|r| r.record));
-    }
+        p.rows.into_iter().map(|r| r.record).collect()
+    } else {
+        let total: usize = ents.parsed.iter().map(|p| p.rows.len()).sum();
+        let mut all = Vec::with_capacity(total);
+        for p in ents.parsed {
+            reports.push(p.report);
+            all.extend(p.rows.into_iter().map(|r| r.record));
+        }
+        all
+    };
     reports.extend(parsed.into_iter().map(|p| p.report));
     Ok(FileData {
         enterprises: enterprises_read,
