@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod energy;
 pub mod enterprise_file;
 pub mod error;
+mod headers;
 pub mod imports;
 pub mod nzc;
 pub mod openapi;
@@ -285,6 +286,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             remember_language,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
         ))
         .with_state(state)
 }
