@@ -37,7 +37,7 @@ async fn sign_in(app: &axum::Router, user: &str) -> String {
     set.split(';').next().unwrap().to_string()
 }
 
-fn header<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).map(|v| v.to_str().unwrap())
 }
 
