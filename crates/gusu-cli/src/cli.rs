@@ -268,9 +268,12 @@ pub struct ServeArgs {
     /// 监听地址（默认取配置，127.0.0.1:8080）
     #[arg(long)]
     pub addr: Option<std::net::SocketAddr>,
-    /// Cookie 加 Secure 标记（经 TLS 或反向代理访问时）
+    /// Cookie 加 Secure 标记（默认即加；用于覆盖配置中的 secure_cookies = false）
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Cookie 不加 Secure 标记：仅用于在本机以明文 HTTP 开发调试
+    #[arg(long, conflicts_with = "secure_cookies")]
+    pub insecure_cookies: bool,
     /// 以 HTTPS 提供服务：证书链文件（PEM），须与 --tls-key 同用
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -711,7 +714,12 @@ const ENGLISH: &[(&str, &str, &str)] = &[
     (
         "serve",
         "secure_cookies",
-        "Mark cookies Secure (when reached through TLS or a reverse proxy)",
+        "Mark cookies Secure (the default; overrides secure_cookies = false in the configuration)",
+    ),
+    (
+        "serve",
+        "insecure_cookies",
+        "Cookies without the Secure mark: only for plain-HTTP development on this machine",
     ),
     (
         "serve",

@@ -68,7 +68,8 @@ impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
             addr: ([127, 0, 0, 1], 8080).into(),
-            secure_cookies: false,
+            // Secure unless turned off for plain-HTTP development.
+            secure_cookies: true,
             tls_cert: None,
             tls_key: None,
             max_upload_mb: 32,

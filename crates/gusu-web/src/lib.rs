@@ -79,7 +79,8 @@ impl WebConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
-            secure_cookies: false,
+            // Secure by default: a deployment reached over plain HTTP turns it off on purpose.
+            secure_cookies: true,
             password: gusu_core::PasswordPolicy::default(),
             schemes: Arc::new(
                 gusu_core::SchemeLibrary::builtin().expect("the shipped schemes are tested"),

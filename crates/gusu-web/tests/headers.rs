@@ -1,5 +1,6 @@
 //! Security headers on pages, API answers and exports: the content security policy, no MIME
-//! sniffing, no caching of anything but static files, and HSTS exactly when served over TLS.
+//! sniffing, no caching of anything but static files, HSTS when served over TLS, and cookies
+//! Secure unless turned off for plain-HTTP development.
 
 mod common;
 
@@ -73,8 +74,12 @@ async fn pages_api_answers_and_exports_carry_the_security_headers() {
             Some("no-referrer"),
             "{uri}"
         );
-        // The test server is plain HTTP without Secure cookies: no HSTS.
-        assert_eq!(header(&h, header::STRICT_TRANSPORT_SECURITY), None, "{uri}");
+        // Secure cookies are the default, so the platform says it is on TLS.
+        assert_eq!(
+            header(&h, header::STRICT_TRANSPORT_SECURITY),
+            Some("max-age=31536000"),
+            "{uri}"
+        );
     }
     let (status, h) = get(&c.app, "/enterprises.xlsx", Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK);
@@ -90,16 +95,35 @@ async fn pages_api_answers_and_exports_carry_the_security_headers() {
 }
 
 #[tokio::test]
-async fn hsts_is_sent_when_the_platform_is_on_tls() {
+async fn cookies_are_secure_by_default_and_plain_http_development_turns_it_off() {
     let c = common::city();
+    let secure = sign_in_cookie_attributes(&c.app).await;
+    assert!(secure.contains("; Secure"), "{secure}");
     let mut config = WebConfig::new(c.dir.path().join("g.db"));
-    config.secure_cookies = true;
+    assert!(config.secure_cookies, "Secure is the default");
+    config.secure_cookies = false;
     let app = router(AppState::open(config).unwrap());
+    let plain = sign_in_cookie_attributes(&app).await;
+    assert!(!plain.contains("Secure"), "{plain}");
     let (_, h) = get(&app, "/login", None).await;
-    assert_eq!(
-        header(&h, header::STRICT_TRANSPORT_SECURITY),
-        Some("max-age=31536000")
-    );
+    assert_eq!(header(&h, header::STRICT_TRANSPORT_SECURITY), None);
+}
+
+async fn sign_in_cookie_attributes(app: &axum::Router) -> String {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            r#"{{"username":"analyst","password":"{}"}}"#,
+            common::PASSWORD
+        )))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]

@@ -171,7 +171,9 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
         args.addr,
         lang.t("Ctrl-C 停止", "Ctrl-C stops it")
     );
-    let config = super::web_config(ctx, db, false)?;
+    // The demo serves plain HTTP on this machine, for a browser on it: development, so its
+    // cookies go without the Secure mark (`gusu serve` marks them by default).
+    let config = super::web_config(ctx, db, Some(false))?;
     gusu_web::serve(config, args.addr, None).map_err(|e| Failure::usage(e.message))
 }
 

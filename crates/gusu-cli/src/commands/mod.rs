@@ -285,7 +285,12 @@ pub fn progress_bar(message: String) -> indicatif::ProgressBar {
 fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
     let path = ctx.db_path();
     drop(ctx.open_existing_store()?);
-    let config = web_config(ctx, path.clone(), args.secure_cookies)?;
+    let cookies = match (args.secure_cookies, args.insecure_cookies) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let config = web_config(ctx, path.clone(), cookies)?;
     let addr = args.addr.unwrap_or(ctx.config.server.addr);
     let server = &ctx.config.server;
     let tls = match (
@@ -316,11 +321,12 @@ fn serve(ctx: &Context, args: crate::cli::ServeArgs) -> CmdResult {
     gusu_web::serve(config, addr, tls.as_ref()).map_err(|e| Failure::usage(e.message))
 }
 
-/// The web service's settings from the configuration.
+/// The web service's settings from the configuration; `secure_cookies` given overrides the
+/// configuration's (Secure by default).
 pub fn web_config(
     ctx: &Context,
     db: PathBuf,
-    secure_cookies: bool,
+    secure_cookies: Option<bool>,
 ) -> Result<gusu_web::WebConfig, Failure> {
     let s = &ctx.config.session;
     let mut config = gusu_web::WebConfig::new(db);
@@ -328,7 +334,7 @@ pub fn web_config(
     config.idle_timeout = std::time::Duration::from_secs(s.idle_timeout_minutes * 60);
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
-    config.secure_cookies = secure_cookies || ctx.config.server.secure_cookies;
+    config.secure_cookies = secure_cookies.unwrap_or(ctx.config.server.secure_cookies);
     config.password = ctx.config.password.clone();
     // The pages explain results by the schemes that made them, the rules directory's included.
     config.schemes = std::sync::Arc::new(ctx.library()?);

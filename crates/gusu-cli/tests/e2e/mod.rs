@@ -123,7 +123,12 @@ impl Demo {
             .current_dir(self.dir.path())
             .arg("--db")
             .arg(self.db())
-            .args(["serve", "--addr", &format!("127.0.0.1:{}", self.port)])
+            .args([
+                "serve",
+                "--insecure-cookies",
+                "--addr",
+                &format!("127.0.0.1:{}", self.port),
+            ])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
