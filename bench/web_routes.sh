@@ -5,6 +5,7 @@
 # any errors). The server and wrk share this machine's cores.
 #
 # usage: bench/web_routes.sh [DURATION]        (default: 10s)
+#        ONLY=REGEX bench/web_routes.sh ...      only the routes whose path matches
 # needs: a release build (cargo build --release), wrk, curl, python3
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,7 @@ echo "|---|---|---:|---:|---:|---:|---|"
 for entry in "${routes[@]}"; do
   who=${entry%% *}
   path=${entry#* }
+  if [ -n "${ONLY:-}" ] && ! [[ $path =~ $ONLY ]]; then continue; fi
   cookie=""
   case $who in
     analyst) cookie="gusu_session=$analyst" ;;

@@ -245,6 +245,12 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
+/// The OpenAPI document, built once: it is the same for every request.
+async fn openapi_json() -> Json<&'static serde_json::Value> {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(openapi::document))
+}
+
 /// The API router.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -260,10 +266,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/enterprises/{uscc}", get(enterprise_file))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/schemes", get(pages::schemes_api))
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(openapi::document()) }),
-        )
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route(
