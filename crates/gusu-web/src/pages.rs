@@ -1598,18 +1598,20 @@ const PAGE_SIZE: usize = 50;
 
 /// The results a list shows or exports: the shown run's, within the viewer's scope, filtered and
 /// sorted (by group and rank unless asked otherwise).
-fn selection(
-    summary: Option<&crate::summary::RunSummary>,
+/// The lines a viewer may see that pass the filters, sorted: references into the summary, so a
+/// page of 50 out of 16,000 copies 50 lines, not 16,000.
+fn selection<'s>(
+    summary: Option<&'s crate::summary::RunSummary>,
     viewer: &Viewer,
     query: &ListQuery,
-) -> Vec<crate::summary::ResultLine> {
+) -> Vec<&'s crate::summary::ResultLine> {
     let Some(summary) = summary else {
         return Vec::new();
     };
     let filters = query.filters();
     let given = |key: &str| filters.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
     let needle = given("q").map(str::to_uppercase);
-    let mut lines: Vec<crate::summary::ResultLine> = summary
+    let mut lines: Vec<&crate::summary::ResultLine> = summary
         .lines
         .iter()
         .filter(|l| {
@@ -1623,9 +1625,8 @@ fn selection(
                     l.name.to_uppercase().contains(n) || l.uscc.as_str().contains(n)
                 })
         })
-        .cloned()
         .collect();
-    let by_rank = |a: &crate::summary::ResultLine, b: &crate::summary::ResultLine| {
+    let by_rank = |a: &&crate::summary::ResultLine, b: &&crate::summary::ResultLine| {
         (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
             b.group,
             b.rank.unwrap_or(u32::MAX),
@@ -1634,7 +1635,7 @@ fn selection(
     };
     // Unscored enterprises go last whichever way scores are sorted.
     let score =
-        |l: &crate::summary::ResultLine, sign: f64| l.score.map_or(f64::INFINITY, |s| sign * s);
+        |l: &&crate::summary::ResultLine, sign: f64| l.score.map_or(f64::INFINITY, |s| sign * s);
     match given("sort") {
         Some("score_desc") => lines.sort_by(|a, b| {
             score(a, -1.0)
