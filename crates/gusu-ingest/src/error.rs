@@ -155,6 +155,12 @@ pub enum IngestError {
         columns: u64,
     },
     #[error(
+        "{file}: the workbook unpacks to {bytes} bytes, more than gusu reads ({}); \
+         delete what the table does not need (pictures, other sheets) or split the file",
+        crate::workbook::MAX_UNCOMPRESSED_BYTES
+    )]
+    WorkbookTooLarge { file: String, bytes: u64 },
+    #[error(
         "{file}: cell {cell} of sheet '{sheet}' holds a formula saved without its value; \
          open the file in Excel or WPS, let it calculate, and save it again"
     )]
@@ -246,6 +252,7 @@ impl IngestError {
             | IngestError::SheetNotFound { file, .. }
             | IngestError::SeveralSheets { file, .. }
             | IngestError::SheetTooLarge { file, .. }
+            | IngestError::WorkbookTooLarge { file, .. }
             | IngestError::FormulaWithoutValue { file, .. }
             | IngestError::NoHeader { file, .. }
             | IngestError::NoSheetWithHeader { file, .. }
@@ -296,6 +303,10 @@ impl IngestError {
                 columns,
             } => format!(
                 "{file}：工作表“{sheet}”占 {rows} 行 {columns} 列，超出可读取的范围（至多 {MAX_ROWS} 行、{MAX_COLUMNS} 列、{MAX_GRID_CELLS} 个单元格）；请删除表格以外的空行空列，或将文件拆分"
+            ),
+            IngestError::WorkbookTooLarge { file, bytes } => format!(
+                "{file}：工作簿解压后达 {bytes} 字节，超出可读取的范围（{}）；请删除不需要的内容（图片、其他工作表）或将文件拆分",
+                crate::workbook::MAX_UNCOMPRESSED_BYTES
             ),
             IngestError::FormulaWithoutValue { file, sheet, cell } => format!(
                 "{file}：工作表“{sheet}”的单元格 {cell} 是公式，但文件中没有保存其计算结果；请用 Excel 或 WPS 打开、重新计算后另存"

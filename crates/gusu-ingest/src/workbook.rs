@@ -31,6 +31,32 @@ pub(crate) const MAX_ROWS: u64 = 1_048_576;
 /// enterprises with 30 columns, and about 1 GB in memory.
 pub(crate) const MAX_GRID_CELLS: u64 = 30_000_000;
 
+/// Uncompressed bytes a workbook's archive may declare in all: a sheet at the grid limit is about
+/// 2 GB of XML. A zip bomb (a few KB inflating to many GB of shared strings, which calamine holds
+/// in memory) is refused before any part is inflated. Sizes are the archive's own declarations.
+pub(crate) const MAX_UNCOMPRESSED_BYTES: u64 = 4 << 30;
+
+/// Refuses an archive whose entries declare more than `limit` uncompressed bytes in all.
+fn check_archive(bytes: &[u8], file: &str, limit: u64) -> Result<(), IngestError> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a readable archive: calamine says so in its own terms below.
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        if let Ok(entry) = archive.by_index_raw(i) {
+            total = total.saturating_add(entry.size());
+        }
+        if total > limit {
+            return Err(IngestError::WorkbookTooLarge {
+                file: file.to_string(),
+                bytes: total,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One worksheet, loaded whole.
 #[derive(Debug)]
 pub(crate) struct SheetTable {
@@ -124,6 +150,9 @@ impl Workbook {
             file: file.to_string(),
             detail,
         };
+        if format == BookFormat::Zip {
+            check_archive(&bytes, file, MAX_UNCOMPRESSED_BYTES)?;
+        }
         let book = guarded(file, || match format {
             BookFormat::Xls => Xls::new(Cursor::new(bytes))
                 .map(Book::Xls)
@@ -348,7 +377,21 @@ fn xlsx_sheet(
 
 #[cfg(test)]
 mod tests {
-    use super::cell_name;
+    use super::{cell_name, check_archive};
+
+    #[test]
+    fn an_archive_declaring_more_than_the_limit_is_refused_before_inflating() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet()
+            .write_string(0, 0, "统一社会信用代码")
+            .unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        assert!(check_archive(&bytes, "a.xlsx", super::MAX_UNCOMPRESSED_BYTES).is_ok());
+        match check_archive(&bytes, "a.xlsx", 1_000) {
+            Err(crate::IngestError::WorkbookTooLarge { bytes, .. }) => assert!(bytes > 1_000),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn cell_names_as_excel_writes_them() {
