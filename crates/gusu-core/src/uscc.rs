@@ -152,35 +152,12 @@ fn strip_decoration(raw: &str) -> String {
 }
 
 impl Uscc {
-    /// A code written as 18 upper-case letters and digits, nothing around it: checked as is.
-    /// `None` for anything else, which the full parse cleans first.
-    fn clean(raw: &str) -> Option<Result<Uscc, UsccError>> {
-        let bytes = raw.as_bytes();
-        if bytes.len() != 18
-            || !bytes
-                .iter()
-                .all(|&b| b.is_ascii_digit() || b.is_ascii_uppercase())
-            || !bytes[2..8].iter().all(u8::is_ascii_digit)
-            || bytes.iter().any(|&b| value_of(b).is_none())
-        {
-            return None;
-        }
-        let expected = check_character(&bytes[..17]);
-        let found = bytes[17] as char;
-        if expected != found {
-            return Some(Err(UsccError::CheckCharacter { expected, found }));
-        }
-        let mut code = [0u8; 18];
-        code.copy_from_slice(bytes);
-        Some(Ok(Uscc(code)))
-    }
-
     /// Parses a code as people type it: lower case is accepted, spaces and hyphens are stripped.
     pub fn parse(raw: &str) -> Result<Uscc, UsccError> {
-        // Most cells of a large file are a clean code: checked in place, without the two
-        // allocations of the cleaning below.
-        if let Some(code) = Uscc::clean(raw) {
-            return code;
+        // Most cells of a large file are a clean code (18 characters of the alphabet, which is
+        // upper case): checked in place, without the two allocations of the cleaning below.
+        if raw.len() == 18 && raw.bytes().all(|b| value_of(b).is_some()) {
+            return Uscc::checked(raw);
         }
         let undecorated = strip_decoration(raw);
         let trimmed = undecorated.trim();
@@ -194,6 +171,11 @@ impl Uscc {
             .filter(|c| !c.is_whitespace() && *c != '-' && *c != '\u{2014}' && *c != '\u{3000}')
             .map(|c| c.to_ascii_uppercase())
             .collect();
+        Uscc::checked(&cleaned)
+    }
+
+    /// The checks of a cleaned code: length, alphabet, division digits, check character.
+    fn checked(cleaned: &str) -> Result<Uscc, UsccError> {
         let count = cleaned.chars().count();
         if count != 18 {
             return Err(UsccError::Length { found: count });

@@ -243,34 +243,63 @@ enum UnitKind {
 }
 
 /// Units accepted for each kind, normalised (lower case, no spaces), with their conversion to the
-/// interchange unit.
-fn unit_scale(kind: UnitKind, unit: &str) -> Option<Scale> {
-    let scale = match (kind, unit) {
-        (UnitKind::Money, "万元") => Scale::ONE,
-        (UnitKind::Money, "元") => Scale::div(10_000.0),
-        (UnitKind::Money, "千元") => Scale::div(10.0),
-        (UnitKind::Money, "亿元") => Scale::mul(10_000.0),
-        (UnitKind::Energy, "吨标准煤" | "吨标煤" | "tce" | "吨") => Scale::ONE,
-        (UnitKind::Energy, "万吨标准煤" | "万吨标煤" | "万tce") => Scale::mul(10_000.0),
-        (UnitKind::Energy, "千克标准煤" | "kgce") => Scale::div(1_000.0),
-        (UnitKind::Electricity, "千瓦时" | "kwh" | "kw·h" | "kw.h" | "度") => Scale::ONE,
-        (UnitKind::Electricity, "万千瓦时" | "万kwh" | "万kw·h" | "万度") => {
-            Scale::mul(10_000.0)
-        }
-        (UnitKind::Electricity, "兆瓦时" | "mwh") => Scale::mul(1_000.0),
-        (UnitKind::Mass, "吨" | "t") => Scale::ONE,
-        (UnitKind::Mass, "千克" | "公斤" | "kg") => Scale::div(1_000.0),
-        (UnitKind::Land, "亩") => Scale::ONE,
-        // 1 mu = 10,000 / 15 m².
-        (UnitKind::Land, "平方米" | "m2" | "m²" | "㎡") => Scale {
+/// interchange unit. The first name of each row is the one messages show.
+const UNITS: &[(UnitKind, &[&str], Scale)] = &[
+    (UnitKind::Money, &["万元"], Scale::ONE),
+    (UnitKind::Money, &["元"], Scale::div(10_000.0)),
+    (UnitKind::Money, &["千元"], Scale::div(10.0)),
+    (UnitKind::Money, &["亿元"], Scale::mul(10_000.0)),
+    (
+        UnitKind::Energy,
+        &["吨标准煤", "吨标煤", "tce", "吨"],
+        Scale::ONE,
+    ),
+    (
+        UnitKind::Energy,
+        &["万吨标准煤", "万吨标煤", "万tce"],
+        Scale::mul(10_000.0),
+    ),
+    (
+        UnitKind::Energy,
+        &["千克标准煤", "kgce"],
+        Scale::div(1_000.0),
+    ),
+    (
+        UnitKind::Electricity,
+        &["千瓦时", "kwh", "kw·h", "kw.h", "度"],
+        Scale::ONE,
+    ),
+    (
+        UnitKind::Electricity,
+        &["万千瓦时", "万kwh", "万kw·h", "万度"],
+        Scale::mul(10_000.0),
+    ),
+    (
+        UnitKind::Electricity,
+        &["兆瓦时", "mwh"],
+        Scale::mul(1_000.0),
+    ),
+    (UnitKind::Mass, &["吨", "t"], Scale::ONE),
+    (UnitKind::Mass, &["千克", "公斤", "kg"], Scale::div(1_000.0)),
+    (UnitKind::Land, &["亩"], Scale::ONE),
+    // 1 mu = 10,000 / 15 m².
+    (
+        UnitKind::Land,
+        &["平方米", "m2", "m²", "㎡"],
+        Scale {
             mul: 15.0,
             div: 10_000.0,
         },
-        (UnitKind::Land, "公顷") => Scale::mul(15.0),
-        (UnitKind::People, "人") => Scale::ONE,
-        _ => return None,
-    };
-    Some(scale)
+    ),
+    (UnitKind::Land, &["公顷"], Scale::mul(15.0)),
+    (UnitKind::People, &["人"], Scale::ONE),
+];
+
+fn unit_scale(kind: UnitKind, unit: &str) -> Option<Scale> {
+    UNITS
+        .iter()
+        .find(|(k, names, _)| *k == kind && names.contains(&unit))
+        .map(|&(_, _, scale)| scale)
 }
 
 /// Chinese names (normalised) of each column, written without a unit.
@@ -457,28 +486,11 @@ pub(crate) fn cell_unit_fits(column: Column, scale: Scale, unit: &str) -> bool {
 
 /// The units accepted for a column, for the message when its header names another.
 fn accepted_units(column: Column) -> Vec<String> {
-    const ALL: &[&str] = &[
-        "万元",
-        "元",
-        "千元",
-        "亿元",
-        "吨标准煤",
-        "万吨标准煤",
-        "千克标准煤",
-        "千瓦时",
-        "万千瓦时",
-        "兆瓦时",
-        "吨",
-        "千克",
-        "亩",
-        "平方米",
-        "公顷",
-        "人",
-    ];
     let kind = column.unit_kind();
-    ALL.iter()
-        .filter(|u| unit_scale(kind, u).is_some())
-        .map(|u| (*u).to_string())
+    UNITS
+        .iter()
+        .filter(|(k, ..)| *k == kind)
+        .map(|(_, names, _)| names[0].to_string())
         .collect()
 }
 
@@ -494,16 +506,7 @@ fn unit_in(text: &str) -> Option<String> {
 }
 
 fn is_unit(unit: &str) -> bool {
-    [
-        UnitKind::Money,
-        UnitKind::Energy,
-        UnitKind::Electricity,
-        UnitKind::Mass,
-        UnitKind::Land,
-        UnitKind::People,
-    ]
-    .into_iter()
-    .any(|k| unit_scale(k, unit).is_some())
+    UNITS.iter().any(|(_, names, _)| names.contains(&unit))
 }
 
 /// A unit stated once for the whole sheet, in a title or note row above the header:

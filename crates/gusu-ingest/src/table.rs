@@ -246,36 +246,17 @@ pub(crate) fn walk(
                 .filter(|next| {
                     TwoRowHeader::is_lower_row(next) && !next.iter().any(|c| looks_like_code(c))
                 });
-            let built = match (lower, above) {
-                (Some(next), _) => {
-                    let two = TwoRowHeader::combine(&cells, &next);
-                    Layout::from_header(
-                        header_row,
-                        two.cells.clone(),
-                        Some(&two),
-                        sheet_unit.take(),
-                        kind,
-                        file,
-                    )
-                    .map(|l| (l, true))
-                }
-                (None, Some(top)) => {
-                    let two = TwoRowHeader::combine(&top, &cells);
-                    Layout::from_header(
-                        header_row - 1,
-                        two.cells.clone(),
-                        Some(&two),
-                        sheet_unit.take(),
-                        kind,
-                        file,
-                    )
-                    .map(|l| (l, false))
-                }
-                (None, None) => {
-                    Layout::from_header(header_row, cells, None, sheet_unit.take(), kind, file)
-                        .map(|l| (l, false))
-                }
-            };
+            let consumed = lower.is_some();
+            let built = header_layout(
+                header_row,
+                cells,
+                above,
+                lower.as_deref(),
+                sheet_unit.take(),
+                kind,
+                file,
+            )
+            .map(|l| (l, consumed));
             match built {
                 Ok((Some(layout), consumed)) => {
                     state = WalkState::Reading(Box::new(layout));
@@ -337,20 +318,7 @@ pub(crate) fn walk(
     }
     // A header in the last row of the file.
     if let WalkState::Header { row, cells, above } = state {
-        let built = match above {
-            Some(top) => {
-                let two = TwoRowHeader::combine(&top, &cells);
-                Layout::from_header(
-                    row - 1,
-                    two.cells.clone(),
-                    Some(&two),
-                    sheet_unit.take(),
-                    kind,
-                    file,
-                )?
-            }
-            None => Layout::from_header(row, cells, None, sheet_unit.take(), kind, file)?,
-        };
+        let built = header_layout(row, cells, above, None, sheet_unit.take(), kind, file)?;
         state = built.map_or(WalkState::Searching, |l| WalkState::Reading(Box::new(l)));
     }
     match state {
@@ -364,6 +332,32 @@ pub(crate) fn walk(
             scanned,
         }),
     }
+}
+
+/// The layout of a header row: alone, with the row below it when that is the header's lower half,
+/// or with the row above when that is its upper half (group cells).
+fn header_layout(
+    row: u64,
+    cells: Vec<String>,
+    above: Option<Vec<String>>,
+    below: Option<&[String]>,
+    sheet_unit: Option<SheetUnit>,
+    kind: FileKind,
+    file: &str,
+) -> Result<Option<Layout>, IngestError> {
+    let (first_row, two) = match (below, above) {
+        (Some(next), _) => (row, TwoRowHeader::combine(&cells, next)),
+        (None, Some(top)) => (row - 1, TwoRowHeader::combine(&top, &cells)),
+        (None, None) => return Layout::from_header(row, cells, None, sheet_unit, kind, file),
+    };
+    Layout::from_header(
+        first_row,
+        two.cells.clone(),
+        Some(&two),
+        sheet_unit,
+        kind,
+        file,
+    )
 }
 
 fn texts(row: RowRef<'_>) -> Vec<String> {

@@ -31,8 +31,8 @@ pub(crate) const MAX_ROWS: u64 = 1_048_576;
 /// enterprises with 30 columns, and about 1 GB in memory.
 pub(crate) const MAX_GRID_CELLS: u64 = 30_000_000;
 
-/// Uncompressed bytes a workbook's archive may declare in all: a sheet at the grid limit is about
-/// 2 GB of XML. A zip bomb (a few KB inflating to many GB of shared strings, which calamine holds
+/// Uncompressed bytes a workbook's archive may declare in all: room for a sheet at the grid limit
+/// (30 million cells at some tens of bytes of XML each; an estimate, not a measurement). A zip bomb (a few KB inflating to many GB of shared strings, which calamine holds
 /// in memory) is refused before any part is inflated. Sizes are the archive's own declarations.
 pub(crate) const MAX_UNCOMPRESSED_BYTES: u64 = 4 << 30;
 

@@ -22,6 +22,7 @@ async fn get(app: &axum::Router, uri: &str, cookie: Option<&str>) -> (StatusCode
     (res.status(), res.headers().clone())
 }
 
+/// Signs in and returns the session cookie's whole `Set-Cookie` value, attributes included.
 async fn sign_in(app: &axum::Router, user: &str) -> String {
     let req = Request::builder()
         .method(Method::POST)
@@ -34,8 +35,10 @@ async fn sign_in(app: &axum::Router, user: &str) -> String {
         .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let set = res.headers()[header::SET_COOKIE].to_str().unwrap();
-    set.split(';').next().unwrap().to_string()
+    res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -45,7 +48,8 @@ fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 #[tokio::test]
 async fn pages_api_answers_and_exports_carry_the_security_headers() {
     let c = common::city();
-    let cookie = sign_in(&c.app, "analyst").await;
+    let set_cookie = sign_in(&c.app, "analyst").await;
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
     for (uri, cookie) in [
         ("/login", None),
         ("/overview", Some(cookie.as_str())),
@@ -97,33 +101,16 @@ async fn pages_api_answers_and_exports_carry_the_security_headers() {
 #[tokio::test]
 async fn cookies_are_secure_by_default_and_plain_http_development_turns_it_off() {
     let c = common::city();
-    let secure = sign_in_cookie_attributes(&c.app).await;
+    let secure = sign_in(&c.app, "analyst").await;
     assert!(secure.contains("; Secure"), "{secure}");
     let mut config = WebConfig::new(c.dir.path().join("g.db"));
     assert!(config.secure_cookies, "Secure is the default");
     config.secure_cookies = false;
     let app = router(AppState::open(config).unwrap());
-    let plain = sign_in_cookie_attributes(&app).await;
+    let plain = sign_in(&app, "analyst").await;
     assert!(!plain.contains("Secure"), "{plain}");
     let (_, h) = get(&app, "/login", None).await;
     assert_eq!(header(&h, header::STRICT_TRANSPORT_SECURITY), None);
-}
-
-async fn sign_in_cookie_attributes(app: &axum::Router) -> String {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/session")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(format!(
-            r#"{{"username":"analyst","password":"{}"}}"#,
-            common::PASSWORD
-        )))
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]

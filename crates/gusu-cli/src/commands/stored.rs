@@ -62,6 +62,24 @@ struct SheetImport {
     rows: SheetRows,
 }
 
+impl SheetImport {
+    fn new(
+        (file_name, sheet, sha256): (String, Option<String>, String),
+        report: gusu_core::Report,
+        rejected: gusu_ingest::Rejected,
+        rows: SheetRows,
+    ) -> SheetImport {
+        SheetImport {
+            file_name,
+            sheet,
+            sha256,
+            report,
+            rejected,
+            rows,
+        }
+    }
+}
+
 /// Reads every sheet of the file (or the named one) and checks it against the store.
 fn read_sheets(
     ctx: &Context,
@@ -84,13 +102,9 @@ fn read_sheets(
             let read = sheets
                 .parsed
                 .into_iter()
-                .map(|p| SheetImport {
-                    file_name: p.file_name,
-                    sheet: p.sheet,
-                    sha256: p.sha256,
-                    report: p.report,
-                    rejected: p.rejected,
-                    rows: SheetRows::Enterprises(p.rows),
+                .map(|p| {
+                    let id = (p.file_name, p.sheet, p.sha256);
+                    SheetImport::new(id, p.report, p.rejected, SheetRows::Enterprises(p.rows))
                 })
                 .collect();
             (read, sheets.skipped)
@@ -104,13 +118,9 @@ fn read_sheets(
             let read = sheets
                 .parsed
                 .into_iter()
-                .map(|p| SheetImport {
-                    file_name: p.file_name,
-                    sheet: p.sheet,
-                    sha256: p.sha256,
-                    report: p.report,
-                    rejected: p.rejected,
-                    rows: SheetRows::Annual(p.rows),
+                .map(|p| {
+                    let id = (p.file_name, p.sheet, p.sha256);
+                    SheetImport::new(id, p.report, p.rejected, SheetRows::Annual(p.rows))
                 })
                 .collect();
             (read, sheets.skipped)
@@ -135,14 +145,8 @@ fn read_sheets(
                             line: r.record.line.clone(),
                         })
                         .collect();
-                    SheetImport {
-                        file_name: p.file_name,
-                        sheet: p.sheet,
-                        sha256: p.sha256,
-                        report: p.report,
-                        rejected: p.rejected,
-                        rows: SheetRows::Energy(rows),
-                    }
+                    let id = (p.file_name, p.sheet, p.sha256);
+                    SheetImport::new(id, p.report, p.rejected, SheetRows::Energy(rows))
                 })
                 .collect();
             (read, sheets.skipped)
@@ -163,17 +167,7 @@ pub fn import_file(
 ) -> CmdResult {
     let lang = ctx.lang;
     let (sheets, skipped) = read_sheets(ctx, store, args)?;
-    for s in &skipped {
-        eprintln!(
-            "{} [{}]: {}",
-            args.file.display(),
-            s.sheet,
-            lang.t(
-                &format!("未读取（{}）", s.reason.message_zh()),
-                &format!("not read ({})", s.reason.message())
-            )
-        );
-    }
+    super::files::print_skipped(&args.file, &skipped, lang);
     // A file with errors imports nothing unless rows are explicitly skipped.
     if !args.skip_invalid && sheets.iter().any(|s| s.report.has_errors()) {
         for s in sheets.iter().filter(|s| s.report.has_errors()) {
