@@ -4,9 +4,13 @@
 //! The three administrators that 等保 2.0 level 3 separates (三员分立) see no enterprise data: the
 //! system administrator manages accounts, the security administrator permissions and policies, the
 //! audit administrator reads the audit log. On accounts that means: the system administrator
-//! creates accounts (role and scope) and resets passwords; the security administrator locks and
-//! unlocks them (disable, enable); both list them; the audit administrator changes nothing. No
-//! role can change its own account's standing, and every change is audited by the store.
+//! creates ordinary accounts (city analyst, district officer, enterprise user) and resets their
+//! passwords; only the security administrator grants the roles above them (city administrator
+//! and the three administrators: [`Role::is_elevated`]) and resets those accounts' passwords, and
+//! it locks and unlocks accounts (disable, enable); both list them; the audit administrator changes
+//! nothing. So no single administrator can make itself, or a partner, another administrator and
+//! act as them. No role can change its own account's standing, and every change is audited by the
+//! store.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +49,15 @@ impl Role {
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
         }
+    }
+
+    /// The roles above the ordinary ones: the city administrator (who publishes results) and
+    /// the three separated administrators. Only the security administrator grants them.
+    pub fn is_elevated(self) -> bool {
+        matches!(
+            self,
+            Role::CityAdmin | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
     }
 
     pub fn from_key(key: &str) -> Option<Role> {
@@ -190,9 +203,32 @@ impl Viewer {
         }
     }
 
-    /// Create accounts and reset their passwords (the system administrator).
+    /// Create ordinary accounts and reset their passwords (the system administrator).
     pub fn may_manage_accounts(&self) -> bool {
         self.role == Role::SystemAdmin
+    }
+
+    /// Create accounts of some role: the system administrator ordinary ones, the security
+    /// administrator elevated ones.
+    pub fn may_create_accounts(&self) -> bool {
+        matches!(self.role, Role::SystemAdmin | Role::SecurityAdmin)
+    }
+
+    /// May this viewer give an account `role` (create it with that role)? Elevated roles only
+    /// the security administrator, ordinary roles only the system administrator.
+    pub fn may_grant(&self, role: Role) -> bool {
+        if role.is_elevated() {
+            self.role == Role::SecurityAdmin
+        } else {
+            self.role == Role::SystemAdmin
+        }
+    }
+
+    /// May this viewer set a new password for `username`, an account of `role`? Whoever may
+    /// grant the role, and never for its own account (its own password it changes itself, with
+    /// the current one).
+    pub fn may_reset_password(&self, username: &str, role: Role) -> bool {
+        self.may_grant(role) && self.user != username
     }
 
     /// Disable and enable accounts (the security administrator: locking is a security policy).
@@ -202,7 +238,7 @@ impl Viewer {
 
     /// See the list of accounts (without any secret): whoever manages or locks them.
     pub fn may_list_accounts(&self) -> bool {
-        self.may_manage_accounts() || self.may_lock_accounts()
+        self.may_create_accounts() || self.may_lock_accounts()
     }
 
     /// May this viewer disable or enable `username`? Never its own account: an administrator
@@ -381,6 +417,28 @@ mod tests {
         assert!(!audit.may_list_accounts() && !audit.may_manage_accounts());
         assert!(!system.may_read_audit_log() && !security.may_read_audit_log());
         assert!(security.may_lock_account("someone") && !security.may_lock_account("me"));
+        // Roles above the ordinary ones are granted, and their passwords reset, only by the
+        // security administrator, never for itself; the system administrator the ordinary ones.
+        for role in Role::ALL {
+            let elevated = role.is_elevated();
+            assert_eq!(
+                elevated,
+                !matches!(
+                    role,
+                    Role::CityAnalyst | Role::DistrictOfficer | Role::Enterprise
+                ),
+                "{role:?}"
+            );
+            assert_eq!(system.may_grant(role), !elevated, "{role:?}");
+            assert_eq!(security.may_grant(role), elevated, "{role:?}");
+            assert!(!audit.may_grant(role) && !v(Role::CityAdmin).may_grant(role));
+            assert_eq!(security.may_reset_password("other", role), elevated);
+            assert_eq!(system.may_reset_password("other", role), !elevated);
+        }
+        assert!(!security.may_reset_password("me", Role::SecurityAdmin));
+        assert!(!system.may_reset_password("me", Role::SystemAdmin));
+        assert!(system.may_create_accounts() && security.may_create_accounts());
+        assert!(!audit.may_create_accounts());
         assert!(!system.may_lock_account("someone"));
         for admin in [system, security, audit] {
             assert!(!admin.may_import());

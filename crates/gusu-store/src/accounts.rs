@@ -25,6 +25,9 @@ pub struct Account {
     pub password_changed_at: String,
     /// The page language the person chose ("zh" or "en"), if any.
     pub language: Option<String>,
+    /// The password was set by an administrator (a new account's, or a reset): it must be
+    /// changed at the next sign-in before anything else.
+    pub must_change_password: bool,
 }
 
 impl Account {
@@ -91,16 +94,19 @@ fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> 
             created_at: row.get(5)?,
             password_changed_at: row.get(6)?,
             language: row.get(7)?,
+            must_change_password: row.get::<_, i64>(9)? != 0,
         },
         row.get(8)?,
     ))
 }
 
 const ACCOUNT_COLUMNS: &str = "username, role, district, uscc, disabled, created_at, \
-     password_changed_at, language, password_hash";
+     password_changed_at, language, password_hash, must_change_password";
 
 impl Store {
     /// Creates an account; its role and scope must make a valid viewer. Audited as `actor`.
+    /// The password is the owner's own (set up from the command line); an account whose first
+    /// password an administrator chose is made with [`Store::create_account_to_change`].
     pub fn create_account(
         &mut self,
         actor: &str,
@@ -109,6 +115,34 @@ impl Store {
         district: Option<&str>,
         uscc: Option<Uscc>,
         password: &str,
+    ) -> Result<(), StoreError> {
+        self.create_account_with(actor, username, role, district, uscc, password, false)
+    }
+
+    /// Creates an account whose password an administrator set: it must be changed at the first
+    /// sign-in.
+    pub fn create_account_to_change(
+        &mut self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        district: Option<&str>,
+        uscc: Option<Uscc>,
+        password: &str,
+    ) -> Result<(), StoreError> {
+        self.create_account_with(actor, username, role, district, uscc, password, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_account_with(
+        &mut self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        district: Option<&str>,
+        uscc: Option<Uscc>,
+        password: &str,
+        must_change: bool,
     ) -> Result<(), StoreError> {
         Viewer::new(username, role, district, uscc)
             .map_err(|e| StoreError::InvalidAccount(format!("account {username}: {e}")))?;
@@ -129,8 +163,16 @@ impl Store {
             )));
         }
         tx.execute(
-            "INSERT INTO accounts (username, role, district, uscc, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![username, role.key(), district, uscc.map(|u| u.to_string()), hash],
+            "INSERT INTO accounts (username, role, district, uscc, password_hash, must_change_password)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                username,
+                role.key(),
+                district,
+                uscc.map(|u| u.to_string()),
+                hash,
+                must_change as i64
+            ],
         )?;
         audit(
             &tx,
@@ -239,7 +281,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(hash) = &new_hash {
             tx.execute(
-                "UPDATE accounts SET password_hash = ?1,
+                "UPDATE accounts SET password_hash = ?1, must_change_password = 0,
                      password_changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE username = ?2",
                 params![hash, username],
             )?;
@@ -290,6 +332,8 @@ impl Store {
         Ok(())
     }
 
+    /// An administrator sets a new password: the owner must change it at the next sign-in, and
+    /// the account's API tokens are revoked (whoever held the old password may have made them).
     pub fn reset_password(
         &mut self,
         actor: &str,
@@ -301,14 +345,26 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = tx.execute(
-            "UPDATE accounts SET password_hash = ?1,
+            "UPDATE accounts SET password_hash = ?1, must_change_password = 1,
                  password_changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE username = ?2",
             params![hash, username],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("account {username}")));
         }
-        audit(&tx, actor, "password_reset", Some(username), None)?;
+        let revoked = tx.execute(
+            "UPDATE api_tokens SET revoked = 1
+             WHERE revoked = 0 AND account_id = (SELECT id FROM accounts WHERE username = ?1)",
+            [username],
+        )?;
+        let detail = (revoked > 0).then(|| format!("{revoked} API tokens revoked"));
+        audit(
+            &tx,
+            actor,
+            "password_reset",
+            Some(username),
+            detail.as_deref(),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -689,6 +745,53 @@ mod tests {
         s.revoke_api_token("t", "analyst", "nightly").unwrap();
         assert!(s.account_for_token("ab12").unwrap().is_none(), "revoked");
         assert!(s.api_tokens("analyst").unwrap()[0].revoked);
+    }
+
+    #[test]
+    fn an_admin_set_password_must_be_changed_and_a_reset_revokes_the_tokens() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "cli",
+            "own",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        s.create_account_to_change(
+            "sys",
+            "set",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        assert!(!s.account("own").unwrap().unwrap().must_change_password);
+        assert!(s.account("set").unwrap().unwrap().must_change_password);
+        assert!(
+            s.change_password("set", "Gusu-2026-secure", "Gusu-2027-better")
+                .unwrap()
+        );
+        assert!(!s.account("set").unwrap().unwrap().must_change_password);
+
+        s.add_api_token("own", "own", "nightly", "ab12").unwrap();
+        s.add_api_token("own", "own", "weekly", "cd34").unwrap();
+        s.add_api_token("set", "set", "other", "ef56").unwrap();
+        s.reset_password("sec", "own", "Another-2026-pass").unwrap();
+        let own = s.account("own").unwrap().unwrap();
+        assert!(own.must_change_password);
+        assert!(s.account_for_token("ab12").unwrap().is_none());
+        assert!(s.account_for_token("cd34").unwrap().is_none());
+        assert!(s.api_tokens("own").unwrap().iter().all(|t| t.revoked));
+        assert_eq!(
+            s.account_for_token("ef56").unwrap().unwrap().username,
+            "set",
+            "another account's token lives on"
+        );
+        let reset = s.audit_page(None, Some("password_reset"), 0, 10).unwrap().0;
+        assert_eq!(reset[0].detail.as_deref(), Some("2 API tokens revoked"));
     }
 
     #[test]

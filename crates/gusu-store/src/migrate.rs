@@ -39,6 +39,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "import_sheets",
         include_str!("../migrations/0008_import_sheets.sql"),
     ),
+    (
+        9,
+        "security",
+        include_str!("../migrations/0009_security.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -1,9 +1,13 @@
 //! Administration (issue 3): accounts and the audit log, pages and API, with the three
 //! administrators kept apart (三员分立) as gusu-core's access rules say: the system administrator
-//! creates accounts and resets passwords, the security administrator disables and enables them
-//! (never its own), both list them, and the audit administrator reads the log. The store audits
-//! every change in the transaction that makes it; no route changes or removes a log entry.
-//! Passwords meet the configured policy; neither a password nor its hash is ever answered.
+//! creates ordinary accounts and resets their passwords; only the security administrator grants
+//! the roles above them (city administrator, system, security and audit administrator) and resets
+//! those accounts' passwords (never its own), and it disables and enables accounts (never its
+//! own); both list them, and the audit administrator reads the log. A refused grant or reset
+//! answers 403 `needs_security_admin` (or `needs_system_admin`) before anything else is looked at.
+//! A password an administrator set must be changed at the next sign-in. The store audits every
+//! change in the transaction that makes it; no route changes or removes a log entry. Passwords
+//! meet the configured policy; neither a password nor its hash is ever answered.
 
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -146,6 +150,44 @@ fn forbidden() -> Refusal {
     Refusal::from(ApiError::forbidden())
 }
 
+/// 三员分立: may this viewer give an account `role`, or reset the password of one that has it?
+/// Checked before anything else of the request.
+fn separation(viewer: &Viewer, role: Role) -> Result<(), Refusal> {
+    if viewer.may_grant(role) {
+        return Ok(());
+    }
+    if !viewer.may_create_accounts() {
+        return Err(forbidden());
+    }
+    Err(if role.is_elevated() {
+        Refusal::new(
+            StatusCode::FORBIDDEN,
+            "needs_security_admin",
+            format!(
+                "only the security administrator grants the role {} and resets the passwords of its accounts; nothing was changed",
+                role.key()
+            ),
+            format!(
+                "只有安全管理员可以授予“{}”角色或重置其密码；未作任何更改",
+                role.name_zh()
+            ),
+        )
+    } else {
+        Refusal::new(
+            StatusCode::FORBIDDEN,
+            "needs_system_admin",
+            format!(
+                "ordinary accounts such as {} are created and reset by the system administrator; nothing was changed",
+                role.key()
+            ),
+            format!(
+                "“{}”等普通账号由系统管理员新建和重置密码；未作任何更改",
+                role.name_zh()
+            ),
+        )
+    })
+}
+
 fn policy_refusal(e: &PasswordError) -> Refusal {
     let zh = match e {
         PasswordError::TooShort { found, min } => {
@@ -169,8 +211,12 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 fn create_account(state: &AppState, viewer: &Viewer, new: &NewAccount) -> Result<Account, Refusal> {
-    if !viewer.may_manage_accounts() {
+    if !viewer.may_create_accounts() {
         return Err(forbidden());
+    }
+    // 三员分立 first: nothing of the request is looked at for a role this viewer may not grant.
+    if let Some(role) = Role::from_key(new.role.trim()) {
+        separation(viewer, role)?;
     }
     let username = new.username.trim();
     if username.is_empty()
@@ -246,7 +292,8 @@ fn create_account(state: &AppState, viewer: &Viewer, new: &NewAccount) -> Result
             format!("账号 {username} 已存在，未作任何更改"),
         ));
     }
-    store.create_account(
+    // The administrator knows this password: the owner sets its own at the first sign-in.
+    store.create_account_to_change(
         &viewer.user,
         username,
         role,
@@ -305,12 +352,23 @@ fn reset_password(
     username: &str,
     password: &str,
 ) -> Result<Account, Refusal> {
-    if !viewer.may_manage_accounts() {
+    if !viewer.may_create_accounts() {
         return Err(forbidden());
     }
     let mut store = state.store();
-    if store.account(username)?.is_none() {
+    let Some(target) = store.account(username)? else {
         return Err(missing_account(username));
+    };
+    // 三员分立: an administrator's password only the security administrator resets, and never
+    // its own (it changes its own with the current one, as everyone does).
+    separation(viewer, target.role)?;
+    if !viewer.may_reset_password(username, target.role) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "own_account",
+            "an administrator cannot reset its own password; change it with the current one",
+            "管理员不能重置自己的密码，请用当前密码修改",
+        ));
     }
     state
         .0
@@ -319,7 +377,7 @@ fn reset_password(
         .check(username, password)
         .map_err(|e| policy_refusal(&e))?;
     store.reset_password(&viewer.user, username, password)?;
-    // Whoever held the old password is signed out.
+    // Whoever held the old password is signed out (the store revoked the account's API tokens).
     state.0.sessions.end_user(username);
     store
         .account(username)?
@@ -348,7 +406,7 @@ async fn api_create(
     authed: Authed,
     body: Result<Json<NewAccount>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    if !authed.viewer.may_manage_accounts() {
+    if !authed.viewer.may_create_accounts() {
         return Err(ApiError::forbidden());
     }
     let new = json_body(body)?;
@@ -389,7 +447,7 @@ async fn api_password(
     Path(username): Path<String>,
     body: Result<Json<NewPassword>, JsonRejection>,
 ) -> Result<Json<Account>, ApiError> {
-    if !authed.viewer.may_manage_accounts() {
+    if !authed.viewer.may_create_accounts() {
         return Err(ApiError::forbidden());
     }
     let body = json_body(body)?;
@@ -463,7 +521,7 @@ fn admin_texts(lang: Lang) -> AdminTexts {
             detail: "详情",
             filter: "筛选",
             entries: "条记录",
-            separation: "三员分立：系统管理员新建账号、重置密码；安全管理员停用、启用账号；审计管理员查看审计日志。",
+            separation: "三员分立：系统管理员新建普通账号（市级分析人员、区县工作人员、企业用户）并重置其密码；市级管理员及三员角色只能由安全管理员授予和重置密码；安全管理员停用、启用账号；审计管理员查看审计日志。管理员设置的密码须在首次登录时修改。",
         },
         Lang::En => AdminTexts {
             accounts: "Accounts",
@@ -492,7 +550,7 @@ fn admin_texts(lang: Lang) -> AdminTexts {
             detail: "Detail",
             filter: "Filter",
             entries: "entries",
-            separation: "Separated administrators: the system administrator creates accounts and resets passwords; the security administrator disables and enables them; the audit administrator reads the audit log.",
+            separation: "Separated administrators: the system administrator creates ordinary accounts (city analysts, district officers, enterprise users) and resets their passwords; only the security administrator grants the city administrator and administrator roles and resets their passwords; the security administrator disables and enables accounts; the audit administrator reads the audit log. A password an administrator set must be changed at the next sign-in.",
         },
     }
 }
@@ -571,11 +629,14 @@ fn accounts_html(
                 "created_at": acc.created_at,
                 "password_changed_at": acc.password_changed_at,
                 "may_lock": viewer.may_lock_account(&acc.username),
+                "may_reset": viewer.may_reset_password(&acc.username, acc.role),
             })
         })
         .collect();
+    // Only the roles this administrator may grant are offered.
     let roles: Vec<serde_json::Value> = Role::ALL
         .iter()
+        .filter(|r| viewer.may_grant(**r))
         .map(|r| serde_json::json!({ "key": r.key(), "name": role_name(*r, lang) }))
         .collect();
     let districts: Vec<serde_json::Value> = region
@@ -594,7 +655,7 @@ fn accounts_html(
             accounts => Value::from(Serde(&accounts)),
             roles => Value::from(Serde(&roles)),
             districts => Value::from(Serde(&districts)),
-            may_manage => viewer.may_manage_accounts(),
+            may_manage => viewer.may_create_accounts(),
             may_lock => viewer.may_lock_accounts(),
             error => error,
             done => done,

@@ -172,12 +172,13 @@ impl AppState {
     }
 
     /// The live session of a cookie token whose account is still enabled. A session of an
-    /// account disabled since it began (here or with the CLI) ends at its next request.
+    /// account disabled since it began (here or with the CLI), or whose password an
+    /// administrator has set since, ends at its next request.
     pub(crate) fn live_session(&self, token: &str) -> Option<session::Session> {
         let session = self.0.sessions.get(token)?;
         let enabled = matches!(
             self.reader().account(&session.viewer.user),
-            Ok(Some(account)) if !account.disabled
+            Ok(Some(account)) if !account.disabled && !account.must_change_password
         );
         if !enabled {
             self.0.sessions.end(token);
@@ -395,6 +396,8 @@ pub(crate) enum Refusal {
     BadCredentials,
     /// Right password, but older than the policy allows: it must be changed first.
     PasswordExpired,
+    /// Right password, but an administrator set it: the owner must set its own first.
+    MustChangePassword,
 }
 
 /// A new session.
@@ -422,6 +425,15 @@ pub(crate) fn authenticate(
         return Ok(Err(Refusal::BadCredentials));
     };
     sessions.record_success(username);
+    if account.must_change_password {
+        state.store().audit(
+            username,
+            "sign_in_refused",
+            Some(username),
+            Some("password set by an administrator"),
+        )?;
+        return Ok(Err(Refusal::MustChangePassword));
+    }
     let now = chrono::Utc::now().naive_utc();
     if state
         .0
@@ -501,6 +513,7 @@ async fn sign_in(
             ));
         }
         Err(Refusal::PasswordExpired) => return Err(password_expired()),
+        Err(Refusal::MustChangePassword) => return Err(password_change_required()),
     };
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -512,6 +525,14 @@ async fn sign_in(
         Json(json!({ "user": viewer.user, "role": viewer.role, "csrf": csrf })),
     )
         .into_response())
+}
+
+fn password_change_required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "password_change_required",
+        "an administrator set this password; set your own with POST /api/v1/password first",
+    )
 }
 
 fn password_expired() -> ApiError {

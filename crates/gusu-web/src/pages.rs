@@ -245,6 +245,7 @@ pub(crate) struct Texts {
     new_password: &'static str,
     repeat_password: &'static str,
     password_expired: &'static str,
+    password_set_by_admin: &'static str,
     password_changed: &'static str,
     passwords_differ: &'static str,
     profile: &'static str,
@@ -352,6 +353,7 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             new_password: "新密码",
             repeat_password: "再次输入新密码",
             password_expired: "密码已过期，请先修改密码",
+            password_set_by_admin: "此密码由管理员设置，请先修改为您自己的密码",
             password_changed: "密码已修改，请用新密码登录",
             passwords_differ: "两次输入的新密码不一致",
             profile: "企业档案",
@@ -456,6 +458,7 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             new_password: "New password",
             repeat_password: "New password again",
             password_expired: "Your password has expired; please set a new one",
+            password_set_by_admin: "An administrator set this password; please set your own first",
             password_changed: "Password changed; sign in with the new one",
             passwords_differ: "The two new passwords differ",
             profile: "Profile",
@@ -764,6 +767,15 @@ pub async fn login(
                 lang,
                 &form.username,
                 Some(t.password_expired),
+                StatusCode::FORBIDDEN,
+                HeaderMap::new(),
+            );
+        }
+        Err(crate::Refusal::MustChangePassword) => {
+            return password_page(
+                lang,
+                &form.username,
+                Some(t.password_set_by_admin),
                 StatusCode::FORBIDDEN,
                 HeaderMap::new(),
             );

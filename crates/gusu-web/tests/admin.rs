@@ -152,6 +152,28 @@ fn audit(c: &City) -> Vec<(String, String, Option<String>)> {
 }
 
 const NEW_PASSWORD: &str = "Suzhou-Canal-2026";
+/// What an owner sets after an administrator set `NEW_PASSWORD`.
+const OWN_PASSWORD: &str = "Pingjiang-Road-2027";
+
+async fn change_own_password(app: &Router, user: &str, current: &str, new: &str) {
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/password",
+        "",
+        &[("content-type", "application/json")],
+        &json!({ "username": user, "password": current, "new_password": new }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{user}: {}", r.body);
+}
+
+/// Everything a refused administrator request must leave as it was: the accounts (with their
+/// password dates and flags) and the audit log.
+fn snapshot(c: &City) -> (Vec<gusu_store::Account>, usize) {
+    let store = Store::open(&c.dir.path().join("g.db")).unwrap();
+    (store.accounts().unwrap(), audit(c).len())
+}
 
 #[tokio::test]
 async fn each_role_reaches_only_its_admin_pages() {
@@ -246,7 +268,19 @@ async fn a_created_account_signs_in_and_a_weak_password_creates_nothing() {
         "320506",
         "a district name is taken to its code"
     );
-    let (cookie, _) = sign_in_with(&c.app, "wuzhong", NEW_PASSWORD).await;
+    assert_eq!(r.json()["must_change_password"], true);
+    // The administrator chose this password: the owner sets its own before anything else.
+    let r = try_sign_in(&c.app, "wuzhong", NEW_PASSWORD).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (
+            StatusCode::FORBIDDEN,
+            "password_change_required".to_string()
+        )
+    );
+    assert!(r.headers.get(header::SET_COOKIE).is_none(), "no session");
+    change_own_password(&c.app, "wuzhong", NEW_PASSWORD, OWN_PASSWORD).await;
+    let (cookie, _) = sign_in_with(&c.app, "wuzhong", OWN_PASSWORD).await;
     let me = send(&c.app, Method::GET, "/api/v1/me", &cookie, &[], "")
         .await
         .json();
@@ -344,7 +378,7 @@ async fn a_created_account_signs_in_and_a_weak_password_creates_nothing() {
         &c.app,
         &sys,
         "/api/v1/accounts",
-        &json!({ "username": "analyst", "role": "city_admin", "password": NEW_PASSWORD })
+        &json!({ "username": "analyst", "role": "city_analyst", "password": NEW_PASSWORD })
             .to_string(),
     )
     .await;
@@ -572,7 +606,12 @@ async fn a_password_reset_meets_the_policy_and_ends_the_old_sessions() {
         try_sign_in(&c.app, "analyst", PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
-    sign_in_with(&c.app, "analyst", NEW_PASSWORD).await;
+    assert_eq!(
+        try_sign_in(&c.app, "analyst", NEW_PASSWORD).await.code(),
+        "password_change_required"
+    );
+    change_own_password(&c.app, "analyst", NEW_PASSWORD, OWN_PASSWORD).await;
+    sign_in_with(&c.app, "analyst", OWN_PASSWORD).await;
     assert!(audit(&c).contains(&(
         "sysadmin".into(),
         "password_reset".into(),
@@ -670,4 +709,207 @@ async fn the_audit_log_page_filters_newest_first_a_page_at_a_time() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn only_the_security_admin_grants_roles_above_the_ordinary_ones_and_resets_their_passwords() {
+    let c = city_with_security_admin();
+    let sys = sign_in(&c.app, "sysadmin").await;
+    let sec = sign_in(&c.app, "secadmin").await;
+    let before = snapshot(&c);
+    // The system administrator may not make anyone an administrator, even with a weak password
+    // or a bad name (the separation is checked first), through the API or the page.
+    for role in [
+        "city_admin",
+        "system_admin",
+        "security_admin",
+        "audit_admin",
+    ] {
+        for (username, password) in [("boss", NEW_PASSWORD), ("b o s s", "weak")] {
+            let r = api_post(
+                &c.app,
+                &sys,
+                "/api/v1/accounts",
+                &json!({ "username": username, "role": role, "password": password }).to_string(),
+            )
+            .await;
+            assert_eq!(
+                (r.status, r.code()),
+                (StatusCode::FORBIDDEN, "needs_security_admin".to_string()),
+                "{role}: {}",
+                r.body
+            );
+        }
+        let r = form_post(
+            &c.app,
+            &sys.0,
+            "/admin/accounts",
+            &format!(
+                "csrf={}&username=boss&role={role}&district=&uscc=&password={NEW_PASSWORD}",
+                sys.1
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}");
+        assert!(r.body.contains("只有安全管理员"), "{}", r.body);
+    }
+    // Nor reset an administrator's password (the auditor's, the security administrator's, its
+    // own) and sign in as them.
+    for target in ["auditor", "secadmin", "sysadmin"] {
+        let r = api_post(
+            &c.app,
+            &sys,
+            &format!("/api/v1/accounts/{target}/password"),
+            &json!({ "password": NEW_PASSWORD }).to_string(),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::FORBIDDEN, "needs_security_admin".to_string()),
+            "{target}"
+        );
+        let r = form_post(
+            &c.app,
+            &sys.0,
+            &format!("/admin/accounts/{target}/password"),
+            &format!("csrf={}&password={NEW_PASSWORD}", sys.1),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{target}");
+    }
+    // The security administrator does not make ordinary accounts, nor reset its own password.
+    let r = api_post(
+        &c.app,
+        &sec,
+        "/api/v1/accounts",
+        &json!({ "username": "clerk", "role": "city_analyst", "password": NEW_PASSWORD })
+            .to_string(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "needs_system_admin".to_string())
+    );
+    let r = api_post(
+        &c.app,
+        &sec,
+        "/api/v1/accounts/secadmin/password",
+        &json!({ "password": NEW_PASSWORD }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "own_account".to_string())
+    );
+    let r = api_post(
+        &c.app,
+        &sec,
+        "/api/v1/accounts/analyst/password",
+        &json!({ "password": NEW_PASSWORD }).to_string(),
+    )
+    .await;
+    assert_eq!(r.code(), "needs_system_admin");
+    assert_eq!(
+        snapshot(&c),
+        before,
+        "nothing was created, changed or audited"
+    );
+    assert!(try_sign_in(&c.app, "auditor", NEW_PASSWORD).await.status == StatusCode::UNAUTHORIZED);
+    sign_in(&c.app, "auditor").await;
+
+    // Each is offered only the roles it grants, and reset buttons only where it may reset.
+    let page = send(&c.app, Method::GET, "/admin/accounts", &sys.0, &[], "").await;
+    assert!(page.body.contains("<option value=\"city_analyst\">"));
+    assert!(!page.body.contains("<option value=\"city_admin\">"));
+    assert!(
+        !page
+            .body
+            .contains("action=\"/admin/accounts/auditor/password\"")
+    );
+    assert!(
+        page.body
+            .contains("action=\"/admin/accounts/analyst/password\"")
+    );
+    let page = send(&c.app, Method::GET, "/admin/accounts", &sec.0, &[], "").await;
+    assert!(page.body.contains("<option value=\"city_admin\">"));
+    assert!(!page.body.contains("<option value=\"city_analyst\">"));
+    assert!(
+        page.body
+            .contains("action=\"/admin/accounts/auditor/password\"")
+    );
+    assert!(
+        !page
+            .body
+            .contains("action=\"/admin/accounts/secadmin/password\"")
+    );
+
+    // The security administrator grants a city administrator; its password must be changed
+    // first, and the sign-in page sends it to the change-password form.
+    let r = api_post(
+        &c.app,
+        &sec,
+        "/api/v1/accounts",
+        &json!({ "username": "boss", "role": "city_admin", "password": NEW_PASSWORD }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(audit(&c).contains(&(
+        "secadmin".into(),
+        "account_created".into(),
+        Some("boss".into())
+    )));
+    let login = send(&c.app, Method::GET, "/login", "", &[], "").await;
+    let login_cookie = login.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = login_cookie.trim_start_matches("gusu_login=").to_string();
+    let r = form_post(
+        &c.app,
+        &login_cookie,
+        "/login",
+        &format!("csrf={token}&username=boss&password={NEW_PASSWORD}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.body.contains("id=\"password-form\"") && r.body.contains("管理员设置"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("gusu_session=")),
+        "no session until the password is changed"
+    );
+    change_own_password(&c.app, "boss", NEW_PASSWORD, OWN_PASSWORD).await;
+    let boss = sign_in_with(&c.app, "boss", OWN_PASSWORD).await;
+    let me = send(&c.app, Method::GET, "/api/v1/me", &boss.0, &[], "").await;
+    assert_eq!(me.json()["role"], "city_admin");
+
+    // It resets the system administrator's password: the old session ends, the new password
+    // must be changed before use.
+    let r = api_post(
+        &c.app,
+        &sec,
+        "/api/v1/accounts/sysadmin/password",
+        &json!({ "password": NEW_PASSWORD }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        send(&c.app, Method::GET, "/api/v1/me", &sys.0, &[], "")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        try_sign_in(&c.app, "sysadmin", NEW_PASSWORD).await.code(),
+        "password_change_required"
+    );
 }
