@@ -248,6 +248,9 @@ pub enum TokenAction {
         user: String,
         /// 令牌名称
         name: String,
+        /// 有效天数（到期后令牌失效）
+        #[arg(long, default_value_t = 90)]
+        days: u32,
     },
     /// 列出账号的令牌
     List {

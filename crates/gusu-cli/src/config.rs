@@ -84,6 +84,9 @@ pub struct SessionConfig {
     pub idle_timeout_minutes: u64,
     pub max_failed_sign_ins: u32,
     pub lockout_minutes: u64,
+    /// Failed sign-ins from one address before it must wait (0: no limit per address, for a
+    /// reverse proxy that every client seems to come from).
+    pub max_failed_sign_ins_per_address: u32,
 }
 
 impl Default for SessionConfig {
@@ -92,6 +95,7 @@ impl Default for SessionConfig {
             idle_timeout_minutes: 30,
             max_failed_sign_ins: 5,
             lockout_minutes: 15,
+            max_failed_sign_ins_per_address: 20,
         }
     }
 }

@@ -48,6 +48,8 @@ impl Account {
 pub struct ApiToken {
     pub name: String,
     pub created_at: String,
+    /// After this instant (UTC, RFC 3339) the token no longer signs in.
+    pub expires_at: Option<String>,
     pub revoked: bool,
 }
 
@@ -79,6 +81,53 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// An account with its password hash, for a sign-in or password change to verify against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account: Account,
+    hash: String,
+}
+
+impl Credentials {
+    /// True when the password is right and the account enabled (argon2: tens of milliseconds,
+    /// run it off the async workers).
+    pub fn verify(&self, password: &str) -> bool {
+        // The hash is checked even for a disabled account, so both take the same time.
+        let right = verify_password(password, &self.hash);
+        right && !self.account.disabled
+    }
+}
+
+/// A hash of the same cost as every account's, made once: a sign-in with a name that has no
+/// account verifies against it, so it takes as long as a wrong password for a real account and
+/// the answer time does not tell who has one.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password("gusu: no account has this password").expect("argon2 hashes a fixed text")
+    })
+}
+
+/// Verifies a password for a name with no account, at the cost of a real check; always false.
+pub fn verify_unknown(password: &str) -> bool {
+    verify_password(password, dummy_hash());
+    false
+}
+
+/// Makes the dummy hash now (a server calls it at start, so the first unknown name is not slower).
+pub fn prepare_verify_unknown() {
+    dummy_hash();
+}
+
+/// Revokes every live API token of an account; how many.
+fn revoke_tokens(tx: &rusqlite::Transaction<'_>, username: &str) -> Result<usize, StoreError> {
+    Ok(tx.execute(
+        "UPDATE api_tokens SET revoked = 1
+         WHERE revoked = 0 AND account_id = (SELECT id FROM accounts WHERE username = ?1)",
+        [username],
+    )?)
 }
 
 fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
@@ -206,12 +255,11 @@ impl Store {
         Ok(found.map(|(a, _)| a))
     }
 
-    /// The enabled account of this name whose password this is (no audit: the callers audit).
-    fn account_with_password(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<Account>, StoreError> {
+    /// What a sign-in checks, read without writing: the account and its password hash. The
+    /// caller verifies the password ([`Credentials::verify`], or [`verify_unknown`] when there is
+    /// no such account, which costs the same) away from the store's writer, then records the
+    /// outcome with [`Store::record_sign_in`].
+    pub fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
         let found = self
             .conn
             .query_row(
@@ -220,32 +268,34 @@ impl Store {
                 account_from,
             )
             .optional()?;
-        Ok(found
-            .filter(|(account, hash)| !account.disabled && verify_password(password, hash))
-            .map(|(account, _)| account))
+        Ok(found.map(|(account, hash)| Credentials { account, hash }))
     }
 
-    /// The account, if the password is right and the account is enabled. Audited either way
-    /// (without the password).
+    /// Audits a sign-in's outcome for an existing account (a made-up name leaves no row).
+    pub fn record_sign_in(&mut self, username: &str, ok: bool) -> Result<(), StoreError> {
+        self.audit(
+            username,
+            if ok { "sign_in" } else { "sign_in_failed" },
+            Some(username),
+            None,
+        )
+    }
+
+    /// The account, if the password is right and the account is enabled. Audited when the
+    /// account exists (without the password). The web server does the same in steps, so the
+    /// password check runs outside the writer.
     pub fn sign_in(
         &mut self,
         username: &str,
         password: &str,
     ) -> Result<Option<Account>, StoreError> {
-        let found = self.account_with_password(username, password)?;
-        let ok = found.is_some();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        audit(
-            &tx,
-            username,
-            if ok { "sign_in" } else { "sign_in_failed" },
-            Some(username),
-            None,
-        )?;
-        tx.commit()?;
-        Ok(found)
+        let Some(credentials) = self.credentials(username)? else {
+            verify_unknown(password);
+            return Ok(None);
+        };
+        let ok = credentials.verify(password);
+        self.record_sign_in(username, ok)?;
+        Ok(ok.then_some(credentials.account))
     }
 
     /// Remembers the page language an account chose ("zh" or "en"). A preference, not audited.
@@ -267,38 +317,80 @@ impl Store {
 
     /// Changes a password given the current one (the account's own change, e.g. when it has
     /// expired). Returns false, changing nothing, when the current password is wrong or the
-    /// account is disabled. The caller checks the new password against the policy.
+    /// account is disabled. The caller checks the new password against the policy. The web
+    /// server does the same in steps ([`Store::credentials`], [`Store::set_own_password`]).
     pub fn change_password(
         &mut self,
         username: &str,
         current: &str,
         new: &str,
     ) -> Result<bool, StoreError> {
-        let ok = self.account_with_password(username, current)?.is_some();
-        let new_hash = if ok { Some(hash_password(new)?) } else { None };
+        let checked = match self.credentials(username)? {
+            Some(credentials) if credentials.verify(current) => Some(credentials),
+            Some(_) => None,
+            None => {
+                verify_unknown(current);
+                return Ok(false);
+            }
+        };
+        match checked {
+            Some(credentials) => {
+                let new_hash = hash_password(new)?;
+                self.set_own_password(&credentials, &new_hash)
+            }
+            None => {
+                self.record_password_change_failed(username)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sets an account's own new password (hashed by the caller), whose current password the
+    /// caller verified against `checked`. Changes nothing and answers false when the password
+    /// changed in between (an administrator's reset) or the account was disabled. The account's
+    /// API tokens are revoked: whoever knew the old password may have made them.
+    pub fn set_own_password(
+        &mut self,
+        checked: &Credentials,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let username = &checked.account.username;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(hash) = &new_hash {
-            tx.execute(
-                "UPDATE accounts SET password_hash = ?1, must_change_password = 0,
-                     password_changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE username = ?2",
-                params![hash, username],
+        let changed = tx.execute(
+            "UPDATE accounts SET password_hash = ?1, must_change_password = 0,
+                 password_changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             WHERE username = ?2 AND password_hash = ?3 AND disabled = 0",
+            params![new_hash, username, checked.hash],
+        )? == 1;
+        if !changed {
+            audit(
+                &tx,
+                username,
+                "password_change_failed",
+                Some(username),
+                None,
             )?;
+            tx.commit()?;
+            return Ok(false);
         }
+        let revoked = revoke_tokens(&tx, username)?;
+        let detail = (revoked > 0).then(|| format!("{revoked} API tokens revoked"));
         audit(
             &tx,
             username,
-            if ok {
-                "password_changed"
-            } else {
-                "password_change_failed"
-            },
+            "password_changed",
             Some(username),
-            None,
+            detail.as_deref(),
         )?;
         tx.commit()?;
-        Ok(ok)
+        Ok(true)
+    }
+
+    /// Audits a password change refused for a wrong current password.
+    pub fn record_password_change_failed(&mut self, username: &str) -> Result<(), StoreError> {
+        self.audit(username, "password_change_failed", Some(username), None)
     }
 
     pub fn set_account_disabled(
@@ -352,11 +444,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound(format!("account {username}")));
         }
-        let revoked = tx.execute(
-            "UPDATE api_tokens SET revoked = 1
-             WHERE revoked = 0 AND account_id = (SELECT id FROM accounts WHERE username = ?1)",
-            [username],
-        )?;
+        let revoked = revoke_tokens(&tx, username)?;
         let detail = (revoked > 0).then(|| format!("{revoked} API tokens revoked"));
         audit(
             &tx,
@@ -369,15 +457,21 @@ impl Store {
         Ok(())
     }
 
-    /// Records an API token for an account by its SHA-256 (hex); the caller made the token and
-    /// shows it once.
+    /// Records an API token for an account by its SHA-256 (hex), valid for `valid_days` days;
+    /// the caller made the token and shows it once.
     pub fn add_api_token(
         &mut self,
         actor: &str,
         username: &str,
         name: &str,
         token_sha256: &str,
+        valid_days: u32,
     ) -> Result<(), StoreError> {
+        if valid_days == 0 {
+            return Err(StoreError::InvalidAccount(format!(
+                "token {name}: it must be valid for at least one day"
+            )));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -390,8 +484,9 @@ impl Store {
             .optional()?;
         let id = id.ok_or_else(|| StoreError::NotFound(format!("account {username}")))?;
         tx.execute(
-            "INSERT INTO api_tokens (account_id, name, token_sha256) VALUES (?1, ?2, ?3)",
-            params![id, name, token_sha256],
+            "INSERT INTO api_tokens (account_id, name, token_sha256, expires_at)
+             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?4))",
+            params![id, name, token_sha256, format!("+{valid_days} days")],
         )
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)
@@ -430,27 +525,31 @@ impl Store {
 
     pub fn api_tokens(&self, username: &str) -> Result<Vec<ApiToken>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT t.name, t.created_at, t.revoked FROM api_tokens t
+            "SELECT t.name, t.created_at, t.revoked, t.expires_at FROM api_tokens t
              JOIN accounts a ON a.id = t.account_id WHERE a.username = ?1 ORDER BY t.name",
         )?;
         let rows = stmt.query_map([username], |r| {
             Ok(ApiToken {
                 name: r.get(0)?,
                 created_at: r.get(1)?,
+                expires_at: r.get(3)?,
                 revoked: r.get::<_, i64>(2)? != 0,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The enabled account a live (not revoked) token belongs to.
+    /// The enabled account a live token (not revoked, not expired) belongs to. The caller also
+    /// holds the account to its password rules (expired, or set by an administrator).
     pub fn account_for_token(&self, token_sha256: &str) -> Result<Option<Account>, StoreError> {
         let found = self
             .conn
             .query_row(
                 &format!(
                     "SELECT {} FROM accounts a JOIN api_tokens t ON t.account_id = a.id
-                     WHERE t.token_sha256 = ?1 AND t.revoked = 0 AND a.disabled = 0",
+                     WHERE t.token_sha256 = ?1 AND t.revoked = 0 AND a.disabled = 0
+                       AND (t.expires_at IS NULL
+                            OR t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
                     ACCOUNT_COLUMNS
                         .split(", ")
                         .map(|c| format!("a.{c}"))
@@ -693,7 +792,7 @@ mod tests {
                 "account_created",
                 "account_created",
                 "sign_in",
-                "sign_in_failed",
+                // ent1's wrong password; "nobody" has no account and leaves no row.
                 "sign_in_failed",
                 "account_disabled",
                 "sign_in_failed",
@@ -725,12 +824,14 @@ mod tests {
             "Gusu-2026-secure",
         )
         .unwrap();
-        s.add_api_token("t", "analyst", "nightly", "ab12").unwrap();
+        s.add_api_token("t", "analyst", "nightly", "ab12", 90)
+            .unwrap();
         assert!(
-            s.add_api_token("t", "analyst", "nightly", "cd34").is_err(),
+            s.add_api_token("t", "analyst", "nightly", "cd34", 90)
+                .is_err(),
             "one name once"
         );
-        assert!(s.add_api_token("t", "nobody", "x", "ef56").is_err());
+        assert!(s.add_api_token("t", "nobody", "x", "ef56", 90).is_err());
         assert_eq!(
             s.account_for_token("ab12").unwrap().unwrap().username,
             "analyst"
@@ -776,9 +877,10 @@ mod tests {
         );
         assert!(!s.account("set").unwrap().unwrap().must_change_password);
 
-        s.add_api_token("own", "own", "nightly", "ab12").unwrap();
-        s.add_api_token("own", "own", "weekly", "cd34").unwrap();
-        s.add_api_token("set", "set", "other", "ef56").unwrap();
+        s.add_api_token("own", "own", "nightly", "ab12", 90)
+            .unwrap();
+        s.add_api_token("own", "own", "weekly", "cd34", 90).unwrap();
+        s.add_api_token("set", "set", "other", "ef56", 90).unwrap();
         s.reset_password("sec", "own", "Another-2026-pass").unwrap();
         let own = s.account("own").unwrap().unwrap();
         assert!(own.must_change_password);
@@ -792,6 +894,78 @@ mod tests {
         );
         let reset = s.audit_page(None, Some("password_reset"), 0, 10).unwrap().0;
         assert_eq!(reset[0].detail.as_deref(), Some("2 API tokens revoked"));
+    }
+
+    #[test]
+    fn tokens_expire_and_an_own_password_change_revokes_them() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "t",
+            "own",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        s.add_api_token("own", "own", "old", "ab12", 1).unwrap();
+        s.add_api_token("own", "own", "new", "cd34", 30).unwrap();
+        assert!(s.add_api_token("own", "own", "never", "ef56", 0).is_err());
+        // The first token's day has passed.
+        s.conn
+            .execute(
+                "UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE name = 'old'",
+                [],
+            )
+            .unwrap();
+        assert!(s.account_for_token("ab12").unwrap().is_none(), "expired");
+        assert!(s.account_for_token("cd34").unwrap().is_some());
+        let listed = s.api_tokens("own").unwrap();
+        // Listed by name: "new", then "old".
+        assert!(listed[0].expires_at.as_deref().unwrap() > "2026");
+        assert_eq!(
+            listed[1].expires_at.as_deref(),
+            Some("2020-01-01T00:00:00Z")
+        );
+
+        // A change checked against the hash read before an administrator's reset changes
+        // nothing: the reset's password stands.
+        let before = s.credentials("own").unwrap().unwrap();
+        assert!(before.verify("Gusu-2026-secure") && !before.verify("wrong"));
+        s.reset_password("sec", "own", "Reset-2026-secret").unwrap();
+        let late = hash_password("Mine-2026-secret").unwrap();
+        assert!(!s.set_own_password(&before, &late).unwrap());
+        assert!(s.sign_in("own", "Reset-2026-secret").unwrap().is_some());
+
+        s.add_api_token("own", "own", "later", "gh78", 30).unwrap();
+        assert!(
+            s.change_password("own", "Reset-2026-secret", "Mine-2026-secret")
+                .unwrap()
+        );
+        assert!(s.account_for_token("gh78").unwrap().is_none(), "revoked");
+        let changed = s
+            .audit_page(None, Some("password_changed"), 0, 10)
+            .unwrap()
+            .0;
+        assert_eq!(changed[0].detail.as_deref(), Some("1 API tokens revoked"));
+    }
+
+    #[test]
+    fn a_made_up_name_leaves_no_audit_row_and_costs_a_real_check() {
+        let mut s = Store::open_in_memory().unwrap();
+        let (before, _) = s.audit_page(None, None, 0, 100).unwrap();
+        assert!(s.sign_in("nobody", "whatever").unwrap().is_none());
+        assert!(
+            !s.change_password("nobody", "whatever", "Other-2026-pass")
+                .unwrap()
+        );
+        assert_eq!(s.audit_page(None, None, 0, 100).unwrap().0, before);
+        // The dummy hash is an argon2id hash of the same parameters as every account's.
+        assert!(dummy_hash().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert_eq!(
+            dummy_hash().split('$').nth(3),
+            hash_password("x").unwrap().split('$').nth(3)
+        );
     }
 
     #[test]

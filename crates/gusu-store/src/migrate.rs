@@ -44,6 +44,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "security",
         include_str!("../migrations/0009_security.sql"),
     ),
+    (
+        10,
+        "token_expiry",
+        include_str!("../migrations/0010_token_expiry.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -37,7 +37,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub use error::ApiError;
-use session::{COOKIE, Sessions, token_from_cookies};
+use session::{COOKIE, Limits, Sessions, Throttle, token_from_cookies};
 
 /// How the server runs. Every number here is a setting, not a published requirement.
 #[derive(Debug, Clone)]
@@ -47,9 +47,14 @@ pub struct WebConfig {
     pub region: gusu_core::RegionSet,
     /// A session unused this long ends.
     pub idle_timeout: Duration,
-    /// Failed sign-ins before a name is locked out, and for how long.
+    /// Failed sign-ins before an account is locked out, and for how long (each further failure
+    /// doubles it, up to a day).
     pub max_failures: u32,
     pub lockout: Duration,
+    /// Failed sign-ins from one client address, of any names, before it must wait (1 s,
+    /// doubling up to 5 minutes). Behind a reverse proxy every client has the proxy's address:
+    /// set it high there, or 0 to turn it off.
+    pub address_failures: u32,
     /// Mark cookies `Secure` (behind TLS or a TLS-terminating proxy).
     pub secure_cookies: bool,
     /// Rules for new passwords, and when a password expires.
@@ -79,6 +84,7 @@ impl WebConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             max_failures: 5,
             lockout: Duration::from_secs(15 * 60),
+            address_failures: 20,
             // Secure by default: a deployment reached over plain HTTP turns it off on purpose.
             secure_cookies: true,
             password: gusu_core::PasswordPolicy::default(),
@@ -105,6 +111,10 @@ impl WebConfig {
 /// longer read.
 const READERS: usize = 4;
 
+/// Password checks at once: enough to keep both cores of a small server busy, few enough that a
+/// burst of sign-ins cannot take gigabytes.
+const PASSWORD_CHECKS: usize = 4;
+
 struct Inner {
     // The one connection that writes; short transactions, so a mutex is enough.
     store: Mutex<Store>,
@@ -113,7 +123,32 @@ struct Inner {
     summaries: summary::SummaryCache,
     energy: energy::EnergyCache,
     sessions: Sessions,
+    throttle: Throttle,
+    /// Password checks running at once (each holds 19 MiB and a core for tens of milliseconds).
+    password_checks: tokio::sync::Semaphore,
     config: WebConfig,
+}
+
+/// The sign-in throttle of a configuration. The growth caps and forgetting times are settings.
+fn throttle(config: &WebConfig) -> Throttle {
+    const HOUR: Duration = Duration::from_secs(3600);
+    let account = Limits {
+        free: config.max_failures.max(1),
+        delay: config.lockout,
+        max_delay: 24 * HOUR,
+        forget: HOUR,
+    };
+    let address = Limits {
+        free: if config.address_failures == 0 {
+            u32::MAX
+        } else {
+            config.address_failures
+        },
+        delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(5 * 60),
+        forget: HOUR,
+    };
+    Throttle::new(account, address)
 }
 
 /// What every handler shares.
@@ -126,7 +161,10 @@ impl AppState {
         let readers = (0..READERS)
             .map(|_| Store::open(&config.db).map(Mutex::new))
             .collect::<Result<_, _>>()?;
-        let sessions = Sessions::new(config.idle_timeout, config.max_failures, config.lockout);
+        let sessions = Sessions::new(config.idle_timeout);
+        let throttle = throttle(&config);
+        // Made now, so the first sign-in with a made-up name is not slower than the next.
+        gusu_store::prepare_verify_unknown();
         Ok(AppState(Arc::new(Inner {
             store: Mutex::new(store),
             readers,
@@ -134,6 +172,8 @@ impl AppState {
             summaries: Default::default(),
             energy: Default::default(),
             sessions,
+            throttle,
+            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
             config,
         })))
     }
@@ -210,6 +250,19 @@ impl FromRequestParts<AppState> for Authed {
                 .reader()
                 .account_for_token(&session::token_sha256(bearer.trim()))?
                 .ok_or_else(ApiError::unauthenticated)?;
+            // A token is held to its account's password rules like a sign-in.
+            if account.must_change_password {
+                return Err(password_change_required());
+            }
+            let now = chrono::Utc::now().naive_utc();
+            if state
+                .0
+                .config
+                .password
+                .expired(&account.password_changed_at, now)
+            {
+                return Err(password_expired());
+            }
             return Ok(Authed {
                 viewer: account.viewer()?,
                 token: String::new(),
@@ -336,12 +389,15 @@ pub fn serve_on(
         match tls {
             None => {
                 let listener = tokio::net::TcpListener::from_std(listener).map_err(io)?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
-                    .await
-                    .map_err(io)
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .map_err(io)
             }
             Some(files) => {
                 let rustls =
@@ -363,7 +419,7 @@ pub fn serve_on(
                 axum_server::from_tcp_rustls(listener, rustls)
                     .map_err(io)?
                     .handle(handle)
-                    .serve(app.into_make_service())
+                    .serve(app.into_make_service_with_connect_info::<SocketAddr>())
                     .await
                     .map_err(io)
             }
@@ -409,22 +465,92 @@ pub(crate) struct SignedIn {
     pub language: Option<String>,
 }
 
-/// The one sign-in path of the API and the pages: throttling, the password check (audited by the
-/// store), and a new session.
-pub(crate) fn authenticate(
+/// The address a request came from (the TCP peer; behind a reverse proxy, the proxy's). Requests
+/// served without one (tests calling the router directly) share the unspecified address.
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> Result<ClientAddress, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(ClientAddress(
+            peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into()),
+        ))
+    }
+}
+
+/// Checks a password (argon2, tens of milliseconds and 19 MiB) on the blocking pool, never on
+/// the async workers and never holding the store, a few at a time; a name with no account is
+/// checked against a dummy hash so it takes as long. A failed task counts as a wrong password.
+/// With `new`, also hashes the new password when the current one is right.
+async fn check_password(
     state: &AppState,
+    credentials: Option<gusu_store::Credentials>,
+    password: &str,
+    new: Option<&str>,
+) -> (bool, Option<String>) {
+    let Ok(_slot) = state.0.password_checks.acquire().await else {
+        return (false, None);
+    };
+    let password = password.to_string();
+    let new = new.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let ok = match &credentials {
+            Some(c) => c.verify(&password),
+            None => gusu_store::verify_unknown(&password),
+        };
+        let hashed = match (ok, new) {
+            (true, Some(new)) => gusu_store::hash_password(&new).ok(),
+            _ => None,
+        };
+        (ok, hashed)
+    })
+    .await
+    .unwrap_or((false, None))
+}
+
+/// The one sign-in path of the API and the pages: throttled per account and address (counted
+/// before the check), the password checked off the workers and outside the writer, the outcome
+/// audited for a real account (a made-up name leaves no row), and a new session.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    address: std::net::IpAddr,
     username: &str,
     password: &str,
 ) -> Result<Result<SignedIn, Refusal>, ApiError> {
-    let sessions = &state.0.sessions;
-    if sessions.locked_out(username) {
+    let credentials = state.reader().credentials(username)?;
+    let known = credentials.is_some().then_some(username);
+    let Some(attempt) = state.0.throttle.begin(known, address) else {
         return Ok(Err(Refusal::LockedOut));
-    }
-    let Some(account) = state.store().sign_in(username, password)? else {
-        sessions.record_failure(username);
+    };
+    let (ok, _) = check_password(state, credentials.clone(), password, None).await;
+    let finished = state.0.throttle.finish(attempt, ok);
+    let Some(credentials) = credentials else {
         return Ok(Err(Refusal::BadCredentials));
     };
-    sessions.record_success(username);
+    {
+        let mut store = state.store();
+        store.record_sign_in(username, ok)?;
+        if finished.account_locked {
+            store.audit(
+                username,
+                "sign_in_locked",
+                Some(username),
+                Some(&address.to_string()),
+            )?;
+        }
+    }
+    if !ok {
+        return Ok(Err(Refusal::BadCredentials));
+    }
+    let account = credentials.account;
     if account.must_change_password {
         state.store().audit(
             username,
@@ -450,7 +576,7 @@ pub(crate) fn authenticate(
         return Ok(Err(Refusal::PasswordExpired));
     }
     let viewer = account.viewer()?;
-    let (token, csrf) = sessions.start(viewer.clone());
+    let (token, csrf) = state.0.sessions.start(viewer.clone());
     Ok(Ok(SignedIn {
         viewer,
         token,
@@ -488,6 +614,7 @@ async fn remember_language(
 
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
@@ -496,7 +623,7 @@ async fn sign_in(
         token,
         csrf,
         language: _,
-    } = match authenticate(&state, &body.username, &body.password)? {
+    } = match authenticate(&state, address, &body.username, &body.password).await? {
         Ok(signed_in) => signed_in,
         Err(Refusal::LockedOut) => {
             return Err(ApiError::new(
@@ -559,17 +686,16 @@ pub(crate) enum ChangeRefusal {
 }
 
 /// The one password-change path of the API and the pages: throttled like a sign-in, the current
-/// password checked, the new one held to the policy (and different from the current one).
-pub(crate) fn change_password(
+/// password checked and the new one hashed off the workers, the new one held to the policy (and
+/// different from the current one). A change ends every session of the account and revokes its
+/// API tokens.
+pub(crate) async fn change_password(
     state: &AppState,
+    address: std::net::IpAddr,
     username: &str,
     current: &str,
     new: &str,
 ) -> Result<Result<(), ChangeRefusal>, ApiError> {
-    let sessions = &state.0.sessions;
-    if sessions.locked_out(username) {
-        return Ok(Err(ChangeRefusal::LockedOut));
-    }
     if let Err(e) = state.0.config.password.check(username, new) {
         return Ok(Err(ChangeRefusal::Weak(e)));
     }
@@ -578,20 +704,55 @@ pub(crate) fn change_password(
             gusu_core::access::PasswordError::Unchanged,
         )));
     }
-    if !state.store().change_password(username, current, new)? {
-        sessions.record_failure(username);
+    let credentials = state.reader().credentials(username)?;
+    let known = credentials.is_some().then_some(username);
+    let Some(attempt) = state.0.throttle.begin(known, address) else {
+        return Ok(Err(ChangeRefusal::LockedOut));
+    };
+    let (ok, new_hash) = check_password(state, credentials.clone(), current, Some(new)).await;
+    let finished = state.0.throttle.finish(attempt, ok);
+    let Some(credentials) = credentials else {
+        return Ok(Err(ChangeRefusal::BadCredentials));
+    };
+    let mut store = state.store();
+    if finished.account_locked {
+        store.audit(
+            username,
+            "sign_in_locked",
+            Some(username),
+            Some(&address.to_string()),
+        )?;
+    }
+    let changed = match new_hash {
+        Some(hash) if ok => store.set_own_password(&credentials, &hash)?,
+        _ => {
+            store.record_password_change_failed(username)?;
+            false
+        }
+    };
+    drop(store);
+    if !changed {
         return Ok(Err(ChangeRefusal::BadCredentials));
     }
-    sessions.record_success(username);
+    // Whoever else was signed in with the old password is signed out.
+    state.0.sessions.end_user(username);
     Ok(Ok(()))
 }
 
 async fn password(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     body: Result<Json<PasswordChange>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    match change_password(&state, &body.username, &body.password, &body.new_password)? {
+    let change = change_password(
+        &state,
+        address,
+        &body.username,
+        &body.password,
+        &body.new_password,
+    );
+    match change.await? {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(ChangeRefusal::LockedOut) => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -669,6 +669,7 @@ pub struct PasswordForm {
 
 pub async fn password_change(
     State(state): State<AppState>,
+    crate::ClientAddress(address): crate::ClientAddress,
     headers: HeaderMap,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
@@ -687,7 +688,14 @@ pub async fn password_change(
     if form.new_password != form.repeat_password {
         return refuse(t.passwords_differ, StatusCode::BAD_REQUEST);
     }
-    match crate::change_password(&state, &form.username, &form.password, &form.new_password)? {
+    let change = crate::change_password(
+        &state,
+        address,
+        &form.username,
+        &form.password,
+        &form.new_password,
+    );
+    match change.await? {
         Ok(()) => login_page(
             lang,
             Some(t.password_changed),
@@ -738,49 +746,51 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    crate::ClientAddress(address): crate::ClientAddress,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
     let lang = signed_out_form(&headers, &form.csrf)?;
     let t = texts(lang);
-    let signed_in = match crate::authenticate(&state, &form.username, &form.password)? {
-        Ok(signed_in) => signed_in,
-        Err(crate::Refusal::LockedOut) => {
-            return login_page(
-                lang,
-                Some(t.locked_out),
-                StatusCode::TOO_MANY_REQUESTS,
-                HeaderMap::new(),
-            );
-        }
-        Err(crate::Refusal::BadCredentials) => {
-            return login_page(
-                lang,
-                Some(t.bad_credentials),
-                StatusCode::UNAUTHORIZED,
-                HeaderMap::new(),
-            );
-        }
-        Err(crate::Refusal::PasswordExpired) => {
-            return password_page(
-                lang,
-                &form.username,
-                Some(t.password_expired),
-                StatusCode::FORBIDDEN,
-                HeaderMap::new(),
-            );
-        }
-        Err(crate::Refusal::MustChangePassword) => {
-            return password_page(
-                lang,
-                &form.username,
-                Some(t.password_set_by_admin),
-                StatusCode::FORBIDDEN,
-                HeaderMap::new(),
-            );
-        }
-    };
+    let signed_in =
+        match crate::authenticate(&state, address, &form.username, &form.password).await? {
+            Ok(signed_in) => signed_in,
+            Err(crate::Refusal::LockedOut) => {
+                return login_page(
+                    lang,
+                    Some(t.locked_out),
+                    StatusCode::TOO_MANY_REQUESTS,
+                    HeaderMap::new(),
+                );
+            }
+            Err(crate::Refusal::BadCredentials) => {
+                return login_page(
+                    lang,
+                    Some(t.bad_credentials),
+                    StatusCode::UNAUTHORIZED,
+                    HeaderMap::new(),
+                );
+            }
+            Err(crate::Refusal::PasswordExpired) => {
+                return password_page(
+                    lang,
+                    &form.username,
+                    Some(t.password_expired),
+                    StatusCode::FORBIDDEN,
+                    HeaderMap::new(),
+                );
+            }
+            Err(crate::Refusal::MustChangePassword) => {
+                return password_page(
+                    lang,
+                    &form.username,
+                    Some(t.password_set_by_admin),
+                    StatusCode::FORBIDDEN,
+                    HeaderMap::new(),
+                );
+            }
+        };
     let mut out = HeaderMap::new();
     out.insert(
         header::SET_COOKIE,

@@ -378,7 +378,7 @@ async fn api_tokens_for_scripts() {
     let (token, hashed) = gusu_web::session::new_api_token();
     Store::open(&db)
         .unwrap()
-        .add_api_token("test", "ent_a", "nightly", &hashed)
+        .add_api_token("test", "ent_a", "nightly", &hashed, 90)
         .unwrap();
     let bearer = |t: &str| format!("Bearer {t}");
     let get = |uri: String, auth: String| {

@@ -193,10 +193,10 @@ pub fn token(ctx: &Context, args: TokenArgs) -> CmdResult {
     let mut store = ctx.open_existing_store()?;
     let failed = |e: gusu_store::StoreError| Failure::usage(e.to_string());
     match args.action {
-        TokenAction::Create { user, name } => {
+        TokenAction::Create { user, name, days } => {
             let (token, hashed) = gusu_web::session::new_api_token();
             store
-                .add_api_token(&operator(), &user, &name, &hashed)
+                .add_api_token(&operator(), &user, &name, &hashed, days)
                 .map_err(failed)?;
             println!(
                 "{} {token}",
@@ -205,13 +205,18 @@ pub fn token(ctx: &Context, args: TokenArgs) -> CmdResult {
             println!("{} Authorization: Bearer …", lang.t("用法：", "use:"));
         }
         TokenAction::List { user } => {
+            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
             for t in store.api_tokens(&user).map_err(failed)? {
+                let expired = t.expires_at.as_deref().is_some_and(|at| at <= now.as_str());
                 println!(
-                    "{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}",
                     t.name,
                     t.created_at,
+                    t.expires_at.as_deref().unwrap_or("-"),
                     if t.revoked {
                         lang.t("已吊销", "revoked")
+                    } else if expired {
+                        lang.t("已过期", "expired")
                     } else {
                         lang.t("有效", "active")
                     }

@@ -334,6 +334,7 @@ pub fn web_config(
     config.idle_timeout = std::time::Duration::from_secs(s.idle_timeout_minutes * 60);
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
+    config.address_failures = s.max_failed_sign_ins_per_address;
     config.secure_cookies = secure_cookies.unwrap_or(ctx.config.server.secure_cookies);
     config.password = ctx.config.password.clone();
     // The pages explain results by the schemes that made them, the rules directory's included.
