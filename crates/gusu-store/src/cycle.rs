@@ -43,6 +43,9 @@ pub struct CycleVersion {
     /// The correction import behind it (none for version 1).
     pub batch_id: Option<i64>,
     pub objection_id: Option<i64>,
+    /// The enterprise the version concerns (the objection's or the corrected one); none for
+    /// version 1.
+    pub uscc: Option<Uscc>,
     pub created_by: String,
     pub created_at: String,
 }
@@ -277,7 +280,18 @@ impl Store {
             ],
         )?;
         let id = tx.last_insert_rowid();
-        add_version(&tx, id, 1, saved.run_id, "started", None, None, viewer, now)?;
+        add_version(
+            &tx,
+            id,
+            1,
+            saved.run_id,
+            "started",
+            None,
+            None,
+            None,
+            viewer,
+            now,
+        )?;
         audit(
             &tx,
             &viewer.user,
@@ -314,21 +328,35 @@ impl Store {
     /// The versions of a cycle, oldest first.
     pub fn cycle_versions(&self, cycle_id: i64) -> Result<Vec<CycleVersion>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT version, run_id, reason, batch_id, objection_id, created_by, created_at
-             FROM cycle_versions WHERE cycle_id = ?1 ORDER BY version",
+            "SELECT v.version, v.run_id, v.reason, v.batch_id, v.objection_id, v.created_by,
+                    v.created_at, u.uscc
+             FROM cycle_versions v LEFT JOIN usccs u ON u.id = v.uscc_id
+             WHERE v.cycle_id = ?1 ORDER BY v.version",
         )?;
         let rows = stmt.query_map([cycle_id], |r| {
-            Ok(CycleVersion {
-                version: r.get(0)?,
-                run_id: r.get(1)?,
-                reason: r.get(2)?,
-                batch_id: r.get(3)?,
-                objection_id: r.get(4)?,
-                created_by: r.get(5)?,
-                created_at: r.get(6)?,
-            })
+            let uscc: Option<String> = r.get(7)?;
+            Ok((
+                CycleVersion {
+                    version: r.get(0)?,
+                    run_id: r.get(1)?,
+                    reason: r.get(2)?,
+                    batch_id: r.get(3)?,
+                    objection_id: r.get(4)?,
+                    uscc: None,
+                    created_by: r.get(5)?,
+                    created_at: r.get(6)?,
+                },
+                uscc,
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.map(|row| {
+            let (mut version, uscc) = row?;
+            version.uscc = uscc.map(|u| u.parse()).transpose().map_err(|e| {
+                StoreError::Corrupt(format!("cycle {cycle_id} version {}: {e}", version.version))
+            })?;
+            Ok(version)
+        })
+        .collect()
     }
 
     /// Moves a cycle one stage on, as gusu-core's rules allow. Entering the notice starts its
@@ -576,6 +604,7 @@ impl Store {
                 &format!("objection {objection_id} accepted: {}", reason.trim()),
                 Some(batch),
                 Some(objection_id),
+                Some(&objection.uscc),
                 viewer,
                 now,
             )?;
@@ -663,6 +692,7 @@ impl Store {
             reason.trim(),
             Some(batch),
             None,
+            Some(uscc),
             viewer,
             now,
         )?;
@@ -803,13 +833,14 @@ fn add_version(
     reason: &str,
     batch_id: Option<i64>,
     objection_id: Option<i64>,
+    uscc: Option<&Uscc>,
     viewer: &Viewer,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO cycle_versions (cycle_id, version, run_id, reason, batch_id, objection_id,
-             created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             uscc_id, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM usccs WHERE uscc = ?7), ?8, ?9)",
         params![
             cycle_id,
             version,
@@ -817,6 +848,7 @@ fn add_version(
             reason,
             batch_id,
             objection_id,
+            uscc.map(|u| u.to_string()),
             viewer.user,
             timestamp(now)
         ],

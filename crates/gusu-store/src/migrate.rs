@@ -49,6 +49,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "token_expiry",
         include_str!("../migrations/0010_token_expiry.sql"),
     ),
+    (
+        11,
+        "cycle_version_enterprise",
+        include_str!("../migrations/0011_cycle_version_enterprise.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

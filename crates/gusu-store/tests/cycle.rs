@@ -426,6 +426,11 @@ fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
     );
     assert_eq!(versions[1].objection_id, Some(accepted));
     assert_eq!(versions[2].reason, "税务局更正2024年度入库税额");
+    // The enterprise each version concerns, for showing its reason only within scope.
+    assert_eq!(
+        versions.iter().map(|v| v.uscc).collect::<Vec<_>>(),
+        [None, Some(uscc(3)), Some(uscc(2))]
+    );
     // Earlier versions stay readable as they were.
     assert_graded(
         &graded(&s, v1),

@@ -199,7 +199,7 @@ struct FigureLine {
 #[derive(Serialize)]
 struct Detail {
     cycle: CycleView,
-    versions: Vec<gusu_store::CycleVersion>,
+    versions: Vec<VersionLine>,
     progress: Progress,
     confirmations: Vec<ConfirmationLine>,
     objections: Vec<ObjectionLine>,
@@ -329,7 +329,7 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
         _ => None,
     };
     Ok(Detail {
-        versions: store.cycle_versions(cycle.id)?,
+        versions: versions_for(&store, viewer, cycle.id)?,
         cycle: view(cycle, viewer),
         progress,
         confirmations,
@@ -338,12 +338,76 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
     })
 }
 
+/// A cycle version as one viewer may read it. Every viewer sees that a version exists, its run
+/// and its time; why it was made (the reason, the correction or objection behind it and the
+/// enterprise) only a viewer whose scope holds that enterprise; which staff member made it only
+/// staff. So one enterprise never reads another's correction notes (security review, issue 11).
+#[derive(Debug, Serialize)]
+struct VersionLine {
+    version: u32,
+    run_id: i64,
+    created_at: String,
+    /// False when the version concerns an enterprise outside the viewer's scope: the fields
+    /// below are then empty.
+    in_scope: bool,
+    reason: Option<String>,
+    uscc: Option<Uscc>,
+    batch_id: Option<i64>,
+    objection_id: Option<i64>,
+    created_by: Option<String>,
+}
+
+fn version_line(
+    store: &Store,
+    viewer: &Viewer,
+    v: gusu_store::CycleVersion,
+) -> Result<VersionLine, ApiError> {
+    let in_scope = match &v.uscc {
+        // The start of the cycle concerns every enterprise in it alike.
+        None => true,
+        Some(uscc) => match &viewer.scope {
+            Scope::City => true,
+            Scope::Enterprise(own) => own == uscc,
+            Scope::District(_) => store
+                .enterprise(uscc)
+                .map_err(from_store)?
+                .is_some_and(|e| viewer.may_see(uscc, &e.district)),
+            Scope::Nothing => false,
+        },
+    };
+    let staff = viewer.is_staff();
+    Ok(VersionLine {
+        version: v.version,
+        run_id: v.run_id,
+        created_at: v.created_at,
+        in_scope,
+        reason: in_scope.then_some(v.reason),
+        uscc: v.uscc.filter(|_| in_scope),
+        batch_id: v.batch_id.filter(|_| in_scope && staff),
+        objection_id: v.objection_id.filter(|_| in_scope),
+        created_by: (in_scope && staff).then_some(v.created_by),
+    })
+}
+
+/// A cycle's versions as this viewer may read them.
+fn versions_for(
+    store: &Store,
+    viewer: &Viewer,
+    cycle_id: i64,
+) -> Result<Vec<VersionLine>, ApiError> {
+    store
+        .cycle_versions(cycle_id)?
+        .into_iter()
+        .map(|v| version_line(store, viewer, v))
+        .collect()
+}
+
 /// One version of a cycle with its results in the viewer's scope: every version stays readable.
 #[derive(Serialize)]
 struct VersionView {
     cycle: i64,
     #[serde(flatten)]
-    version: gusu_store::CycleVersion,
+    version: VersionLine,
     results: Vec<Line>,
 }
 
@@ -366,7 +430,7 @@ fn version_of(
     Ok(VersionView {
         cycle: id,
         results: lines(&store, viewer, found.run_id)?,
-        version: found,
+        version: version_line(&store, viewer, found)?,
     })
 }
 
@@ -1019,6 +1083,7 @@ struct CycleTexts {
     rejected: &'static str,
     versions: &'static str,
     reason: &'static str,
+    out_of_scope: &'static str,
     run: &'static str,
     by: &'static str,
     at: &'static str,
@@ -1100,6 +1165,7 @@ fn cycle_texts(lang: Lang) -> CycleTexts {
             rejected: "已驳回",
             versions: "版本记录",
             reason: "原因",
+            out_of_scope: "涉及您查看范围以外企业的变更",
             run: "评价批次",
             by: "经办人",
             at: "时间",
@@ -1178,6 +1244,7 @@ fn cycle_texts(lang: Lang) -> CycleTexts {
             rejected: "rejected",
             versions: "Versions",
             reason: "Reason",
+            out_of_scope: "A change concerning an enterprise outside your scope",
             run: "Run",
             by: "By",
             at: "At",

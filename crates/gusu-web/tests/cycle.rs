@@ -748,6 +748,56 @@ async fn a_full_cycle_with_one_objection_accepted_and_one_rejected() {
     let versions = d["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 3);
     assert_eq!(versions[2]["reason"], "税务局更正2024年度数据");
+    assert_eq!(versions[2]["created_by"], "admin");
+
+    // Each participant reads the reasons of its own scope only (security review): A the
+    // version its objection made, B its correction, the district officer A's, and no
+    // enterprise any staff member's name. Page and API alike.
+    for (user, own, other) in [(&ent_a, 2, 3), (&ent_b, 3, 2), (&officer_a, 2, 3)] {
+        let d = user.get(app, &cycle).await.json;
+        let versions = d["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 3, "every version is listed");
+        let (mine, theirs) = (&versions[own - 1], &versions[other - 1]);
+        assert_eq!(mine["in_scope"], true, "{mine}");
+        assert!(mine["reason"].as_str().is_some_and(|r| !r.is_empty()));
+        assert_eq!(theirs["in_scope"], false, "{theirs}");
+        for hidden in ["reason", "uscc", "objection_id", "batch_id", "created_by"] {
+            assert!(theirs[hidden].is_null(), "{hidden}: {theirs}");
+        }
+        let single = user
+            .get(app, &format!("{cycle}/versions/{other}"))
+            .await
+            .json;
+        assert!(
+            single["reason"].is_null() && single["created_by"].is_null(),
+            "{single}"
+        );
+        let page = user.get(app, &format!("/cycles/{id}")).await.text;
+        let (hidden_reason, shown_reason) = if other == 3 {
+            ("税务局更正2024年度数据", "经核对完税证明，采纳")
+        } else {
+            ("经核对完税证明，采纳", "税务局更正2024年度数据")
+        };
+        assert!(!page.contains(hidden_reason), "{page}");
+        assert!(page.contains(shown_reason));
+        assert!(page.contains("涉及您查看范围以外企业的变更"));
+        let version_page = user
+            .get(app, &format!("/cycles/{id}/versions/{other}"))
+            .await
+            .text;
+        assert!(!version_page.contains(hidden_reason));
+    }
+    for user in [&ent_a, &ent_b] {
+        let d = user.get(app, &cycle).await.json;
+        assert!(
+            d["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v["created_by"].is_null()),
+            "no staff names for enterprises: {d}"
+        );
+    }
     let v1_run = versions[0]["run_id"].as_i64().unwrap();
     let v1 = Store::open(&s.db)
         .unwrap()
