@@ -329,7 +329,7 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
         _ => None,
     };
     Ok(Detail {
-        versions: versions_for(&store, viewer, cycle.id)?,
+        versions: versions_for(store, viewer, cycle.id)?,
         cycle: view(cycle, viewer),
         progress,
         confirmations,
