@@ -697,7 +697,7 @@ fn form_session(
     let Some((session, _)) = page_session(state, headers) else {
         return Ok(Err(Redirect::to("/login").into_response()));
     };
-    if csrf != session.csrf {
+    if !crate::session::csrf_matches(&session.csrf, Some(csrf)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",

@@ -1175,7 +1175,7 @@ async fn upload_page(
     let staged = match read_upload(multipart, limit, true).await {
         Ok(upload) => {
             // Nothing of a form without its session's CSRF token is looked at.
-            if upload.csrf.as_deref() != Some(session.csrf.as_str()) {
+            if !crate::session::csrf_matches(&session.csrf, upload.csrf.as_deref()) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",
@@ -1280,7 +1280,7 @@ fn form_session(
         return Ok(Err(Redirect::to("/login").into_response()));
     };
     let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
-    if form.csrf != session.csrf {
+    if !crate::session::csrf_matches(&session.csrf, Some(&form.csrf)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",

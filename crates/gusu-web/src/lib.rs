@@ -284,7 +284,7 @@ impl FromRequestParts<AppState> for Authed {
                 .headers
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok());
-            if sent != Some(session.csrf.as_str()) {
+            if !session::csrf_matches(&session.csrf, sent) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",

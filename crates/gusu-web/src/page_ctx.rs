@@ -50,7 +50,7 @@ impl PageCtx {
         csrf: &str,
     ) -> Result<PageCtx, Box<Response>> {
         let ctx = PageCtx::of(state, headers, None)?;
-        if ctx.csrf != csrf {
+        if !crate::session::csrf_matches(&ctx.csrf, Some(csrf)) {
             return Err(Box::new(
                 ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong CSRF token")
                     .into_response(),

@@ -587,7 +587,7 @@ fn login_csrf(out: &mut HeaderMap) -> String {
 /// The checks of a signed-out form (sign-in, password change): its double-submit token against
 /// the cookie; returns the page language.
 fn signed_out_form(headers: &HeaderMap, csrf: &str) -> Result<Lang, ApiError> {
-    if cookie_value(headers, LOGIN_COOKIE) != Some(csrf) {
+    if !crate::session::csrf_matches(csrf, cookie_value(headers, LOGIN_COOKIE)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",
@@ -822,7 +822,7 @@ pub async fn logout(
     let Some((session, token)) = page_session(&state, &headers) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    if session.csrf != form.csrf {
+    if !crate::session::csrf_matches(&session.csrf, Some(&form.csrf)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",

@@ -292,6 +292,13 @@ impl Throttle {
     }
 }
 
+/// True when a sent CSRF token is the expected one, compared in constant time (the time does not
+/// tell how much of a guess was right).
+pub fn csrf_matches(expected: &str, sent: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    sent.is_some_and(|sent| bool::from(expected.as_bytes().ct_eq(sent.as_bytes())))
+}
+
 /// The value of the cookie `name` in a `Cookie` header, if any.
 pub fn cookie_in<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
@@ -399,6 +406,14 @@ mod tests {
         assert!(t.begin(Some("real"), HERE).is_none(), "for every name");
         assert!(t.begin(None, THERE).is_some(), "another address does not");
         assert!(t.lock().accounts.is_empty(), "no memory per made-up name");
+    }
+
+    #[test]
+    fn csrf_tokens_match_only_exactly() {
+        assert!(csrf_matches("ab12", Some("ab12")));
+        for sent in [None, Some(""), Some("ab1"), Some("ab123"), Some("AB12")] {
+            assert!(!csrf_matches("ab12", sent), "{sent:?}");
+        }
     }
 
     #[test]
