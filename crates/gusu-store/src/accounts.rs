@@ -136,7 +136,15 @@ fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> 
     Ok((
         Account {
             username: row.get(0)?,
-            role: Role::from_key(&role).unwrap_or(Role::CityAnalyst),
+            // A role this binary does not know (a newer version wrote it) grants nothing: the
+            // account cannot be read, so it cannot sign in, rather than fall back to a role.
+            role: Role::from_key(&role).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    format!("unknown role {role:?}").into(),
+                )
+            })?,
             district: row.get(2)?,
             uscc: uscc.and_then(|u| Uscc::parse(&u).ok()),
             disabled: row.get::<_, i64>(4)? != 0,
@@ -966,6 +974,33 @@ mod tests {
             dummy_hash().split('$').nth(3),
             hash_password("x").unwrap().split('$').nth(3)
         );
+    }
+
+    #[test]
+    fn an_unknown_stored_role_is_an_error_not_a_role() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "t",
+            "odd",
+            Role::CityAnalyst,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        // As a newer binary might have written it (the CHECK constraint set aside).
+        s.conn
+            .pragma_update(None, "ignore_check_constraints", true)
+            .unwrap();
+        s.conn
+            .execute(
+                "UPDATE accounts SET role = 'superuser' WHERE username = 'odd'",
+                [],
+            )
+            .unwrap();
+        assert!(s.account("odd").is_err());
+        assert!(s.credentials("odd").is_err());
+        assert!(s.sign_in("odd", "Gusu-2026-secure").is_err());
     }
 
     #[test]
