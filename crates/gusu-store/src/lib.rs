@@ -72,9 +72,28 @@ pub struct Store {
     progress: Option<ProgressFn>,
 }
 
+/// Creates a database file that does not exist yet readable and writable by its owner only
+/// (0600): it holds enterprises' tax and energy data. SQLite gives its -wal and -shm files the
+/// same mode. An existing file keeps the mode its administrator gave it; a path that cannot be
+/// created (a missing directory) is left for SQLite to report.
+fn create_owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 impl Store {
     /// Opens (creating if missing) the database at `path` and migrates it to [`SCHEMA_VERSION`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        create_owner_only(path);
         Store::setup(Connection::open(path)?)
     }
 
@@ -166,6 +185,7 @@ impl Store {
         let tmp = std::path::PathBuf::from(tmp_name);
         remove_if_exists(&tmp)?;
         {
+            create_owner_only(&tmp);
             let mut dst = Connection::open(&tmp)?;
             {
                 let backup = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;

@@ -697,3 +697,30 @@ fn a_correction_that_agrees_resolves_the_conflict() {
         .unwrap();
     assert!(store.conflicts(None).unwrap().is_empty());
 }
+
+/// The database and its backups hold confidential figures: made readable by their owner only.
+#[cfg(unix)]
+#[test]
+fn a_new_database_and_its_backup_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let store = Store::open(&db).unwrap();
+    let backup = dir.path().join("copy.db");
+    store.backup(&backup).unwrap();
+    for path in [&db, &backup] {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    let wal = dir.path().join("g.db-wal");
+    if wal.exists() {
+        let mode = std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the WAL follows the database");
+    }
+    // An existing file keeps the mode it was given.
+    drop(store);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
+    Store::open(&db).unwrap();
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+}
