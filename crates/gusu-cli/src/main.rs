@@ -20,7 +20,22 @@ use clap::FromArgMatches;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Output piped into a reader that stopped (`gusu … | head`) ends the command quietly with exit 0,
+/// as coreutils do, instead of the panic `println!` raises on a closed pipe. An import cut off
+/// this way commits nothing it had not committed: its transaction is never finished.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let lang = i18n::Lang::detect();
     let matches = match cli::command(lang).try_get_matches() {
         Ok(m) => m,

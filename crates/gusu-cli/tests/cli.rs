@@ -990,3 +990,34 @@ fn configuration_from_a_file_and_the_environment() {
         .assert()
         .code(2);
 }
+
+/// `gusu validate … 2>&1 | head`: the reader stops, the pipe closes, and gusu ends quietly
+/// (exit 0, no panic), however much it still had to say. Without the fix `eprintln!` panics and
+/// the exit code is 101.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut annual = String::from("uscc,year,tax_paid_10k_yuan\n");
+    for i in 0..5_000 {
+        // Every row has an invalid code and a bad figure: a report of 10,000 lines, far over a
+        // pipe's 64 KiB buffer.
+        annual.push_str(&format!("bad{i},2024,not-a-number-{i}\n"));
+    }
+    write(dir.path(), "annual.csv", &annual);
+    let bin = assert_cmd::cargo::cargo_bin("gusu");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .env_remove("GUSU_LANG")
+        .args(["validate", "--annual", "annual.csv"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little, as `head -c` would, then close the pipe.
+    let mut report = child.stderr.take().unwrap();
+    let mut first = [0u8; 100];
+    std::io::Read::read_exact(&mut report, &mut first).unwrap();
+    drop(report);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
