@@ -980,11 +980,17 @@ struct AuditQuery {
     action: Option<String>,
 }
 
+/// The most audit entries one API page answers.
+const AUDIT_API_MAX: usize = 10_000;
+
+/// The audit log, newest first, a page at a time: `X-Total-Count` says how many entries match,
+/// and a `Link: <…>; rel="next"` header gives the next page while any remain. A limit over
+/// [`AUDIT_API_MAX`] is refused, not cut silently.
 async fn audit_log(
     State(state): State<AppState>,
     authed: Authed,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<gusu_store::AuditEntry>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     if !authed.viewer.may_read_audit_log() {
         return Err(ApiError::forbidden());
@@ -992,11 +998,33 @@ async fn audit_log(
     fn given(v: &Option<String>) -> Option<&str> {
         v.as_deref().map(str::trim).filter(|v| !v.is_empty())
     }
-    let (entries, _) = state.reader().audit_page(
-        given(&query.actor),
-        given(&query.action),
-        query.offset.unwrap_or(0),
-        query.limit.unwrap_or(100).min(10_000),
-    )?;
-    Ok(Json(entries))
+    let limit = query.limit.unwrap_or(100);
+    if limit > AUDIT_API_MAX {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit is at most {AUDIT_API_MAX}; read further pages with offset"),
+        ));
+    }
+    let offset = query.offset.unwrap_or(0);
+    let (actor, action) = (given(&query.actor), given(&query.action));
+    let (entries, total) = state.reader().audit_page(actor, action, offset, limit)?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total as u64));
+    let next = offset.saturating_add(entries.len());
+    if !entries.is_empty() && next < total {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("offset", &next.to_string());
+        q.append_pair("limit", &limit.to_string());
+        if let Some(a) = actor {
+            q.append_pair("actor", a);
+        }
+        if let Some(a) = action {
+            q.append_pair("action", a);
+        }
+        let link = format!("</api/v1/audit?{}>; rel=\"next\"", q.finish());
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            headers.insert(header::LINK, v);
+        }
+    }
+    Ok((headers, Json(entries)).into_response())
 }

@@ -684,6 +684,46 @@ async fn the_audit_log_page_filters_newest_first_a_page_at_a_time() {
         .collect();
     assert_eq!(targets.len(), 10);
     assert_eq!((targets[0], targets[9]), ("file-10", "file-1"));
+    // Paged, and saying so: the total and the next page in headers; no silent cap.
+    let first = send(
+        &c.app,
+        Method::GET,
+        "/api/v1/audit?actor=bulk&limit=25",
+        &aud.0,
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(first.headers["x-total-count"], "60");
+    assert_eq!(
+        first.headers["link"],
+        "</api/v1/audit?offset=25&limit=25&actor=bulk>; rel=\"next\""
+    );
+    assert_eq!(first.json().as_array().unwrap().len(), 25);
+    let last = send(
+        &c.app,
+        Method::GET,
+        "/api/v1/audit?actor=bulk&offset=50&limit=25",
+        &aud.0,
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(last.json().as_array().unwrap().len(), 10);
+    assert!(last.headers.get("link").is_none(), "no page after the last");
+    let too_many = send(
+        &c.app,
+        Method::GET,
+        "/api/v1/audit?limit=10001",
+        &aud.0,
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (too_many.status, too_many.code().as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_query")
+    );
     let r = send(&c.app, Method::GET, "/audit?sort=oldest", &aud.0, &[], "").await;
     assert_eq!(
         r.status,
