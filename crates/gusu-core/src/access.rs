@@ -338,12 +338,40 @@ impl PasswordPolicy {
     }
 }
 
+/// A user name gusu accepts: 1 to 64 ASCII letters, digits, `_`, `-` or `.`. So a name is safe
+/// in a URL path, a log line and a page without escaping, and two names never look alike.
+pub fn valid_username(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn code(i: u32) -> Uscc {
         Uscc::with_check_character(&format!("91320583MA{i:07}")).unwrap()
+    }
+
+    #[test]
+    fn user_names_are_plain_and_short() {
+        for ok in ["ent_a", "li.ming-2", &"a".repeat(64)] {
+            assert!(valid_username(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "<script>",
+            "张三",
+            "a/b",
+            "a%2F",
+            &"a".repeat(65),
+        ] {
+            assert!(!valid_username(bad), "{bad}");
+        }
     }
 
     #[test]

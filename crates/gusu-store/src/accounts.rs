@@ -201,6 +201,12 @@ impl Store {
         password: &str,
         must_change: bool,
     ) -> Result<(), StoreError> {
+        // The same rule on every path (the command line's too): names go into URLs and logs.
+        if !gusu_core::access::valid_username(username) {
+            return Err(StoreError::InvalidAccount(format!(
+                "the user name {username:?} must be 1 to 64 letters, digits, '_', '-' or '.'"
+            )));
+        }
         Viewer::new(username, role, district, uscc)
             .map_err(|e| StoreError::InvalidAccount(format!("account {username}: {e}")))?;
         let hash = hash_password(password)?;
@@ -1001,6 +1007,18 @@ mod tests {
         assert!(s.account("odd").is_err());
         assert!(s.credentials("odd").is_err());
         assert!(s.sign_in("odd", "Gusu-2026-secure").is_err());
+    }
+
+    #[test]
+    fn a_user_name_with_spaces_or_markup_is_refused_on_every_path() {
+        let mut s = Store::open_in_memory().unwrap();
+        for bad in ["a b", "<b>x</b>", "a/b"] {
+            let err = s
+                .create_account("t", bad, Role::CityAnalyst, None, None, "Gusu-2026-secure")
+                .unwrap_err();
+            assert!(err.to_string().contains("user name"), "{err}");
+        }
+        assert!(s.accounts().unwrap().is_empty());
     }
 
     #[test]

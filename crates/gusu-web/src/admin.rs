@@ -219,12 +219,7 @@ fn create_account(state: &AppState, viewer: &Viewer, new: &NewAccount) -> Result
         separation(viewer, role)?;
     }
     let username = new.username.trim();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    {
+    if !gusu_core::access::valid_username(username) {
         return Err(Refusal::bad(
             "invalid_username",
             format!("the user name '{username}' must be 1 to 64 letters, digits, '_', '-' or '.'"),
