@@ -486,34 +486,65 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-/// Checks a password (argon2, tens of milliseconds and 19 MiB) on the blocking pool, never on
-/// the async workers and never holding the store, a few at a time; a name with no account is
-/// checked against a dummy hash so it takes as long. A failed task counts as a wrong password.
-/// With `new`, also hashes the new password when the current one is right.
+/// A password checked against an account, as sign-in and password change both need it.
+struct Checked {
+    /// The account and its hash; `None` for a name with no account.
+    credentials: Option<gusu_store::Credentials>,
+    ok: bool,
+    /// The new password's hash, when one was asked for and the current password is right.
+    new_hash: Option<String>,
+}
+
+/// The throttled password check shared by sign-in and password change: counted against the
+/// account and the address before it runs (`None`: locked out), argon2 on the blocking pool a
+/// few at a time, never holding the store; a name with no account is checked against a dummy
+/// hash so it takes as long. The start of an account's lock is audited. A failed task counts
+/// as a wrong password. With `new`, also hashes the new password when the current one is right.
 async fn check_password(
     state: &AppState,
-    credentials: Option<gusu_store::Credentials>,
+    address: std::net::IpAddr,
+    username: &str,
     password: &str,
     new: Option<&str>,
-) -> (bool, Option<String>) {
-    let Ok(_slot) = state.0.password_checks.acquire().await else {
-        return (false, None);
+) -> Result<Option<Checked>, ApiError> {
+    let credentials = state.reader().credentials(username)?;
+    let known = credentials.is_some().then_some(username);
+    let Some(attempt) = state.0.throttle.begin(known, address) else {
+        return Ok(None);
     };
-    let password = password.to_string();
-    let new = new.map(str::to_string);
-    tokio::task::spawn_blocking(move || {
-        let ok = match &credentials {
-            Some(c) => c.verify(&password),
-            None => gusu_store::verify_unknown(&password),
-        };
-        let hashed = match (ok, new) {
-            (true, Some(new)) => gusu_store::hash_password(&new).ok(),
-            _ => None,
-        };
-        (ok, hashed)
-    })
-    .await
-    .unwrap_or((false, None))
+    let (ok, new_hash, credentials) = match state.0.password_checks.acquire().await {
+        Ok(_slot) => {
+            let password = password.to_string();
+            let new = new.map(str::to_string);
+            let kept = credentials.clone();
+            tokio::task::spawn_blocking(move || {
+                let ok = match &credentials {
+                    Some(c) => c.verify(&password),
+                    None => gusu_store::verify_unknown(&password),
+                };
+                let hashed = new
+                    .filter(|_| ok)
+                    .and_then(|new| gusu_store::hash_password(&new).ok());
+                (ok, hashed, credentials)
+            })
+            .await
+            .unwrap_or((false, None, kept))
+        }
+        Err(_) => (false, None, credentials),
+    };
+    if state.0.throttle.finish(attempt, ok).account_locked {
+        state.store().audit(
+            username,
+            "sign_in_locked",
+            Some(username),
+            Some(&address.to_string()),
+        )?;
+    }
+    Ok(Some(Checked {
+        credentials,
+        ok,
+        new_hash,
+    }))
 }
 
 /// The one sign-in path of the API and the pages: throttled per account and address (counted
@@ -525,28 +556,16 @@ pub(crate) async fn authenticate(
     username: &str,
     password: &str,
 ) -> Result<Result<SignedIn, Refusal>, ApiError> {
-    let credentials = state.reader().credentials(username)?;
-    let known = credentials.is_some().then_some(username);
-    let Some(attempt) = state.0.throttle.begin(known, address) else {
+    let Some(Checked {
+        credentials, ok, ..
+    }) = check_password(state, address, username, password, None).await?
+    else {
         return Ok(Err(Refusal::LockedOut));
     };
-    let (ok, _) = check_password(state, credentials.clone(), password, None).await;
-    let finished = state.0.throttle.finish(attempt, ok);
     let Some(credentials) = credentials else {
         return Ok(Err(Refusal::BadCredentials));
     };
-    {
-        let mut store = state.store();
-        store.record_sign_in(username, ok)?;
-        if finished.account_locked {
-            store.audit(
-                username,
-                "sign_in_locked",
-                Some(username),
-                Some(&address.to_string()),
-            )?;
-        }
-    }
+    state.store().record_sign_in(username, ok)?;
     if !ok {
         return Ok(Err(Refusal::BadCredentials));
     }
@@ -704,25 +723,18 @@ pub(crate) async fn change_password(
             gusu_core::access::PasswordError::Unchanged,
         )));
     }
-    let credentials = state.reader().credentials(username)?;
-    let known = credentials.is_some().then_some(username);
-    let Some(attempt) = state.0.throttle.begin(known, address) else {
+    let Some(Checked {
+        credentials,
+        ok,
+        new_hash,
+    }) = check_password(state, address, username, current, Some(new)).await?
+    else {
         return Ok(Err(ChangeRefusal::LockedOut));
     };
-    let (ok, new_hash) = check_password(state, credentials.clone(), current, Some(new)).await;
-    let finished = state.0.throttle.finish(attempt, ok);
     let Some(credentials) = credentials else {
         return Ok(Err(ChangeRefusal::BadCredentials));
     };
     let mut store = state.store();
-    if finished.account_locked {
-        store.audit(
-            username,
-            "sign_in_locked",
-            Some(username),
-            Some(&address.to_string()),
-        )?;
-    }
     let changed = match new_hash {
         Some(hash) if ok => store.set_own_password(&credentials, &hash)?,
         _ => {

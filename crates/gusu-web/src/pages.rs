@@ -756,39 +756,27 @@ pub async fn login(
     let signed_in =
         match crate::authenticate(&state, address, &form.username, &form.password).await? {
             Ok(signed_in) => signed_in,
-            Err(crate::Refusal::LockedOut) => {
-                return login_page(
-                    lang,
-                    Some(t.locked_out),
-                    StatusCode::TOO_MANY_REQUESTS,
-                    HeaderMap::new(),
-                );
-            }
-            Err(crate::Refusal::BadCredentials) => {
-                return login_page(
-                    lang,
-                    Some(t.bad_credentials),
-                    StatusCode::UNAUTHORIZED,
-                    HeaderMap::new(),
-                );
-            }
-            Err(crate::Refusal::PasswordExpired) => {
-                return password_page(
-                    lang,
-                    &form.username,
-                    Some(t.password_expired),
-                    StatusCode::FORBIDDEN,
-                    HeaderMap::new(),
-                );
-            }
-            Err(crate::Refusal::MustChangePassword) => {
-                return password_page(
-                    lang,
-                    &form.username,
-                    Some(t.password_set_by_admin),
-                    StatusCode::FORBIDDEN,
-                    HeaderMap::new(),
-                );
+            Err(refusal) => {
+                use crate::Refusal;
+                let (message, status) = match &refusal {
+                    Refusal::LockedOut => (t.locked_out, StatusCode::TOO_MANY_REQUESTS),
+                    Refusal::BadCredentials => (t.bad_credentials, StatusCode::UNAUTHORIZED),
+                    Refusal::PasswordExpired => (t.password_expired, StatusCode::FORBIDDEN),
+                    Refusal::MustChangePassword => (t.password_set_by_admin, StatusCode::FORBIDDEN),
+                };
+                // A right password that must be changed first goes to the change form.
+                return match refusal {
+                    Refusal::LockedOut | Refusal::BadCredentials => {
+                        login_page(lang, Some(message), status, HeaderMap::new())
+                    }
+                    Refusal::PasswordExpired | Refusal::MustChangePassword => password_page(
+                        lang,
+                        &form.username,
+                        Some(message),
+                        status,
+                        HeaderMap::new(),
+                    ),
+                };
             }
         };
     let mut out = HeaderMap::new();
