@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 use crate::imports::Refusal;
 use crate::pages::{Lang, LangQuery, language, page_session, texts};
 use crate::session::Session;
+use crate::wire::{self, ErrorBody};
 use crate::{ApiError, AppState, Authed};
+use utoipa::{OpenApi, ToSchema};
 
 /// Entries per page of the audit log page.
 const AUDIT_PAGE_SIZE: usize = 50;
@@ -134,15 +136,21 @@ fn role_name(role: Role, lang: Lang) -> &'static str {
 // ------------------------------------------------------------------------- the operations
 
 /// A new account as asked for (API body and page form alike).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    /// 1–64 ASCII letters, digits, `_`, `-` or `.`.
     username: String,
+    /// A role key: `city_admin`, `city_analyst`, `district_officer`, `enterprise`,
+    /// `system_admin`, `security_admin` or `audit_admin`.
     role: String,
+    /// A district officer's district code.
     #[serde(default)]
     district: Option<String>,
+    /// An enterprise user's USCC.
     #[serde(default)]
     uscc: Option<String>,
+    /// Meets the password policy; must be changed at the first sign-in.
     password: String,
 }
 
@@ -386,16 +394,33 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))
 }
 
+/// The accounts API's operations, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(api_accounts, api_create, api_disable, api_enable, api_password))]
+pub(crate) struct Api;
+
+/// Accounts, without secrets (system and security administrators).
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses((status = 200, description = "The accounts", body = Vec<wire::accounts::Account>)))]
 async fn api_accounts(
     State(state): State<AppState>,
     authed: Authed,
-) -> Result<Json<Vec<Account>>, ApiError> {
+) -> Result<Json<Vec<wire::accounts::Account>>, ApiError> {
     if !authed.viewer.may_list_accounts() {
         return Err(ApiError::forbidden());
     }
-    Ok(Json(state.reader().accounts()?))
+    let accounts = state.reader().accounts()?;
+    Ok(Json(accounts.iter().map(Into::into).collect()))
 }
 
+/// Create an account (ordinary roles: the system administrator; the roles above them: the
+/// security administrator).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "Created", body = wire::accounts::Account),
+        (status = 409, description = "The user name is taken", body = ErrorBody),
+    ))]
 async fn api_create(
     State(state): State<AppState>,
     authed: Authed,
@@ -406,52 +431,64 @@ async fn api_create(
     }
     let new = json_body(body)?;
     let account = create_account(&state, &authed.viewer, &new)?;
-    Ok((StatusCode::CREATED, Json(account)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::accounts::Account::from(&account)),
+    )
+        .into_response())
 }
 
+/// Disable an account and end its sessions (security administrator, not oneself).
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/disable", tag = "accounts",
+    params(("username" = String, Path, description = "User name")),
+    responses((status = 200, description = "Disabled", body = wire::accounts::Account)))]
 async fn api_disable(
     State(state): State<AppState>,
     authed: Authed,
     Path(username): Path<String>,
-) -> Result<Json<Account>, ApiError> {
-    Ok(Json(set_disabled(&state, &authed.viewer, &username, true)?))
+) -> Result<Json<wire::accounts::Account>, ApiError> {
+    let account = set_disabled(&state, &authed.viewer, &username, true)?;
+    Ok(Json((&account).into()))
 }
 
+/// Enable an account (security administrator, not oneself).
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/enable", tag = "accounts",
+    params(("username" = String, Path, description = "User name")),
+    responses((status = 200, description = "Enabled", body = wire::accounts::Account)))]
 async fn api_enable(
     State(state): State<AppState>,
     authed: Authed,
     Path(username): Path<String>,
-) -> Result<Json<Account>, ApiError> {
-    Ok(Json(set_disabled(
-        &state,
-        &authed.viewer,
-        &username,
-        false,
-    )?))
+) -> Result<Json<wire::accounts::Account>, ApiError> {
+    let account = set_disabled(&state, &authed.viewer, &username, false)?;
+    Ok(Json((&account).into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPassword {
     password: String,
 }
 
+/// Reset an account's password (the system administrator for ordinary accounts, the security
+/// administrator for the roles above them); its sessions and tokens end, and the owner must
+/// change it at the next sign-in.
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/password", tag = "accounts",
+    params(("username" = String, Path, description = "User name")),
+    request_body = NewPassword,
+    responses((status = 200, description = "Reset", body = wire::accounts::Account)))]
 async fn api_password(
     State(state): State<AppState>,
     authed: Authed,
     Path(username): Path<String>,
     body: Result<Json<NewPassword>, JsonRejection>,
-) -> Result<Json<Account>, ApiError> {
+) -> Result<Json<wire::accounts::Account>, ApiError> {
     if !authed.viewer.may_create_accounts() {
         return Err(ApiError::forbidden());
     }
     let body = json_body(body)?;
-    Ok(Json(reset_password(
-        &state,
-        &authed.viewer,
-        &username,
-        &body.password,
-    )?))
+    let account = reset_password(&state, &authed.viewer, &username, &body.password)?;
+    Ok(Json((&account).into()))
 }
 
 // ---------------------------------------------------------------------------------- pages

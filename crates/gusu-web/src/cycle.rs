@@ -22,16 +22,18 @@ use gusu_core::cycle::Stage;
 use gusu_core::evaluate::simulate::{Migration, migration};
 use gusu_core::evaluate::{EnterpriseResult, Evaluation, evaluate};
 use gusu_core::{EvaluationInput, Scheme, SchemeLibrary, Scope, Uscc, Viewer};
-use gusu_store::{
-    Attachment, CycleInfo, FieldValue, NewObjection, Notice, Objection, Store, StoreError,
-};
+use gusu_store::{CycleInfo, NewObjection, Notice, Objection, Store, StoreError};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
 use crate::page_ctx::{PageCtx, PageQuery, back};
 use crate::pages::Lang;
+pub use crate::wire::cycle::CycleView;
+use crate::wire::{self, ErrorBody};
 use crate::{ApiError, AppState, Authed};
 
 /// The time the cycle's rules are checked against.
@@ -139,21 +141,7 @@ fn body_error(message: String) -> ApiError {
 // ---------------------------------------------------------------------------------------------
 // What the API and the pages show
 
-/// A cycle with what the viewer may see of it.
-#[derive(Serialize)]
-pub struct CycleView {
-    #[serde(flatten)]
-    pub cycle: CycleInfo,
-    pub stage_zh: &'static str,
-    pub stage_en: &'static str,
-    pub next_stage: Option<Stage>,
-    /// The actions this viewer may take now (by the core rules; the time checks happen on
-    /// the request).
-    pub may_manage: bool,
-    pub may_publish: bool,
-}
-
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Progress {
     enterprises: usize,
     confirmed: usize,
@@ -162,8 +150,10 @@ struct Progress {
 }
 
 /// An enterprise's line in the cycle's current version.
-#[derive(Serialize, Clone)]
+/// An enterprise's line in a cycle version.
+#[derive(Serialize, Clone, ToSchema)]
 struct Line {
+    #[schema(value_type = String)]
     uscc: Uscc,
     name: String,
     district: String,
@@ -173,8 +163,9 @@ struct Line {
     rank: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ConfirmationLine {
+    #[schema(value_type = String)]
     uscc: Uscc,
     name: String,
     status: String,
@@ -182,21 +173,22 @@ struct ConfirmationLine {
     answered_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ObjectionLine {
     #[serde(flatten)]
-    objection: Objection,
+    objection: wire::cycle::Objection,
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct FigureLine {
     field: String,
     value: f64,
     source: String,
 }
 
-#[derive(Serialize)]
+/// A cycle with its versions, progress, confirmations and objections in the viewer's scope.
+#[derive(Serialize, ToSchema)]
 struct Detail {
     cycle: CycleView,
     versions: Vec<VersionLine>,
@@ -207,7 +199,7 @@ struct Detail {
     mine: Option<Mine>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Mine {
     /// From the public notice on.
     result: Option<Line>,
@@ -217,15 +209,7 @@ struct Mine {
 }
 
 fn view(cycle: CycleInfo, viewer: &Viewer) -> CycleView {
-    let region = cycle.region.clone();
-    CycleView {
-        stage_zh: cycle.stage.name_zh(),
-        stage_en: cycle.stage.name_en(),
-        next_stage: cycle.stage.next(),
-        may_manage: viewer.may_manage_cycle(region.as_deref()),
-        may_publish: viewer.may_publish_cycle(region.as_deref()),
-        cycle,
-    }
+    CycleView::of(&cycle, viewer)
 }
 
 /// The cycle, if this viewer may know of it; else 404.
@@ -299,7 +283,7 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
         .filter(|o| names.contains_key(&o.uscc))
         .map(|o| ObjectionLine {
             name: name(&o.uscc),
-            objection: o,
+            objection: (&o).into(),
         })
         .collect();
     let mine = match &viewer.scope {
@@ -342,7 +326,7 @@ fn detail(store: &Store, viewer: &Viewer, cycle: CycleInfo) -> Result<Detail, Ap
 /// and its time; why it was made (the reason, the correction or objection behind it and the
 /// enterprise) only a viewer whose scope holds that enterprise; which staff member made it only
 /// staff. So one enterprise never reads another's correction notes (security review, issue 11).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct VersionLine {
     version: u32,
     run_id: i64,
@@ -351,6 +335,7 @@ struct VersionLine {
     /// below are then empty.
     in_scope: bool,
     reason: Option<String>,
+    #[schema(value_type = Option<String>)]
     uscc: Option<Uscc>,
     batch_id: Option<i64>,
     objection_id: Option<i64>,
@@ -403,7 +388,7 @@ fn versions_for(
 }
 
 /// One version of a cycle with its results in the viewer's scope: every version stays readable.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct VersionView {
     cycle: i64,
     #[serde(flatten)]
@@ -450,7 +435,7 @@ fn scheme_of(state: &AppState, cycle: &CycleInfo) -> Result<Scheme, ApiError> {
 // ---------------------------------------------------------------------------------------------
 // Actions, shared by the API and the pages
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
     pub year: i32,
@@ -529,7 +514,7 @@ fn advance(state: &AppState, viewer: &Viewer, id: i64) -> Result<Stage, ApiError
         .map_err(from_store)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
     /// `confirmed` or `flagged`.
@@ -561,14 +546,14 @@ fn confirm(state: &AppState, viewer: &Viewer, id: i64, body: ConfirmBody) -> Res
         .map_err(from_store)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectionBody {
     pub reasons: String,
     #[serde(default)]
-    pub corrections: Vec<FieldValue>,
+    pub corrections: Vec<wire::cycle::FieldValue>,
     #[serde(default)]
-    pub attachments: Vec<Attachment>,
+    pub attachments: Vec<wire::cycle::Attachment>,
 }
 
 fn object(
@@ -585,8 +570,8 @@ fn object(
             viewer,
             &NewObjection {
                 reasons: body.reasons,
-                corrections: body.corrections,
-                attachments: body.attachments,
+                corrections: body.corrections.into_iter().map(Into::into).collect(),
+                attachments: body.attachments.into_iter().map(Into::into).collect(),
             },
             state.0.config.clock.now(),
         )
@@ -614,7 +599,7 @@ fn visible_objection(store: &Store, viewer: &Viewer, id: i64) -> Result<Objectio
     Ok(objection)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// `accept` or `reject`.
@@ -657,11 +642,11 @@ fn decide(
     Ok((objection, version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionBody {
     pub uscc: String,
-    pub corrections: Vec<FieldValue>,
+    pub corrections: Vec<wire::cycle::FieldValue>,
     pub reason: String,
 }
 
@@ -685,7 +670,11 @@ fn correct(
             id,
             viewer,
             &uscc,
-            &body.corrections,
+            &body
+                .corrections
+                .into_iter()
+                .map(Into::into)
+                .collect::<Vec<_>>(),
             &body.reason,
             &scheme,
             state.0.config.clock.now(),
@@ -693,8 +682,9 @@ fn correct(
         .map_err(from_store)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MigrationQuery {
     /// `last_year` (default) or `scheme`.
     pub against: Option<String>,
@@ -703,14 +693,24 @@ pub struct MigrationQuery {
     pub lang: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One row of a migration matrix: the class it starts from, the counts into each label, and
+/// their sum.
+#[derive(Serialize, ToSchema)]
+struct MigrationRow {
+    label: String,
+    counts: Vec<u32>,
+    total: u32,
+}
+
+/// A class migration matrix.
+#[derive(Serialize, ToSchema)]
 struct MigrationView {
     /// What the rows are.
     base: String,
     /// What the columns are.
     other: String,
     labels: Vec<String>,
-    rows: Vec<(String, Vec<u32>, u32)>,
+    rows: Vec<MigrationRow>,
     changed: u32,
     compared: u32,
 }
@@ -824,13 +824,17 @@ fn migration_of(
         .map(|from| {
             let counts: Vec<u32> = m.labels.iter().map(|to| m.count(from, to)).collect();
             let total = counts.iter().sum();
-            (from.clone(), counts, total)
+            MigrationRow {
+                label: from.clone(),
+                counts,
+                total,
+            }
         })
         .collect::<Vec<_>>();
     Ok(MigrationView {
         base: base.scheme,
         other: other.scheme,
-        compared: rows.iter().map(|r| r.2).sum(),
+        compared: rows.iter().map(|r| r.total).sum(),
         labels: m.labels,
         rows,
         changed: m.changed,
@@ -878,6 +882,29 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b).map_err(|e| body_error(e.body_text()))
 }
 
+/// The cycle API's operations, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    api_list,
+    api_start,
+    api_detail,
+    api_advance,
+    api_confirm,
+    api_object,
+    api_correct,
+    api_migration,
+    api_version,
+    api_objection,
+    api_decide,
+    api_notices,
+    api_notice,
+    api_read
+))]
+pub(crate) struct Api;
+
+/// Evaluation cycles the viewer may see.
+#[utoipa::path(get, path = "/api/v1/cycles", tag = "cycles",
+    responses((status = 200, description = "The cycles", body = Vec<CycleView>)))]
 async fn api_list(
     State(state): State<AppState>,
     authed: Authed,
@@ -896,6 +923,14 @@ async fn api_list(
     Ok(Json(out))
 }
 
+/// Start an evaluation cycle (staff of its region).
+#[utoipa::path(post, path = "/api/v1/cycles", tag = "cycles",
+    request_body = StartBody,
+    responses(
+        (status = 201, description = "Started, in draft", body = CycleView),
+        (status = 409, description = "A cycle of that year and region is open already", body = ErrorBody),
+        (status = 422, description = "The year's data cannot be evaluated", body = ErrorBody),
+    ))]
 async fn api_start(
     State(state): State<AppState>,
     authed: Authed,
@@ -906,29 +941,39 @@ async fn api_start(
     Ok((StatusCode::CREATED, Json(view(cycle, &authed.viewer))).into_response())
 }
 
+/// A cycle: stage, versions, confirmation progress, objections (the viewer's scope).
+#[utoipa::path(get, path = "/api/v1/cycles/{id}", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id")),
+    responses((status = 200, description = "The cycle", body = Detail)))]
 async fn api_detail(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Detail>, ApiError> {
     let store = state.store();
     let cycle = visible(&store, &authed.viewer, id)?;
-    let d = detail(&store, &authed.viewer, cycle)?;
-    Ok(Json(
-        serde_json::to_value(d).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+    Ok(Json(detail(&store, &authed.viewer, cycle)?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Empty {}
 
+/// Move a cycle one stage on (publishing: the city administrator, or the district's officer
+/// for a district's cycle).
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/advance", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id")),
+    request_body(content = Option<Empty>, description = "Nothing, or an empty object"),
+    responses(
+        (status = 200, description = "The stage it is in now", body = wire::cycle::Advanced),
+        (status = 409, description = "Not allowed at this stage or time (the notice has not ended, say)", body = ErrorBody),
+    ))]
 async fn api_advance(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
     body: Result<Json<Empty>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::cycle::Advanced>, ApiError> {
     // An empty body is fine; anything in it must be nothing.
     if let Err(e) = body
         && !matches!(e, JsonRejection::MissingJsonContentType(_))
@@ -936,21 +981,40 @@ async fn api_advance(
         return Err(body_error(e.body_text()));
     }
     let stage = advance(&state, &authed.viewer, id)?;
-    Ok(Json(json!({ "cycle": id, "stage": stage })))
+    Ok(Json(wire::cycle::Advanced {
+        cycle: id,
+        stage: stage.into(),
+    }))
 }
 
+/// An enterprise confirms or flags its figures during data confirmation.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/confirmations", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id")),
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "Recorded", body = wire::cycle::Confirmed),
+        (status = 409, description = "Not at this stage", body = ErrorBody),
+    ))]
 async fn api_confirm(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
     body: Result<Json<ConfirmBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::cycle::Confirmed>, ApiError> {
     let body = json_body(body)?;
     let status = body.status.clone();
     confirm(&state, &authed.viewer, id, body)?;
-    Ok(Json(json!({ "cycle": id, "status": status })))
+    Ok(Json(wire::cycle::Confirmed { cycle: id, status }))
 }
 
+/// An enterprise files an objection during the public notice.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/objections", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id")),
+    request_body = ObjectionBody,
+    responses(
+        (status = 201, description = "Filed", body = wire::cycle::Objection),
+        (status = 409, description = "Not during the notice, or one is pending already", body = ErrorBody),
+    ))]
 async fn api_object(
     State(state): State<AppState>,
     authed: Authed,
@@ -959,86 +1023,129 @@ async fn api_object(
 ) -> Result<Response, ApiError> {
     let body = json_body(body)?;
     let objection = object(&state, &authed.viewer, id, body)?;
-    Ok((StatusCode::CREATED, Json(objection)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::cycle::Objection::from(&objection)),
+    )
+        .into_response())
 }
 
+/// One objection (its enterprise's, or staff of its scope).
+#[utoipa::path(get, path = "/api/v1/objections/{id}", tag = "cycles",
+    params(("id" = i64, Path, description = "Objection id")),
+    responses((status = 200, description = "The objection", body = wire::cycle::Objection)))]
 async fn api_objection(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-) -> Result<Json<Objection>, ApiError> {
-    Ok(Json(visible_objection(&state.store(), &authed.viewer, id)?))
+) -> Result<Json<wire::cycle::Objection>, ApiError> {
+    let objection = visible_objection(&state.store(), &authed.viewer, id)?;
+    Ok(Json((&objection).into()))
 }
 
+/// Decide an objection in review; accepting it corrects the figures in a new version.
+#[utoipa::path(post, path = "/api/v1/objections/{id}/decision", tag = "cycles",
+    params(("id" = i64, Path, description = "Objection id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Decided", body = wire::cycle::Decided),
+        (status = 409, description = "Not in review, or decided already", body = ErrorBody),
+    ))]
 async fn api_decide(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
     body: Result<Json<DecisionBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::cycle::Decided>, ApiError> {
     let body = json_body(body)?;
     let (objection, version) = decide(&state, &authed.viewer, id, body)?;
-    Ok(Json(
-        json!({ "objection": objection, "new_version": version }),
-    ))
+    Ok(Json(wire::cycle::Decided {
+        objection: (&objection).into(),
+        new_version: version,
+    }))
 }
 
+/// Staff correct an enterprise's figures with a reason: a new version.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/corrections", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id")),
+    request_body = CorrectionBody,
+    responses(
+        (status = 200, description = "Corrected", body = wire::cycle::Corrected),
+        (status = 409, description = "Not at this stage", body = ErrorBody),
+    ))]
 async fn api_correct(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
     body: Result<Json<CorrectionBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::cycle::Corrected>, ApiError> {
     let body = json_body(body)?;
     let version = correct(&state, &authed.viewer, id, body)?;
-    Ok(Json(json!({ "cycle": id, "version": version })))
+    Ok(Json(wire::cycle::Corrected { cycle: id, version }))
 }
 
+/// Class migration matrix against last year or another scheme.
+#[utoipa::path(get, path = "/api/v1/cycles/{id}/migration", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id"), MigrationQuery),
+    responses(
+        (status = 200, description = "The matrix", body = MigrationView),
+        (status = 422, description = "The comparison cannot be evaluated", body = ErrorBody),
+    ))]
 async fn api_migration(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
     query: Result<Query<MigrationQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<MigrationView>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let m = migration_of(&state, &authed.viewer, id, &query)?;
-    Ok(Json(
-        serde_json::to_value(m).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+    Ok(Json(migration_of(&state, &authed.viewer, id, &query)?))
 }
 
+/// One version of a cycle with its results in the viewer's scope.
+#[utoipa::path(get, path = "/api/v1/cycles/{id}/versions/{version}", tag = "cycles",
+    params(("id" = i64, Path, description = "Cycle id"), ("version" = u32, Path, description = "Version number")),
+    responses((status = 200, description = "The version", body = VersionView)))]
 async fn api_version(
     State(state): State<AppState>,
     authed: Authed,
     Path((id, version)): Path<(i64, u32)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let v = version_of(&state, &authed.viewer, id, version)?;
-    Ok(Json(
-        serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+) -> Result<Json<VersionView>, ApiError> {
+    Ok(Json(version_of(&state, &authed.viewer, id, version)?))
 }
 
+/// Result notices: an enterprise's own, staff those in their scope.
+#[utoipa::path(get, path = "/api/v1/notices", tag = "cycles",
+    responses((status = 200, description = "The notices", body = Vec<wire::cycle::Notice>)))]
 async fn api_notices(
     State(state): State<AppState>,
     authed: Authed,
-) -> Result<Json<Vec<Notice>>, ApiError> {
-    Ok(Json(notices(&state, &authed.viewer)?))
+) -> Result<Json<Vec<wire::cycle::Notice>>, ApiError> {
+    let notices = notices(&state, &authed.viewer)?;
+    Ok(Json(notices.iter().map(Into::into).collect()))
 }
 
+/// One result notice.
+#[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "cycles",
+    params(("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, description = "The notice", body = wire::cycle::Notice)))]
 async fn api_notice(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-) -> Result<Json<Notice>, ApiError> {
-    Ok(Json(notice(&state, &authed.viewer, id)?))
+) -> Result<Json<wire::cycle::Notice>, ApiError> {
+    Ok(Json((&notice(&state, &authed.viewer, id)?).into()))
 }
 
+/// An enterprise acknowledges its result notice (签收).
+#[utoipa::path(post, path = "/api/v1/notices/{id}/read", tag = "cycles",
+    params(("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, description = "Acknowledged", body = wire::cycle::Notice)))]
 async fn api_read(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-) -> Result<Json<Notice>, ApiError> {
-    Ok(Json(read(&state, &authed.viewer, id)?))
+) -> Result<Json<wire::cycle::Notice>, ApiError> {
+    Ok(Json((&read(&state, &authed.viewer, id)?).into()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1553,13 +1660,14 @@ async fn page_detail(
     let region = region_name(&state, ctx.lang, cycle.region.as_deref());
     let d = detail(&store, &ctx.viewer, cycle)?;
     let next = d.cycle.next_stage.map(|s| {
+        let s = s.core();
         if ctx.lang == Lang::Zh {
             s.name_zh()
         } else {
             s.name_en()
         }
     });
-    let may_advance = match d.cycle.next_stage {
+    let may_advance = match d.cycle.next_stage.map(wire::cycle::Stage::core) {
         Some(Stage::Published) => d.cycle.may_publish,
         Some(_) => d.cycle.may_manage,
         None => false,
@@ -1568,7 +1676,7 @@ async fn page_detail(
         .iter()
         .map(|s| {
             (
-                *s == d.cycle.cycle.stage,
+                *s == d.cycle.stage.core(),
                 if ctx.lang == Lang::Zh {
                     s.name_zh()
                 } else {
@@ -1577,7 +1685,7 @@ async fn page_detail(
             )
         })
         .collect();
-    let may_correct = match d.cycle.cycle.stage {
+    let may_correct = match d.cycle.stage.core() {
         Stage::PublicNotice => false,
         Stage::Published => d.cycle.may_publish,
         _ => d.cycle.may_manage,
@@ -1586,7 +1694,7 @@ async fn page_detail(
             staff => ctx.viewer.is_staff(),
             region => region,
             d => Value::from(Serde(&d)),
-            stage => d.cycle.cycle.stage.key(),
+            stage => d.cycle.stage.core().key(),
             stages => Value::from(Serde(stages)),
             next => next,
             may_advance => may_advance,
@@ -1670,12 +1778,14 @@ fn given(v: &Option<String>) -> Option<&str> {
 
 /// Proposed values from `field_n` / `value_n` pairs; a value without a field or the reverse is
 /// an error naming the pair.
-fn form_values(pairs: &[(&Option<String>, &Option<String>)]) -> Result<Vec<FieldValue>, ApiError> {
+fn form_values(
+    pairs: &[(&Option<String>, &Option<String>)],
+) -> Result<Vec<wire::cycle::FieldValue>, ApiError> {
     let mut out = Vec::new();
     for (i, (field, value)) in pairs.iter().enumerate() {
         match (given(field), given(value)) {
             (None, None) => {}
-            (Some(f), Some(v)) => out.push(FieldValue {
+            (Some(f), Some(v)) => out.push(wire::cycle::FieldValue {
                 field: f.to_string(),
                 value: v
                     .parse::<f64>()
@@ -1712,7 +1822,7 @@ async fn page_object(
         let mut attachments = Vec::new();
         if let Some(name) = given(&form.attachment_name) {
             let size = given(&form.attachment_size).unwrap_or("0");
-            attachments.push(Attachment {
+            attachments.push(wire::cycle::Attachment {
                 file_name: name.to_string(),
                 media_type: given(&form.attachment_type)
                     .unwrap_or("application/octet-stream")

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 use crate::chart::{Column, columns};
 use crate::page_ctx::PageCtx;
 use crate::pages::{Lang, page_session, render};
-use crate::{ApiError, AppState, Authed};
+use crate::{ApiError, AppState, Authed, wire};
+use utoipa::{IntoParams, OpenApi};
 
 /// Emitters listed on the dashboard.
 const TOP_EMITTERS: usize = 20;
@@ -145,12 +146,17 @@ impl AppState {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DashboardQuery {
+    /// A district code (a district officer: its own).
     district: Option<String>,
+    /// A two-digit GB/T 4754 division.
     division: Option<String>,
+    /// The page's year (the API takes it from the path).
     year: Option<i32>,
+    /// `zh` or `en` (pages).
     lang: Option<String>,
 }
 
@@ -335,12 +341,23 @@ fn dashboard(
     })
 }
 
+/// The energy API's operations, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(dashboard_api, enterprise_api))]
+pub(crate) struct Api;
+
+/// Energy and carbon of the city, a district or a division (staff; a district officer its own
+/// district): totals on both bases and by scope, intensity by year against the target, top
+/// emitters, carbon-efficiency grades.
+#[utoipa::path(get, path = "/api/v1/energy/{year}", tag = "energy",
+    params(("year" = i32, Path, description = "Accounting year"), DashboardQuery),
+    responses((status = 200, description = "The dashboard", body = wire::energy::Dashboard)))]
 async fn dashboard_api(
     State(state): State<AppState>,
     authed: Authed,
     Path(year): Path<i32>,
     query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Dashboard>, ApiError> {
+) -> Result<Json<wire::energy::Dashboard>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let population = population(
         &state,
@@ -349,7 +366,9 @@ async fn dashboard_api(
         given(&query.division),
     )?;
     let energy = state.city_energy()?;
-    Ok(Json(dashboard(&state, &energy, population, year)?))
+    Ok(Json(
+        (&dashboard(&state, &energy, population, year)?).into(),
+    ))
 }
 
 /// One enterprise's energy and carbon in a year.
@@ -446,14 +465,21 @@ fn enterprise_energy(
     })
 }
 
+/// One enterprise's energy and carbon by year: the account by scope, the carbon-efficiency
+/// grade, each energy line with its lineage, the factor rows used, and metered monthly totals.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/energy", tag = "energy",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, description = "The enterprise's energy and carbon", body = wire::energy::EnterpriseEnergy)))]
 async fn enterprise_api(
     State(state): State<AppState>,
     authed: Authed,
     Path(uscc): Path<String>,
-) -> Result<Json<EnterpriseEnergy>, ApiError> {
+) -> Result<Json<wire::energy::EnterpriseEnergy>, ApiError> {
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
-    Ok(Json(enterprise_energy(&state, &authed.viewer, &uscc)?))
+    Ok(Json(
+        (&enterprise_energy(&state, &authed.viewer, &uscc)?).into(),
+    ))
 }
 
 /// The labels of the energy pages, in one language.

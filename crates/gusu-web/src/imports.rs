@@ -19,14 +19,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
-use gusu_core::{Issue, Report, Scope, Uscc, Viewer};
+use gusu_core::{Report, Scope, Uscc, Viewer};
 use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnergy, ParsedEnterprises, ReadOptions};
-use gusu_store::{BatchInfo, BatchMeta, Conflict, ImportSummary, Store, Uploader};
+use gusu_store::{BatchInfo, BatchMeta, ImportSummary, Store, Uploader};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::{Deserialize, Serialize};
 
+use utoipa::{OpenApi, ToSchema};
+
 use crate::pages::{Lang, LangQuery, language, page_session, texts};
+use crate::wire::{self, ErrorBody};
 use crate::{ApiError, AppState, Authed, WebConfig};
 
 /// How long a checked upload waits for its commit.
@@ -35,6 +38,9 @@ pub const STAGING_TTL: Duration = Duration::from_secs(60 * 60);
 const STAGED_PER_USER: usize = 5;
 /// Room for the form's other fields and the multipart framing around the file.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
+/// Findings a validation report lists; the rest are counted (a file of a million bad rows must
+/// not make a report of a million lines).
+pub const MAX_FINDINGS: usize = 1_000;
 
 /// The departments offered on the upload form (the API takes any name).
 const SOURCES: &[(&str, &str, &str)] = &[
@@ -63,7 +69,7 @@ pub fn routes(config: &WebConfig) -> Router<AppState> {
 }
 
 /// Which kind of department file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     Enterprises,
@@ -208,7 +214,7 @@ impl Staging {
 }
 
 /// A checked upload waiting for commit, as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StagedLine {
     pub id: String,
     pub file_name: String,
@@ -219,7 +225,7 @@ pub struct StagedLine {
 }
 
 /// The validation report of a checked upload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StagedReport {
     /// The staging id: commit or cancel with it.
     pub id: String,
@@ -238,8 +244,11 @@ pub struct StagedReport {
     /// The same file (kind, source, content) was imported before: a commit would change nothing.
     pub already_imported: bool,
     pub expires_in_seconds: u64,
-    /// Every finding with its row, column, cell value and reason (English and Chinese).
-    pub findings: Vec<Issue>,
+    /// The first [`MAX_FINDINGS`] findings, each with its row, column, cell value and reason
+    /// (English and Chinese), errors first.
+    pub findings: Vec<wire::imports::Finding>,
+    /// Every finding, listed or not.
+    pub findings_total: usize,
 }
 
 impl StagedReport {
@@ -264,13 +273,23 @@ impl StagedReport {
             warnings: report.warning_count(),
             already_imported,
             expires_in_seconds: STAGING_TTL.saturating_sub(s.created.elapsed()).as_secs(),
-            findings: report.issues.clone(),
+            findings: {
+                let mut listed: Vec<&gusu_core::Issue> = report.issues.iter().collect();
+                // Errors first (stable: each kind keeps the file's order).
+                listed.sort_by_key(|i| std::cmp::Reverse(i.severity));
+                listed
+                    .into_iter()
+                    .take(MAX_FINDINGS)
+                    .map(Into::into)
+                    .collect()
+            },
+            findings_total: report.issues.len(),
         })
     }
 }
 
 /// What a commit did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CommitResult {
     pub batch_id: Option<i64>,
     /// The same file was imported before: nothing was written.
@@ -285,7 +304,7 @@ pub struct CommitResult {
     pub inserted: usize,
     pub corrected: usize,
     pub unchanged: usize,
-    pub conflicts: Vec<Conflict>,
+    pub conflicts: Vec<wire::imports::Conflict>,
 }
 
 /// A refusal with its reason in both languages: the API answers in English, pages in the
@@ -775,7 +794,7 @@ fn commit(
         inserted: summary.inserted,
         corrected: summary.corrected,
         unchanged: summary.unchanged,
-        conflicts: summary.conflicts,
+        conflicts: summary.conflicts.iter().map(Into::into).collect(),
     })
 }
 
@@ -792,19 +811,36 @@ fn past_imports(store: &Store, viewer: &Viewer) -> Result<Vec<BatchInfo>, ApiErr
 
 // ------------------------------------------------------------------------------- JSON API
 
+/// The imports API's operations, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(api_list, api_upload, api_report, api_cancel, api_commit))]
+pub(crate) struct Api;
+
+/// Past imports with lineage, and the viewer's uploads waiting for commit (staff).
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
+    responses((status = 200, description = "Imports", body = wire::imports::Imports)))]
 async fn api_list(
     State(state): State<AppState>,
     Extension(staging): Extension<Staging>,
     authed: Authed,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::imports::Imports>, ApiError> {
     may_import(&authed.viewer)?;
     let batches = past_imports(&state.reader(), &authed.viewer)?;
-    Ok(Json(serde_json::json!({
-        "batches": batches,
-        "staged": staging.of_owner(&authed.viewer.user),
-    })))
+    Ok(Json(wire::imports::Imports {
+        batches: batches.iter().map(Into::into).collect(),
+        staged: staging.of_owner(&authed.viewer.user),
+    }))
 }
 
+/// Upload a file: it is checked and staged (nothing is stored), and its report answered.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    request_body(content = wire::imports::UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Checked and staged", body = StagedReport),
+        (status = 413, description = "Over the upload limit, or a sheet over the size limits", body = ErrorBody),
+        (status = 415, description = "Not a file kind gusu reads", body = ErrorBody),
+        (status = 422, description = "The file cannot be read (no recognised header, empty, …)", body = ErrorBody),
+    ))]
 async fn api_upload(
     State(state): State<AppState>,
     Extension(staging): Extension<Staging>,
@@ -820,6 +856,10 @@ async fn api_upload(
     Ok((StatusCode::CREATED, Json(report)).into_response())
 }
 
+/// The validation report of one's staged upload.
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
+    params(("id" = String, Path, description = "Staging id")),
+    responses((status = 200, description = "The report", body = StagedReport)))]
 async fn api_report(
     State(state): State<AppState>,
     Extension(staging): Extension<Staging>,
@@ -834,6 +874,14 @@ async fn api_report(
     )?))
 }
 
+/// Import a staged upload's accepted rows in one transaction, with lineage; audited.
+#[utoipa::path(post, path = "/api/v1/imports/{id}/commit", tag = "imports",
+    params(("id" = String, Path, description = "Staging id")),
+    responses(
+        (status = 200, description = "Imported (or already imported: nothing changed)", body = CommitResult),
+        (status = 409, description = "The store changed so that the rows no longer fit", body = ErrorBody),
+        (status = 422, description = "Nothing in the file can be imported", body = ErrorBody),
+    ))]
 async fn api_commit(
     State(state): State<AppState>,
     Extension(staging): Extension<Staging>,
@@ -843,6 +891,10 @@ async fn api_commit(
     Ok(Json(commit(&state, &staging, &authed.viewer, &id)?))
 }
 
+/// Cancel one's staged upload (nothing is stored).
+#[utoipa::path(delete, path = "/api/v1/imports/{id}", tag = "imports",
+    params(("id" = String, Path, description = "Staging id")),
+    responses((status = 204, description = "Cancelled")))]
 async fn api_cancel(
     Extension(staging): Extension<Staging>,
     authed: Authed,

@@ -17,6 +17,7 @@ mod page_ctx;
 pub mod pages;
 pub mod session;
 pub mod summary;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,7 +35,6 @@ use gusu_core::evaluate::EnterpriseResult;
 use gusu_core::{Scope, Uscc, Viewer};
 use gusu_store::{RunInfo, Store};
 use serde::Deserialize;
-use serde_json::json;
 
 pub use error::ApiError;
 use session::{COOKIE, Limits, Sessions, Throttle, token_from_cookies};
@@ -299,12 +299,6 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// The OpenAPI document, built once: it is the same for every request.
-async fn openapi_json() -> Json<&'static serde_json::Value> {
-    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    Json(DOCUMENT.get_or_init(openapi::document))
-}
-
 /// The API router.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -320,7 +314,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/enterprises/{uscc}", get(enterprise_file))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/schemes", get(pages::schemes_api))
-        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route(
@@ -345,6 +339,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             remember_language,
         ))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             headers::security_headers,
@@ -425,13 +420,6 @@ pub fn serve_on(
             }
         }
     })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignIn {
-    username: String,
-    password: String,
 }
 
 pub(crate) fn cookie(token: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {
@@ -631,10 +619,20 @@ async fn remember_language(
     next.run(req).await
 }
 
+/// Sign in: sets the session cookie and answers the CSRF token that unsafe requests send as
+/// `X-CSRF-Token`.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session",
+    request_body = wire::session::SignInBody,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = wire::session::SignedIn),
+        (status = 401, description = "Wrong user name or password", body = wire::ErrorBody),
+        (status = 403, description = "The password expired, or an administrator set it: change it first", body = wire::ErrorBody),
+        (status = 429, description = "Too many failed sign-ins: wait", body = wire::ErrorBody),
+    ))]
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    body: Result<Json<SignIn>, JsonRejection>,
+    body: Result<Json<wire::session::SignInBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
     let SignedIn {
@@ -668,7 +666,11 @@ async fn sign_in(
     );
     Ok((
         headers,
-        Json(json!({ "user": viewer.user, "role": viewer.role, "csrf": csrf })),
+        Json(wire::session::SignedIn {
+            user: viewer.user,
+            role: viewer.role.into(),
+            csrf,
+        }),
     )
         .into_response())
 }
@@ -687,14 +689,6 @@ fn password_expired() -> ApiError {
         "password_expired",
         "the password has expired; set a new one with POST /api/v1/password",
     )
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordChange {
-    username: String,
-    password: String,
-    new_password: String,
 }
 
 /// Why a password change was refused.
@@ -751,10 +745,20 @@ pub(crate) async fn change_password(
     Ok(Ok(()))
 }
 
+/// Change one's password with the current one (also when it has expired); needs no session.
+/// Every session of the account ends and its API tokens are revoked.
+#[utoipa::path(post, path = "/api/v1/password", tag = "session",
+    request_body = wire::session::PasswordChangeBody,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "The new password does not meet the policy", body = wire::ErrorBody),
+        (status = 401, description = "Wrong user name or password", body = wire::ErrorBody),
+        (status = 429, description = "Too many failed attempts: wait", body = wire::ErrorBody),
+    ))]
 async fn password(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    body: Result<Json<PasswordChange>, JsonRejection>,
+    body: Result<Json<wire::session::PasswordChangeBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
     let change = change_password(
@@ -780,6 +784,9 @@ async fn password(
     }
 }
 
+/// Sign out (needs `X-CSRF-Token` with a session cookie).
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204, description = "Signed out; the cookie is cleared")))]
 async fn sign_out(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
     state.0.sessions.end(&authed.token);
     state.store().audit(
@@ -796,8 +803,11 @@ async fn sign_out(State(state): State<AppState>, authed: Authed) -> Result<Respo
     Ok((StatusCode::NO_CONTENT, headers).into_response())
 }
 
-async fn me(authed: Authed) -> Json<Viewer> {
-    Json(authed.viewer)
+/// The signed-in viewer: user, role and scope.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses((status = 200, description = "The viewer", body = wire::session::Viewer)))]
+async fn me(authed: Authed) -> Json<wire::session::Viewer> {
+    Json((&authed.viewer).into())
 }
 
 /// A stored result's full detail, as the engine made it.
@@ -834,8 +844,9 @@ pub(crate) fn enterprise_run(
         .max_by_key(|r| (r.published, r.id)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ResultFilter {
     district: Option<String>,
     division: Option<String>,
@@ -873,12 +884,21 @@ fn may_list(viewer: &Viewer) -> Result<(), ApiError> {
     }
 }
 
+/// The year's city results the viewer may see (an enterprise its own line, once published),
+/// filtered.
+#[utoipa::path(get, path = "/api/v1/results/{year}", tag = "results",
+    params(("year" = i32, Path, description = "Evaluation year"), ResultFilter),
+    responses(
+        (status = 200, description = "The results", body = wire::results::Results),
+        (status = 403, description = "An administrator: no enterprise data", body = wire::ErrorBody),
+        (status = 404, description = "No evaluation run of that year", body = wire::ErrorBody),
+    ))]
 async fn results(
     State(state): State<AppState>,
     authed: Authed,
     Path(year): Path<i32>,
     filter: Result<Query<ResultFilter>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::results::Results>, ApiError> {
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let viewer = &authed.viewer;
@@ -892,30 +912,44 @@ async fn results(
         .ok_or_else(|| ApiError::not_found("evaluation run"))?;
     let run = &summary.run;
     // The one check: nothing leaves that the viewer may not see.
-    let lines: Vec<&summary::ResultLine> = summary
+    let results = summary
         .lines
         .iter()
         .filter(|l| viewer.may_see(&l.uscc, &l.district) && filter.keeps(l))
+        .map(wire::results::ResultLine::from)
         .collect();
-    Ok(Json(
-        json!({ "run": run.id, "year": year, "scheme": format!("{}@{}", run.scheme, run.scheme_version), "published": run.published, "results": lines }),
-    ))
+    Ok(Json(wire::results::Results {
+        run: run.id,
+        year,
+        scheme: format!("{}@{}", run.scheme, run.scheme_version),
+        published: run.published,
+        results,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct OverviewQuery {
+    /// A district code (staff of the city, or the officer's own district).
     district: Option<String>,
 }
 
 /// The overview of the city (or of the viewer's district, for a district officer), or of one
 /// district: what the overview and district pages show.
+#[utoipa::path(get, path = "/api/v1/overview/{year}", tag = "results",
+    params(("year" = i32, Path, description = "Evaluation year"), OverviewQuery),
+    responses(
+        (status = 200, description = "Class counts by group, district and division, totals and per-mu figures against the year before, the lowest-class list and the measures' totals", body = wire::results::Overview),
+        (status = 403, description = "Not staff", body = wire::ErrorBody),
+        (status = 404, description = "No run of that year, or no such district in the viewer's scope", body = wire::ErrorBody),
+    ))]
 async fn overview(
     State(state): State<AppState>,
     authed: Authed,
     Path(year): Path<i32>,
     query: Result<Query<OverviewQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<wire::results::Overview>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let viewer = &authed.viewer;
     may_list(viewer)?;
@@ -931,21 +965,29 @@ async fn overview(
         .overview_for(viewer, query.district.as_deref())
         .ok_or_else(|| ApiError::not_found("district"))?;
     let run = &summary.run;
-    Ok(Json(json!({
-        "run": run.id,
-        "year": year,
-        "scheme": format!("{}@{}", run.scheme, run.scheme_version),
-        "published": run.published,
-        "district": query.district,
-        "overview": &*overview,
-    })))
+    Ok(Json(wire::results::Overview {
+        run: run.id,
+        year,
+        scheme: format!("{}@{}", run.scheme, run.scheme_version),
+        published: run.published,
+        district: query.district,
+        overview: (&*overview).into(),
+    }))
 }
 
+/// One enterprise's result with every indicator (an enterprise sees its own once published).
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/results/{year}", tag = "results",
+    params(("uscc" = String, Path, description = "Unified social credit code"), ("year" = i32, Path, description = "Evaluation year")),
+    responses(
+        (status = 200, description = "The result", body = wire::results::EnterpriseResult),
+        (status = 400, description = "Not a valid USCC", body = wire::ErrorBody),
+        (status = 404, description = "No such enterprise in the viewer's scope, or no result", body = wire::ErrorBody),
+    ))]
 async fn enterprise_result(
     State(state): State<AppState>,
     authed: Authed,
     Path((uscc, year)): Path<(String, i32)>,
-) -> Result<Json<EnterpriseResult>, ApiError> {
+) -> Result<Json<wire::results::EnterpriseResult>, ApiError> {
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
     let store = state.reader();
@@ -965,27 +1007,33 @@ async fn enterprise_result(
     if !authed.viewer.may_see(&r.uscc, &r.district) {
         return Err(ApiError::not_found("enterprise"));
     }
-    Ok(Json(r))
+    Ok(Json((&r).into()))
 }
 
 /// The enterprise's register entry, yearly values with their lineage, and class by year.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}", tag = "results",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses(
+        (status = 200, description = "The register entry, yearly values with the department, file and row of each, and the class by year", body = wire::results::EnterpriseFile),
+        (status = 400, description = "Not a valid USCC", body = wire::ErrorBody),
+        (status = 404, description = "No such enterprise in the viewer's scope", body = wire::ErrorBody),
+    ))]
 async fn enterprise_file(
     State(state): State<AppState>,
     authed: Authed,
     Path(uscc): Path<String>,
-) -> Result<Json<enterprise_file::EnterpriseFile>, ApiError> {
+) -> Result<Json<wire::results::EnterpriseFile>, ApiError> {
     let uscc =
         Uscc::parse(&uscc).map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
-    Ok(Json(enterprise_file::load(
-        &state.reader(),
-        &authed.viewer,
-        &uscc,
-    )?))
+    let file = enterprise_file::load(&state.reader(), &authed.viewer, &uscc)?;
+    Ok(Json((&file).into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// Entries per page (default 100, at most 10,000).
     limit: Option<usize>,
     offset: Option<usize>,
     actor: Option<String>,
@@ -998,6 +1046,14 @@ const AUDIT_API_MAX: usize = 10_000;
 /// The audit log, newest first, a page at a time: `X-Total-Count` says how many entries match,
 /// and a `Link: <…>; rel="next"` header gives the next page while any remain. A limit over
 /// [`AUDIT_API_MAX`] is refused, not cut silently.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of the audit log, newest first", body = Vec<wire::accounts::AuditEntry>,
+            headers(("x-total-count" = u64, description = "Entries matching"), ("link" = String, description = "`<…>; rel=\"next\"` while pages remain"))),
+        (status = 400, description = "A limit over 10,000", body = wire::ErrorBody),
+        (status = 403, description = "Not the audit administrator", body = wire::ErrorBody),
+    ))]
 async fn audit_log(
     State(state): State<AppState>,
     authed: Authed,
@@ -1038,5 +1094,6 @@ async fn audit_log(
             headers.insert(header::LINK, v);
         }
     }
+    let entries: Vec<wire::accounts::AuditEntry> = entries.iter().map(Into::into).collect();
     Ok((headers, Json(entries)).into_response())
 }

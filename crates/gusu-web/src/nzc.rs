@@ -33,7 +33,9 @@ use serde_json::json;
 
 use crate::page_ctx::{PageCtx, PageQuery, back};
 use crate::pages::Lang;
+use crate::wire::{self, ErrorBody};
 use crate::{ApiError, AppState, Authed};
+use utoipa::OpenApi;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -248,6 +250,18 @@ struct Detail {
     may_edit: bool,
 }
 
+impl Detail {
+    fn wire(&self) -> wire::nzc::ApplicationDetail {
+        wire::nzc::ApplicationDetail {
+            application: (&self.application).into(),
+            assessment: (&self.assessment).into(),
+            events: self.events.iter().map(Into::into).collect(),
+            actions: self.actions.iter().map(|a| (*a).into()).collect(),
+            may_edit: self.may_edit,
+        }
+    }
+}
+
 fn detail(state: &AppState, viewer: &Viewer, id: i64) -> Result<Detail, ApiError> {
     let store = state.reader();
     let application = visible(&store, viewer, id)?;
@@ -276,77 +290,115 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b).map_err(|e| body_error(e.body_text()))
 }
 
-async fn api_criteria(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
+/// The near-zero-carbon API's operations, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(api_criteria, api_list, api_open, api_detail, api_evidence, api_act))]
+pub(crate) struct Api;
+
+/// The near-zero-carbon criteria documents applications are assessed under.
+#[utoipa::path(get, path = "/api/v1/nzc/criteria", tag = "nzc",
+    responses((status = 200, description = "The criteria documents", body = wire::nzc::CriteriaList)))]
+async fn api_criteria(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<wire::nzc::CriteriaList>, ApiError> {
     may_list(&authed.viewer)?;
-    let docs: Vec<serde_json::Value> = state
-        .0
-        .config
-        .nzc_criteria
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.id(),
-                "name": c.name,
-                "version": c.version,
-                "year": c.year,
-                "title_zh": c.title_zh,
-                "title_en": c.title_en,
-                "confidence": c.confidence,
-                "source": c.source,
-                "route": c.route,
-                "criteria": c.criteria.iter().map(|k| json!({
-                    "id": k.id, "name_zh": k.name_zh, "name_en": k.name_en,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "criteria": docs })).into_response())
+    let criteria = state.0.config.nzc_criteria.iter().map(Into::into).collect();
+    Ok(Json(wire::nzc::CriteriaList { criteria }))
 }
 
-async fn api_list(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
+/// Applications the viewer may see: its own (enterprise), its district's (officer), all (city
+/// staff).
+#[utoipa::path(get, path = "/api/v1/nzc/applications", tag = "nzc",
+    responses((status = 200, description = "The applications", body = wire::nzc::ApplicationList)))]
+async fn api_list(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<wire::nzc::ApplicationList>, ApiError> {
     let apps = list(&state, &authed.viewer)?;
-    Ok(Json(json!({ "applications": apps })).into_response())
+    Ok(Json(wire::nzc::ApplicationList {
+        applications: apps.iter().map(Into::into).collect(),
+    }))
 }
 
+/// Open an application (the enterprise itself, or staff in scope for it).
+#[utoipa::path(post, path = "/api/v1/nzc/applications", tag = "nzc",
+    request_body = wire::nzc::OpenBody,
+    responses(
+        (status = 201, description = "Opened, as a draft", body = wire::nzc::ApplicationDetail),
+        (status = 404, description = "No such enterprise in the viewer's scope", body = ErrorBody),
+        (status = 409, description = "An open application of that enterprise and criteria exists", body = ErrorBody),
+    ))]
 async fn api_open(
     State(state): State<AppState>,
     authed: Authed,
-    body: Result<Json<OpenBody>, JsonRejection>,
+    body: Result<Json<wire::nzc::OpenBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let body = json_body(body)?;
+    let body = OpenBody {
+        uscc: body.uscc,
+        criteria: body.criteria,
+        year: body.year,
+        evidence: body.evidence.into(),
+    };
     let id = open(&state, &authed.viewer, body)?;
     let d = detail(&state, &authed.viewer, id)?;
-    Ok((StatusCode::CREATED, Json(d)).into_response())
+    Ok((StatusCode::CREATED, Json(d.wire())).into_response())
 }
 
+/// An application with its evidence assessed criterion by criterion, the offset ratio, its
+/// history and the viewer's possible actions.
+#[utoipa::path(get, path = "/api/v1/nzc/applications/{id}", tag = "nzc",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The application", body = wire::nzc::ApplicationDetail)))]
 async fn api_detail(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-) -> Result<Response, ApiError> {
-    Ok(Json(detail(&state, &authed.viewer, id)?).into_response())
+) -> Result<Json<wire::nzc::ApplicationDetail>, ApiError> {
+    Ok(Json(detail(&state, &authed.viewer, id)?.wire()))
 }
 
+/// Replace the evidence of a draft or returned application.
+#[utoipa::path(put, path = "/api/v1/nzc/applications/{id}/evidence", tag = "nzc",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = wire::nzc::Evidence,
+    responses(
+        (status = 200, description = "Saved; the application as it stands", body = wire::nzc::ApplicationDetail),
+        (status = 409, description = "Not editable at its status", body = ErrorBody),
+    ))]
 async fn api_evidence(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-    body: Result<Json<Evidence>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let evidence = json_body(body)?;
+    body: Result<Json<wire::nzc::Evidence>, JsonRejection>,
+) -> Result<Json<wire::nzc::ApplicationDetail>, ApiError> {
+    let evidence: Evidence = json_body(body)?.into();
     save_evidence(&state, &authed.viewer, id, &evidence)?;
-    Ok(Json(detail(&state, &authed.viewer, id)?).into_response())
+    Ok(Json(detail(&state, &authed.viewer, id)?.wire()))
 }
 
+/// A step of the route: submit, recommend, approve, return or reject (with a reason).
+#[utoipa::path(post, path = "/api/v1/nzc/applications/{id}/actions", tag = "nzc",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = wire::nzc::ActBody,
+    responses(
+        (status = 200, description = "Done; the application as it stands", body = wire::nzc::ApplicationDetail),
+        (status = 409, description = "Not allowed at its status", body = ErrorBody),
+    ))]
 async fn api_act(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
-    body: Result<Json<ActBody>, JsonRejection>,
-) -> Result<Response, ApiError> {
+    body: Result<Json<wire::nzc::ActBody>, JsonRejection>,
+) -> Result<Json<wire::nzc::ApplicationDetail>, ApiError> {
     let body = json_body(body)?;
+    let body = ActBody {
+        action: body.action,
+        reason: body.reason,
+    };
     act(&state, &authed.viewer, id, &body)?;
-    Ok(Json(detail(&state, &authed.viewer, id)?).into_response())
+    Ok(Json(detail(&state, &authed.viewer, id)?.wire()))
 }
 
 // ---------------------------------------------------------------------------------------------

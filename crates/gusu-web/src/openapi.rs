@@ -1,311 +1,244 @@
-//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`. Written by hand next
-//! to the routes it describes; a test checks that every route is in it.
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`, generated from the
+//! handlers' own annotations and the wire types they read and answer (`crate::wire`). Each
+//! module of handlers lists its operations in its own `Api` (next to the handlers); this module
+//! merges them and adds what holds for every operation alike:
+//!
+//! - signed-in operations take the session cookie or a bearer token, and answer 401 without;
+//! - unsafe methods with a session cookie need `X-CSRF-Token` (403 without);
+//! - a path or query parameter, or a body, that does not parse answers 400; a path naming
+//!   something the viewer may not see answers 404, as if it did not exist;
+//! - every error is the one [`wire::ErrorBody`](crate::wire::ErrorBody).
+//!
+//! A test holds the router to the document: every `/api/v1` route served is documented, and
+//! every documented operation is served.
 
 use serde_json::{Value, json};
+use utoipa::OpenApi;
 
-/// Every route: (method, path as OpenAPI writes it, summary, signed in?).
-pub const ROUTES: &[(&str, &str, &str, bool)] = &[
-    (
-        "post",
-        "/api/v1/session",
-        "Sign in: sets the session cookie, returns the CSRF token",
-        false,
-    ),
-    (
-        "delete",
-        "/api/v1/session",
-        "Sign out (needs X-CSRF-Token)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/me",
-        "The signed-in viewer: user, role and scope",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/results/{year}",
-        "The year's published city results the viewer may see",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/overview/{year}",
-        "Class counts by group, district and division, totals and per-mu figures against the year before, the lowest-class list and the measures' totals, for the city or one district (?district=)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/enterprises/{uscc}",
-        "One enterprise's register entry, yearly values with the department, file and row of each, and its class by year",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/enterprises/{uscc}/results/{year}",
-        "One enterprise's result with every indicator",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/audit",
-        "The audit log, newest first: ?actor, ?action, ?offset, ?limit (audit administrator only)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/imports",
-        "Past imports with lineage, and the viewer's uploads waiting for commit (staff)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/imports",
-        "Upload a file (multipart: file, kind, source, year): checked, staged, its report returned",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/imports/{id}",
-        "The validation report of one's staged upload",
-        true,
-    ),
-    (
-        "delete",
-        "/api/v1/imports/{id}",
-        "Cancel one's staged upload (nothing is stored)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/imports/{id}/commit",
-        "Import a staged upload's accepted rows in one transaction, with lineage; audited",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/accounts",
-        "Accounts, without secrets (system and security administrators)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/accounts",
-        "Create an account: username, role, district or uscc, password (system administrator)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/accounts/{username}/disable",
-        "Disable an account and end its sessions (security administrator, not oneself)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/accounts/{username}/enable",
-        "Enable an account (security administrator, not oneself)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/accounts/{username}/password",
-        "Reset an account's password (system administrator); its sessions end",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/password",
-        "Change one's password with the current one (needed when it has expired); no session",
-        false,
-    ),
-    (
-        "get",
-        "/api/v1/energy/{year}",
-        "Energy and carbon of the city, a district or a division (?district=, ?division=; a district officer's own district): totals on both bases and by scope, intensity by year against the target, top emitters, carbon-efficiency grades (staff)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/enterprises/{uscc}/energy",
-        "One enterprise's energy and carbon by year: account by scope, carbon-efficiency grade, each energy line with its lineage, the factor rows used, and metered monthly totals",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/schemes",
-        "Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources (?lang=en)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/cycles",
-        "Evaluation cycles the viewer may see",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/cycles",
-        "Start an evaluation cycle (staff of its region): {year, scheme?, region?, notice_days?}",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/cycles/{id}",
-        "A cycle: stage, versions, confirmation progress, objections (the viewer's scope)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/cycles/{id}/advance",
-        "Move a cycle one stage on (publishing: the city administrator or the district's officer)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/cycles/{id}/confirmations",
-        "An enterprise confirms or flags its figures: {status: confirmed|flagged, message?}",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/cycles/{id}/objections",
-        "An enterprise files an objection during the notice: {reasons, corrections?, attachments?}",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/cycles/{id}/corrections",
-        "Staff correct an enterprise's figures with a reason: a new version",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/cycles/{id}/migration",
-        "Class migration matrix against last year (?against=last_year) or a scheme (?against=scheme&scheme=NAME)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/cycles/{id}/versions/{version}",
-        "One version of a cycle with its results in the viewer's scope (every version stays readable)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/objections/{id}",
-        "One objection (its enterprise's, or staff of its scope)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/objections/{id}/decision",
-        "Decide an objection in review: {decision: accept|reject, reason}",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/notices",
-        "Result notices: an enterprise's own, staff those in their scope",
-        true,
-    ),
-    ("get", "/api/v1/notices/{id}", "One result notice", true),
-    (
-        "post",
-        "/api/v1/notices/{id}/read",
-        "An enterprise acknowledges its result notice",
-        true,
-    ),
-    ("get", "/api/v1/openapi.json", "This document", false),
-    (
-        "get",
-        "/api/v1/nzc/criteria",
-        "The near-zero-carbon criteria documents applications are assessed under",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/nzc/applications",
-        "Near-zero-carbon applications the viewer may see: its own (enterprise), its district's (officer), all (city staff)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/nzc/applications",
-        "Open an application: {uscc, criteria, year, evidence?} (the enterprise itself or staff in scope)",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/nzc/applications/{id}",
-        "An application with its evidence assessed criterion by criterion, the offset ratio, its history and the viewer's possible actions",
-        true,
-    ),
-    (
-        "put",
-        "/api/v1/nzc/applications/{id}/evidence",
-        "Replace the evidence of a draft or returned application",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/nzc/applications/{id}/actions",
-        "A step of the route: {action: submit|recommend|approve|return|reject, reason}",
-        true,
-    ),
+use crate::wire;
+
+/// The operations anyone may call without signing in: (method, path).
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("post", "/api/v1/session"),
+    ("post", "/api/v1/password"),
+    ("get", "/api/v1/openapi.json"),
 ];
 
-pub fn document() -> Value {
-    let error = json!({
-        "description": "Error",
-        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
-    });
-    let mut paths = serde_json::Map::new();
-    for (method, path, summary, signed_in) in ROUTES {
-        let mut op = json!({
-            "summary": summary,
-            "responses": {
-                "200": { "description": "OK", "content": { "application/json": {} } },
-                "400": error.clone(),
-                "401": error.clone(),
-                "403": error.clone(),
-                "404": error.clone()
-            }
-        });
-        if *signed_in {
-            op["security"] = json!([{ "session": [] }, { "token": [] }]);
-        }
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "year" || name == "id" || name == "version" { "integer" } else { "string" } } }))
-            .collect();
-        if !params.is_empty() {
-            op["parameters"] = Value::Array(params);
-        }
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[*method] = op;
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "gusu API",
+        description = "The JSON API of gusu (姑苏): per-mu evaluation results, evaluation cycles, department file imports, energy and carbon, near-zero-carbon applications, accounts and the audit log. Every answer is limited to what the signed-in viewer's role and scope allow; data outside it answers 404 as if it did not exist.",
+        license(name = "Apache-2.0 OR MIT"),
+    ),
+    paths(
+        crate::sign_in,
+        crate::sign_out,
+        crate::password,
+        crate::me,
+        crate::results,
+        crate::overview,
+        crate::enterprise_result,
+        crate::enterprise_file,
+        crate::audit_log,
+        crate::pages::schemes_api,
+        openapi_json,
+    ),
+    components(schemas(wire::ErrorBody)),
+    tags(
+        (name = "session", description = "Signing in and out, passwords, who one is"),
+        (name = "results", description = "Per-mu evaluation results"),
+        (name = "cycles", description = "Evaluation cycles: confirmation, notice, objections, corrections, publication"),
+        (name = "imports", description = "Department files: upload, validation report, commit"),
+        (name = "accounts", description = "Accounts and the audit log (the separated administrators)"),
+        (name = "energy", description = "Energy and carbon accounts"),
+        (name = "nzc", description = "Near-zero-carbon factory applications"),
+    )
+)]
+struct Root;
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "session",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub(crate) async fn openapi_json() -> axum::Json<&'static Value> {
+    axum::Json(document())
+}
+
+/// The document, built once: it is the same for every request.
+pub fn document() -> &'static Value {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(build)
+}
+
+fn build() -> Value {
+    let mut api = Root::openapi();
+    for part in [
+        crate::cycle::Api::openapi(),
+        crate::imports::Api::openapi(),
+        crate::admin::Api::openapi(),
+        crate::energy::Api::openapi(),
+        crate::nzc::Api::openapi(),
+    ] {
+        api.merge(part);
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "gusu API", "version": env!("CARGO_PKG_VERSION") },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE },
-                "token": { "type": "http", "scheme": "bearer" }
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": { "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": { "code": { "type": "string" }, "message": { "type": "string" } }
-                    } }
+    let mut doc = serde_json::to_value(&api).unwrap_or_else(|_| json!({}));
+    doc["openapi"] = json!("3.1.0");
+    doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
+    doc["components"]["securitySchemes"] = json!({
+        "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE },
+        "token": { "type": "http", "scheme": "bearer" }
+    });
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
+        })
+    };
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                let public = PUBLIC.contains(&(method.as_str(), path.as_str()));
+                op["operationId"] = json!(operation_id(method, path));
+                let has_params = op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+                let has_path_params = path.contains('{');
+                let has_body = op.get("requestBody").is_some();
+                let responses = op["responses"].as_object_mut();
+                let Some(responses) = responses else { continue };
+                let mut add = |status: &str, description: &str| {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(description));
+                };
+                if !public {
+                    add("401", "Not signed in, or the session or token has ended");
+                    add("403", "The viewer's role may not do this");
+                }
+                if method != "get" && !public {
+                    // Only with a session cookie: a bearer token needs no CSRF token.
+                    add("403", "Missing or wrong X-CSRF-Token");
+                }
+                if has_params || has_body {
+                    add(
+                        "400",
+                        "A parameter or the body does not parse or is not allowed",
+                    );
+                }
+                if has_path_params {
+                    add("404", "Not found in the viewer's scope");
+                }
+                if !public {
+                    op["security"] = json!([{ "session": [] }, { "token": [] }]);
                 }
             }
         }
-    })
+    }
+    doc
+}
+
+/// A unique operation id from the method and path: `get_cycles_id_versions_version`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_string();
+    for part in path.trim_start_matches("/api/v1/").split('/') {
+        let part = part.trim_start_matches('{').trim_end_matches('}');
+        id.push('_');
+        id.extend(
+            part.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+        );
+    }
+    id
+}
+
+/// One documented operation, as the route sweeps of the tests read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// Lower case, as OpenAPI writes it.
+    pub method: String,
+    pub path: String,
+    pub signed_in: bool,
+}
+
+/// Every documented operation.
+pub fn operations() -> Vec<Operation> {
+    let mut out = Vec::new();
+    if let Some(paths) = document()["paths"].as_object() {
+        for (path, item) in paths {
+            for method in item.as_object().into_iter().flat_map(|m| m.keys()) {
+                out.push(Operation {
+                    method: method.clone(),
+                    path: path.clone(),
+                    signed_in: !PUBLIC.contains(&(method.as_str(), path.as_str())),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_are_unique_and_every_operation_answers_json_errors() {
+        let ops = operations();
+        assert!(ops.len() >= 40, "{}", ops.len());
+        let mut ids: Vec<String> = ops
+            .iter()
+            .map(|o| operation_id(&o.method, &o.path))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ops.len());
+        let doc = document();
+        for o in &ops {
+            let op = &doc["paths"][&o.path][&o.method];
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{} {} documents a success",
+                o.method,
+                o.path
+            );
+            if o.signed_in {
+                assert_eq!(
+                    responses["401"]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody"
+                );
+            }
+            // Every success with a body names its schema.
+            for (status, r) in responses {
+                if let Some(content) = r.get("content") {
+                    for (media, c) in content.as_object().unwrap() {
+                        assert!(
+                            c.get("schema").is_some(),
+                            "{} {} {status} {media} has a schema",
+                            o.method,
+                            o.path
+                        );
+                    }
+                }
+            }
+            if let Some(body) = op.get("requestBody") {
+                for (_, c) in body["content"].as_object().unwrap() {
+                    assert!(c.get("schema").is_some(), "{} {}", o.method, o.path);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn operation_ids_name_method_and_path() {
+        assert_eq!(
+            operation_id("get", "/api/v1/cycles/{id}/versions/{version}"),
+            "get_cycles_id_versions_version"
+        );
+        assert_eq!(
+            operation_id("get", "/api/v1/openapi.json"),
+            "get_openapi_json"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gusu_core::evaluate::EnterpriseResult;
 use gusu_core::evaluate::explain::{Direction, explain};
-use gusu_core::{EvaluationInput, SchemeLibrary, Scope, Uscc, Viewer};
+use gusu_core::{EvaluationInput, Scope, Uscc, Viewer};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
@@ -1862,58 +1862,6 @@ pub async fn enterprise_list(
 /// Every scheme with its indicators, weights, benchmark methods, classes, measures and sources:
 /// readable by everyone signed in, enterprises included (they are graded by it).
 /// Every scheme as the rules page and `GET /api/v1/schemes` show it, in one language.
-fn scheme_views(library: &SchemeLibrary, zh: bool) -> Vec<serde_json::Value> {
-    library
-        .all()
-        .iter()
-        .map(|s| {
-            let benchmark = |b: &gusu_core::scheme::Benchmark| match b {
-                gusu_core::scheme::Benchmark::GroupRatio => {
-                    (if zh { "当年组内总量之比" } else { "the group's aggregate ratio" }).to_string()
-                }
-                gusu_core::scheme::Benchmark::Fixed(v) => v
-                    .iter()
-                    .map(|(y, x)| format!("{y}: {x}"))
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                gusu_core::scheme::Benchmark::PriorYearRatio { multiple } => {
-                    if zh { format!("上年组内总量之比 × {multiple}") } else { format!("{multiple} × the prior year's ratio") }
-                }
-            };
-            serde_json::json!({
-                "id": s.id(),
-                "title": if zh { &s.title_zh } else { &s.title_en },
-                "valid": format!("{}–{}", s.valid_from, s.valid_to.map(|y| y.to_string()).unwrap_or_default()),
-                "confidence": s.confidence,
-                "groups": s.groups.iter().map(|g| serde_json::json!({
-                    "name": if zh { &g.name_zh } else { &g.name_en },
-                    "indicators": g.indicators.iter().map(|i| serde_json::json!({
-                        "name": if zh { &i.name_zh } else { &i.name_en },
-                        "weight": i.weight,
-                        "benchmark": benchmark(&i.benchmark),
-                    })).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
-                "classes": match &s.classes {
-                    gusu_core::scheme::ClassRule::RankPercentile(b) => b.iter().map(|(c, p)| if p.is_finite() { format!("{c} p<{p}") } else { c.clone() }).collect::<Vec<_>>().join(" · "),
-                    gusu_core::scheme::ClassRule::ScoreThresholds(b) => b.iter().map(|(c, m)| if m.is_finite() { format!("{c} ≥{m}") } else { c.clone() }).collect::<Vec<_>>().join(" · "),
-                },
-                "measures": s.measures.iter().map(|m| format!(
-                    "{} {}: {} {} ({}–{}) · {}",
-                    m.class,
-                    if zh { &m.name_zh } else { &m.name_en },
-                    m.rate.map(|r| r.to_string()).unwrap_or_default(),
-                    m.unit.as_deref().unwrap_or_default(),
-                    m.applies_from,
-                    m.applies_to.map(|y| y.to_string()).unwrap_or_default(),
-                    m.source,
-                )).collect::<Vec<_>>(),
-                "parameters": s.parameters,
-                "sources": s.sources.iter().map(|src| format!("{}{}", src.title, src.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default())).collect::<Vec<_>>(),
-            })
-        })
-        .collect()
-}
-
 pub async fn rules(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1925,7 +1873,7 @@ pub async fn rules(
         return Ok((out, Redirect::to("/login")).into_response());
     };
     let zh = lang == Lang::Zh;
-    let schemes = scheme_views(state.schemes(), zh);
+    let schemes = crate::wire::schemes::SchemeView::all(state.schemes(), zh);
     let html = render(
         "rules.html",
         context! {
@@ -1939,22 +1887,31 @@ pub async fn rules(
     Ok((out, Html(html)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SchemesQuery {
+    /// `en` for English names (default Chinese).
     lang: Option<String>,
 }
 
 /// The schemes, their indicators, weights, benchmarks, classes, measures and sources: what the
 /// rules page shows, readable by everyone signed in.
+/// Every evaluation scheme: indicators, weights, benchmarks, classes, measures and sources.
+#[utoipa::path(get, path = "/api/v1/schemes", tag = "results",
+    params(SchemesQuery),
+    responses((status = 200, description = "The schemes", body = Vec<crate::wire::schemes::SchemeView>)))]
 pub async fn schemes_api(
     State(state): State<AppState>,
     _authed: crate::Authed,
     query: Result<Query<SchemesQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<axum::Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<axum::Json<Vec<crate::wire::schemes::SchemeView>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let zh = !query.lang.as_deref().is_some_and(|l| l.starts_with("en"));
-    Ok(axum::Json(scheme_views(state.schemes(), zh)))
+    Ok(axum::Json(crate::wire::schemes::SchemeView::all(
+        state.schemes(),
+        zh,
+    )))
 }
 
 #[cfg(test)]

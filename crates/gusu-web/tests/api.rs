@@ -208,10 +208,11 @@ async fn every_route_refuses_a_request_without_a_session() {
     let c = city();
     let a = c.a.0.to_string();
     // The sweep covers every signed-in route of the router, from the same table as the document.
-    let routes: Vec<(Method, String)> = gusu_web::openapi::ROUTES
+    let routes: Vec<(Method, String)> = gusu_web::openapi::operations()
         .iter()
-        .filter(|(_, _, _, signed_in)| *signed_in)
-        .map(|(m, p, _, _)| {
+        .filter(|o| o.signed_in)
+        .map(|o| {
+            let (m, p) = (&o.method, &o.path);
             let uri = p
                 .replace("{year}", "2024")
                 .replace("{uscc}", &a)
@@ -252,10 +253,14 @@ async fn every_route_refuses_a_request_without_a_session() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    for (method, path, _, _) in gusu_web::openapi::ROUTES {
+    let ops = gusu_web::openapi::operations();
+    assert!(ops.len() >= 40, "{ops:?}");
+    for o in &ops {
         assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} documented"
+            doc["paths"][&o.path][&o.method].is_object(),
+            "{} {} documented",
+            o.method,
+            o.path
         );
     }
     let (s, j, _) = call(&c.app, Method::GET, "/no/such/route", None, None, None).await;
@@ -429,10 +434,11 @@ async fn every_route_answers_every_role_within_its_scope() {
     let c = city();
     let b = c.b.0.to_string();
     common::open_nzc_application(&c.dir.path().join("g.db"), &c.b.0);
-    let mut routes: Vec<(Method, String)> = gusu_web::openapi::ROUTES
+    let mut routes: Vec<(Method, String)> = gusu_web::openapi::operations()
         .iter()
-        .filter(|(_, _, _, signed_in)| *signed_in)
-        .map(|(m, p, _, _)| {
+        .filter(|o| o.signed_in)
+        .map(|o| {
+            let (m, p) = (&o.method, &o.path);
             let uri = p
                 .replace("{year}", "2024")
                 .replace("{uscc}", &b)
