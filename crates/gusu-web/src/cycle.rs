@@ -1110,7 +1110,10 @@ async fn api_version(
     authed: Authed,
     Path((id, version)): Path<(i64, u32)>,
 ) -> Result<Json<VersionView>, ApiError> {
-    Ok(Json(version_of(&state, &authed.viewer, id, version)?))
+    let view = version_of(&state, &authed.viewer, id, version)?;
+    let what = format!("cycle {id} version {version}");
+    crate::audit_bulk_read(&state, &authed.viewer, &what, view.results.len())?;
+    Ok(Json(view))
 }
 
 /// Result notices: an enterprise's own, staff those in their scope.

@@ -366,9 +366,10 @@ async fn dashboard_api(
         given(&query.division),
     )?;
     let energy = state.city_energy()?;
-    Ok(Json(
-        (&dashboard(&state, &energy, population, year)?).into(),
-    ))
+    let d = dashboard(&state, &energy, population, year)?;
+    let what = format!("energy {year}");
+    crate::audit_bulk_read(&state, &authed.viewer, &what, d.summary.top_emitters.len())?;
+    Ok(Json((&d).into()))
 }
 
 /// One enterprise's energy and carbon in a year.
@@ -673,29 +674,7 @@ fn energy_texts(lang: Lang) -> EnergyTexts {
     }
 }
 
-fn num(v: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if v < 0.0 && text.trim_matches(['0', '.', ',']).is_empty() {
-        ""
-    } else if v < 0.0 {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac}")
-    }
-}
+use crate::format::amount as num;
 
 fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |v| format!("{:+.2}%", v * 100.0))

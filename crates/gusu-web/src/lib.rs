@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod energy;
 pub mod enterprise_file;
 pub mod error;
+pub mod format;
 mod headers;
 pub mod imports;
 pub mod nzc;
@@ -874,6 +875,27 @@ impl ResultFilter {
     }
 }
 
+/// A bulk read of enterprise data through the API (a results list, a cycle version, the energy
+/// dashboard) is audited like the XLSX export: who read what, and how many rows. An
+/// enterprise reading its own line is not a bulk read.
+pub(crate) fn audit_bulk_read(
+    state: &AppState,
+    viewer: &Viewer,
+    what: &str,
+    rows: usize,
+) -> Result<(), ApiError> {
+    if !viewer.is_staff() {
+        return Ok(());
+    }
+    state.store().audit(
+        &viewer.user,
+        "api_read",
+        Some(what),
+        Some(&format!("{rows} rows")),
+    )?;
+    Ok(())
+}
+
 /// Results lists are for bureau and district staff; the administrators see no enterprise data
 /// and an enterprise reads its own result on its own route.
 fn may_list(viewer: &Viewer) -> Result<(), ApiError> {
@@ -917,7 +939,8 @@ async fn results(
         .iter()
         .filter(|l| viewer.may_see(&l.uscc, &l.district) && filter.keeps(l))
         .map(wire::results::ResultLine::from)
-        .collect();
+        .collect::<Vec<_>>();
+    audit_bulk_read(&state, viewer, &format!("results {year}"), results.len())?;
     Ok(Json(wire::results::Results {
         run: run.id,
         year,

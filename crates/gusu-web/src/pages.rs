@@ -100,6 +100,8 @@ pub const STYLESHEET: &str = include_str!("../../../web/static/gusu.css");
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.add_function("nav_links", crate::admin::nav_links);
+    // `{{ v | figure }}`: a number as people read it (crate::format).
+    env.add_filter("figure", |v: f64| crate::format::figure(v));
     for (name, source) in [
         (
             "base.html",
@@ -881,28 +883,7 @@ fn division_name(lang: Lang, code: &str) -> String {
     )
 }
 
-/// Money and counts with thousands separators, to the precision a reader compares.
-fn amount(v: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if v < 0.0 && !text.trim_matches(['0', '.']).is_empty() {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac}")
-    }
-}
+use crate::format::amount;
 
 /// "+12.3%" from last year to this, or "—" when last year is missing or zero.
 fn change(this: Option<f64>, last: Option<f64>) -> String {
@@ -1202,10 +1183,6 @@ struct IndicatorRow {
     note: Option<&'static str>,
 }
 
-fn number(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".into(), |v| format!("{v:.4}"))
-}
-
 /// An enterprise's page: its result against the benchmarks, a chart, its measures, and on request
 /// the smallest single change that lifts it a class (a search over the whole group, so not on
 /// every view).
@@ -1276,8 +1253,8 @@ pub async fn enterprise(
         .iter()
         .map(|i| IndicatorRow {
             name: indicator_name(&i.key),
-            value: number(i.value.get()),
-            benchmark: number(i.benchmark.get()),
+            value: crate::format::indicator(&i.key, i.value.get()),
+            benchmark: crate::format::indicator(&i.key, i.benchmark.get()),
             weight: i.weight,
             score: format!("{:.2}", i.score),
             note: i.imputed.then_some(t.imputed),
@@ -1292,7 +1269,12 @@ pub async fn enterprise(
                 (
                     indicator_name(&i.key),
                     v / b,
-                    format!("{v:.4} / {b:.4} = {:.1}%", v / b * 100.0),
+                    format!(
+                        "{} / {} = {}",
+                        crate::format::indicator(&i.key, Some(v)),
+                        crate::format::indicator(&i.key, Some(b)),
+                        crate::format::percent(v / b, 1)
+                    ),
                 )
             })
         })
@@ -1530,10 +1512,7 @@ fn file_rows(
                 .iter()
                 .map(|v| RecordRow {
                     field: field_name(lang, &v.field),
-                    value: ryu::Buffer::new()
-                        .format(v.value)
-                        .trim_end_matches(".0")
-                        .to_string(),
+                    value: crate::format::field(&v.field, v.value, lang == Lang::Zh),
                     source: v.source.clone(),
                     file: v.file_name.clone(),
                     row: v.row,
@@ -1682,6 +1661,8 @@ pub async fn enterprise_export(
     let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(e.to_string());
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
+    // Scores to two places, as the pages show them.
+    let score_format = rust_xlsxwriter::Format::new().set_num_format("0.00");
     let columns = gusu_core::evaluate::RESULT_COLUMNS;
     for (c, name) in columns.iter().enumerate() {
         sheet.write_string(0, c as u16, *name).map_err(xlsx)?;
@@ -1703,7 +1684,9 @@ pub async fn enterprise_export(
             sheet.write_string(row, c as u16, *text).map_err(xlsx)?;
         }
         if let Some(score) = r.score {
-            sheet.write_number(row, 7, score).map_err(xlsx)?;
+            sheet
+                .write_number_with_format(row, 7, score, &score_format)
+                .map_err(xlsx)?;
         }
         if let Some(rank) = r.rank {
             sheet.write_number(row, 8, f64::from(rank)).map_err(xlsx)?;
@@ -1917,16 +1900,6 @@ pub async fn schemes_api(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_are_grouped_by_thousands_and_keep_their_sign() {
-        assert_eq!(amount(0.0, 0), "0");
-        assert_eq!(amount(999.4, 0), "999");
-        assert_eq!(amount(1234567.891, 2), "1,234,567.89");
-        assert_eq!(amount(-1234.5, 1), "-1,234.5");
-        // A value that rounds to zero shows no minus sign.
-        assert_eq!(amount(-0.001, 2), "0.00");
-    }
 
     #[test]
     fn change_is_relative_to_last_year_and_needs_it() {

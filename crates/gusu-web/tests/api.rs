@@ -475,3 +475,103 @@ async fn every_route_answers_every_role_within_its_scope() {
         }
     }
 }
+
+#[tokio::test]
+async fn errors_the_framework_answers_are_in_the_api_error_format_too() {
+    let c = city();
+    let (cookie, csrf) = sign_in(&c.app, "analyst").await;
+    // A path parameter that does not parse, and a method the route lacks.
+    for (method, uri, status, code) in [
+        (
+            Method::GET,
+            "/api/v1/cycles/abc",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::GET,
+            "/api/v1/results/notayear",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/me",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let (s, j, _) = call(
+            &c.app,
+            method.clone(),
+            uri,
+            Some(&cookie),
+            Some(&csrf),
+            None,
+        )
+        .await;
+        assert_eq!(s, status, "{method} {uri}: {j}");
+        assert_eq!(j["error"]["code"], code, "{method} {uri}: {j}");
+        assert!(
+            j["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+#[test]
+fn an_internal_error_answers_an_incident_id_and_keeps_its_detail_in_the_log() {
+    use axum::response::IntoResponse;
+    let res = gusu_web::ApiError::internal("SQLite: database disk image is malformed at /srv/g.db")
+        .into_response();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = futures_executor(res);
+    let j: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let text = j.to_string();
+    assert!(
+        !text.contains("SQLite") && !text.contains("/srv/g.db"),
+        "{text}"
+    );
+    let incident = j["error"]["incident"].as_str().unwrap();
+    assert_eq!(incident.len(), 12);
+    assert!(j["error"]["message"].as_str().unwrap().contains(incident));
+    assert_eq!(j["error"]["code"], "internal");
+}
+
+/// The body of a response, read on a one-off runtime.
+fn futures_executor(res: axum::response::Response) -> Vec<u8> {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async { res.into_body().collect().await.unwrap().to_bytes().to_vec() })
+}
+
+#[tokio::test]
+async fn bulk_reads_through_the_api_are_audited_with_their_size() {
+    let c = city();
+    let (cookie, _) = sign_in(&c.app, "analyst").await;
+    let (s, j, _) = call(
+        &c.app,
+        Method::GET,
+        "/api/v1/results/2024",
+        Some(&cookie),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let rows = j["results"].as_array().unwrap().len();
+    assert!(rows > 1);
+    let log = gusu_store::Store::open(&c.dir.path().join("g.db"))
+        .unwrap()
+        .audit_log(100)
+        .unwrap();
+    let read = log
+        .iter()
+        .find(|e| e.action == "api_read")
+        .expect("the read is audited");
+    assert_eq!(read.actor, "analyst");
+    assert_eq!(read.target.as_deref(), Some("results 2024"));
+    assert_eq!(read.detail, Some(format!("{rows} rows")));
+}

@@ -1058,3 +1058,24 @@ async fn an_energy_file_is_checked_row_by_row_and_its_lines_keep_their_lineage()
         "{audited:?}"
     );
 }
+
+#[tokio::test]
+async fn a_report_lists_the_first_thousand_findings_and_counts_them_all() {
+    let c = city();
+    let app = &c.app;
+    let session = sign_in(app, "analyst").await;
+    // 1,500 rows, each with a number that does not parse: 1,500 errors.
+    let mut file = String::from("uscc,year,tax_paid_10k_yuan\n");
+    for _ in 0..1_500 {
+        file.push_str(&format!("{},2024,abc\n", c.a.0));
+    }
+    let r = api_upload(app, &session, "annual", "tax", "big.csv", file.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let report = r.json();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1_000);
+    assert!(
+        report["findings_total"].as_u64().unwrap() >= 1_500,
+        "{report}"
+    );
+    assert_eq!(report["findings"][0]["severity"], "error");
+}
