@@ -1,4 +1,4 @@
--- The jiangsu-standard scheme (methods.md 2.3 A) as one DuckDB query, for side-by-side benchmarks
+-- The jiangsu-standard scheme (rules/evaluation/jiangsu-standard.toml; its published sources in docs/sources.md) as one DuckDB query, for side-by-side benchmarks
 -- with `gusu evaluate`. Same inputs (the plain files of `gusu demo --out DIR --plain`), same output
 -- columns as far as the comparison needs. Placeholders: {ENTERPRISES}, {ANNUAL}, {YEAR}, {OUT}.
 COPY (

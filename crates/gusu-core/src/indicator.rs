@@ -1,5 +1,6 @@
-//! The indicator catalogue of methods.md 2.2, compiled Rust. A scheme picks indicators from it by key;
-//! expressions in rule documents serve conditions only (DESIGN principle 7).
+//! The indicator catalogue (the indicators of the published per-mu schemes, docs/sources.md),
+//! compiled Rust. A scheme picks indicators from it by key; expressions in rule documents serve
+//! conditions only (DESIGN principle 7).
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +52,8 @@ impl Parts {
 }
 
 /// Pollution load in tonnes of COD equivalent: COD ÷ 1 + NH3-N ÷ 0.8 + SO2 ÷ 0.95 + NOx ÷ 0.95.
-/// Missing only when all four are blank; a blank among given ones counts as 0 (methods.md 2.2).
+/// The divisors are the pollution equivalents (污染当量值) of the Environmental Protection Tax Law.
+/// Missing only when all four are blank; a blank among given ones counts as 0 (gusu's rule).
 pub fn pollution_load(
     cod: Option<f64>,
     ammonia: Option<f64>,

@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn published_example_is_valid() {
-        // methods.md 1.1: 91110000600037341L is valid.
+        // A valid code under GB 32100-2015 (法人和其他组织统一社会信用代码编码规则).
         assert_eq!(
             Uscc::parse("91110000600037341L").unwrap().as_str(),
             "91110000600037341L"

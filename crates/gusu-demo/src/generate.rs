@@ -455,7 +455,7 @@ fn year_figures<R: RngExt>(
     };
     let energy = round_to((value_added * intensity).max(0.1), 2);
     let kwh = (energy * t.electricity_share / ELECTRICITY_CALORIFIC_KGCE * 1000.0).round();
-    // The equivalent basis counts electricity at the coal burnt to make it (methods.md 3.4).
+    // The equivalent basis counts electricity at the coal burnt to make it (GB/T 2589-2020).
     let energy_equivalent = round_to(
         energy + kwh * (ELECTRICITY_EQUIVALENT_KGCE - ELECTRICITY_CALORIFIC_KGCE) / 1000.0,
         2,

@@ -3,7 +3,7 @@
 //! intensity, emissions, R&D).
 //!
 //! The numbers are plausible orders of magnitude for a coastal manufacturing city, chosen so that the
-//! per-mu, per-energy and per-pollutant indicators of methods.md section 2 spread the way officials
+//! per-mu, per-energy and per-pollutant indicators of the shipped schemes spread the way officials
 //! expect (steel and chemicals heavy and land-hungry, electronics light and dense), not statistics
 //! of any real year.
 
@@ -263,7 +263,8 @@ pub(crate) const OUTSIDE_SHARE: f64 = 0.005;
 /// kgce per kWh of electricity on the calorific (当量值) basis, GB/T 2589-2020; tce per kWh is / 1000.
 pub(crate) const ELECTRICITY_CALORIFIC_KGCE: f64 = 0.1229;
 
-/// Coal rate for power supply used for the equivalent (等价值) basis, kgce/kWh (methods.md 3.4).
+/// Coal rate for power supply used for the equivalent (等价值) basis, kgce/kWh (approximate, as
+/// rules/factors/standard-coal-gb2589.toml; not a published yearly value).
 pub(crate) const ELECTRICITY_EQUIVALENT_KGCE: f64 = 0.300;
 
 /// Revenue above which an enterprise is above designated size: 2000 万元 of main business revenue.

@@ -1,5 +1,5 @@
-//! One enterprise's energy lines into its emissions (GB/T 32150 structure, methods.md 3.1) and its
-//! comprehensive energy consumption on both bases (GB/T 2589, methods.md 3.4).
+//! One enterprise's energy lines into its emissions (GB/T 32150-2015 structure) and its
+//! comprehensive energy consumption on both bases (GB/T 2589-2020).
 //!
 //! The run's factors are resolved once into a [`Method`] (grid factor, coefficients of the year);
 //! [`Method::account`] then adds up each enterprise's lines. No rounding: display rounds.
@@ -33,7 +33,8 @@ impl EnergyLine {
     }
 }
 
-/// How the grid factor is chosen (methods.md 3.3).
+/// How the grid factor is chosen (MEE carbon-market and MEE/NBS statistical factors,
+/// rules/factors/grid-china.toml).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum GridChoice {
     /// No choice made: the national statistical average of the year, else the latest earlier.
@@ -129,7 +130,8 @@ pub const GIVEN_GRID_ID: &str = "given:grid_factor";
 /// Id used for a coal rate given on the command line.
 pub const GIVEN_COAL_RATE_ID: &str = "given:power_supply_coal_rate";
 
-/// Picks the grid factor for a run (methods.md 3.3).
+/// Picks the grid factor for a run (rules/factors/grid-china.toml; the fallback to an earlier
+/// year is gusu's rule).
 pub fn resolve_grid(
     library: &FactorLibrary,
     year: i32,
@@ -197,7 +199,7 @@ pub struct CarbonAccount {
     pub green_electricity_mwh: f64,
     /// The emissions of the green electricity taken out for the carbon-efficiency L.
     pub green_tco2: f64,
-    /// total − green: the CO₂ of the carbon-efficiency grade (methods.md 2.5).
+    /// total − green: the CO₂ of the carbon-efficiency grade (Zhejiang 碳效, docs/sources.md).
     pub efficiency_tco2: f64,
     /// 综合能耗, 当量值 (calorific) basis.
     pub energy_tce: f64,

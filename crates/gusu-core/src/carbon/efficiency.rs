@@ -1,4 +1,4 @@
-//! The carbon-efficiency grade (碳效, Zhejiang; methods.md 2.5): L = tCO₂ per 万元 of value added,
+//! The carbon-efficiency grade (碳效, Zhejiang; docs/sources.md): L = tCO₂ per 万元 of value added,
 //! a level by L, and a grade by K = L ÷ the division's L, the division's L being ΣCO₂ ÷ Σ value
 //! added over the enterprises of its division in the peer area. Bands come from the factor library.
 
@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::factors::{BandRow, FactorLibrary};
 
 /// Which enterprises share a division's L: all of the run's (the city), or those of one district.
-/// methods.md 2.5 says "over its division in the region"; the city is the default.
+/// The grade compares with the division "in the region", not saying which; the city is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PeerArea {
     #[default]
@@ -21,7 +21,7 @@ pub struct EfficiencyInput<'a> {
     /// Two-digit GB/T 4754 division.
     pub division: &'a str,
     pub district: &'a str,
-    /// The CO₂ of the grade: total − green electricity's emissions (methods.md 2.5).
+    /// The CO₂ of the grade: total − green electricity's emissions (Zhejiang 碳效).
     pub co2_t: f64,
     /// Industrial value added, 万元.
     pub value_added: Option<f64>,

@@ -38,7 +38,7 @@ pub struct DocumentHeader {
     pub version: String,
     pub title_zh: String,
     pub title_en: String,
-    /// H, M or L (methods.md's confidence marks).
+    /// H, M or L: official text or several sources agree; one credible source; unverified.
     pub confidence: String,
     #[serde(default)]
     pub notes: Vec<String>,
@@ -63,7 +63,7 @@ pub struct FactorDocument {
     pub efficiency_grade: Vec<BandRow>,
 }
 
-/// Default parameters of one fuel (methods.md 3.2).
+/// Default parameters of one fuel (NDRC sector guides; tce from GB/T 2589-2020).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FuelRow {
@@ -133,7 +133,7 @@ impl GridBasis {
     }
 }
 
-/// A grid emission factor (methods.md 3.3), tCO₂/MWh.
+/// A grid emission factor (MEE carbon-market notice, MEE/NBS electricity CO₂ factors), tCO₂/MWh.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridRow {
@@ -232,7 +232,7 @@ pub struct CoefficientRow {
     pub source: String,
 }
 
-/// A band of the carbon-efficiency grade (methods.md 2.5): the label applies up to and including
+/// A band of the carbon-efficiency grade (Zhejiang 碳效): the label applies up to and including
 /// `max`; the last band (no `max`) takes the rest.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

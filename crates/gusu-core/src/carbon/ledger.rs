@@ -25,7 +25,8 @@ use crate::uscc::Uscc;
 pub struct EnergySettings {
     pub base_year: Option<i32>,
     pub targets: Vec<IntensityTarget>,
-    /// `market`, `national`, `regional` or `provincial`; unset: the default of methods.md 3.3.
+    /// `market`, `national`, `regional` or `provincial`; unset: gusu's default, the MEE/NBS
+    /// national statistical average (rules/factors/grid-china.toml).
     pub grid_basis: Option<GridBasisSetting>,
     /// The basis energy intensity is measured on: `calorific` (当量值, the default) or
     /// `equivalent` (等价值, electricity and heat at the coal it took to make them). The city's

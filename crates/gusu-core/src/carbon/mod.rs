@@ -1,4 +1,5 @@
-//! Energy and carbon accounting (issue 4; methods.md 3.1–3.4 and 2.5), with no I/O.
+//! Energy and carbon accounting (issue 4; GB/T 32150-2015, the NDRC sector guides, the MEE/NBS grid
+//! factors, GB/T 2589-2020 and Zhejiang's 碳效 grade: docs/sources.md), with no I/O.
 //!
 //! - [`units`]: the carriers and units of energy files, and the one conversion table.
 //! - [`factors`]: factor rule documents (`rules/factors/*.toml`, embedded) and the

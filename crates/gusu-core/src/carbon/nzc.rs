@@ -1,6 +1,7 @@
-//! Near-zero-carbon factory assessment (近零碳工厂, methods.md 3.5): dated criteria documents
-//! (`rules/nzc/*.toml`, embedded) applied to an enterprise's evidence. Each criterion comes out
-//! met, unmet or missing evidence, with what was seen; the offset ratio is computed.
+//! Near-zero-carbon factory assessment (近零碳工厂; Suzhou 2023 and SIP 2026, docs/sources.md):
+//! dated criteria documents (`rules/nzc/*.toml`, embedded) applied to an enterprise's evidence.
+//! Each criterion comes out met, unmet or missing evidence, with what was seen; the offset ratio
+//! is computed.
 //!
 //! Offset ratio = offsets retired for the assessment year (green electricity certificates, CCER
 //! and other recognised credits, tCO₂) ÷ the base emissions (scope 1 + scope 2 of the base year,

@@ -39,7 +39,7 @@ pub enum Unit {
     /// 10⁴ normal cubic metres (万标准立方米)
     #[serde(rename = "10k_nm3")]
     TenThousandNm3,
-    /// normal cubic metre (gas volumes are Nm³, methods.md 3.1)
+    /// normal cubic metre (gas volumes are Nm³, as in the NDRC sector guides)
     M3,
     Kwh,
     Mwh,
@@ -153,7 +153,7 @@ impl Carrier {
             .find(|c| c.key() == s || c.name_zh() == s || c.aliases().contains(&s.as_str()))
     }
 
-    /// Fuels burnt on site, accounted by NCV × carbon content × oxidation × 44/12 (methods.md 3.2).
+    /// Fuels burnt on site, accounted by NCV × carbon content × oxidation × 44/12 (NDRC guides).
     pub fn is_fuel(self) -> bool {
         matches!(
             self,
@@ -266,11 +266,11 @@ impl fmt::Display for Unit {
 /// THE conversion table: (carrier, unit, factor to the carrier's accounting unit). The row with
 /// factor 1 names the accounting unit. A (carrier, unit) pair that is not here does not fit.
 ///
-/// - Fuels are accounted per tonne, natural gas per 10⁴ Nm³ (the units of methods.md 3.2);
+/// - Fuels are accounted per tonne, natural gas per 10⁴ Nm³ (the NDRC guides' units);
 ///   1 m³ (Nm³) = 1/10,000 of 10⁴ Nm³.
 /// - Electricity (bought, sold, green) per MWh; 1 kWh = 1/1,000 MWh.
 /// - Heat (bought, sold) in GJ. Steam and hot water in tonnes (turned into GJ by enthalpy or
-///   temperature, methods.md 3.1), or directly in GJ when the heat meter says so.
+///   temperature, as in the NDRC sector guides), or directly in GJ when the heat meter says so.
 /// - Biomass in tonnes (needs a biomass fuel row) or directly as tCO₂; process emissions in tCO₂.
 pub const CONVERSIONS: &[(Carrier, Unit, f64)] = &[
     (Carrier::RawCoal, Unit::T, 1.0),

@@ -1,4 +1,5 @@
-//! The evaluation engine: grades every enterprise of a region by a scheme (methods.md 2.1–2.4).
+//! The evaluation engine: grades every enterprise of a region by a scheme (the common per-mu model
+//! of the published schemes, s = Σ w·x/B with classes by rank; docs/sources.md).
 //!
 //! Pure and fast: records in, results out. Groups are graded independently; `grade_group` is the
 //! unit that `explain` re-runs when it tries a changed figure.
@@ -275,8 +276,8 @@ fn bindings_for(ey: &EnterpriseYear<'_>, year: i32) -> Bindings {
     b
 }
 
-/// Status and group of one enterprise in one year (methods.md 2.3: exempt, then out of scope, then
-/// missing data, then graded).
+/// Status and group of one enterprise in one year (gusu's order of precedence, which no published
+/// scheme fixes: exempt, then out of scope, then missing data, then graded).
 pub fn place(
     scheme: &Scheme,
     ey: &EnterpriseYear<'_>,

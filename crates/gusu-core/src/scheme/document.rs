@@ -90,7 +90,7 @@ pub struct GroupDoc {
 pub struct IndicatorDoc {
     /// Column key in results; the catalogue indicator when `indicator` is absent.
     pub key: String,
-    /// Catalogue indicator (methods.md 2.2).
+    /// Catalogue indicator (`crate::indicator`).
     pub indicator: Option<String>,
     pub weight: f64,
     #[serde(default)]
