@@ -127,8 +127,9 @@ pub struct Evidence {
     pub flags: BTreeMap<String, bool>,
     #[serde(default)]
     pub certificates: Vec<Certificate>,
-    /// Scope 1 + 2 emissions by year, tCO₂.
+    /// Scope 1 + 2 emissions by year, tCO₂ (keys are years, as JSON keys are: `"2024"`).
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, f64>)]
     pub emissions: BTreeMap<i32, f64>,
     /// Years whose emissions the applicant entered instead of gusu's own accounts. Set by the
     /// platform; ignored in a request.
