@@ -358,7 +358,7 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["enterprises", "annual"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(true).args(["enterprises", "annual"])))]
 pub struct ValidateArgs {
     /// 企业名录文件
     #[arg(long, value_name = "FILE")]

@@ -443,6 +443,40 @@ fn validate_reports_json_and_exit_codes() {
         .code(2);
     // No input at all: clap's usage error.
     gusu(dir.path()).args(["validate"]).assert().code(2);
+    // As the README writes it: the yearly file checked against the register in the enterprises
+    // file, one report per file; a code the register lacks is named.
+    gusu(dir.path())
+        .args(["validate", "--annual"])
+        .arg(&a)
+        .arg("--enterprises")
+        .arg(&e)
+        .assert()
+        .success();
+    let stray = write(
+        dir.path(),
+        "stray.csv",
+        &format!("uscc,year,tax_paid_10k_yuan\n{},2024,7\n", uscc(9_999_999)),
+    );
+    let output = gusu(dir.path())
+        .args(["validate", "--format", "json", "--annual"])
+        .arg(&stray)
+        .arg("--enterprises")
+        .arg(&e)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    let reports = v.as_array().expect("one report per file");
+    assert_eq!(reports.len(), 2);
+    let unknown = reports[1]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == "unknown_enterprise")
+        .expect("the stray code is named");
+    assert_eq!(unknown["row"], 2);
 }
 
 #[test]
