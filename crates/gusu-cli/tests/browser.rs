@@ -574,8 +574,9 @@ async fn an_upload_with_errors_shows_its_report_then_commits_the_good_rows() {
     b.goto(&format!("{base}/enterprises/{own}")).await.unwrap();
     let page = text(&b).await;
     b.close().await.unwrap();
+    // …and shows it as people read it, with a thousands separator.
     assert!(
-        page.contains("2024_税务_补充.csv") && page.contains("1234.5"),
+        page.contains("2024_税务_补充.csv") && page.contains("1,234.5"),
         "{page}"
     );
 }
