@@ -91,6 +91,51 @@ fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
 }
 
 #[test]
+fn the_measures_total_names_the_enterprises_it_could_not_price() {
+    // Forty below-size enterprises ranked by their tax; the two lowest have no electricity
+    // figure, so the D-class electricity surcharge has no amount for them: the total must say
+    // so, not count them as 0 元.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ents =
+        String::from("uscc,name,district,industry_code,land_area_mu,above_scale,established\n");
+    let mut annual = String::from("uscc,year,tax_paid_10k_yuan,electricity_kwh\n");
+    for i in 0..40 {
+        ents.push_str(&format!("{},e{i},昆山市,3911,10,否,2000-01-01\n", uscc(i)));
+        // e0 and e1 pay almost no tax and have no electricity figure; the rest pay 22 to 59.
+        let (tax, kwh) = if i < 2 {
+            (0.1, "")
+        } else {
+            ((20 + i) as f64, "100000")
+        };
+        annual.push_str(&format!("{},2024,{tax},{kwh}\n", uscc(i)));
+    }
+    let e = write(dir.path(), "e.csv", &ents);
+    let a = write(dir.path(), "a.csv", &annual);
+    let out = dir.path().join("out.csv");
+    let run = gusu(dir.path())
+        .args(["evaluate", "--enterprises"])
+        .arg(&e)
+        .arg("--annual")
+        .arg(&a)
+        .args(["--year", "2024", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let rows = read_csv(&out);
+    let unpriced: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["class"] == "D" && ["e0", "e1"].contains(&r["name"].as_str()))
+        .map(|r| r["name"].as_str())
+        .collect();
+    assert!(!unpriced.is_empty(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("其中 {} 家缺少计费依据", unpriced.len())),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn evaluate_from_files_reproduces_the_hand_computed_case() {
     let dir = tempfile::tempdir().unwrap();
     let (e, a) = golden_files(dir.path());

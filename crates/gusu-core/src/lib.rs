@@ -8,6 +8,7 @@
 pub mod access;
 pub mod carbon;
 pub mod cycle;
+pub mod format;
 pub mod industry;
 pub mod number;
 pub mod record;

@@ -9,7 +9,7 @@ pub mod cycle;
 pub mod energy;
 pub mod enterprise_file;
 pub mod error;
-pub mod format;
+pub use gusu_core::format;
 mod headers;
 pub mod imports;
 pub mod nzc;

@@ -490,17 +490,33 @@ pub fn print_summary(ctx: &Context, summary: &EvaluationSummary, tally: &Tally) 
             lang.t("家", "graded")
         );
     }
-    for (_, zh, en, n, amount) in &tally.measures {
+    for m in &tally.measures {
+        // An enterprise whose basis figure is missing (a D-class one without electricity, say)
+        // is not 0 元: it is counted and named apart, as the web overview does.
+        let missing = if m.without_amount > 0 {
+            format!(
+                "{} {} {}",
+                lang.t("；其中", "; of them"),
+                m.without_amount,
+                lang.t(
+                    "家缺少计费依据（如用电量），金额未计入",
+                    "lack the basis figure (e.g. electricity) and are not in the total"
+                )
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "  {}: {n} {}{}{} {:.0} {}",
+            "  {}: {} {}{}{} {} {}{missing}",
             match lang {
-                Lang::Zh => zh,
-                Lang::En => en,
+                Lang::Zh => &m.name_zh,
+                Lang::En => &m.name_en,
             },
+            m.enterprises,
             lang.t("家", "enterprises"),
             lang.t("，", ", "),
             lang.t("合计约", "about"),
-            amount,
+            gusu_core::format::amount(m.amount, 0),
             lang.t("元", "yuan")
         );
     }

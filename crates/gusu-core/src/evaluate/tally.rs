@@ -7,8 +7,21 @@ use super::{EnterpriseResult, Status};
 pub struct Tally {
     pub enterprises: usize,
     statuses: [usize; 4],
-    /// (measure kind, name zh, name en, enterprises, total amount).
-    pub measures: Vec<(String, String, String, usize, f64)>,
+    pub measures: Vec<MeasureTally>,
+}
+
+/// One measure over the run: how many enterprises it applies to and what the amounts add up to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureTally {
+    pub kind: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub enterprises: usize,
+    /// Σ of the amounts that could be computed, in 元.
+    pub amount: f64,
+    /// Enterprises whose amount could not be computed (its basis figure, e.g. electricity, is
+    /// missing): counted in `enterprises`, not in `amount`.
+    pub without_amount: usize,
 }
 
 impl Tally {
@@ -16,18 +29,21 @@ impl Tally {
         self.enterprises += 1;
         self.statuses[r.status as usize] += 1;
         for m in &r.measures {
-            match self.measures.iter_mut().find(|t| t.0 == m.kind) {
+            let missing = usize::from(m.amount.is_none());
+            match self.measures.iter_mut().find(|t| t.kind == m.kind) {
                 Some(t) => {
-                    t.3 += 1;
-                    t.4 += m.amount.unwrap_or(0.0);
+                    t.enterprises += 1;
+                    t.amount += m.amount.unwrap_or(0.0);
+                    t.without_amount += missing;
                 }
-                None => self.measures.push((
-                    m.kind.clone(),
-                    m.name_zh.clone(),
-                    m.name_en.clone(),
-                    1,
-                    m.amount.unwrap_or(0.0),
-                )),
+                None => self.measures.push(MeasureTally {
+                    kind: m.kind.clone(),
+                    name_zh: m.name_zh.clone(),
+                    name_en: m.name_en.clone(),
+                    enterprises: 1,
+                    amount: m.amount.unwrap_or(0.0),
+                    without_amount: missing,
+                }),
             }
         }
     }
@@ -39,10 +55,11 @@ impl Tally {
             *a += b;
         }
         for m in other.measures {
-            match self.measures.iter_mut().find(|t| t.0 == m.0) {
+            match self.measures.iter_mut().find(|t| t.kind == m.kind) {
                 Some(t) => {
-                    t.3 += m.3;
-                    t.4 += m.4;
+                    t.enterprises += m.enterprises;
+                    t.amount += m.amount;
+                    t.without_amount += m.without_amount;
                 }
                 None => self.measures.push(m),
             }

@@ -1,8 +1,9 @@
-//! Numbers for people, as every page and export shows them: thousands separators, decimals a
+//! Numbers for people, as every page, report and export shows them: thousands separators, decimals a
 //! reader compares, units, and percentages where a ratio means one (R&D intensity 1.57%, not
-//! 0.0157). The API answers plain numbers; only what people read goes through here.
+//! 0.0157). The JSON API and data files keep plain numbers; only what people read goes through
+//! here (the web pages, the CLI's reports).
 
-use gusu_core::Indicator;
+use crate::Indicator;
 
 /// Money and counts with thousands separators, to `decimals` places.
 pub fn amount(v: f64, decimals: usize) -> String {
