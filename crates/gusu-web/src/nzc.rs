@@ -440,6 +440,9 @@ struct NzcTexts {
     valid_to: &'static str,
     emissions: &'static str,
     emissions_tco2: &'static str,
+    emissions_source: &'static str,
+    emissions_entered: &'static str,
+    emissions_accounted: &'static str,
     offsets: &'static str,
     kind: &'static str,
     reference: &'static str,
@@ -510,6 +513,9 @@ fn nzc_texts(lang: Lang) -> NzcTexts {
             valid_to: "有效期止",
             emissions: "范围一+范围二排放",
             emissions_tco2: "排放量（tCO₂）",
+            emissions_source: "来源",
+            emissions_entered: "申请人填报（未经 gusu 核算）",
+            emissions_accounted: "gusu 能耗核算",
             offsets: "抵消（绿证、CCER 等）",
             kind: "类型",
             reference: "编号",
@@ -577,6 +583,9 @@ fn nzc_texts(lang: Lang) -> NzcTexts {
             valid_to: "Valid to",
             emissions: "Scope 1 + 2 emissions",
             emissions_tco2: "Emissions (tCO₂)",
+            emissions_source: "Source",
+            emissions_entered: "entered by the applicant (not gusu's accounts)",
+            emissions_accounted: "gusu's energy accounts",
             offsets: "Offsets (green certificates, CCER, …)",
             kind: "Kind",
             reference: "Reference",
@@ -919,7 +928,14 @@ async fn page_detail(
         offset_ratio => d.assessment.offset_ratio,
         results => Value::from(Serde(results)),
         flags => Value::from(Serde(flags)),
-        emissions => Value::from(Serde(app.evidence.emissions.iter().collect::<Vec<_>>())),
+        // (year, tCO₂, entered by the applicant rather than taken from gusu's accounts)
+        emissions => Value::from(Serde(
+            app.evidence
+                .emissions
+                .iter()
+                .map(|(y, v)| (*y, *v, app.evidence.emissions_entered.contains(y)))
+                .collect::<Vec<_>>()
+        )),
         quota => Value::from(Serde(&app.evidence.energy_quota)),
         green => app.evidence.green_factory.map(|g| match g {
             GreenFactoryLevel::Municipal => "municipal",

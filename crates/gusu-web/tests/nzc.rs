@@ -269,6 +269,19 @@ async fn an_application_from_the_enterprise_through_district_to_city() {
         page.text
     );
     assert!(page.text.contains(r#"data-passes="true""#));
+    // 2025's emissions were typed in, not taken from gusu's accounts (which hold 2024 only):
+    // reviewers see them marked.
+    let d = ent.get(app, "/api/v1/nzc/applications/1").await;
+    assert_eq!(
+        d.json["application"]["evidence"]["emissions_entered"],
+        json!([2025])
+    );
+    assert!(
+        page.text
+            .contains(r#"class="warning" data-entered="true" id="emis-source-2025">申请人填报"#),
+        "{}",
+        page.text
+    );
     let r = ent
         .form(app, "/nzc/1/actions", &[("action", "submit")])
         .await;
