@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
-use gusu_core::evaluate::EnterpriseResult;
+use gusu_core::evaluate::{EnterpriseResult, Status};
 use gusu_core::{Report, Scheme, Severity};
 use serde_json::{Map, Value};
 
@@ -100,6 +100,54 @@ pub fn result_columns(indicators: &[String]) -> Vec<String> {
     }
     columns.push("warnings".into());
     columns
+}
+
+/// A result column's heading in an XLSX workbook, which people open: Chinese by default, the
+/// interchange key with `--lang en` (CSV and JSON always carry the keys, for programs).
+pub fn column_label(key: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return key.to_string();
+    }
+    let base = match key {
+        "uscc" => Some("统一社会信用代码"),
+        "name" => Some("企业名称"),
+        "district" => Some("区县代码"),
+        "industry_division" => Some("行业大类"),
+        "group" => Some("规模"),
+        "status" => Some("评价状态"),
+        "class" => Some("类别"),
+        "score" => Some("得分"),
+        "rank" => Some("组内排名"),
+        "warnings" => Some("提示"),
+        _ => None,
+    };
+    if let Some(label) = base {
+        return label.to_string();
+    }
+    for (suffix, what) in [
+        ("_value", "值"),
+        ("_benchmark", "基准值"),
+        ("_score", "得分"),
+    ] {
+        if let Some(k) = key.strip_suffix(suffix) {
+            let name = gusu_core::Indicator::from_key(k).map_or(k, |i| i.name_zh());
+            return format!("{name}（{what}）");
+        }
+    }
+    key.to_string()
+}
+
+/// A result cell's text as people read it in Chinese (group and status; other cells as they are).
+fn cell_label(column: usize, text: &str) -> Option<&'static str> {
+    match (column, text) {
+        (4, "above") => Some("规上"),
+        (4, "below") => Some("规下"),
+        (5, "graded") => Some(Status::Graded.name_zh()),
+        (5, "exempt") => Some(Status::Exempt.name_zh()),
+        (5, "out_of_scope") => Some(Status::OutOfScope.name_zh()),
+        (5, "missing_data") => Some(Status::MissingData.name_zh()),
+        _ => None,
+    }
 }
 
 /// One enterprise's row, in the order of [`result_columns`]. Rows are made one at a time while
@@ -247,7 +295,7 @@ impl ResultWriter {
                 let bold = rust_xlsxwriter::Format::new().set_bold();
                 for (c, name) in columns.iter().enumerate() {
                     sheet
-                        .write_string_with_format(0, c as u16, name, &bold)
+                        .write_string_with_format(0, c as u16, column_label(name, lang), &bold)
                         .map_err(|e| failed(e.to_string()))?;
                 }
                 Target::Xlsx(Box::new(book), Box::new(sheet))
@@ -335,7 +383,13 @@ impl ResultWriter {
                     let c = c as u16;
                     let written = match cell {
                         Cell::Empty => continue,
-                        Cell::Text(t) => sheet.write_string(self.rows, c, t.as_ref()).map(|_| ()),
+                        Cell::Text(t) => {
+                            let shown = match self.lang {
+                                Lang::Zh => cell_label(c as usize, t).unwrap_or(t.as_ref()),
+                                Lang::En => t.as_ref(),
+                            };
+                            sheet.write_string(self.rows, c, shown).map(|_| ())
+                        }
                         Cell::Number(n) => sheet.write_number(self.rows, c, *n).map(|_| ()),
                         Cell::Integer(n) => sheet.write_number(self.rows, c, *n as f64).map(|_| ()),
                     };
