@@ -342,6 +342,14 @@ pub enum UserAction {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// 为账号绑定动态验证码（TOTP，管理员登录的第二因素）；密钥只显示一次
+    Totp {
+        /// 用户名
+        name: String,
+        /// 解除绑定
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -931,6 +939,13 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "Reset a password (without a password, one is generated and shown once)",
     ),
     ("user reset-password", "name", "User name"),
+    (
+        "user totp",
+        "",
+        "Enrol a TOTP second factor for an account (administrators sign in with it); the secret is shown once",
+    ),
+    ("user totp", "name", "User name"),
+    ("user totp", "remove", "Remove the account's second factor"),
     (
         "user reset-password",
         "password_stdin",

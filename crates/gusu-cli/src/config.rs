@@ -87,6 +87,10 @@ pub struct SessionConfig {
     /// Failed sign-ins from one address before it must wait (0: no limit per address, for a
     /// reverse proxy that every client seems to come from).
     pub max_failed_sign_ins_per_address: u32,
+    /// The administrator roles (city, system, security and audit administrator) sign in with a
+    /// TOTP code besides the password (等保 level 3 asks two factors of administrators); one not
+    /// yet enrolled (`gusu user totp NAME`) is refused. An enrolled account always needs its code.
+    pub admin_second_factor: bool,
 }
 
 impl Default for SessionConfig {
@@ -96,6 +100,7 @@ impl Default for SessionConfig {
             max_failed_sign_ins: 5,
             lockout_minutes: 15,
             max_failed_sign_ins_per_address: 20,
+            admin_second_factor: true,
         }
     }
 }

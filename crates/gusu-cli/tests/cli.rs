@@ -1000,15 +1000,50 @@ fn accounts_from_the_console_and_the_audit_log() {
         .clone();
     let listed = String::from_utf8(listed).unwrap();
     assert!(listed.contains("nightly") && listed.contains("revoked") && !listed.contains(&token));
+    // A second factor: the secret is shown once, as base32 and as an authenticator's URI.
+    let enrolled = g(&["user", "totp", "kunshan"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let enrolled = String::from_utf8(enrolled).unwrap();
+    let secret = enrolled
+        .lines()
+        .find(|l| l.starts_with("secret (shown once):"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        secret.len() >= 32
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)),
+        "{enrolled}"
+    );
+    assert!(
+        enrolled.contains("otpauth://totp/") && enrolled.contains(&secret),
+        "{enrolled}"
+    );
+    g(&["user", "totp", "nobody"]).assert().code(2);
+    g(&["user", "totp", "kunshan", "--remove"])
+        .assert()
+        .success();
     let log = g(&["audit"]).assert().success().get_output().stdout.clone();
     let log = String::from_utf8(log).unwrap();
     assert!(!log.contains(&token), "no token in the audit log");
+    assert!(
+        !log.contains(&secret),
+        "no second-factor secret in the audit log"
+    );
     for action in [
         "account_created",
         "account_disabled",
         "password_reset",
         "token_created",
         "token_revoked",
+        "totp_enrolled",
+        "totp_removed",
     ] {
         assert!(log.contains(action), "{action} in\n{log}");
     }

@@ -160,6 +160,14 @@ fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> 
 const ACCOUNT_COLUMNS: &str = "username, role, district, uscc, disabled, created_at, \
      password_changed_at, language, password_hash, must_change_password";
 
+/// An account's TOTP second factor: the shared secret and the last time step a code was
+/// accepted for (a code is never taken twice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpEnrolment {
+    pub secret: Vec<u8>,
+    pub last_step: Option<i64>,
+}
+
 impl Store {
     /// Creates an account; its role and scope must make a valid viewer. Audited as `actor`.
     /// The password is the owner's own (set up from the command line); an account whose first
@@ -436,6 +444,62 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Sets (or with `None` removes) an account's TOTP secret, audited as `actor`. A new secret
+    /// forgets the last accepted time step.
+    pub fn set_totp_secret(
+        &mut self,
+        actor: &str,
+        username: &str,
+        secret: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE accounts SET totp_secret = ?1, totp_last_step = NULL WHERE username = ?2",
+            params![secret, username],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("account {username}")));
+        }
+        let action = if secret.is_some() {
+            "totp_enrolled"
+        } else {
+            "totp_removed"
+        };
+        audit(&tx, actor, action, Some(username), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The account's TOTP enrolment, if it has one.
+    pub fn totp(&self, username: &str) -> Result<Option<TotpEnrolment>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT totp_secret, totp_last_step FROM accounts WHERE username = ?1",
+                [username],
+                |r| {
+                    let last_step = r.get::<_, Option<i64>>(1)?;
+                    Ok(r.get::<_, Option<Vec<u8>>>(0)?
+                        .map(|secret| TotpEnrolment { secret, last_step }))
+                },
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Takes a TOTP code's time step for the account: false when a code of this step or a later
+    /// one was taken already (a replayed code), checked and written in one transaction.
+    pub fn take_totp_step(&mut self, username: &str, step: i64) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE accounts SET totp_last_step = ?1
+                 WHERE username = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)",
+            params![step, username],
+        )?;
+        Ok(n == 1)
     }
 
     /// An administrator sets a new password: the owner must change it at the next sign-in, and

@@ -54,6 +54,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cycle_version_enterprise",
         include_str!("../migrations/0011_cycle_version_enterprise.sql"),
     ),
+    (12, "totp", include_str!("../migrations/0012_totp.sql")),
 ];
 
 /// The schema version this binary writes.

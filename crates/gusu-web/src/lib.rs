@@ -16,6 +16,7 @@ pub mod nzc;
 pub mod openapi;
 mod page_ctx;
 pub mod pages;
+pub mod second_factor;
 pub mod session;
 pub mod summary;
 pub mod wire;
@@ -58,6 +59,10 @@ pub struct WebConfig {
     pub address_failures: u32,
     /// Mark cookies `Secure` (behind TLS or a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// The administrator roles must sign in with a TOTP code; one not enrolled is refused. An
+    /// enrolled account needs its code either way. Off in [`WebConfig::new`] (embedding, tests);
+    /// `gusu serve` turns it on unless the configuration says otherwise.
+    pub admin_second_factor: bool,
     /// Rules for new passwords, and when a password expires.
     pub password: gusu_core::PasswordPolicy,
     /// The evaluation schemes: the shipped ones plus a configured rules directory's.
@@ -88,6 +93,7 @@ impl WebConfig {
             address_failures: 20,
             // Secure by default: a deployment reached over plain HTTP turns it off on purpose.
             secure_cookies: true,
+            admin_second_factor: false,
             password: gusu_core::PasswordPolicy::default(),
             schemes: Arc::new(
                 gusu_core::SchemeLibrary::builtin().expect("the shipped schemes are tested"),
@@ -443,6 +449,12 @@ pub(crate) enum Refusal {
     PasswordExpired,
     /// Right password, but an administrator set it: the owner must set its own first.
     MustChangePassword,
+    /// Right password; the account needs its TOTP code and none was given.
+    SecondFactorMissing,
+    /// Right password; the role needs a second factor and the account has none enrolled.
+    SecondFactorNotEnrolled,
+    /// Right password, wrong (or already used) TOTP code: counted as a failed sign-in.
+    SecondFactorWrong,
 }
 
 /// A new session.
@@ -482,6 +494,43 @@ struct Checked {
     ok: bool,
     /// The new password's hash, when one was asked for and the current password is right.
     new_hash: Option<String>,
+    /// The second factor, checked only for a sign-in whose password is right.
+    factor: second_factor::SecondFactor,
+}
+
+/// The second factor of a sign-in whose password is right: needed when the account is enrolled,
+/// or its role is an administrator's and the server requires it. A right code's time step is
+/// taken in the store, so it is never accepted twice.
+fn check_second_factor(
+    state: &AppState,
+    credentials: &gusu_store::Credentials,
+    otp: Option<&str>,
+) -> Result<second_factor::SecondFactor, ApiError> {
+    use second_factor::SecondFactor;
+    let account = &credentials.account;
+    let enrolled = state.reader().totp(&account.username)?;
+    let required = state.0.config.admin_second_factor && account.role.is_elevated();
+    let Some(gusu_store::TotpEnrolment { secret, .. }) = enrolled else {
+        return Ok(if required {
+            SecondFactor::NotEnrolled
+        } else {
+            SecondFactor::NotNeeded
+        });
+    };
+    let Some(code) = otp.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(SecondFactor::Missing);
+    };
+    let now = u64::try_from(state.0.config.clock.now().timestamp()).unwrap_or(0);
+    Ok(match second_factor::check(&secret, code, now) {
+        Some(step)
+            if state
+                .store()
+                .take_totp_step(&account.username, i64::try_from(step).unwrap_or(i64::MAX))? =>
+        {
+            SecondFactor::Right(step)
+        }
+        _ => SecondFactor::Wrong,
+    })
 }
 
 /// The throttled password check shared by sign-in and password change: counted against the
@@ -495,6 +544,7 @@ async fn check_password(
     username: &str,
     password: &str,
     new: Option<&str>,
+    sign_in_code: Option<Option<&str>>,
 ) -> Result<Option<Checked>, ApiError> {
     let credentials = state.reader().credentials(username)?;
     let known = credentials.is_some().then_some(username);
@@ -521,7 +571,13 @@ async fn check_password(
         }
         Err(_) => (false, None, credentials),
     };
-    if state.0.throttle.finish(attempt, ok).account_locked {
+    // A sign-in's second factor is part of the same counted attempt: a wrong code is a failure.
+    let factor = match (&credentials, sign_in_code) {
+        (Some(c), Some(code)) if ok => check_second_factor(state, c, code)?,
+        _ => second_factor::SecondFactor::NotNeeded,
+    };
+    let counted = ok && factor != second_factor::SecondFactor::Wrong;
+    if state.0.throttle.finish(attempt, counted).account_locked {
         state.store().audit(
             username,
             "sign_in_locked",
@@ -533,6 +589,7 @@ async fn check_password(
         credentials,
         ok,
         new_hash,
+        factor,
     }))
 }
 
@@ -544,19 +601,41 @@ pub(crate) async fn authenticate(
     address: std::net::IpAddr,
     username: &str,
     password: &str,
+    otp: Option<&str>,
 ) -> Result<Result<SignedIn, Refusal>, ApiError> {
     let Some(Checked {
-        credentials, ok, ..
-    }) = check_password(state, address, username, password, None).await?
+        credentials,
+        ok,
+        factor,
+        ..
+    }) = check_password(state, address, username, password, None, Some(otp)).await?
     else {
         return Ok(Err(Refusal::LockedOut));
     };
     let Some(credentials) = credentials else {
         return Ok(Err(Refusal::BadCredentials));
     };
-    state.store().record_sign_in(username, ok)?;
+    use second_factor::SecondFactor;
+    let factor_refused = match factor {
+        SecondFactor::NotNeeded | SecondFactor::Right(_) => None,
+        SecondFactor::Missing => Some((Refusal::SecondFactorMissing, "second factor missing")),
+        SecondFactor::NotEnrolled => Some((
+            Refusal::SecondFactorNotEnrolled,
+            "second factor not enrolled",
+        )),
+        SecondFactor::Wrong => Some((Refusal::SecondFactorWrong, "wrong second factor")),
+    };
+    state
+        .store()
+        .record_sign_in(username, ok && factor_refused.is_none())?;
     if !ok {
         return Ok(Err(Refusal::BadCredentials));
+    }
+    if let Some((refusal, why)) = factor_refused {
+        state
+            .store()
+            .audit(username, "sign_in_refused", Some(username), Some(why))?;
+        return Ok(Err(refusal));
     }
     let account = credentials.account;
     if account.must_change_password {
@@ -620,14 +699,48 @@ async fn remember_language(
     next.run(req).await
 }
 
+/// The API's answer to a refused sign-in.
+fn refusal_error(refusal: Refusal) -> ApiError {
+    let (status, code, message) = match refusal {
+        Refusal::LockedOut => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed sign-ins; try again later",
+        ),
+        Refusal::BadCredentials => (
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong user name or password",
+        ),
+        Refusal::PasswordExpired => return password_expired(),
+        Refusal::MustChangePassword => return password_change_required(),
+        Refusal::SecondFactorMissing => (
+            StatusCode::UNAUTHORIZED,
+            "second_factor_required",
+            "this account signs in with a TOTP code as well: send it as otp",
+        ),
+        Refusal::SecondFactorWrong => (
+            StatusCode::UNAUTHORIZED,
+            "bad_second_factor",
+            "the TOTP code is wrong or was used already",
+        ),
+        Refusal::SecondFactorNotEnrolled => (
+            StatusCode::FORBIDDEN,
+            "second_factor_not_enrolled",
+            "administrators sign in with a TOTP code; an operator enrols one with `gusu user totp NAME`",
+        ),
+    };
+    ApiError::new(status, code, message)
+}
+
 /// Sign in: sets the session cookie and answers the CSRF token that unsafe requests send as
 /// `X-CSRF-Token`.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session",
     request_body = wire::session::SignInBody,
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = wire::session::SignedIn),
-        (status = 401, description = "Wrong user name or password", body = wire::ErrorBody),
-        (status = 403, description = "The password expired, or an administrator set it: change it first", body = wire::ErrorBody),
+        (status = 401, description = "Wrong user name or password, or the TOTP code is missing or wrong", body = wire::ErrorBody),
+        (status = 403, description = "The password expired, or an administrator set it: change it first; or an administrator without an enrolled second factor", body = wire::ErrorBody),
         (status = 429, description = "Too many failed sign-ins: wait", body = wire::ErrorBody),
     ))]
 async fn sign_in(
@@ -641,24 +754,17 @@ async fn sign_in(
         token,
         csrf,
         language: _,
-    } = match authenticate(&state, address, &body.username, &body.password).await? {
+    } = match authenticate(
+        &state,
+        address,
+        &body.username,
+        &body.password,
+        body.otp.as_deref(),
+    )
+    .await?
+    {
         Ok(signed_in) => signed_in,
-        Err(Refusal::LockedOut) => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed sign-ins; try again later",
-            ));
-        }
-        Err(Refusal::BadCredentials) => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "wrong user name or password",
-            ));
-        }
-        Err(Refusal::PasswordExpired) => return Err(password_expired()),
-        Err(Refusal::MustChangePassword) => return Err(password_change_required()),
+        Err(refusal) => return Err(refusal_error(refusal)),
     };
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -722,7 +828,8 @@ pub(crate) async fn change_password(
         credentials,
         ok,
         new_hash,
-    }) = check_password(state, address, username, current, Some(new)).await?
+        ..
+    }) = check_password(state, address, username, current, Some(new), None).await?
     else {
         return Ok(Err(ChangeRefusal::LockedOut));
     };

@@ -170,6 +170,9 @@ pub(crate) struct Texts {
     password: &'static str,
     bad_credentials: &'static str,
     locked_out: &'static str,
+    otp: &'static str,
+    second_factor_wrong: &'static str,
+    second_factor_not_enrolled: &'static str,
     no_run: &'static str,
     scheme: &'static str,
     run: &'static str,
@@ -278,6 +281,9 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             password: "密码",
             bad_credentials: "用户名或密码错误",
             locked_out: "登录失败次数过多，请稍后再试",
+            otp: "动态验证码（管理员账号）",
+            second_factor_wrong: "管理员账号须同时输入身份验证器上的 6 位动态验证码；验证码缺失、错误或已使用",
+            second_factor_not_enrolled: "管理员账号须使用动态验证码登录，该账号尚未绑定；请运维人员执行 gusu user totp 用户名",
             no_run: "本年度尚无评价结果",
             scheme: "方案",
             run: "评价批次",
@@ -383,6 +389,9 @@ pub(crate) fn texts(lang: Lang) -> Texts {
             password: "Password",
             bad_credentials: "Wrong user name or password",
             locked_out: "Too many failed sign-ins; try again later",
+            otp: "One-time code (administrator accounts)",
+            second_factor_wrong: "Administrator accounts also enter the 6-digit code of their authenticator; it is missing, wrong or used already",
+            second_factor_not_enrolled: "Administrator accounts sign in with a one-time code and this one has none enrolled; an operator runs gusu user totp NAME",
             no_run: "No evaluation for this year yet",
             scheme: "Scheme",
             run: "Run",
@@ -743,6 +752,9 @@ pub async fn login_form(
 pub struct LoginForm {
     username: String,
     password: String,
+    /// The TOTP code of an administrator (blank for everyone else).
+    #[serde(default)]
+    otp: String,
     csrf: String,
 }
 
@@ -755,32 +767,49 @@ pub async fn login(
     let Form(form) = form.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
     let lang = signed_out_form(&headers, &form.csrf)?;
     let t = texts(lang);
-    let signed_in =
-        match crate::authenticate(&state, address, &form.username, &form.password).await? {
-            Ok(signed_in) => signed_in,
-            Err(refusal) => {
-                use crate::Refusal;
-                let (message, status) = match &refusal {
-                    Refusal::LockedOut => (t.locked_out, StatusCode::TOO_MANY_REQUESTS),
-                    Refusal::BadCredentials => (t.bad_credentials, StatusCode::UNAUTHORIZED),
-                    Refusal::PasswordExpired => (t.password_expired, StatusCode::FORBIDDEN),
-                    Refusal::MustChangePassword => (t.password_set_by_admin, StatusCode::FORBIDDEN),
-                };
-                // A right password that must be changed first goes to the change form.
-                return match refusal {
-                    Refusal::LockedOut | Refusal::BadCredentials => {
-                        login_page(lang, Some(message), status, HeaderMap::new())
-                    }
-                    Refusal::PasswordExpired | Refusal::MustChangePassword => password_page(
-                        lang,
-                        &form.username,
-                        Some(message),
-                        status,
-                        HeaderMap::new(),
-                    ),
-                };
-            }
-        };
+    let signed_in = match crate::authenticate(
+        &state,
+        address,
+        &form.username,
+        &form.password,
+        Some(form.otp.as_str()),
+    )
+    .await?
+    {
+        Ok(signed_in) => signed_in,
+        Err(refusal) => {
+            use crate::Refusal;
+            let (message, status) = match &refusal {
+                Refusal::LockedOut => (t.locked_out, StatusCode::TOO_MANY_REQUESTS),
+                Refusal::BadCredentials => (t.bad_credentials, StatusCode::UNAUTHORIZED),
+                Refusal::PasswordExpired => (t.password_expired, StatusCode::FORBIDDEN),
+                Refusal::MustChangePassword => (t.password_set_by_admin, StatusCode::FORBIDDEN),
+                Refusal::SecondFactorMissing | Refusal::SecondFactorWrong => {
+                    (t.second_factor_wrong, StatusCode::UNAUTHORIZED)
+                }
+                Refusal::SecondFactorNotEnrolled => {
+                    (t.second_factor_not_enrolled, StatusCode::FORBIDDEN)
+                }
+            };
+            // A right password that must be changed first goes to the change form.
+            return match refusal {
+                Refusal::LockedOut
+                | Refusal::BadCredentials
+                | Refusal::SecondFactorMissing
+                | Refusal::SecondFactorWrong
+                | Refusal::SecondFactorNotEnrolled => {
+                    login_page(lang, Some(message), status, HeaderMap::new())
+                }
+                Refusal::PasswordExpired | Refusal::MustChangePassword => password_page(
+                    lang,
+                    &form.username,
+                    Some(message),
+                    status,
+                    HeaderMap::new(),
+                ),
+            };
+        }
+    };
     let mut out = HeaderMap::new();
     out.insert(
         header::SET_COOKIE,

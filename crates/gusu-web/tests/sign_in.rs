@@ -256,3 +256,102 @@ async fn tokens_expire_and_stop_with_an_expired_or_administrator_set_password() 
         (StatusCode::FORBIDDEN, Some("password_change_required"))
     );
 }
+
+/// 等保 level 3 asks two factors of administrators: with the server requiring it, an
+/// administrator without an enrolled TOTP secret cannot sign in; once enrolled, the password
+/// alone is refused, a wrong code is a counted failure, the right code signs in once and the
+/// same code never again (no replay). Ordinary roles sign in with the password as before.
+#[tokio::test]
+async fn administrators_sign_in_with_a_totp_code_taken_once() {
+    let c = common::city();
+    let app = app_with(&c, |config| config.admin_second_factor = true);
+    let otp_sign_in = |user: &'static str, otp: String| {
+        let app = app.clone();
+        async move {
+            let body = format!(r#"{{"username":"{user}","password":"{PASSWORD}","otp":"{otp}"}}"#);
+            call(&app, Method::POST, "/api/v1/session", None, Some(body)).await
+        }
+    };
+    // Not enrolled: refused, whatever the password.
+    let (s, j, cookie) = sign_in(&app, "sysadmin", PASSWORD).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("second_factor_not_enrolled"))
+    );
+    assert!(cookie.is_none());
+    // An ordinary role needs nothing more.
+    let (s, _, _) = sign_in(&app, "analyst", PASSWORD).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let secret = gusu_web::second_factor::new_secret();
+    Store::open(&c.dir.path().join("g.db"))
+        .unwrap()
+        .set_totp_secret("test", "sysadmin", Some(&secret))
+        .unwrap();
+    let (s, j, cookie) = sign_in(&app, "sysadmin", PASSWORD).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("second_factor_required"))
+    );
+    assert!(cookie.is_none());
+    let (s, j, _) = otp_sign_in("sysadmin", "000000".into()).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_second_factor"))
+    );
+    let now = chrono::Utc::now().timestamp() as u64;
+    let code = gusu_web::second_factor::code_at(&secret, now).unwrap();
+    let (s, j, cookie) = otp_sign_in("sysadmin", code.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["role"], "system_admin");
+    assert!(cookie.is_some());
+    // The same code again (seen on the wire, say) is refused.
+    let (s, j, _) = otp_sign_in("sysadmin", code).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_second_factor"))
+    );
+    // Every refusal and the enrolment are in the audit log.
+    let log = Store::open(&c.dir.path().join("g.db"))
+        .unwrap()
+        .audit_log(100)
+        .unwrap();
+    let refused: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "sign_in_refused" && e.target.as_deref() == Some("sysadmin"))
+        .filter_map(|e| e.detail.clone())
+        .collect();
+    assert!(
+        refused.contains(&"second factor not enrolled".to_string()),
+        "{refused:?}"
+    );
+    assert!(
+        refused.contains(&"wrong second factor".to_string()),
+        "{refused:?}"
+    );
+    assert!(log.iter().any(|e| e.action == "totp_enrolled"));
+}
+
+/// Without the server requiring it, an enrolled account still needs its code: enrolment is
+/// never silently ignored.
+#[tokio::test]
+async fn an_enrolled_account_needs_its_code_even_when_the_server_does_not_require_one() {
+    let c = common::city();
+    let app = app_with(&c, |_| {});
+    let secret = gusu_web::second_factor::new_secret();
+    Store::open(&c.dir.path().join("g.db"))
+        .unwrap()
+        .set_totp_secret("test", "analyst", Some(&secret))
+        .unwrap();
+    let (s, j, _) = sign_in(&app, "analyst", PASSWORD).await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("second_factor_required"))
+    );
+    let (s, _, _) = sign_in(&app, "auditor", PASSWORD).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "not required, not enrolled: the password suffices"
+    );
+}

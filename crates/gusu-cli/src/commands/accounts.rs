@@ -162,6 +162,37 @@ pub fn user(ctx: &Context, args: UserArgs) -> CmdResult {
                 );
             }
         }
+        UserAction::Totp { name, remove } => {
+            use gusu_web::second_factor;
+            if remove {
+                store
+                    .set_totp_secret(&operator(), &name, None)
+                    .map_err(failed)?;
+                println!(
+                    "{} {name}",
+                    lang.t("已解除动态验证码：", "second factor removed:")
+                );
+                return Ok(());
+            }
+            let secret = second_factor::new_secret();
+            store
+                .set_totp_secret(&operator(), &name, Some(&secret))
+                .map_err(failed)?;
+            println!(
+                "{} {name}",
+                lang.t("已绑定动态验证码：", "second factor enrolled:")
+            );
+            println!(
+                "{} {}",
+                lang.t("密钥（只显示这一次）：", "secret (shown once):"),
+                second_factor::base32(&secret)
+            );
+            println!(
+                "{} {}",
+                lang.t("身份验证器链接：", "authenticator URI:"),
+                second_factor::otpauth_uri(&name, &secret)
+            );
+        }
     }
     Ok(())
 }

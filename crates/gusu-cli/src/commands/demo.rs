@@ -173,7 +173,17 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
     );
     // The demo serves plain HTTP on this machine, for a browser on it: development, so its
     // cookies go without the Secure mark (`gusu serve` marks them by default).
-    let config = super::web_config(ctx, db, Some(false))?;
+    let mut config = super::web_config(ctx, db, Some(false))?;
+    // The demo's administrators have no authenticator to read a code from; `gusu serve` asks it
+    // of them (session.admin_second_factor).
+    config.admin_second_factor = false;
+    println!(
+        "{}",
+        lang.t(
+            "演示环境：管理员账号登录不要求动态验证码（gusu serve 默认要求，见 gusu user totp）",
+            "demo: administrators sign in without a one-time code (gusu serve asks for one; see gusu user totp)"
+        )
+    );
     gusu_web::serve(config, args.addr, None).map_err(|e| Failure::usage(e.message))
 }
 

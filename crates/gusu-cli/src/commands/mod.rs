@@ -335,6 +335,7 @@ pub fn web_config(
     config.max_failures = s.max_failed_sign_ins;
     config.lockout = std::time::Duration::from_secs(s.lockout_minutes * 60);
     config.address_failures = s.max_failed_sign_ins_per_address;
+    config.admin_second_factor = s.admin_second_factor;
     config.secure_cookies = secure_cookies.unwrap_or(ctx.config.server.secure_cookies);
     config.password = ctx.config.password.clone();
     // The pages explain results by the schemes that made them, the rules directory's included.

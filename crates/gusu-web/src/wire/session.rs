@@ -10,6 +10,9 @@ use super::{Role, Scope};
 pub struct SignInBody {
     pub username: String,
     pub password: String,
+    /// The TOTP code (6 digits) of an account with a second factor (the administrators).
+    #[serde(default)]
+    pub otp: Option<String>,
 }
 
 /// A new session: the cookie is set; unsafe requests send `csrf` as `X-CSRF-Token`.
