@@ -1,8 +1,10 @@
 //! Times the evaluation engine alone (no parsing, no output) on a generated city.
 //!
 //! usage: cargo run --release -p gusu-demo --example engine_bench -- [ENTERPRISES] [SCHEME]
+//! (`--features system-allocator`: glibc's allocator instead of mimalloc, the binary's choice)
 use std::time::Instant;
 
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
