@@ -88,6 +88,8 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 pub struct Credentials {
     pub account: Account,
     hash: String,
+    /// The TOTP secret, when the account enrolled a second factor.
+    totp_secret: Option<Vec<u8>>,
 }
 
 impl Credentials {
@@ -97,6 +99,11 @@ impl Credentials {
         // The hash is checked even for a disabled account, so both take the same time.
         let right = verify_password(password, &self.hash);
         right && !self.account.disabled
+    }
+
+    /// The account's TOTP secret, if it enrolled a second factor.
+    pub fn totp_secret(&self) -> Option<&[u8]> {
+        self.totp_secret.as_deref()
     }
 }
 
@@ -159,14 +166,6 @@ fn account_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> 
 
 const ACCOUNT_COLUMNS: &str = "username, role, district, uscc, disabled, created_at, \
      password_changed_at, language, password_hash, must_change_password";
-
-/// An account's TOTP second factor: the shared secret and the last time step a code was
-/// accepted for (a code is never taken twice).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TotpEnrolment {
-    pub secret: Vec<u8>,
-    pub last_step: Option<i64>,
-}
 
 impl Store {
     /// Creates an account; its role and scope must make a valid viewer. Audited as `actor`.
@@ -285,12 +284,16 @@ impl Store {
         let found = self
             .conn
             .query_row(
-                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"),
+                &format!("SELECT {ACCOUNT_COLUMNS}, totp_secret FROM accounts WHERE username = ?1"),
                 [username],
-                account_from,
+                |r| Ok((account_from(r)?, r.get::<_, Option<Vec<u8>>>(10)?)),
             )
             .optional()?;
-        Ok(found.map(|(account, hash)| Credentials { account, hash }))
+        Ok(found.map(|((account, hash), totp_secret)| Credentials {
+            account,
+            hash,
+            totp_secret,
+        }))
     }
 
     /// Audits a sign-in's outcome for an existing account (a made-up name leaves no row).
@@ -472,23 +475,6 @@ impl Store {
         audit(&tx, actor, action, Some(username), None)?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// The account's TOTP enrolment, if it has one.
-    pub fn totp(&self, username: &str) -> Result<Option<TotpEnrolment>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT totp_secret, totp_last_step FROM accounts WHERE username = ?1",
-                [username],
-                |r| {
-                    let last_step = r.get::<_, Option<i64>>(1)?;
-                    Ok(r.get::<_, Option<Vec<u8>>>(0)?
-                        .map(|secret| TotpEnrolment { secret, last_step }))
-                },
-            )
-            .optional()?
-            .flatten())
     }
 
     /// Takes a TOTP code's time step for the account: false when a code of this step or a later
@@ -773,6 +759,43 @@ mod tests {
         assert!(actions.contains(&"password_changed".to_string()));
         assert!(actions.contains(&"password_change_failed".to_string()));
         assert!(!format!("{actions:?}").contains("Gusu-2027"));
+    }
+
+    #[test]
+    fn a_totp_step_is_taken_once_and_a_new_secret_forgets_it() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.create_account(
+            "security",
+            "root",
+            Role::SecurityAdmin,
+            None,
+            None,
+            "Gusu-2026-secure",
+        )
+        .unwrap();
+        assert_eq!(s.credentials("root").unwrap().unwrap().totp_secret(), None);
+        s.set_totp_secret("security", "root", Some(b"0123456789abcdefghij"))
+            .unwrap();
+        let credentials = s.credentials("root").unwrap().unwrap();
+        assert_eq!(
+            credentials.totp_secret(),
+            Some(&b"0123456789abcdefghij"[..])
+        );
+        // Step 100 is taken once; an earlier step is refused after it, a later one taken.
+        assert!(s.take_totp_step("root", 100).unwrap());
+        assert!(!s.take_totp_step("root", 100).unwrap());
+        assert!(!s.take_totp_step("root", 99).unwrap());
+        assert!(s.take_totp_step("root", 101).unwrap());
+        // A new secret starts over; removing it leaves none.
+        s.set_totp_secret("security", "root", Some(b"another secret 20 by"))
+            .unwrap();
+        assert!(s.take_totp_step("root", 50).unwrap());
+        s.set_totp_secret("security", "root", None).unwrap();
+        assert_eq!(s.credentials("root").unwrap().unwrap().totp_secret(), None);
+        assert!(matches!(
+            s.set_totp_secret("security", "nobody", None),
+            Err(StoreError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -36,8 +36,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use accounts::{
-    Account, ApiToken, AuditEntry, Credentials, TotpEnrolment, hash_password,
-    prepare_verify_unknown, verify_password, verify_unknown,
+    Account, ApiToken, AuditEntry, Credentials, hash_password, prepare_verify_unknown,
+    verify_password, verify_unknown,
 };
 pub use cycle::{
     Attachment, Confirmation, CycleInfo, CycleVersion, FieldValue, NewObjection, Notice, Objection,

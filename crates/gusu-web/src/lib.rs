@@ -508,9 +508,8 @@ fn check_second_factor(
 ) -> Result<second_factor::SecondFactor, ApiError> {
     use second_factor::SecondFactor;
     let account = &credentials.account;
-    let enrolled = state.reader().totp(&account.username)?;
     let required = state.0.config.admin_second_factor && account.role.is_elevated();
-    let Some(gusu_store::TotpEnrolment { secret, .. }) = enrolled else {
+    let Some(secret) = credentials.totp_secret() else {
         return Ok(if required {
             SecondFactor::NotEnrolled
         } else {
@@ -521,7 +520,7 @@ fn check_second_factor(
         return Ok(SecondFactor::Missing);
     };
     let now = u64::try_from(state.0.config.clock.now().timestamp()).unwrap_or(0);
-    Ok(match second_factor::check(&secret, code, now) {
+    Ok(match second_factor::check(secret, code, now) {
         Some(step)
             if state
                 .store()
@@ -538,6 +537,8 @@ fn check_second_factor(
 /// few at a time, never holding the store; a name with no account is checked against a dummy
 /// hash so it takes as long. The start of an account's lock is audited. A failed task counts
 /// as a wrong password. With `new`, also hashes the new password when the current one is right.
+/// `sign_in_code` is `Some` for a sign-in (holding the TOTP code given, if any): its second
+/// factor is checked within the same counted attempt.
 async fn check_password(
     state: &AppState,
     address: std::net::IpAddr,
