@@ -28,8 +28,21 @@ const BLANK_MARKS: &[&str] = &["-", "—", "/", "无", "--", "——", "－", "�
 
 /// True for text that counts as a blank cell: empty after trimming, or one of the blank marks.
 pub(crate) fn is_blank_text(s: &str) -> bool {
-    let t = s.trim();
-    t.is_empty() || BLANK_MARKS.contains(&t)
+    is_blank_trimmed(trim(s))
+}
+
+fn is_blank_trimmed(t: &str) -> bool {
+    // The longest mark is 6 bytes (——): a figure or a name is compared with none of them.
+    t.is_empty() || (t.len() <= 6 && BLANK_MARKS.contains(&t))
+}
+
+/// `str::trim`, without its Unicode scan for the usual cell that starts and ends with a visible
+/// ASCII character (a figure, a code): such a cell has no white space at either end.
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 impl<'a> Cell<'a> {
@@ -72,7 +85,7 @@ impl<'a> Cell<'a> {
     pub(crate) fn text(&self) -> Cow<'a, str> {
         match *self {
             Cell::Empty => Cow::Borrowed(""),
-            Cell::Text(s) => Cow::Borrowed(s.trim()),
+            Cell::Text(s) => Cow::Borrowed(trim(s)),
             Cell::Number(v) => Cow::Owned(format_number(v)),
             Cell::Bool(true) => Cow::Borrowed("TRUE"),
             Cell::Bool(false) => Cow::Borrowed("FALSE"),
@@ -96,9 +109,17 @@ impl<'a> Cell<'a> {
     /// A number; `Ok(None)` for a blank, `Err(())` for anything else that is not a finite number.
     pub(crate) fn number(&self) -> Result<Option<f64>, ()> {
         match *self {
+            // Trimmed once: most cells of a large file are figures or blank.
+            Cell::Text(s) => {
+                let t = trim(s);
+                if is_blank_trimmed(t) {
+                    Ok(None)
+                } else {
+                    number_from_text(t).map(Some).ok_or(())
+                }
+            }
             _ if self.is_blank() => Ok(None),
             Cell::Number(v) if v.is_finite() => Ok(Some(v)),
-            Cell::Text(s) => number_from_text(s.trim()).map(Some).ok_or(()),
             _ => Err(()),
         }
     }
@@ -110,7 +131,7 @@ impl<'a> Cell<'a> {
             Cell::Bool(b) => Ok(Some(b)),
             Cell::Number(1.0) => Ok(Some(true)),
             Cell::Number(0.0) => Ok(Some(false)),
-            Cell::Text(s) => flag_from_text(s.trim()).map(Some).ok_or(()),
+            Cell::Text(s) => flag_from_text(trim(s)).map(Some).ok_or(()),
             _ => Err(()),
         }
     }
@@ -122,7 +143,7 @@ impl<'a> Cell<'a> {
             _ if self.is_blank() => Ok(None),
             Cell::Date { date, .. } => date.map(Some).ok_or(()),
             Cell::Number(v) => date_from_text(&format_number(v)).map(Some).ok_or(()),
-            Cell::Text(s) => date_from_text(s.trim()).map(Some).ok_or(()),
+            Cell::Text(s) => date_from_text(trim(s)).map(Some).ok_or(()),
             Cell::Bool(_) | Cell::Empty => Err(()),
         }
     }
@@ -273,6 +294,37 @@ pub(crate) fn excel_serial_date(serial: u32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "12.5",
+            " 12.5",
+            "12.5\u{3000}",
+            "\u{3000}苏州\u{a0}",
+            "a",
+            "-",
+            "\t1\t",
+            "苏州",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_trim_is_str_trim_for_any_text(s in "\\PC*") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
+
+    #[test]
+    fn every_blank_mark_is_within_the_length_checked() {
+        assert!(BLANK_MARKS.iter().all(|m| m.len() <= 6));
+        assert!(BLANK_MARKS.iter().all(|m| is_blank_text(&format!(" {m} "))));
+    }
 
     #[test]
     fn numbers() {

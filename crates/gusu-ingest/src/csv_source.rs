@@ -3,15 +3,16 @@
 
 use std::ops::ControlFlow;
 
-use csv::StringRecord;
+use csv::ByteRecord;
 
 use crate::cell::Cell;
+use crate::file_bytes::{FileBytes, Text};
 
 /// Decodes a text table's bytes. Department exports come as UTF-8 (often with the BOM Excel
 /// writes), as UTF-16 with its BOM (Excel's "Unicode text", tab-separated) or, from older Excel on
 /// Chinese Windows, as GBK; anything else that is not valid UTF-8 is read as GBK (decoded as
 /// GB18030, its superset). Fails on files that are not text at all.
-pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, ()> {
+pub(crate) fn decode(bytes: FileBytes) -> Result<Text, ()> {
     let utf16 = if bytes.starts_with(b"\xFF\xFE") {
         Some(encoding_rs::UTF_16LE)
     } else if bytes.starts_with(b"\xFE\xFF") {
@@ -24,23 +25,24 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, ()> {
         if malformed {
             return Err(());
         }
-        text.into_owned()
+        Text::decoded(text.into_owned())
     } else {
-        match String::from_utf8(bytes) {
-            Ok(mut s) => {
-                if s.starts_with('\u{feff}') {
-                    s.drain(..'\u{feff}'.len_utf8());
-                }
-                s
-            }
-            Err(e) => {
-                let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(e.as_bytes());
-                text.into_owned()
+        // UTF-8 (the usual case) is read in place, past the BOM Excel writes.
+        let start = if bytes.starts_with("\u{feff}".as_bytes()) {
+            3
+        } else {
+            0
+        };
+        match Text::utf8(bytes, start) {
+            Ok(text) => text,
+            Err(bytes) => {
+                let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
+                Text::decoded(text.into_owned())
             }
         }
     };
     // Text files have no NUL characters; binaries (PDF, images) almost always do.
-    if text.contains('\0') {
+    if text.as_str().contains('\0') {
         return Err(());
     }
     Ok(text)
@@ -65,19 +67,19 @@ fn sniff_delimiter(text: &str) -> u8 {
 /// A decoded CSV file.
 #[derive(Debug)]
 pub(crate) struct CsvTable {
-    text: String,
+    text: Text,
     delimiter: u8,
 }
 
 impl CsvTable {
-    pub(crate) fn new(text: String) -> CsvTable {
-        let delimiter = sniff_delimiter(&text);
+    pub(crate) fn new(text: Text) -> CsvTable {
+        let delimiter = sniff_delimiter(text.as_str());
         CsvTable { text, delimiter }
     }
 
     /// Line breaks in the file, plus one: at least the number of records.
     pub(crate) fn line_count(&self) -> usize {
-        self.text.bytes().filter(|&b| b == b'\n').count() + 1
+        self.text.as_str().bytes().filter(|&b| b == b'\n').count() + 1
     }
 
     /// Calls `f` with each record and the line it starts on, as an editor numbers lines. Rows may
@@ -88,17 +90,17 @@ impl CsvTable {
     /// writes) or a skipped empty line.
     pub(crate) fn for_each_row(
         &self,
-        mut f: impl FnMut(u64, &StringRecord) -> ControlFlow<()>,
+        mut f: impl FnMut(u64, TextRecord<'_>) -> ControlFlow<()>,
     ) -> Result<(), csv::Error> {
-        let bytes = self.text.as_bytes();
+        let bytes = self.text.as_str().as_bytes();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .delimiter(self.delimiter)
             .flexible(true)
             .from_reader(bytes);
-        let mut record = StringRecord::new();
+        let mut record = ByteRecord::new();
         let (mut counted_to, mut line) = (0usize, 1u64);
-        while reader.read_record(&mut record)? {
+        while reader.read_byte_record(&mut record)? {
             let mut start = record
                 .position()
                 .map_or(0, |p| p.byte() as usize)
@@ -111,7 +113,7 @@ impl CsvTable {
                 line += line_breaks(&bytes[counted_to..start], bytes.get(start).copied());
                 counted_to = start;
             }
-            if f(line, &record).is_break() {
+            if f(line, TextRecord(&record)).is_break() {
                 break;
             }
         }
@@ -132,7 +134,29 @@ fn line_breaks(bytes: &[u8], next: Option<u8>) -> u64 {
     n
 }
 
-pub(crate) fn cell(record: &StringRecord, i: usize) -> Cell<'_> {
+/// One record of a [`CsvTable`], its fields as text.
+///
+/// The fields are read as bytes and not checked for UTF-8 one by one (the csv crate's
+/// `StringRecord` does, a tenth of the time of reading a large file): the whole text was valid
+/// UTF-8 when the table was made, and the reader only splits it at ASCII bytes (delimiters,
+/// quotes, line ends) and drops ASCII quotes, so every field is valid UTF-8 too.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextRecord<'a>(&'a ByteRecord);
+
+impl<'a> TextRecord<'a> {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
+        let bytes = self.0.get(i)?;
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: a field of a record read from a `str`, split at ASCII bytes (see above).
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    }
+}
+
+pub(crate) fn cell(record: TextRecord<'_>, i: usize) -> Cell<'_> {
     match record.get(i) {
         Some(s) => Cell::Text(s),
         None => Cell::Empty,

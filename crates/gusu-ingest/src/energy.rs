@@ -53,7 +53,7 @@ pub fn parse_energy_bytes(
     opts: &ReadOptions,
 ) -> Result<ParsedEnergy, IngestError> {
     crate::single(
-        read_energy_sheets_from(bytes.to_vec(), file_name, opts)?,
+        read_energy_sheets_from(bytes.to_vec().into(), file_name, opts)?,
         file_name,
     )
 }
@@ -73,11 +73,11 @@ pub fn parse_energy_sheets(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<crate::Sheets<ParsedEnergy>, IngestError> {
-    read_energy_sheets_from(bytes.to_vec(), file_name, opts)
+    read_energy_sheets_from(bytes.to_vec().into(), file_name, opts)
 }
 
 fn read_energy_sheets_from(
-    bytes: Vec<u8>,
+    bytes: crate::file_bytes::FileBytes,
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<crate::Sheets<ParsedEnergy>, IngestError> {

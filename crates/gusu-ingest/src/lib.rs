@@ -24,6 +24,7 @@ mod energy;
 mod enterprises;
 mod error;
 mod fields;
+mod file_bytes;
 mod header;
 mod issues;
 mod merge;
@@ -51,6 +52,7 @@ pub use rejects::{
     REASONS_HEADER, rejects_path, rejects_path_for, write_rejects, write_rejects_for,
 };
 
+use file_bytes::FileBytes;
 use parsed::{Source, sort_issues};
 use table::{Opened, Table};
 
@@ -77,12 +79,12 @@ impl Default for ReadOptions {
     }
 }
 
-fn read_file(path: &Path) -> Result<(Vec<u8>, String), IngestError> {
+fn read_file(path: &Path) -> Result<(FileBytes, String), IngestError> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    match std::fs::read(path) {
+    match FileBytes::read(path) {
         Ok(bytes) => Ok((bytes, name)),
         Err(source) => Err(IngestError::Read { file: name, source }),
     }
@@ -147,7 +149,7 @@ impl SkipReason {
 /// the text table. A sheet without a header is skipped (listed); any other failure of a sheet is
 /// the file's failure: a sheet meant to be read but wrong must not be passed over in silence.
 pub(crate) fn each_sheet<T>(
-    bytes: Vec<u8>,
+    bytes: FileBytes,
     file: &str,
     opts: &ReadOptions,
     mut parse: impl FnMut(Table, Option<String>) -> Result<T, IngestError>,
@@ -306,7 +308,7 @@ pub fn parse_enterprises_bytes(
     opts: &ReadOptions,
 ) -> Result<ParsedEnterprises, IngestError> {
     single(
-        enterprises_sheets(bytes.to_vec(), file_name, opts)?,
+        enterprises_sheets(bytes.to_vec().into(), file_name, opts)?,
         file_name,
     )
 }
@@ -317,7 +319,10 @@ pub fn parse_annual_bytes(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<ParsedAnnual, IngestError> {
-    single(annual_sheets(bytes.to_vec(), file_name, opts)?, file_name)
+    single(
+        annual_sheets(bytes.to_vec().into(), file_name, opts)?,
+        file_name,
+    )
 }
 
 /// [`read_enterprises_sheets`] for a file held in memory.
@@ -326,7 +331,7 @@ pub fn parse_enterprises_sheets(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Sheets<ParsedEnterprises>, IngestError> {
-    enterprises_sheets(bytes.to_vec(), file_name, opts)
+    enterprises_sheets(bytes.to_vec().into(), file_name, opts)
 }
 
 /// [`read_annual_sheets`] for a file held in memory.
@@ -335,11 +340,11 @@ pub fn parse_annual_sheets(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Sheets<ParsedAnnual>, IngestError> {
-    annual_sheets(bytes.to_vec(), file_name, opts)
+    annual_sheets(bytes.to_vec().into(), file_name, opts)
 }
 
 fn enterprises_sheets(
-    bytes: Vec<u8>,
+    bytes: FileBytes,
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Sheets<ParsedEnterprises>, IngestError> {
@@ -363,7 +368,7 @@ fn enterprises_sheets(
 }
 
 fn annual_sheets(
-    bytes: Vec<u8>,
+    bytes: FileBytes,
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Sheets<ParsedAnnual>, IngestError> {

@@ -6,12 +6,12 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use calamine::Data;
-use csv::StringRecord;
 
 use crate::cell::Cell;
-use crate::csv_source::{self, CsvTable};
+use crate::csv_source::{self, CsvTable, TextRecord};
 use crate::error::FormatProblem;
 use crate::error::IngestError;
+use crate::file_bytes::FileBytes;
 use crate::header::{
     Column, FileKind, Layout, SheetUnit, SkippedRow, TwoRowHeader, key_column_names,
     names_key_columns,
@@ -32,7 +32,7 @@ pub(crate) enum Table {
 /// One row, borrowed from the table.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RowRef<'a> {
-    Csv(&'a StringRecord),
+    Csv(TextRecord<'a>),
     Xlsx(&'a [Data]),
 }
 
@@ -97,7 +97,7 @@ pub(crate) enum Opened {
 
 /// Picks the format by content first (XLSX and ODS are zip archives starting `PK`, `.xls` an OLE
 /// compound file), then by extension; anything else is read as delimited text.
-pub(crate) fn open(bytes: Vec<u8>, file: &str) -> Result<Opened, IngestError> {
+pub(crate) fn open(bytes: FileBytes, file: &str) -> Result<Opened, IngestError> {
     let unsupported = |detail| IngestError::UnsupportedFormat {
         file: file.to_string(),
         detail,
@@ -112,7 +112,8 @@ pub(crate) fn open(bytes: Vec<u8>, file: &str) -> Result<Opened, IngestError> {
         if format == BookFormat::Xls && contains_utf16(&bytes, "EncryptedPackage") {
             return Err(unsupported(FormatProblem::Encrypted));
         }
-        return Workbook::open(bytes, format, file).map(|w| Opened::Workbook(Box::new(w)));
+        return Workbook::open(bytes.into_vec(), format, file)
+            .map(|w| Opened::Workbook(Box::new(w)));
     }
     let ext = Path::new(file)
         .extension()
@@ -426,6 +427,10 @@ fn is_total_row(layout: &Layout, row: RowRef<'_>) -> bool {
 }
 
 fn is_total_marker(text: &str) -> bool {
+    // Every marker has 计; a data row's cells are checked without building a string.
+    if !text.contains('计') {
+        return false;
+    }
     let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     ["合计", "总计", "小计", "总合计"].iter().any(|t| {
         squeezed.strip_prefix(t).is_some_and(|rest| {
@@ -439,9 +444,9 @@ fn is_total_marker(text: &str) -> bool {
 /// A signature or note line under the table (`制表人：张三`, `注：…`): no code, and every
 /// non-blank cell is a `label：text` note.
 fn is_note_row(layout: &Layout, row: RowRef<'_>) -> bool {
-    !looks_like_code(&uscc_cell(layout, row).text())
-        && row
-            .cells()
-            .filter(|c| !c.is_blank())
-            .all(|c| matches!(c, Cell::Text(t) if t.contains(['：', ':'])))
+    // The cells first: a data row's first filled cell (its code) settles it.
+    row.cells()
+        .filter(|c| !c.is_blank())
+        .all(|c| matches!(c, Cell::Text(t) if t.contains(['：', ':'])))
+        && !looks_like_code(&uscc_cell(layout, row).text())
 }
