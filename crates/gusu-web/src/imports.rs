@@ -20,7 +20,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
 use gusu_core::{Report, Scope, Uscc, Viewer};
-use gusu_ingest::{IngestError, ParsedAnnual, ParsedEnergy, ParsedEnterprises, ReadOptions};
+use gusu_ingest::{
+    IngestError, ParsedAnnual, ParsedEnergy, ParsedEnterprises, ReadOptions, Sheets, SkipReason,
+    SkippedSheet,
+};
 use gusu_store::{BatchInfo, BatchMeta, ImportSummary, Store, Uploader};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
@@ -131,14 +134,30 @@ impl Parsed {
     }
 }
 
-/// A checked upload waiting for its commit.
+/// A checked upload waiting for its commit: every sheet read (one for a text file; a workbook
+/// with one sheet per district has several), and the sheets left out.
 struct Staged {
     owner: String,
     created: Instant,
     kind: FileKind,
     source: String,
     year: Option<i32>,
-    parsed: Parsed,
+    sheets: Vec<Parsed>,
+    skipped: Vec<SkippedSheet>,
+}
+
+impl Staged {
+    fn accepted(&self) -> usize {
+        self.sheets.iter().map(Parsed::accepted).sum()
+    }
+
+    fn rejected(&self) -> usize {
+        self.sheets.iter().map(Parsed::rejected).sum()
+    }
+
+    fn file_name(&self) -> &str {
+        self.sheets.first().map_or("", |p| p.file().0)
+    }
 }
 
 /// Checked uploads by id. Each app has its own (a layer of [`routes`]).
@@ -199,11 +218,11 @@ impl Staging {
                     s.created,
                     StagedLine {
                         id: id.clone(),
-                        file_name: s.parsed.file().0.to_string(),
+                        file_name: s.file_name().to_string(),
                         kind: s.kind,
                         source: s.source.clone(),
-                        accepted: s.parsed.accepted(),
-                        rejected: s.parsed.rejected(),
+                        accepted: s.accepted(),
+                        rejected: s.rejected(),
                     },
                 )
             })
@@ -241,7 +260,8 @@ pub struct StagedReport {
     pub rejected: usize,
     pub errors: usize,
     pub warnings: usize,
-    /// The same file (kind, source, content) was imported before: a commit would change nothing.
+    /// The same file (kind, source, content) was imported before, every sheet of it: a commit
+    /// would change nothing (a commit still takes rows refused the first time that pass now).
     pub already_imported: bool,
     pub expires_in_seconds: u64,
     /// The first [`MAX_FINDINGS`] findings, each with its row, column, cell value and reason
@@ -249,16 +269,108 @@ pub struct StagedReport {
     pub findings: Vec<wire::imports::Finding>,
     /// Every finding, listed or not.
     pub findings_total: usize,
+    /// Each sheet read, in workbook order (one entry, with no sheet, for a text file); the
+    /// counts above are their sums.
+    pub sheets: Vec<SheetReport>,
+    /// Sheets of the workbook that were not read, with the reason.
+    pub skipped_sheets: Vec<SkippedSheetLine>,
+}
+
+/// One sheet of an upload as checked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SheetReport {
+    /// The workbook sheet; none for a text file.
+    pub sheet: Option<String>,
+    pub rows: u64,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    /// This sheet of this file (kind, source, content) was imported before.
+    pub already_imported: bool,
+}
+
+/// A sheet of the workbook that was not read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkippedSheetLine {
+    pub sheet: String,
+    /// `hidden`, `empty` or `no_header`.
+    pub reason: String,
+    pub message: String,
+    pub message_zh: String,
+}
+
+impl From<&SkippedSheet> for SkippedSheetLine {
+    fn from(s: &SkippedSheet) -> SkippedSheetLine {
+        let (reason, message, message_zh) = match s.reason {
+            // On the web the sheet is named in the form, not with the CLI's --sheet.
+            SkipReason::Hidden => (
+                "hidden",
+                "hidden sheet; name it in the sheet field to read it",
+                "隐藏的工作表；如需读取，请在“工作表”一栏填写其名称",
+            ),
+            SkipReason::Empty => (
+                "empty",
+                SkipReason::Empty.message(),
+                SkipReason::Empty.message_zh(),
+            ),
+            SkipReason::NoHeader => (
+                "no_header",
+                SkipReason::NoHeader.message(),
+                SkipReason::NoHeader.message_zh(),
+            ),
+        };
+        SkippedSheetLine {
+            sheet: s.sheet.clone(),
+            reason: reason.to_string(),
+            message: message.to_string(),
+            message_zh: message_zh.to_string(),
+        }
+    }
 }
 
 impl StagedReport {
     fn of(id: &str, s: &Staged, store: &Store) -> Result<StagedReport, ApiError> {
-        let report = s.parsed.report();
-        let (file_name, _, sha) = s.parsed.file();
-        let already_imported = store
-            .batches()?
+        let batches = store.batches()?;
+        let imported_before = |p: &Parsed| {
+            let (_, sheet, sha) = p.file();
+            batches.iter().any(|b| {
+                b.kind == s.kind.key()
+                    && b.source == s.source
+                    && b.file_sha256 == sha
+                    && b.sheet.as_deref() == sheet
+            })
+        };
+        let sheets: Vec<SheetReport> = s
+            .sheets
             .iter()
-            .any(|b| b.kind == s.kind.key() && b.source == s.source && b.file_sha256 == sha);
+            .map(|p| {
+                let report = p.report();
+                SheetReport {
+                    sheet: p.file().1.map(str::to_string),
+                    rows: report.rows,
+                    accepted: p.accepted(),
+                    rejected: p.rejected(),
+                    errors: report.error_count(),
+                    warnings: report.warning_count(),
+                    already_imported: imported_before(p),
+                }
+            })
+            .collect();
+        // Findings of every sheet, each named by its sheet when there are several; errors
+        // first (stable: each kind keeps the sheets' and the file's order).
+        let several = s.sheets.len() > 1;
+        let mut listed: Vec<(Option<&str>, &gusu_core::Issue)> = s
+            .sheets
+            .iter()
+            .flat_map(|p| {
+                let sheet = if several { p.file().1 } else { None };
+                p.report().issues.iter().map(move |i| (sheet, i))
+            })
+            .collect();
+        let findings_total = listed.len();
+        listed.sort_by_key(|(_, i)| std::cmp::Reverse(i.severity));
+        let (file_name, _, sha) = s.sheets[0].file();
         Ok(StagedReport {
             id: id.to_string(),
             kind: s.kind,
@@ -266,24 +378,21 @@ impl StagedReport {
             year: s.year,
             file_name: file_name.to_string(),
             file_sha256: sha.to_string(),
-            rows: report.rows,
-            accepted: s.parsed.accepted(),
-            rejected: s.parsed.rejected(),
-            errors: report.error_count(),
-            warnings: report.warning_count(),
-            already_imported,
+            rows: sheets.iter().map(|r| r.rows).sum(),
+            accepted: s.accepted(),
+            rejected: s.rejected(),
+            errors: sheets.iter().map(|r| r.errors).sum(),
+            warnings: sheets.iter().map(|r| r.warnings).sum(),
+            already_imported: sheets.iter().all(|r| r.already_imported),
             expires_in_seconds: STAGING_TTL.saturating_sub(s.created.elapsed()).as_secs(),
-            findings: {
-                let mut listed: Vec<&gusu_core::Issue> = report.issues.iter().collect();
-                // Errors first (stable: each kind keeps the file's order).
-                listed.sort_by_key(|i| std::cmp::Reverse(i.severity));
-                listed
-                    .into_iter()
-                    .take(MAX_FINDINGS)
-                    .map(Into::into)
-                    .collect()
-            },
-            findings_total: report.issues.len(),
+            findings: listed
+                .into_iter()
+                .take(MAX_FINDINGS)
+                .map(|(sheet, i)| wire::imports::Finding::from(i).in_sheet(sheet))
+                .collect(),
+            findings_total,
+            sheets,
+            skipped_sheets: s.skipped.iter().map(Into::into).collect(),
         })
     }
 }
@@ -305,6 +414,23 @@ pub struct CommitResult {
     pub corrected: usize,
     pub unchanged: usize,
     pub conflicts: Vec<wire::imports::Conflict>,
+    /// Each sheet imported, its own batch (the counts above are their sums; `batch_id` is the
+    /// first sheet's). A sheet none of whose rows passed is not imported and not listed.
+    pub sheets: Vec<SheetCommit>,
+}
+
+/// What a commit did with one sheet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SheetCommit {
+    /// The workbook sheet; none for a text file.
+    pub sheet: Option<String>,
+    pub batch_id: Option<i64>,
+    pub already_imported: bool,
+    pub rows: usize,
+    pub rejected: usize,
+    pub inserted: usize,
+    pub corrected: usize,
+    pub unchanged: usize,
 }
 
 /// A refusal with its reason in both languages: the API answers in English, pages in the
@@ -679,37 +805,38 @@ async fn stage(
         sheet,
         region: state.0.config.region.clone(),
     };
-    // Parsing a large file takes a while: off the request threads.
+    // Parsing a large file takes a while: off the request threads. Without a sheet named, every
+    // sheet whose header is recognised is read (one per district is common), as the CLI does.
+    fn each<T>(sheets: Sheets<T>, to: impl Fn(T) -> Parsed) -> (Vec<Parsed>, Vec<SkippedSheet>) {
+        (sheets.parsed.into_iter().map(to).collect(), sheets.skipped)
+    }
     let parsed = tokio::task::spawn_blocking(move || match kind {
-        FileKind::Enterprises => {
-            gusu_ingest::parse_enterprises_bytes(&bytes, &file_name, &opts).map(Parsed::Enterprises)
-        }
-        FileKind::Annual => {
-            gusu_ingest::parse_annual_bytes(&bytes, &file_name, &opts).map(Parsed::Annual)
-        }
-        FileKind::Energy => gusu_ingest::parse_energy_bytes(&bytes, &file_name, &opts).map(|p| {
-            let passed = p.rows.len();
-            Parsed::Energy(p, passed)
+        FileKind::Enterprises => gusu_ingest::parse_enterprises_sheets(&bytes, &file_name, &opts)
+            .map(|s| each(s, Parsed::Enterprises)),
+        FileKind::Annual => gusu_ingest::parse_annual_sheets(&bytes, &file_name, &opts)
+            .map(|s| each(s, Parsed::Annual)),
+        FileKind::Energy => gusu_ingest::parse_energy_sheets(&bytes, &file_name, &opts).map(|s| {
+            each(s, |p| {
+                let passed = p.rows.len();
+                Parsed::Energy(p, passed)
+            })
         }),
     })
     .await
     .map_err(|e| Refusal::from(ApiError::internal(e.to_string())))?;
-    let mut parsed = parsed.map_err(|e| ingest_refusal(&e))?;
+    let (mut sheets, skipped) = parsed.map_err(|e| ingest_refusal(&e))?;
     let registered = registered(&state.reader())?;
-    check_against_store(
-        &mut parsed,
-        &registered,
-        viewer,
-        year,
-        &state.0.config.region,
-    );
+    for parsed in &mut sheets {
+        check_against_store(parsed, &registered, viewer, year, &state.0.config.region);
+    }
     Ok(staging.insert(Staged {
         owner: viewer.user.clone(),
         created: Instant::now(),
         kind,
         source,
         year,
-        parsed,
+        sheets,
+        skipped,
     }))
 }
 
@@ -726,15 +853,12 @@ fn commit(
         .ok_or_else(|| ApiError::not_found("staged import"))?;
     let mut store = state.store();
     // The store may have changed since the report was made (another import moved an enterprise).
-    let before = staged.parsed.accepted();
-    check_against_store(
-        &mut staged.parsed,
-        &registered(&store)?,
-        viewer,
-        staged.year,
-        &state.0.config.region,
-    );
-    let now_refused = before - staged.parsed.accepted();
+    let before = staged.accepted();
+    let known = registered(&store)?;
+    for parsed in &mut staged.sheets {
+        check_against_store(parsed, &known, viewer, staged.year, &state.0.config.region);
+    }
+    let now_refused = before - staged.accepted();
     if now_refused > 0 {
         return Err(Refusal::new(
             StatusCode::CONFLICT,
@@ -754,48 +878,91 @@ fn commit(
             "文件中没有通过校验的行，未导入任何数据",
         ));
     }
-    let (file_name, sheet, sha) = staged.parsed.file();
-    let meta = BatchMeta {
-        source: staged.source.clone(),
-        file_name: file_name.to_string(),
-        sheet: sheet.map(str::to_string),
-        file_sha256: sha.to_string(),
-    };
-    let uploader = Uploader {
-        actor: viewer.user.clone(),
-        rejected: staged.parsed.rejected(),
-    };
-    let summary: ImportSummary = match &staged.parsed {
-        Parsed::Enterprises(p) => store.import_enterprises_by(&meta, &p.rows, &uploader),
-        Parsed::Annual(p) => store.import_annual_by(&meta, &p.rows, &uploader),
-        Parsed::Energy(p, _) => {
-            let rows: Vec<gusu_store::EnergyRow> = p
-                .rows
-                .iter()
-                .map(|r| gusu_store::EnergyRow {
-                    row: r.row,
-                    uscc: r.record.uscc,
-                    year: r.record.year,
-                    line: r.record.line.clone(),
-                })
-                .collect();
-            store.import_energy(&meta, &rows, Some(&uploader))
+    // Each sheet is its own batch, in its own transaction, as the CLI imports it.
+    let mut sheets: Vec<(SheetCommit, Vec<wire::imports::Conflict>)> = Vec::new();
+    for parsed in staged.sheets.iter().filter(|p| p.accepted() > 0) {
+        let (file_name, sheet, sha) = parsed.file();
+        let meta = BatchMeta {
+            source: staged.source.clone(),
+            file_name: file_name.to_string(),
+            sheet: sheet.map(str::to_string),
+            file_sha256: sha.to_string(),
+        };
+        let uploader = Uploader {
+            actor: viewer.user.clone(),
+            rejected: parsed.rejected(),
+        };
+        let summary: ImportSummary = match parsed {
+            Parsed::Enterprises(p) => store.import_enterprises_by(&meta, &p.rows, &uploader),
+            Parsed::Annual(p) => store.import_annual_by(&meta, &p.rows, &uploader),
+            Parsed::Energy(p, _) => {
+                let rows: Vec<gusu_store::EnergyRow> = p
+                    .rows
+                    .iter()
+                    .map(|r| gusu_store::EnergyRow {
+                        row: r.row,
+                        uscc: r.record.uscc,
+                        year: r.record.year,
+                        line: r.record.line.clone(),
+                    })
+                    .collect();
+                store.import_energy(&meta, &rows, Some(&uploader))
+            }
         }
+        .map_err(|e| failed_after(Refusal::from(ApiError::from(e)), &sheets))?;
+        sheets.push((
+            SheetCommit {
+                sheet: meta.sheet,
+                batch_id: summary.batch_id,
+                already_imported: summary.already_imported,
+                rows: summary.rows,
+                rejected: uploader.rejected,
+                inserted: summary.inserted,
+                corrected: summary.corrected,
+                unchanged: summary.unchanged,
+            },
+            summary.conflicts.iter().map(Into::into).collect(),
+        ));
     }
-    .map_err(|e| Refusal::from(ApiError::from(e)))?;
+    let sum = |f: fn(&SheetCommit) -> usize| sheets.iter().map(|(s, _)| f(s)).sum::<usize>();
     Ok(CommitResult {
-        batch_id: summary.batch_id,
-        already_imported: summary.already_imported,
-        file_name: meta.file_name,
+        batch_id: sheets.first().and_then(|(s, _)| s.batch_id),
+        already_imported: sheets.iter().all(|(s, _)| s.already_imported),
+        file_name: staged.file_name().to_string(),
         kind: staged.kind,
-        source: meta.source,
-        rows: summary.rows,
-        rejected: uploader.rejected,
-        inserted: summary.inserted,
-        corrected: summary.corrected,
-        unchanged: summary.unchanged,
-        conflicts: summary.conflicts.iter().map(Into::into).collect(),
+        source: staged.source.clone(),
+        rows: sum(|s| s.rows),
+        rejected: staged.rejected(),
+        inserted: sum(|s| s.inserted),
+        corrected: sum(|s| s.corrected),
+        unchanged: sum(|s| s.unchanged),
+        conflicts: sheets
+            .iter_mut()
+            .flat_map(|(_, c)| std::mem::take(c))
+            .collect(),
+        sheets: sheets.into_iter().map(|(s, _)| s).collect(),
     })
+}
+
+/// A store failure on a later sheet of a workbook: the sheets before it stay imported (each is
+/// its own batch), and the message names them so the user knows what is in.
+fn failed_after(
+    mut refusal: Refusal,
+    done: &[(SheetCommit, Vec<wire::imports::Conflict>)],
+) -> Refusal {
+    let names: Vec<&str> = done
+        .iter()
+        .filter_map(|(s, _)| s.sheet.as_deref())
+        .collect();
+    if !names.is_empty() {
+        refusal.en = format!(
+            "{} (sheets imported before: {})",
+            refusal.en,
+            names.join(", ")
+        );
+        refusal.zh = format!("{}（此前已导入的工作表：{}）", refusal.zh, names.join("、"));
+    }
+    refusal
 }
 
 /// Past imports the viewer may see, newest first: city staff all of them, a district officer
@@ -926,6 +1093,9 @@ struct ImportTexts {
     year_hint: &'static str,
     sheet: &'static str,
     sheet_hint: &'static str,
+    sheet_column: &'static str,
+    sheets_skipped: &'static str,
+    sheet_imported_before: &'static str,
     upload: &'static str,
     limit: &'static str,
     staged: &'static str,
@@ -979,7 +1149,10 @@ fn import_texts(lang: Lang) -> ImportTexts {
             year: "年度（年度数据可选）",
             year_hint: "如 2024",
             sheet: "工作表（XLSX 可选）",
-            sheet_hint: "默认第一个",
+            sheet_hint: "默认读取所有可识别的工作表",
+            sheet_column: "工作表",
+            sheets_skipped: "未读取的工作表",
+            sheet_imported_before: "此前已导入",
             upload: "上传并校验",
             limit: "文件大小上限",
             staged: "待确认的导入",
@@ -1030,7 +1203,10 @@ fn import_texts(lang: Lang) -> ImportTexts {
             year: "Year (optional, yearly files)",
             year_hint: "e.g. 2024",
             sheet: "Sheet (XLSX, optional)",
-            sheet_hint: "the first",
+            sheet_hint: "every sheet with a recognised header",
+            sheet_column: "Sheet",
+            sheets_skipped: "Sheets not read",
+            sheet_imported_before: "imported before",
             upload: "Upload and check",
             limit: "Largest file",
             staged: "Waiting for your decision",
@@ -1282,9 +1458,15 @@ async fn report_page(
         .findings
         .iter()
         .map(|i| FindingLine {
-            row: i
-                .row
-                .map_or_else(|| x.whole_file.to_string(), |r| r.to_string()),
+            row: {
+                let row = i
+                    .row
+                    .map_or_else(|| x.whole_file.to_string(), |r| r.to_string());
+                match &i.sheet {
+                    Some(sheet) => format!("{sheet} · {row}"),
+                    None => row,
+                }
+            },
             column: i.column.clone().unwrap_or_default(),
             value: i.value.clone().unwrap_or_default(),
             reason: if lang == Lang::Zh {
@@ -1312,6 +1494,10 @@ async fn report_page(
             kind => kind_label(report.kind, &x),
             source => source_label(&report.source, lang),
             findings => Value::from(Serde(&findings)),
+            skipped => report.skipped_sheets.iter().map(|k| {
+                let why = if lang == Lang::Zh { &k.message_zh } else { &k.message };
+                format!("{}: {why}", k.sheet)
+            }).collect::<Vec<_>>(),
         },
     )?;
     Ok((out, Html(html)).into_response())
@@ -1452,7 +1638,8 @@ mod tests {
             kind: FileKind::Enterprises,
             source: "stats".into(),
             year: None,
-            parsed: parsed(),
+            sheets: vec![parsed()],
+            skipped: Vec::new(),
         };
         let first = staging.insert(staged("a"));
         for _ in 0..STAGED_PER_USER {

@@ -1079,3 +1079,159 @@ async fn a_report_lists_the_first_thousand_findings_and_counts_them_all() {
     );
     assert_eq!(report["findings"][0]["severity"], "error");
 }
+
+/// A workbook with one sheet per district and an instructions sheet, uploaded without naming a
+/// sheet: both district sheets are read and reported, the instructions are listed as not read,
+/// and the commit imports each sheet as its own batch with the values a CSV of the same rows
+/// gives. The same workbook again is known sheet by sheet.
+#[tokio::test]
+async fn a_workbook_with_a_sheet_per_district_imports_every_sheet_as_its_own_batch() {
+    let c = city();
+    let analyst = sign_in(&c.app, "analyst").await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let notes = book.add_worksheet();
+    notes.set_name("填报说明").unwrap();
+    notes.write_string(0, 0, "请按区县分表填写").unwrap();
+    for (name, rows) in [
+        ("姑苏区", vec![(c.a.0.to_string(), 88.25)]),
+        (
+            "吴中区",
+            vec![(c.b.0.to_string(), 99.5), (unknown_code().to_string(), 7.0)],
+        ),
+    ] {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (col, text) in ["统一社会信用代码", "年份", "实缴税金(万元)"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, col as u16, *text).unwrap();
+        }
+        for (i, (code, tax)) in rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            sheet.write_string(r, 0, code).unwrap();
+            sheet.write_number(r, 1, 2024.0).unwrap();
+            sheet.write_number(r, 2, *tax).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+
+    let r = api_upload(&c.app, &analyst, "annual", "tax", "税务分区.xlsx", &bytes).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let report = r.json();
+    let sheets: Vec<(&str, u64, u64)> = report["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["sheet"].as_str().unwrap(),
+                s["accepted"].as_u64().unwrap(),
+                s["rejected"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sheets, vec![("姑苏区", 1, 0), ("吴中区", 1, 1)]);
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(report["skipped_sheets"][0]["sheet"], "填报说明");
+    assert_eq!(report["skipped_sheets"][0]["reason"], "no_header");
+    // The unknown enterprise's finding names its sheet and row.
+    let finding = &report["findings"][0];
+    assert_eq!(
+        (finding["sheet"].as_str(), finding["row"].as_u64()),
+        (Some("吴中区"), Some(3)),
+        "{finding}"
+    );
+    let id = report["id"].as_str().unwrap().to_string();
+    // The report page lists the sheets and the one not read.
+    let page = send(
+        &c.app,
+        Method::GET,
+        &format!("/imports/{id}"),
+        &analyst.0,
+        &[],
+        vec![],
+    )
+    .await;
+    assert!(page.body.contains("id=\"import-sheets\""), "{}", page.body);
+    assert!(page.body.contains("吴中区 · 3"), "{}", page.body);
+    assert!(
+        page.body.contains("填报说明: 没有此类文件的表头行"),
+        "{}",
+        page.body
+    );
+
+    let r = send(
+        &c.app,
+        Method::POST,
+        &format!("/api/v1/imports/{id}/commit"),
+        &analyst.0,
+        &[("x-csrf-token", &analyst.1)],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let done = r.json();
+    assert_eq!(
+        (done["rows"].as_u64(), done["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let committed = done["sheets"].as_array().unwrap();
+    assert_eq!(committed.len(), 2);
+    let store = Store::open(&c.dir.path().join("g.db")).unwrap();
+    let batches = store.batches().unwrap();
+    for (s, (sheet, rejected)) in committed.iter().zip([("姑苏区", 0), ("吴中区", 1)]) {
+        let batch = batches
+            .iter()
+            .find(|b| Some(b.id) == s["batch_id"].as_i64())
+            .unwrap();
+        assert_eq!(
+            (
+                batch.sheet.as_deref(),
+                batch.rows,
+                batch.rejected,
+                batch.file_name.as_str()
+            ),
+            (Some(sheet), 1, Some(rejected), "税务分区.xlsx")
+        );
+    }
+    // Exactly the values of the same rows in the template layout.
+    for ((code, _), tax) in [(&c.a, 88.25), (&c.b, 99.5)] {
+        let stored: Vec<(String, f64)> = store
+            .lineage(code, 2024)
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.source == "tax")
+            .map(|l| (l.field, l.value))
+            .collect();
+        assert_eq!(stored, vec![("tax_paid_10k_yuan".to_string(), tax)]);
+    }
+
+    // The same workbook again: every sheet was imported before, and a commit changes nothing.
+    let r = api_upload(&c.app, &analyst, "annual", "tax", "税务分区.xlsx", &bytes).await;
+    let report = r.json();
+    assert_eq!(report["already_imported"], true);
+    assert!(
+        report["sheets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["already_imported"] == true)
+    );
+    let before = snapshot(&c);
+    let id = report["id"].as_str().unwrap();
+    let r = send(
+        &c.app,
+        Method::POST,
+        &format!("/api/v1/imports/{id}/commit"),
+        &analyst.0,
+        &[("x-csrf-token", &analyst.1)],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.json()["already_imported"], true, "{}", r.body);
+    assert_eq!(snapshot(&c), before);
+}

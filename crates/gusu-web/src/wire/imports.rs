@@ -15,6 +15,8 @@ pub enum Severity {
 /// One finding about a file, a row or a cell.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Finding {
+    /// The workbook sheet, when the upload has several.
+    pub sheet: Option<String>,
     /// The sheet row or CSV line; none for the whole file.
     pub row: Option<u64>,
     /// Interchange column name, when one cell is at fault.
@@ -31,6 +33,7 @@ pub struct Finding {
 impl From<&gusu_core::validation::Issue> for Finding {
     fn from(i: &gusu_core::validation::Issue) -> Finding {
         Finding {
+            sheet: None,
             row: i.row,
             column: i.column.clone(),
             value: i.value.clone(),
@@ -46,6 +49,12 @@ impl From<&gusu_core::validation::Issue> for Finding {
 }
 
 impl Finding {
+    /// The finding named by its sheet.
+    pub fn in_sheet(mut self, sheet: Option<&str>) -> Finding {
+        self.sheet = sheet.map(str::to_string);
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self.severity, Severity::Error)
     }
