@@ -777,12 +777,25 @@ pub fn grade_group(
 
 /// Competition ranks (1, 2, 2, 4): 1 + the number of strictly higher totals.
 pub fn ranks_of(totals: &[f64]) -> Vec<u32> {
-    let mut sorted: Vec<f64> = totals.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    totals
-        .iter()
-        .map(|t| sorted.partition_point(|s| s > t) as u32 + 1)
-        .collect()
+    let mut pairs: Vec<(f64, u32)> = totals.iter().zip(0..).map(|(&t, i)| (t, i)).collect();
+    let mut ranks = vec![0; totals.len()];
+    competition_ranks(&mut pairs, &mut ranks);
+    ranks
+}
+
+/// Writes into `ranks[i]` the competition rank of each `(total, i)` among `pairs`. One sort of
+/// the pairs and one walk: for half a million members, a binary search per member into a
+/// sorted copy cost more than the sort.
+fn competition_ranks(pairs: &mut [(f64, u32)], ranks: &mut [u32]) {
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let mut rank = 1;
+    for pos in 0..pairs.len() {
+        // A new rank only below a strictly higher total (0.0 and −0.0 tie, as `>` says).
+        if pos > 0 && pairs[pos - 1].0 > pairs[pos].0 {
+            rank = pos as u32 + 1;
+        }
+        ranks[pairs[pos].1 as usize] = rank;
+    }
 }
 
 /// One group's grades with the members they belong to and their ranks in district and division.
@@ -1011,17 +1024,15 @@ pub fn evaluate_each(
 /// Ranks within subsets of a group (same district, same division).
 fn sub_ranks(idx: &[usize], totals: &[f64], ids: &[u32]) -> Vec<u32> {
     let buckets = ids.iter().max().map_or(0, |m| *m as usize + 1);
-    let mut by_id: Vec<Vec<f64>> = vec![Vec::new(); buckets];
+    let mut by_id: Vec<Vec<(f64, u32)>> = vec![Vec::new(); buckets];
     for (k, &i) in idx.iter().enumerate() {
-        by_id[ids[i] as usize].push(totals[k]);
+        by_id[ids[i] as usize].push((totals[k], k as u32));
     }
-    for v in &mut by_id {
-        v.sort_unstable_by(|a, b| b.total_cmp(a));
+    let mut ranks = vec![0; idx.len()];
+    for members in &mut by_id {
+        competition_ranks(members, &mut ranks);
     }
-    idx.iter()
-        .enumerate()
-        .map(|(k, &i)| by_id[ids[i] as usize].partition_point(|s| *s > totals[k]) as u32 + 1)
-        .collect()
+    ranks
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::scheme::{SchemeLibrary, cases::run_cases};
+use proptest::prelude::prop_oneof;
+use proptest::strategy::Strategy;
 
 #[test]
 fn every_shipped_scheme_passes_its_own_cases() {
@@ -31,6 +33,7 @@ fn every_shipped_scheme_passes_its_own_cases() {
 fn competition_ranks() {
     assert_eq!(ranks_of(&[5.0, 7.0, 7.0, 1.0]), vec![3, 1, 1, 4]);
     assert_eq!(ranks_of(&[]), Vec::<u32>::new());
+    assert_eq!(ranks_of(&[0.0, -0.0, 2.0]), vec![2, 2, 1]);
 }
 
 use crate::record::{Enterprise, Figure, Figures, YearlyRecord};
@@ -481,4 +484,26 @@ fn a_large_group_gets_the_published_class_shares() {
         .filter(|r| r.class.as_deref() == Some("A"))
         .count();
     assert_eq!(a, 4_000);
+}
+
+proptest::proptest! {
+    /// Ranks are the definition, 1 + the number of strictly higher totals, for any totals
+    /// (many ties included), in any subset.
+    #[test]
+    fn ranks_are_one_plus_the_strictly_higher_totals(
+        totals in proptest::collection::vec(prop_oneof![(-5i32..5).prop_map(f64::from), -1e3..1e3f64], 0..200),
+        ids in proptest::collection::vec(0u32..4, 200),
+    ) {
+        let naive = |of: &[f64], t: f64| 1 + of.iter().filter(|&&s| s > t).count() as u32;
+        let ranks = ranks_of(&totals);
+        for (i, &t) in totals.iter().enumerate() {
+            proptest::prop_assert_eq!(ranks[i], naive(&totals, t));
+        }
+        let idx: Vec<usize> = (0..totals.len()).collect();
+        let sub = sub_ranks(&idx, &totals, &ids[..totals.len()]);
+        for (k, &t) in totals.iter().enumerate() {
+            let same: Vec<f64> = (0..totals.len()).filter(|&j| ids[j] == ids[k]).map(|j| totals[j]).collect();
+            proptest::prop_assert_eq!(sub[k], naive(&same, t));
+        }
+    }
 }
