@@ -58,6 +58,9 @@ pub struct CityEnergy {
     pub skipped: Vec<(i32, String)>,
     /// Intensity by year of each population asked for, computed once (it runs over every year).
     trends: Mutex<HashMap<PopulationKey, Arc<Vec<IntensityPoint>>>>,
+    /// Each dashboard asked for, by year and population: it sums every enterprise of the year,
+    /// and this value is replaced when the data changes.
+    dashboards: Mutex<HashMap<(i32, PopulationKey), Arc<Dashboard>>>,
 }
 
 impl CityEnergy {
@@ -136,6 +139,7 @@ fn build(state: &AppState, store: &Store) -> Result<CityEnergy, ApiError> {
         ledgers,
         skipped,
         trends: Mutex::default(),
+        dashboards: Mutex::default(),
     })
 }
 
@@ -299,7 +303,36 @@ pub struct Dashboard {
     pub years_skipped: Vec<(i32, String)>,
 }
 
+/// The dashboard of a year and population, made once per data version.
 fn dashboard(
+    state: &AppState,
+    energy: &CityEnergy,
+    population: Population,
+    year: i32,
+) -> Result<Arc<Dashboard>, ApiError> {
+    let key = (
+        year,
+        (population.district.clone(), population.division.clone()),
+    );
+    let cached = |map: &Mutex<HashMap<_, Arc<Dashboard>>>| {
+        map.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+    };
+    if let Some(hit) = cached(&energy.dashboards) {
+        return Ok(hit);
+    }
+    let made = Arc::new(make_dashboard(state, energy, population, year)?);
+    energy
+        .dashboards
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, made.clone());
+    Ok(made)
+}
+
+fn make_dashboard(
     state: &AppState,
     energy: &CityEnergy,
     population: Population,
@@ -369,7 +402,7 @@ async fn dashboard_api(
     let d = dashboard(&state, &energy, population, year)?;
     let what = format!("energy {year}");
     crate::audit_bulk_read(&state, &authed.viewer, &what, d.summary.top_emitters.len())?;
-    Ok(Json((&d).into()))
+    Ok(Json((&*d).into()))
 }
 
 /// One enterprise's energy and carbon in a year.

@@ -1629,46 +1629,28 @@ fn selection<'s>(
     let filters = query.filters();
     let given = |key: &str| filters.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
     let needle = given("q").map(str::to_uppercase);
-    let mut lines: Vec<&crate::summary::ResultLine> = summary
-        .lines
-        .iter()
+    // Looked up once, not per line.
+    let (district, division, class, group, status) = (
+        given("district"),
+        given("division"),
+        given("class"),
+        given("group"),
+        given("status"),
+    );
+    summary
+        .ordered(crate::summary::ListOrder::from_key(given("sort")))
         .filter(|l| {
             viewer.may_see(&l.uscc, &l.district)
-                && given("district").is_none_or(|d| d == &*l.district)
-                && given("division").is_none_or(|d| d == &*l.division)
-                && given("class").is_none_or(|c| l.class.as_deref() == Some(c))
-                && given("group").is_none_or(|g| l.group.key() == g)
-                && given("status").is_none_or(|s| l.status.key() == s)
+                && district.is_none_or(|d| d == &*l.district)
+                && division.is_none_or(|d| d == &*l.division)
+                && class.is_none_or(|c| l.class.as_deref() == Some(c))
+                && group.is_none_or(|g| l.group.key() == g)
+                && status.is_none_or(|s| l.status.key() == s)
                 && needle.as_deref().is_none_or(|n| {
                     l.name.to_uppercase().contains(n) || l.uscc.as_str().contains(n)
                 })
         })
-        .collect();
-    let by_rank = |a: &&crate::summary::ResultLine, b: &&crate::summary::ResultLine| {
-        (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
-            b.group,
-            b.rank.unwrap_or(u32::MAX),
-            b.uscc,
-        ))
-    };
-    // Unscored enterprises go last whichever way scores are sorted.
-    let score =
-        |l: &&crate::summary::ResultLine, sign: f64| l.score.map_or(f64::INFINITY, |s| sign * s);
-    match given("sort") {
-        Some("score_desc") => lines.sort_by(|a, b| {
-            score(a, -1.0)
-                .total_cmp(&score(b, -1.0))
-                .then_with(|| by_rank(a, b))
-        }),
-        Some("score_asc") => lines.sort_by(|a, b| {
-            score(a, 1.0)
-                .total_cmp(&score(b, 1.0))
-                .then_with(|| by_rank(a, b))
-        }),
-        Some("name") => lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| by_rank(a, b))),
-        _ => lines.sort_by(by_rank),
-    }
-    lines
+        .collect()
 }
 
 /// The list's selection as an XLSX workbook (every page), audited: the figures are confidential.

@@ -6,7 +6,7 @@
 //! last run, publications), so an import, a new run or a publication is seen by the next request.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use gusu_core::evaluate::overview::{Overview, summarize};
 use gusu_core::evaluate::{EnterpriseResult, SizeGroup, Status};
@@ -42,9 +42,91 @@ pub struct RunSummary {
     /// Rendered page parts by a key the page chooses (language and population): they depend on
     /// nothing else, and this entry is replaced when the data changes.
     fragments: Mutex<HashMap<String, Arc<str>>>,
+    /// The lines' positions in each list order, sorted once on first use (sorting 16,000 lines
+    /// per request was most of a list page's time).
+    orders: [OnceLock<Vec<u32>>; ListOrder::ALL.len()],
+}
+
+/// The orders a list of result lines is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Group, then rank (unranked last), then code.
+    Rank,
+    /// Highest score first (unscored last), then as `Rank`.
+    ScoreDesc,
+    /// Lowest score first (unscored last), then as `Rank`.
+    ScoreAsc,
+    /// By name, then as `Rank`.
+    Name,
+}
+
+impl ListOrder {
+    pub const ALL: [ListOrder; 4] = [
+        ListOrder::Rank,
+        ListOrder::ScoreDesc,
+        ListOrder::ScoreAsc,
+        ListOrder::Name,
+    ];
+
+    /// The order a list's `sort` parameter names; rank for anything else.
+    pub fn from_key(key: Option<&str>) -> ListOrder {
+        match key {
+            Some("score_desc") => ListOrder::ScoreDesc,
+            Some("score_asc") => ListOrder::ScoreAsc,
+            Some("name") => ListOrder::Name,
+            _ => ListOrder::Rank,
+        }
+    }
+
+    fn sort(self, lines: &[ResultLine]) -> Vec<u32> {
+        let by_rank = |a: &ResultLine, b: &ResultLine| {
+            (a.group, a.rank.unwrap_or(u32::MAX), a.uscc).cmp(&(
+                b.group,
+                b.rank.unwrap_or(u32::MAX),
+                b.uscc,
+            ))
+        };
+        // Unscored enterprises go last whichever way scores are sorted.
+        let score = |l: &ResultLine, sign: f64| l.score.map_or(f64::INFINITY, |s| sign * s);
+        let mut order: Vec<u32> = (0..lines.len() as u32).collect();
+        let line = |i: &u32| &lines[*i as usize];
+        match self {
+            ListOrder::Rank => order.sort_by(|a, b| by_rank(line(a), line(b))),
+            ListOrder::ScoreDesc | ListOrder::ScoreAsc => {
+                let sign = if self == ListOrder::ScoreDesc {
+                    -1.0
+                } else {
+                    1.0
+                };
+                order.sort_by(|a, b| {
+                    let (a, b) = (line(a), line(b));
+                    score(a, sign)
+                        .total_cmp(&score(b, sign))
+                        .then_with(|| by_rank(a, b))
+                });
+            }
+            ListOrder::Name => order.sort_by(|a, b| {
+                let (a, b) = (line(a), line(b));
+                a.name.cmp(&b.name).then_with(|| by_rank(a, b))
+            }),
+        }
+        order
+    }
 }
 
 impl RunSummary {
+    /// The lines in `order`.
+    pub fn ordered(&self, order: ListOrder) -> impl Iterator<Item = &ResultLine> {
+        let slot = ListOrder::ALL
+            .iter()
+            .position(|o| *o == order)
+            .expect("every order has a slot");
+        self.orders[slot]
+            .get_or_init(|| order.sort(&self.lines))
+            .iter()
+            .map(|&i| &self.lines[i as usize])
+    }
+
     /// The overview a viewer may see: the city's for city staff, its own district's for a
     /// district officer; `None` for anyone else.
     pub fn overview_for(&self, viewer: &Viewer, district: Option<&str>) -> Option<Arc<Overview>> {
@@ -184,5 +266,6 @@ fn build(store: &Store, run: RunInfo) -> Result<RunSummary, ApiError> {
         city: Arc::new(city),
         districts,
         fragments: Mutex::default(),
+        orders: Default::default(),
     })
 }
