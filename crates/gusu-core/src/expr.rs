@@ -1,6 +1,7 @@
 //! Conditions in rule documents, in CEL (the Common Expression Language): parsed once when a rule
 //! document loads, evaluated per enterprise without re-parsing. CEL has no I/O and always terminates.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -22,30 +23,97 @@ impl std::fmt::Debug for Expr {
 /// Values an expression can see, by variable name.
 #[derive(Debug, Default, Clone)]
 pub struct Bindings {
-    values: Vec<(&'static str, Value)>,
+    values: Vec<(Cow<'static, str>, Value)>,
 }
 
 impl Bindings {
     pub fn number(&mut self, name: &'static str, value: Option<f64>) -> &mut Self {
         self.values
-            .push((name, value.map(Value::Float).unwrap_or(Value::Null)));
+            .push((name.into(), value.map(Value::Float).unwrap_or(Value::Null)));
         self
     }
 
     pub fn int(&mut self, name: &'static str, value: i64) -> &mut Self {
-        self.values.push((name, Value::Int(value)));
+        self.values.push((name.into(), Value::Int(value)));
         self
     }
 
     pub fn text(&mut self, name: &'static str, value: &str) -> &mut Self {
         self.values
-            .push((name, Value::String(Arc::new(value.to_string()))));
+            .push((name.into(), Value::String(Arc::new(value.to_string()))));
         self
     }
 
     pub fn boolean(&mut self, name: &'static str, value: bool) -> &mut Self {
-        self.values.push((name, Value::Bool(value)));
+        self.values.push((name.into(), Value::Bool(value)));
         self
+    }
+
+    /// Text that may be unknown (`null` to the expression).
+    pub fn maybe_text(&mut self, name: &'static str, value: Option<&str>) -> &mut Self {
+        self.values.push((
+            name.into(),
+            value.map_or(Value::Null, |v| Value::String(Arc::new(v.to_string()))),
+        ));
+        self
+    }
+
+    /// A yes/no that may be unknown.
+    pub fn maybe_boolean(&mut self, name: &'static str, value: Option<bool>) -> &mut Self {
+        self.values
+            .push((name.into(), value.map_or(Value::Null, Value::Bool)));
+        self
+    }
+
+    /// A list of texts that may be unknown (`'x' in name`).
+    pub fn maybe_texts(&mut self, name: &'static str, value: Option<&[String]>) -> &mut Self {
+        let value = value.map_or(Value::Null, |v| {
+            Value::List(Arc::new(
+                v.iter()
+                    .map(|s| Value::String(Arc::new(s.clone())))
+                    .collect(),
+            ))
+        });
+        self.values.push((name.into(), value));
+        self
+    }
+
+    /// A number under a name made at run time (a rule document's parameter).
+    pub fn named_number(&mut self, name: String, value: Option<f64>) -> &mut Self {
+        self.values
+            .push((name.into(), value.map(Value::Float).unwrap_or(Value::Null)));
+        self
+    }
+
+    /// The value bound to `name` as a reader sees it in a trace (`null` when unknown).
+    pub fn show(&self, name: &str) -> String {
+        match self.values.iter().rev().find(|(n, _)| n == name) {
+            None | Some((_, Value::Null)) => "null".to_string(),
+            Some((_, Value::String(s))) => s.to_string(),
+            Some((_, Value::Float(f))) => crate::format::figure(*f),
+            Some((_, Value::Int(i))) => i.to_string(),
+            Some((_, Value::Bool(b))) => b.to_string(),
+            Some((_, Value::List(items))) => {
+                let texts: Vec<String> = items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.to_string(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                format!("[{}]", texts.join(", "))
+            }
+            Some((_, other)) => format!("{other:?}"),
+        }
+    }
+
+    /// True when `name` is bound to nothing known (`null`, or not bound at all).
+    pub fn is_unknown(&self, name: &str) -> bool {
+        self.values
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .is_none_or(|(_, v)| matches!(v, Value::Null))
     }
 
     /// A map of numbers; absent entries are simply not in the map (test with `has(m.key)`).
@@ -58,7 +126,7 @@ impl Bindings {
             .into_iter()
             .map(|(k, v)| (k.to_string(), Value::Float(v)))
             .collect();
-        self.values.push((name, map.into()));
+        self.values.push((name.into(), map.into()));
         self
     }
 }
@@ -93,10 +161,24 @@ impl Expr {
         &self.source
     }
 
+    /// The variables the expression reads, sorted: what a rule document's loader checks against
+    /// the facts it knows, and what makes a condition unknown when one of them is blank.
+    pub fn variables(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .program
+            .references()
+            .variables()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    }
+
     fn run(&self, bindings: &Bindings) -> Result<Value, ExprError> {
         let mut context = Context::default();
         for (name, value) in &bindings.values {
-            context.add_variable_from_value(*name, value.clone());
+            context.add_variable_from_value(name.as_ref(), value.clone());
         }
         self.program
             .execute(&context)

@@ -11,6 +11,7 @@ pub mod cycle;
 pub mod format;
 pub mod industry;
 pub mod number;
+pub mod policy;
 pub mod record;
 pub mod region;
 pub mod uscc;
