@@ -44,6 +44,11 @@ impl<'a> Cell<'a> {
         Cell::Text(Cow::Borrowed(v))
     }
 
+    /// A text cell that owns its text.
+    pub fn text_owned(v: &str) -> Cell<'static> {
+        Cell::Text(Cow::Owned(v.to_string()))
+    }
+
     /// Text as written to CSV: numbers at full precision (shortest round-trip form).
     pub fn to_text(&self) -> String {
         let mut s = String::new();

@@ -260,6 +260,80 @@ pub enum IndustryCodeError {
 /// CSV cell, since Excel drops zeros on export) gets its zero back; a 3-digit code gets it only when
 /// read as is it would not name an industrial division: the two readings can never both be industrial
 /// (a padded code starts 06-09, so read as is it would start 60-99).
+/// The GB/T 4754-2017 section of any division (01–97), industrial or not: what the policy
+/// calculator needs for enterprises of every industry (a software firm holding 专精特新).
+pub fn section_of_division(division: u32) -> Option<char> {
+    Some(match division {
+        1..=5 => 'A',
+        6..=12 => 'B',
+        13..=43 => 'C',
+        44..=46 => 'D',
+        47..=50 => 'E',
+        51..=52 => 'F',
+        53..=60 => 'G',
+        61..=62 => 'H',
+        63..=65 => 'I',
+        66..=69 => 'J',
+        70 => 'K',
+        71..=72 => 'L',
+        73..=75 => 'M',
+        76..=79 => 'N',
+        80..=82 => 'O',
+        83 => 'P',
+        84..=85 => 'Q',
+        86..=90 => 'R',
+        91..=96 => 'S',
+        97 => 'T',
+        _ => return None,
+    })
+}
+
+/// An industry code of any GB/T 4754-2017 section: the normalised code and its division. The
+/// industrial divisions are read as [`parse_industry_code`] reads them; any other division of the
+/// standard is taken as written.
+pub fn parse_any_industry_code(
+    raw: &str,
+    from_number: bool,
+) -> Result<(String, String), IndustryCodeError> {
+    match parse_industry_code(raw, from_number) {
+        Ok(c) => Ok((c.code, c.division.code.to_string())),
+        Err(IndustryCodeError::NotIndustrial { raw, division }) => {
+            let trimmed = raw.trim();
+            let (letter, digits) = match trimmed.chars().next() {
+                Some(c) if c.is_ascii_alphabetic() => (Some(c.to_ascii_uppercase()), &trimmed[1..]),
+                _ => (None, trimmed),
+            };
+            let digits = digits.strip_suffix(".0").unwrap_or(digits);
+            let code = if from_number && digits.len() % 2 == 1 {
+                format!("0{digits}")
+            } else {
+                digits.to_string()
+            };
+            let section = division
+                .parse::<u32>()
+                .ok()
+                .and_then(section_of_division)
+                .ok_or_else(|| IndustryCodeError::NotIndustrial {
+                    raw: trimmed.to_string(),
+                    division: division.clone(),
+                })?;
+            if let Some(letter) = letter
+                && letter != section
+            {
+                return Err(IndustryCodeError::SectionMismatch {
+                    raw: trimmed.to_string(),
+                    letter,
+                    division: division.clone(),
+                    expected: section,
+                });
+            }
+            let division = code[..2].to_string();
+            Ok((code, division))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub fn parse_industry_code(
     raw: &str,
     from_number: bool,
@@ -305,6 +379,35 @@ pub fn parse_industry_code(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_section_takes_every_division_of_the_standard() {
+        assert_eq!(
+            parse_any_industry_code("6513", true),
+            Ok(("6513".into(), "65".into()))
+        );
+        assert_eq!(
+            parse_any_industry_code("I6513", false),
+            Ok(("6513".into(), "65".into()))
+        );
+        assert_eq!(
+            parse_any_industry_code("2614", true),
+            Ok(("2614".into(), "26".into()))
+        );
+        // A number that lost its leading zero: 511 is 0511 (section A).
+        assert_eq!(
+            parse_any_industry_code("511", true),
+            Ok(("0511".into(), "05".into()))
+        );
+        assert!(matches!(
+            parse_any_industry_code("A6513", false),
+            Err(IndustryCodeError::SectionMismatch { .. })
+        ));
+        assert!(parse_any_industry_code("9813", true).is_err());
+        assert_eq!(section_of_division(97), Some('T'));
+        assert_eq!(section_of_division(98), None);
+        assert!((13..=43).all(|d| section_of_division(d) == Some('C')));
+    }
 
     #[test]
     fn there_are_41_divisions_in_order() {

@@ -16,6 +16,7 @@ pub(crate) fn parse(
     table: &Table,
     file: &str,
     region: &RegionSet,
+    any_section: bool,
 ) -> Result<Outcome<Enterprise>, IngestError> {
     let mut report = Report::new(file);
     let mut rows = Vec::with_capacity(table.row_capacity());
@@ -33,7 +34,7 @@ pub(crate) fn parse(
         }
         let name = f.text(Column::Name);
         let district = f.district(region);
-        let industry = f.industry();
+        let industry = f.industry(any_section);
         let land_area_mu = f.number(Column::LAND);
         let above_scale = f.flag(Column::ABOVE_SCALE, true);
         let established = f.date(Column::Established);

@@ -89,6 +89,24 @@ impl<'r, 'i> Fields<'r, 'i> {
         self.required(column).map(|c| c.text().into_owned())
     }
 
+    /// An optional text cell: blank (or an absent column) is `None`.
+    pub(crate) fn optional_text(&mut self, column: Column) -> Option<String> {
+        let (cell, _) = self.get(column)?;
+        (!cell.is_blank()).then(|| cell.text().into_owned())
+    }
+
+    /// An optional date: blank is `None`, anything else not a date an error.
+    pub(crate) fn optional_date(&mut self, column: Column) -> Option<NaiveDate> {
+        let (cell, _) = self.get(column)?;
+        match cell.date() {
+            Ok(v) => v,
+            Err(()) => {
+                self.error(issues::unparseable_date(self.row, column, &cell.text()));
+                None
+            }
+        }
+    }
+
     pub(crate) fn uscc(&mut self) -> Option<Uscc> {
         let cell = self.required(Column::Uscc)?;
         let shown = cell.text_as_displayed();
@@ -230,11 +248,17 @@ impl<'r, 'i> Fields<'r, 'i> {
     }
 
     /// A required industry code: the normalised code and its two-digit division.
-    pub(crate) fn industry(&mut self) -> Option<(String, String)> {
+    pub(crate) fn industry(&mut self, any_section: bool) -> Option<(String, String)> {
         let cell = self.required(Column::IndustryCode)?;
         let text = cell.text();
-        match parse_industry_code(&text, self.is_csv || cell.is_number()) {
-            Ok(code) => Some((code.code, code.division.code.to_string())),
+        let from_number = self.is_csv || cell.is_number();
+        let parsed = if any_section {
+            gusu_core::industry::parse_any_industry_code(&text, from_number)
+        } else {
+            parse_industry_code(&text, from_number).map(|c| (c.code, c.division.code.to_string()))
+        };
+        match parsed {
+            Ok(code) => Some(code),
             Err(e) => {
                 self.error(issues::invalid_industry(self.row, &text, &e));
                 None

@@ -28,10 +28,95 @@ pub(crate) enum Column {
     Unit,
     Enthalpy,
     Temperature,
+    /// Designations and projects files, the policy calculator's facts.
+    Policy(PolicyColumn),
+}
+
+/// The columns of the designations and projects files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum PolicyColumn {
+    Designation,
+    Level,
+    Recognised,
+    Expires,
+    ProjectId,
+    Kind,
+    Date,
+    Loan,
+    EquipmentLoan,
+    RateOverLprBp,
+    IsNew,
+    FixedAssetInvestment,
+    EquipmentInvestment,
+}
+
+impl PolicyColumn {
+    pub(crate) const ALL: [PolicyColumn; 13] = [
+        PolicyColumn::Designation,
+        PolicyColumn::Level,
+        PolicyColumn::Recognised,
+        PolicyColumn::Expires,
+        PolicyColumn::ProjectId,
+        PolicyColumn::Kind,
+        PolicyColumn::Date,
+        PolicyColumn::Loan,
+        PolicyColumn::EquipmentLoan,
+        PolicyColumn::RateOverLprBp,
+        PolicyColumn::IsNew,
+        PolicyColumn::FixedAssetInvestment,
+        PolicyColumn::EquipmentInvestment,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            PolicyColumn::Designation => "designation",
+            PolicyColumn::Level => "level",
+            PolicyColumn::Recognised => "recognised",
+            PolicyColumn::Expires => "expires",
+            PolicyColumn::ProjectId => "project_id",
+            PolicyColumn::Kind => "kind",
+            PolicyColumn::Date => "date",
+            PolicyColumn::Loan => "loan_10k_yuan",
+            PolicyColumn::EquipmentLoan => "equipment_loan_10k_yuan",
+            PolicyColumn::RateOverLprBp => "rate_over_lpr_bp",
+            PolicyColumn::IsNew => "is_new",
+            PolicyColumn::FixedAssetInvestment => "fixed_asset_investment_10k_yuan",
+            PolicyColumn::EquipmentInvestment => "equipment_investment_10k_yuan",
+        }
+    }
+
+    fn name_zh(self) -> &'static str {
+        match self {
+            PolicyColumn::Designation => "认定类型",
+            PolicyColumn::Level => "认定级别",
+            PolicyColumn::Recognised => "认定日期",
+            PolicyColumn::Expires => "有效期至",
+            PolicyColumn::ProjectId => "项目编号",
+            PolicyColumn::Kind => "项目类型",
+            PolicyColumn::Date => "贷款日期",
+            PolicyColumn::Loan => "贷款金额",
+            PolicyColumn::EquipmentLoan => "设备购置贷款",
+            PolicyColumn::RateOverLprBp => "利率较LPR加点",
+            PolicyColumn::IsNew => "是否新建项目",
+            PolicyColumn::FixedAssetInvestment => "固定资产投资",
+            PolicyColumn::EquipmentInvestment => "设备投资",
+        }
+    }
+
+    fn is_money(self) -> bool {
+        matches!(
+            self,
+            PolicyColumn::Loan
+                | PolicyColumn::EquipmentLoan
+                | PolicyColumn::FixedAssetInvestment
+                | PolicyColumn::EquipmentInvestment
+        )
+    }
 }
 
 impl Column {
-    pub(crate) const COUNT: usize = 6 + Flag::ALL.len() + Figure::ALL.len() + ENERGY_COLUMNS.len();
+    pub(crate) const COUNT: usize =
+        6 + Flag::ALL.len() + Figure::ALL.len() + ENERGY_COLUMNS.len() + PolicyColumn::ALL.len();
 
     pub(crate) const LAND: Column = Column::Figure(Figure::LandAreaMu);
     pub(crate) const ABOVE_SCALE: Column = Column::Flag(Flag::AboveScale);
@@ -52,6 +137,7 @@ impl Column {
             Column::Unit => 8 + Flag::ALL.len() + Figure::ALL.len(),
             Column::Enthalpy => 9 + Flag::ALL.len() + Figure::ALL.len(),
             Column::Temperature => 10 + Flag::ALL.len() + Figure::ALL.len(),
+            Column::Policy(c) => 11 + Flag::ALL.len() + Figure::ALL.len() + c as usize,
         }
     }
 
@@ -71,6 +157,7 @@ impl Column {
             Column::Unit => "unit",
             Column::Enthalpy => "enthalpy_kj_per_kg",
             Column::Temperature => "temperature_c",
+            Column::Policy(c) => c.key(),
         }
     }
 
@@ -91,6 +178,7 @@ impl Column {
             Column::Unit => "计量单位",
             Column::Enthalpy => "蒸汽焓值",
             Column::Temperature => "热水温度",
+            Column::Policy(c) => c.name_zh(),
         }
     }
 
@@ -107,6 +195,7 @@ impl Column {
         .chain(Flag::ALL.into_iter().map(Column::Flag))
         .chain(Figure::ALL.into_iter().map(Column::Figure))
         .chain(ENERGY_COLUMNS)
+        .chain(PolicyColumn::ALL.map(Column::Policy))
     }
 
     fn unit_kind(self) -> UnitKind {
@@ -123,6 +212,7 @@ impl Column {
                 Figure::Employees => UnitKind::People,
                 Figure::LandAreaMu => UnitKind::Land,
             },
+            Column::Policy(c) if c.is_money() => UnitKind::Money,
             _ => UnitKind::None,
         }
     }
@@ -143,6 +233,10 @@ pub(crate) enum FileKind {
     Enterprises,
     Annual,
     Energy,
+    /// Designations (专精特新, 小巨人 …) with level and dates, for the policy calculator.
+    Designations,
+    /// Loan and investment projects, for the policy calculator.
+    Projects,
 }
 
 impl FileKind {
@@ -152,6 +246,8 @@ impl FileKind {
             FileKind::Enterprises => &[Column::Uscc, Column::Name],
             FileKind::Annual => &[Column::Uscc, Column::Year],
             FileKind::Energy => &[Column::Uscc, Column::Carrier],
+            FileKind::Designations => &[Column::Uscc, Column::Policy(PolicyColumn::Designation)],
+            FileKind::Projects => &[Column::Uscc, Column::Policy(PolicyColumn::ProjectId)],
         }
     }
 
@@ -174,6 +270,18 @@ impl FileKind {
                 Column::Carrier,
                 Column::Quantity,
                 Column::Unit,
+            ],
+            FileKind::Designations => &[
+                Column::Uscc,
+                Column::Policy(PolicyColumn::Designation),
+                Column::Policy(PolicyColumn::Level),
+                Column::Policy(PolicyColumn::Recognised),
+            ],
+            FileKind::Projects => &[
+                Column::Policy(PolicyColumn::ProjectId),
+                Column::Uscc,
+                Column::Policy(PolicyColumn::Kind),
+                Column::Policy(PolicyColumn::Date),
             ],
         }
     }
@@ -199,6 +307,31 @@ impl FileKind {
             FileKind::Energy => {
                 matches!(column, Column::Uscc | Column::Year) || ENERGY_COLUMNS.contains(&column)
             }
+            FileKind::Designations => matches!(
+                column,
+                Column::Uscc
+                    | Column::Policy(
+                        PolicyColumn::Designation
+                            | PolicyColumn::Level
+                            | PolicyColumn::Recognised
+                            | PolicyColumn::Expires
+                    )
+            ),
+            FileKind::Projects => matches!(
+                column,
+                Column::Uscc
+                    | Column::Policy(
+                        PolicyColumn::ProjectId
+                            | PolicyColumn::Kind
+                            | PolicyColumn::Date
+                            | PolicyColumn::Loan
+                            | PolicyColumn::EquipmentLoan
+                            | PolicyColumn::RateOverLprBp
+                            | PolicyColumn::IsNew
+                            | PolicyColumn::FixedAssetInvestment
+                            | PolicyColumn::EquipmentInvestment
+                    )
+            ),
         }
     }
 }
@@ -394,6 +527,52 @@ const ALIASES: &[(&str, Column)] = &[
     ("温度", Column::Temperature),
     ("供水温度", Column::Temperature),
     ("从业人员平均人数", Column::Figure(Figure::Employees)),
+    ("认定类型", Column::Policy(PolicyColumn::Designation)),
+    ("资质类型", Column::Policy(PolicyColumn::Designation)),
+    ("荣誉类型", Column::Policy(PolicyColumn::Designation)),
+    ("认定名称", Column::Policy(PolicyColumn::Designation)),
+    ("认定级别", Column::Policy(PolicyColumn::Level)),
+    ("级别", Column::Policy(PolicyColumn::Level)),
+    ("认定日期", Column::Policy(PolicyColumn::Recognised)),
+    ("认定时间", Column::Policy(PolicyColumn::Recognised)),
+    ("有效期至", Column::Policy(PolicyColumn::Expires)),
+    ("到期日期", Column::Policy(PolicyColumn::Expires)),
+    ("失效日期", Column::Policy(PolicyColumn::Expires)),
+    ("项目编号", Column::Policy(PolicyColumn::ProjectId)),
+    ("项目代码", Column::Policy(PolicyColumn::ProjectId)),
+    ("项目类型", Column::Policy(PolicyColumn::Kind)),
+    ("项目类别", Column::Policy(PolicyColumn::Kind)),
+    ("贷款日期", Column::Policy(PolicyColumn::Date)),
+    ("放款日期", Column::Policy(PolicyColumn::Date)),
+    ("备案日期", Column::Policy(PolicyColumn::Date)),
+    ("贷款金额", Column::Policy(PolicyColumn::Loan)),
+    ("贷款额", Column::Policy(PolicyColumn::Loan)),
+    ("设备购置贷款", Column::Policy(PolicyColumn::EquipmentLoan)),
+    ("设备贷款", Column::Policy(PolicyColumn::EquipmentLoan)),
+    (
+        "设备购置部分贷款",
+        Column::Policy(PolicyColumn::EquipmentLoan),
+    ),
+    ("利率较lpr加点", Column::Policy(PolicyColumn::RateOverLprBp)),
+    ("较lpr加点", Column::Policy(PolicyColumn::RateOverLprBp)),
+    ("是否新建项目", Column::Policy(PolicyColumn::IsNew)),
+    ("是否新建", Column::Policy(PolicyColumn::IsNew)),
+    (
+        "固定资产投资",
+        Column::Policy(PolicyColumn::FixedAssetInvestment),
+    ),
+    (
+        "固定资产投资额",
+        Column::Policy(PolicyColumn::FixedAssetInvestment),
+    ),
+    (
+        "设备投资",
+        Column::Policy(PolicyColumn::EquipmentInvestment),
+    ),
+    (
+        "设备投资额",
+        Column::Policy(PolicyColumn::EquipmentInvestment),
+    ),
     ("年均职工人数", Column::Figure(Figure::Employees)),
 ];
 

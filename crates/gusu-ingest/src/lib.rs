@@ -29,6 +29,7 @@ mod header;
 mod issues;
 mod merge;
 mod parsed;
+pub mod policy;
 mod rejects;
 mod seen;
 mod table;
@@ -348,9 +349,29 @@ fn enterprises_sheets(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Sheets<ParsedEnterprises>, IngestError> {
+    enterprises_sheets_of(bytes, file_name, opts, false)
+}
+
+/// Reads every sheet of an enterprises file whose header is recognised, taking enterprises of any
+/// GB/T 4754 section (the per-mu evaluation takes industrial ones only): for the policy
+/// calculator, whose policies reach software or service firms too.
+pub fn read_enterprises_any_industry(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedEnterprises>, IngestError> {
+    let (bytes, name) = read_file(path)?;
+    enterprises_sheets_of(bytes, &name, opts, true)
+}
+
+fn enterprises_sheets_of(
+    bytes: FileBytes,
+    file_name: &str,
+    opts: &ReadOptions,
+    any_section: bool,
+) -> Result<Sheets<ParsedEnterprises>, IngestError> {
     let sha256 = sha256_hex(&bytes);
     each_sheet(bytes, file_name, opts, |table, sheet| {
-        let mut outcome = enterprises::parse(&table, file_name, &opts.region)?;
+        let mut outcome = enterprises::parse(&table, file_name, &opts.region, any_section)?;
         outcome.report.sheet.clone_from(&sheet);
         Ok(ParsedEnterprises {
             file_name: file_name.to_string(),

@@ -7,6 +7,7 @@ mod demo;
 mod energy;
 mod files;
 mod nzc;
+mod policy;
 mod readings;
 mod rules;
 mod stored;
@@ -252,6 +253,7 @@ pub fn run(cli: Cli, lang: Lang) -> CmdResult {
         Command::Nzc(a) => nzc::run(&ctx, a),
         Command::Readings(a) => readings::run(&ctx, a),
         Command::Energy(a) => energy::run(&ctx, a),
+        Command::Policy(a) => policy::run(&ctx, a),
     }
 }
 

@@ -76,6 +76,64 @@ pub const FACTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Designations a file may name: the key, then the Chinese names offices write.
+pub const DESIGNATIONS: &[(&str, &[&str])] = &[
+    ("innovative_sme", &["创新型中小企业"]),
+    ("zjtx", &["专精特新", "专精特新中小企业", "专精特新企业"]),
+    (
+        "little_giant",
+        &[
+            "小巨人",
+            "专精特新小巨人",
+            "专精特新“小巨人”企业",
+            "专精特新小巨人企业",
+        ],
+    ),
+    ("high_tech", &["高新技术企业", "高企"]),
+    ("single_champion", &["单项冠军", "制造业单项冠军"]),
+    ("green_factory", &["绿色工厂"]),
+    (
+        "smart_workshop",
+        &["智能制造示范车间", "智能车间", "示范智能车间"],
+    ),
+    (
+        "smart_factory",
+        &["智能制造示范工厂", "智能工厂", "示范智能工厂"],
+    ),
+    ("tech_center", &["企业技术中心"]),
+    ("nzc_factory", &["近零碳工厂"]),
+];
+
+/// Levels of a designation.
+pub const LEVELS: &[(&str, &[&str])] = &[
+    ("city", &["市级", "市"]),
+    ("provincial", &["省级", "省"]),
+    ("national", &["国家级", "国家"]),
+];
+
+/// Kinds of project.
+pub const PROJECT_KINDS: &[(&str, &[&str])] = &[
+    ("new_build", &["新建"]),
+    ("expansion", &["扩建", "增资扩产"]),
+    (
+        "smart_transformation",
+        &["智能化改造", "智改数转", "智能化改造和数字化转型"],
+    ),
+    ("upgrade", &["技术改造", "技改", "改造升级"]),
+    ("innovation_carrier", &["创新载体"]),
+    ("policy_finance_tool", &["新型政策性金融工具"]),
+    ("other", &["其他"]),
+];
+
+/// The key a word of `vocabulary` names (its key in any letter case, or a Chinese name).
+pub fn vocabulary_key(vocabulary: &[(&'static str, &[&str])], word: &str) -> Option<&'static str> {
+    let w = word.trim();
+    vocabulary
+        .iter()
+        .find(|(key, names)| key.eq_ignore_ascii_case(w) || names.contains(&w))
+        .map(|(key, _)| *key)
+}
+
 /// A rule document that cannot be loaded, with where.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{file}:{line}: {message}")]

@@ -1,0 +1,276 @@
+//! `gusu policy`: the policy calculator from the command line. `list`, `check` and `test` work on
+//! the policy documents (the shipped ones, or files); `calculate` reads the enterprises,
+//! designations and projects files and writes, for every project and project policy, the
+//! decision and the amount.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use gusu_core::Report;
+use gusu_core::policy::{Decision, EnterpriseFacts, Policy, PolicyLibrary, Subject, run_cases};
+use gusu_ingest::ReadOptions;
+
+use super::Context;
+use crate::cli::{PolicyAction, PolicyArgs, PolicyCalculateArgs};
+use crate::failure::{CmdResult, Failure};
+use crate::i18n::Lang;
+use crate::output::{self, Cell};
+
+/// The output columns of `gusu policy calculate`, in order.
+pub const COLUMNS: &[&str] = &[
+    "uscc",
+    "project_id",
+    "policy",
+    "version",
+    "status",
+    "amount_10k_yuan",
+    "capped",
+    "discretionary",
+    "unknown_facts",
+    "reasons",
+];
+
+pub fn run(ctx: &Context, args: PolicyArgs) -> CmdResult {
+    match args.action {
+        PolicyAction::List => list(ctx),
+        PolicyAction::Check { files } => check(ctx, &files),
+        PolicyAction::Test { files } => test(ctx, &files),
+        PolicyAction::Calculate(a) => calculate(ctx, a),
+    }
+}
+
+fn read_files(files: &[PathBuf], lang: Lang) -> Result<Vec<(String, String)>, Failure> {
+    files
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|t| (p.display().to_string(), t))
+                .map_err(|e| {
+                    Failure::usage(format!(
+                        "{} {}: {e}",
+                        lang.t("无法读取政策文件", "cannot read the policy document"),
+                        p.display()
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn library(ctx: &Context, files: &[PathBuf]) -> Result<PolicyLibrary, Failure> {
+    let texts = read_files(files, ctx.lang)?;
+    PolicyLibrary::with_files(&texts).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {e}",
+            ctx.lang.t("政策文件有误", "invalid policy document")
+        ))
+    })
+}
+
+fn list(ctx: &Context) -> CmdResult {
+    let lib = library(ctx, &[])?;
+    for p in &lib.policies {
+        let title = match ctx.lang {
+            Lang::Zh => &p.title_zh,
+            Lang::En => &p.title_en,
+        };
+        println!("{}  {title}  [{}; {}]", p.id, p.delivery, p.confidence);
+        for v in &p.versions {
+            let to = v
+                .valid_to
+                .map_or_else(|| "…".to_string(), |d| d.to_string());
+            println!("    {}  {} – {to}  {}", v.id, v.valid_from, v.document);
+        }
+    }
+    Ok(())
+}
+
+fn check(ctx: &Context, files: &[PathBuf]) -> CmdResult {
+    let lib = library(ctx, files)?;
+    println!(
+        "{} {}",
+        lib.policies.len(),
+        ctx.lang
+            .t("个政策文件检查通过", "policy documents are valid")
+    );
+    Ok(())
+}
+
+fn test(ctx: &Context, files: &[PathBuf]) -> CmdResult {
+    let lib = library(ctx, files)?;
+    let chosen: Vec<&Policy> = if files.is_empty() {
+        lib.policies.iter().collect()
+    } else {
+        lib.policies
+            .iter()
+            .filter(|p| files.iter().any(|f| p.file == f.display().to_string()))
+            .collect()
+    };
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for p in chosen {
+        cases += p.document.test.len();
+        failures.extend(run_cases(&lib, p));
+    }
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    println!(
+        "{cases} {}, {} {}",
+        ctx.lang.t("个用例", "cases"),
+        failures.len(),
+        ctx.lang.t("个失败", "failed")
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::reported())
+    }
+}
+
+/// Prints a file's findings and fails when it has errors: facts with errors would give wrong
+/// decisions, so nothing is written.
+fn refuse_errors(report: &Report, lang: Lang) -> CmdResult {
+    if !report.issues.is_empty() {
+        output::print_report(report, lang, 50, output::Listing::Errors);
+    }
+    if report.has_errors() {
+        eprintln!(
+            "{}",
+            lang.t(
+                "输入有错误，未写出结果",
+                "the input has errors; no output written"
+            )
+        );
+        return Err(Failure::reported());
+    }
+    Ok(())
+}
+
+fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
+    let lang = ctx.lang;
+    NaiveDate::parse_from_str(&args.date, "%Y-%m-%d").map_err(|_| {
+        Failure::usage(format!(
+            "--date {}: {}",
+            args.date,
+            lang.t("不是日期（YYYY-MM-DD）", "is not a date (YYYY-MM-DD)")
+        ))
+    })?;
+    let lib = library(ctx, &args.policy_files)?;
+    let opts = ReadOptions {
+        sheet: None,
+        region: ctx.region.clone(),
+    };
+    let failure = |e| super::files::ingest_failure(e, lang);
+    let sheets =
+        gusu_ingest::read_enterprises_any_industry(&args.enterprises, &opts).map_err(failure)?;
+    let mut enterprises: BTreeMap<String, EnterpriseFacts> = BTreeMap::new();
+    for p in &sheets.parsed {
+        refuse_errors(&p.report, lang)?;
+        for r in &p.rows {
+            let e = &r.record;
+            enterprises.insert(
+                e.uscc.to_string(),
+                EnterpriseFacts {
+                    uscc: e.uscc.to_string(),
+                    district: e.district.clone(),
+                    division: e.division.parse().ok(),
+                    established: Some(e.established),
+                    designations: args.designations.as_ref().map(|_| Vec::new()),
+                },
+            );
+        }
+    }
+    if let Some(path) = &args.designations {
+        let parsed = gusu_ingest::policy::read_designations(path, &opts).map_err(failure)?;
+        refuse_errors(&parsed.report, lang)?;
+        for r in parsed.rows {
+            if let Some(e) = enterprises.get_mut(&r.record.uscc.to_string())
+                && let Some(list) = e.designations.as_mut()
+            {
+                list.push(r.record.designation);
+            }
+        }
+    }
+    let parsed = gusu_ingest::policy::read_projects(&args.projects, &opts).map_err(failure)?;
+    refuse_errors(&parsed.report, lang)?;
+    // A project of an enterprise the enterprises file does not have cannot be decided.
+    let unknown: Vec<String> = parsed
+        .rows
+        .iter()
+        .filter(|r| !enterprises.contains_key(&r.record.uscc))
+        .map(|r| format!("{} {}: {}", parsed.file_name, r.row, r.record.uscc))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Failure::data(format!(
+            "{}: {}",
+            lang.t(
+                "项目文件中有企业名录里没有的企业，未写出结果",
+                "projects of enterprises the enterprises file does not have; no output written"
+            ),
+            unknown.join("; ")
+        )));
+    }
+    let projects: Vec<_> = parsed.rows.into_iter().map(|r| r.record).collect();
+    let decisions = gusu_core::policy::decide_projects(&lib, &enterprises, &projects);
+    // One row per project (file order) and project policy (library order).
+    let mut by_project: BTreeMap<(usize, usize), &Decision> = BTreeMap::new();
+    let policy_index: BTreeMap<&str, usize> = lib
+        .policies
+        .iter()
+        .filter(|p| p.subject == Subject::Project)
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let project_index: BTreeMap<&str, usize> = projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.project_id.as_str(), i))
+        .collect();
+    for d in &decisions {
+        let (Some(&pi), Some(&qi)) = (
+            d.project_id.as_deref().and_then(|id| project_index.get(id)),
+            policy_index.get(d.policy.as_str()),
+        ) else {
+            continue;
+        };
+        by_project.insert((pi, qi), d);
+    }
+    let yes_no = |b: bool| Cell::text_owned(if b { "true" } else { "false" });
+    let rows: Vec<Vec<Cell<'_>>> = by_project
+        .values()
+        .map(|d| {
+            vec![
+                Cell::text_owned(&d.uscc),
+                Cell::text_owned(d.project_id.as_deref().unwrap_or("")),
+                Cell::text_owned(&d.policy),
+                Cell::text_owned(&d.version),
+                Cell::text_owned(d.status.key()),
+                d.amount_10k_yuan.map_or(Cell::Empty, Cell::Number),
+                yes_no(d.capped),
+                yes_no(d.discretionary),
+                Cell::text_owned(&d.unknown_facts.join(";")),
+                Cell::text_owned(&d.reasons.join(";")),
+            ]
+        })
+        .collect();
+    output::write_table(&args.output, COLUMNS, &rows, lang)?;
+    let count = |s: &str| decisions.iter().filter(|d| d.status.key() == s).count();
+    eprintln!(
+        "{} {} · {} {} · {} {} · {} {}",
+        projects.len(),
+        lang.t("个项目", "projects"),
+        count("eligible"),
+        lang.t("符合", "eligible"),
+        count("needs_information"),
+        lang.t("需补充信息", "need information"),
+        count("not_eligible"),
+        lang.t("不符合", "not eligible"),
+    );
+    eprintln!(
+        "{} {}",
+        lang.t("结果已写入", "results written to"),
+        args.output.display()
+    );
+    Ok(())
+}

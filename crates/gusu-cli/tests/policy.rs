@@ -1,0 +1,252 @@
+//! `gusu policy` through the binary: the file-based calculation of the three policies whose
+//! amounts must match exactly, with files written as offices write them (Chinese headers, 元),
+//! the three-valued statuses, the firm cap across files, and bad input that writes nothing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use gusu_core::Uscc;
+
+fn gusu(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("gusu").unwrap();
+    c.current_dir(dir)
+        .env_remove("GUSU_LANG")
+        .env_remove("GUSU_DB")
+        .env_remove("GUSU_RULES")
+        .env_remove("GUSU_REGIONS")
+        .env_remove("GUSU_CONFIG");
+    c
+}
+
+fn uscc(i: usize) -> String {
+    Uscc::with_check_character(&format!("91320583MA{i:07}"))
+        .unwrap()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// a: manufacturing (2614), established 2001. b: software (6513), a provincial 专精特新 from
+/// 2024. c: trade (5212), nothing held.
+fn enterprises(dir: &Path) -> PathBuf {
+    write(
+        dir,
+        "enterprises.csv",
+        &format!(
+            "uscc,name,district,industry_code,land_area_mu,above_scale,established\n\
+             {},甲化工,昆山市,2614,50,是,2001-01-01\n\
+             {},乙软件,320505,6513,5,是,2012-05-01\n\
+             {},丙商贸,320506,5212,3,否,2015-01-01\n",
+            uscc(1),
+            uscc(2),
+            uscc(3)
+        ),
+    )
+}
+
+type Rows = HashMap<(String, String), HashMap<String, String>>;
+
+/// The output keyed by (project, policy).
+fn read_output(path: &Path) -> Rows {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let row: HashMap<String, String> = headers
+                .iter()
+                .map(|h| h.trim_start_matches('\u{feff}').to_string())
+                .zip(rec.iter().map(str::to_string))
+                .collect();
+            ((row["project_id"].clone(), row["policy"].clone()), row)
+        })
+        .collect()
+}
+
+fn amount(rows: &Rows, project: &str, policy: &str) -> Option<f64> {
+    rows[&(project.to_string(), policy.to_string())]["amount_10k_yuan"]
+        .parse()
+        .ok()
+}
+
+const P09: &str = "jiangsu-manufacturing-loan-interest";
+const P01: &str = "suzhou-zgsz-loan-interest";
+const P08: &str = "suzhou-major-project-equipment";
+
+#[test]
+fn the_three_exact_policies_from_office_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let e = enterprises(d);
+    let des = write(
+        d,
+        "认定.csv",
+        &format!(
+            "统一社会信用代码,认定类型,认定级别,认定日期,有效期至\n{},专精特新,省级,2024-01-01,2026-12-31\n",
+            uscc(2)
+        ),
+    );
+    // Chinese headers; the loan columns in 元 (3000万 = 30,000,000 元).
+    let projects = write(
+        d,
+        "项目.csv",
+        &format!(
+            "项目编号,统一社会信用代码,项目类型,贷款日期,贷款金额(元),设备购置贷款(元),利率较LPR加点,是否新建项目,固定资产投资(万元),设备投资(万元)\n\
+             a1,{a},新建,2024-05-10,50000000,30000000,30,是,,\n\
+             a2,{a},smart_transformation,2022-06-01,300000000,,,,,\n\
+             a3,{a},new_build,2025-06-01,,,,是,400000,250000\n\
+             b1,{b},innovation_carrier,2025-06-01,,20000000,,,,\n\
+             c1,{c},expansion,2025-06-01,,20000000,,,,\n\
+             a4,{a},upgrade,,,10000000,,,,\n",
+            a = uscc(1),
+            b = uscc(2),
+            c = uscc(3)
+        ),
+    );
+    let out = d.join("out.csv");
+    let assert = gusu(d)
+        .args(["policy", "calculate", "--enterprises"])
+        .arg(&e)
+        .arg("--designations")
+        .arg(&des)
+        .arg("--projects")
+        .arg(&projects)
+        .args(["--date", "2025-12-31", "--output"])
+        .arg(&out)
+        .assert();
+    let output = assert.get_output();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = read_output(&out);
+    // Six projects × three project policies.
+    assert_eq!(rows.len(), 18);
+    // a1, 2024-05: P09 2024.03, 0.02 × 3000 = 60; P01 has no version in 2024.
+    assert_eq!(rows[&("a1".into(), P09.into())]["version"], "2024.03");
+    assert_eq!(amount(&rows, "a1", P09), Some(60.0));
+    assert_eq!(rows[&("a1".into(), P01.into())]["status"], "not_eligible");
+    assert_eq!(rows[&("a1".into(), P01.into())]["version"], "");
+    // a2, 2022: P01, 1% × 30000 = 300 → the firm cap 200.
+    assert_eq!(amount(&rows, "a2", P01), Some(200.0));
+    assert_eq!(rows[&("a2".into(), P01.into())]["capped"], "true");
+    // a3: P08, 10% × 250000 = 25000 → 10000 per project.
+    assert_eq!(amount(&rows, "a3", P08), Some(10000.0));
+    // b1: software with a provincial zjtx in 2025: P09 2025.02, 0.02 × 2000 = 40.
+    assert_eq!(amount(&rows, "b1", P09), Some(40.0));
+    // c1: trade, nothing held (the designations file is given): not eligible.
+    assert_eq!(rows[&("c1".into(), P09.into())]["status"], "not_eligible");
+    // a4: no date: needs information, the date named.
+    let a4 = &rows[&("a4".into(), P09.into())];
+    assert_eq!(
+        (
+            a4["status"].as_str(),
+            a4["unknown_facts"].as_str(),
+            a4["amount_10k_yuan"].as_str()
+        ),
+        ("needs_information", "date", "")
+    );
+    // a1 is dated before P08 begins: no version.
+    assert_eq!(rows[&("a1".into(), P08.into())]["status"], "not_eligible");
+    assert_eq!(rows[&("a1".into(), P08.into())]["version"], "");
+    // a3 qualifies for P09 2025.02 but gives no equipment loan: the amount's fact is asked for.
+    let a3 = &rows[&("a3".into(), P09.into())];
+    assert_eq!(
+        (a3["status"].as_str(), a3["unknown_facts"].as_str()),
+        ("needs_information", "equipment_loan_10k_yuan")
+    );
+}
+
+#[test]
+fn without_designations_the_zjtx_route_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let e = enterprises(d);
+    let projects = write(
+        d,
+        "projects.csv",
+        &format!(
+            "project_id,uscc,kind,date,loan_10k_yuan,equipment_loan_10k_yuan,rate_over_lpr_bp,is_new,fixed_asset_investment_10k_yuan,equipment_investment_10k_yuan\n\
+             b1,{},innovation_carrier,2025-06-01,,2000,,,,\n",
+            uscc(2)
+        ),
+    );
+    let out = d.join("out.json");
+    gusu(d)
+        .args(["policy", "calculate", "--enterprises"])
+        .arg(&e)
+        .arg("--projects")
+        .arg(&projects)
+        .args(["--date", "2025-12-31", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let b1 = rows.iter().find(|r| r["policy"] == P09).unwrap();
+    assert_eq!(b1["status"], "needs_information");
+    assert_eq!(b1["unknown_facts"], "held");
+    assert_eq!(b1["amount_10k_yuan"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_projects_file_with_errors_writes_nothing_and_names_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let e = enterprises(d);
+    let projects = write(
+        d,
+        "projects.csv",
+        &format!(
+            "project_id,uscc,kind,date,loan_10k_yuan\n\
+             p1,{a},new_build,2025-13-01,100\n\
+             p2,{a},building,2025-01-01,100\n\
+             p2,{a},new_build,2025-01-01,-5\n",
+            a = uscc(1)
+        ),
+    );
+    let out = d.join("out.csv");
+    let assert = gusu(d)
+        .args(["policy", "calculate", "--enterprises"])
+        .arg(&e)
+        .arg("--projects")
+        .arg(&projects)
+        .args(["--date", "2025-12-31", "--output"])
+        .arg(&out)
+        .args(["--lang", "en"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("2025-13-01"), "{stderr}");
+    assert!(stderr.contains("building"), "{stderr}");
+    assert!(
+        stderr.contains("duplicate_project") || stderr.contains("p2"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_shipped_policies_pass_their_own_cases_and_a_bad_document_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    gusu(d).args(["policy", "test"]).assert().success();
+    let bad = write(
+        d,
+        "bad.toml",
+        &include_str!("../../../rules/policies/suzhou-zgsz-loan-interest.toml")
+            .replace("valid_to = \"2023-12-31\"", "valid_to = \"2023-02-30\""),
+    );
+    let assert = gusu(d).args(["policy", "check"]).arg(&bad).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("bad.toml:") && stderr.contains("2023-02-30"),
+        "{stderr}"
+    );
+}
