@@ -55,6 +55,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0011_cycle_version_enterprise.sql"),
     ),
     (12, "totp", include_str!("../migrations/0012_totp.sql")),
+    (
+        13,
+        "audit_action_index",
+        include_str!("../migrations/0013_audit_action_index.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.
