@@ -707,6 +707,11 @@ fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Dec
         reasons: Vec::new(),
         trace: Vec::new(),
     };
+    // A policy holds in its own jurisdiction only (a Suzhou award is nothing to a Wuxi firm).
+    if !e.district.starts_with(&policy.region) {
+        d.reasons.push("outside_region".into());
+        return d;
+    }
     let Some(date) = p.date else {
         d.status = Status::NeedsInformation;
         d.unknown_facts.push("date".into());
