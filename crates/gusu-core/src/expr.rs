@@ -12,6 +12,8 @@ use cel::{Context, Program, Value};
 pub struct Expr {
     source: String,
     program: Arc<Program>,
+    /// The variables it reads, found once when compiled.
+    variables: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Expr {
@@ -107,6 +109,15 @@ impl Bindings {
         }
     }
 
+    /// The expression context of these bindings, to evaluate several expressions over them.
+    pub fn context(&self) -> Context<'static, 'static> {
+        let mut context = Context::default();
+        for (name, value) in &self.values {
+            context.add_variable_from_value(name.as_ref(), value.clone());
+        }
+        context
+    }
+
     /// True when `name` is bound to nothing known (`null`, or not bound at all).
     pub fn is_unknown(&self, name: &str) -> bool {
         self.values
@@ -151,9 +162,17 @@ impl Expr {
             text: source.to_string(),
             message: e.to_string(),
         })?;
+        let mut variables: Vec<String> = program
+            .references()
+            .variables()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        variables.sort();
         Ok(Expr {
             source: source.to_string(),
             program: Arc::new(program),
+            variables: Arc::new(variables),
         })
     }
 
@@ -163,25 +182,13 @@ impl Expr {
 
     /// The variables the expression reads, sorted: what a rule document's loader checks against
     /// the facts it knows, and what makes a condition unknown when one of them is blank.
-    pub fn variables(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .program
-            .references()
-            .variables()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        v.sort();
-        v
+    pub fn variables(&self) -> &[String] {
+        &self.variables
     }
 
-    fn run(&self, bindings: &Bindings) -> Result<Value, ExprError> {
-        let mut context = Context::default();
-        for (name, value) in &bindings.values {
-            context.add_variable_from_value(name.as_ref(), value.clone());
-        }
+    fn run_in(&self, context: &Context) -> Result<Value, ExprError> {
         self.program
-            .execute(&context)
+            .execute(context)
             .map_err(|e| ExprError::Execution {
                 text: self.source.clone(),
                 message: e.to_string(),
@@ -189,7 +196,13 @@ impl Expr {
     }
 
     pub fn eval_bool(&self, bindings: &Bindings) -> Result<bool, ExprError> {
-        match self.run(bindings)? {
+        self.eval_bool_in(&bindings.context())
+    }
+
+    /// [`Expr::eval_bool`] in a context made once from bindings, for many expressions over the
+    /// same facts.
+    pub fn eval_bool_in(&self, context: &Context) -> Result<bool, ExprError> {
+        match self.run_in(context)? {
             Value::Bool(b) => Ok(b),
             other => Err(ExprError::Type {
                 text: self.source.clone(),
@@ -200,7 +213,12 @@ impl Expr {
     }
 
     pub fn eval_number(&self, bindings: &Bindings) -> Result<f64, ExprError> {
-        match self.run(bindings)? {
+        self.eval_number_in(&bindings.context())
+    }
+
+    /// [`Expr::eval_number`] in a context made once.
+    pub fn eval_number_in(&self, context: &Context) -> Result<f64, ExprError> {
+        match self.run_in(context)? {
             Value::Float(f) => Ok(f),
             Value::Int(i) => Ok(i as f64),
             Value::UInt(u) => Ok(u as f64),

@@ -311,7 +311,7 @@ impl Policy {
         let compile = |s: &toml::Spanned<String>| -> Result<Expr, PolicyError> {
             let expr =
                 Expr::compile(s.get_ref()).map_err(|e| err(s.span().start, e.to_string()))?;
-            if let Some(unknown) = expr.variables().into_iter().find(|v| !known(v)) {
+            if let Some(unknown) = expr.variables().iter().find(|v| !known(v)) {
                 return Err(err(
                     s.span().start,
                     format!(
@@ -632,7 +632,12 @@ struct Outcome {
     unknown_facts: Vec<String>,
 }
 
-fn decide(c: &Condition, b: &Bindings, trace: &mut Vec<ConditionTrace>) -> Outcome {
+fn decide(
+    c: &Condition,
+    b: &Bindings,
+    context: &cel::Context<'_, '_>,
+    trace: &mut Vec<ConditionTrace>,
+) -> Outcome {
     match &c.test {
         ConditionTest::When(expr) => {
             let vars = expr.variables();
@@ -642,7 +647,7 @@ fn decide(c: &Condition, b: &Bindings, trace: &mut Vec<ConditionTrace>) -> Outco
             } else {
                 // A condition that cannot be evaluated on known facts (a type slip in the
                 // document) is not a yes: it is reported as unknown with its facts.
-                match expr.eval_bool(b) {
+                match expr.eval_bool_in(context) {
                     Ok(true) => Truth::True,
                     Ok(false) => Truth::False,
                     Err(_) => Truth::Unknown,
@@ -663,7 +668,7 @@ fn decide(c: &Condition, b: &Bindings, trace: &mut Vec<ConditionTrace>) -> Outco
             let mut unknown_facts = Vec::new();
             let mut truth = Truth::False;
             for o in options {
-                let out = decide(o, b, trace);
+                let out = decide(o, b, context, trace);
                 match out.truth {
                     Truth::True => truth = Truth::True,
                     Truth::Unknown if truth != Truth::True => {
@@ -725,9 +730,10 @@ fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Dec
     d.version = version.id.clone();
     d.discretionary = version.amount.discretionary;
     let b = bindings(e, p, date, policy);
+    let context = b.context();
     let (mut any_false, mut any_unknown) = (false, false);
     for c in &version.conditions {
-        let out = decide(c, &b, &mut d.trace);
+        let out = decide(c, &b, &context, &mut d.trace);
         match out.truth {
             Truth::False => {
                 any_false = true;
@@ -759,8 +765,9 @@ fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Dec
     let formula = &version.amount.formula;
     let missing: Vec<String> = formula
         .variables()
-        .into_iter()
+        .iter()
         .filter(|v| b.is_unknown(v))
+        .cloned()
         .collect();
     if any_unknown || !missing.is_empty() {
         d.status = Status::NeedsInformation;
@@ -772,7 +779,7 @@ fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Dec
         d.unknown_facts.dedup();
         return d;
     }
-    let Ok(mut amount) = formula.eval_number(&b) else {
+    let Ok(mut amount) = formula.eval_number_in(&context) else {
         d.status = Status::NeedsInformation;
         d.reasons.push("amount".into());
         return d;
