@@ -110,7 +110,7 @@ fn test(ctx: &Context, files: &[PathBuf]) -> CmdResult {
     let mut cases = 0;
     for p in chosen {
         cases += p.document.test.len();
-        failures.extend(run_cases(&lib, p));
+        failures.extend(run_cases(p));
     }
     for f in &failures {
         eprintln!("{f}");

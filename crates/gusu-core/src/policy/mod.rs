@@ -890,11 +890,10 @@ fn apply_firm_caps(policy: &Policy, decisions: &mut [Decision], projects: &[Proj
 // ------------------------------------------------------------------------------ test cases
 
 /// Runs a policy's own test cases; returns one line per case that does not compute as written.
-pub fn run_cases(library: &PolicyLibrary, policy: &Policy) -> Vec<String> {
+pub fn run_cases(policy: &Policy) -> Vec<String> {
     let one = PolicyLibrary {
         policies: vec![policy.clone()],
     };
-    let _ = library;
     let day = |s: &str| date(s);
     let mut failures = Vec::new();
     for case in &policy.document.test {

@@ -10,7 +10,7 @@ fn every_shipped_policy_computes_its_own_cases() {
     let mut failures = Vec::new();
     for p in &library.policies {
         assert!(!p.document.test.is_empty(), "{} has no cases", p.id);
-        failures.extend(run_cases(&library, p));
+        failures.extend(run_cases(p));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
