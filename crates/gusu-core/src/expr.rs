@@ -22,6 +22,12 @@ impl std::fmt::Debug for Expr {
     }
 }
 
+thread_local! {
+    /// The standard library, made once per thread: a `Context::default()` registers every CEL
+    /// function anew, which cost more than evaluating the expressions it was made for.
+    static ROOT: Context<'static, 'static> = Context::default();
+}
+
 /// Values an expression can see, by variable name.
 #[derive(Debug, Default, Clone)]
 pub struct Bindings {
@@ -109,13 +115,21 @@ impl Bindings {
         }
     }
 
-    /// The expression context of these bindings, to evaluate several expressions over them.
-    pub fn context(&self) -> Context<'static, 'static> {
-        let mut context = Context::default();
+    /// Adds these bindings to an expression context (a scope made with `new_inner_scope` from
+    /// a context holding the standard library), to evaluate several expressions over them.
+    pub fn add_to(&self, context: &mut Context<'_, '_>) {
         for (name, value) in &self.values {
             context.add_variable_from_value(name.as_ref(), value.clone());
         }
-        context
+    }
+
+    /// Calls `f` with a context of these bindings over this thread's standard library.
+    fn with_context<R>(&self, f: impl FnOnce(&Context<'_, '_>) -> R) -> R {
+        ROOT.with(|root| {
+            let mut context = root.new_inner_scope();
+            self.add_to(&mut context);
+            f(&context)
+        })
     }
 
     /// True when `name` is bound to nothing known (`null`, or not bound at all).
@@ -196,7 +210,7 @@ impl Expr {
     }
 
     pub fn eval_bool(&self, bindings: &Bindings) -> Result<bool, ExprError> {
-        self.eval_bool_in(&bindings.context())
+        bindings.with_context(|c| self.eval_bool_in(c))
     }
 
     /// [`Expr::eval_bool`] in a context made once from bindings, for many expressions over the
@@ -213,7 +227,7 @@ impl Expr {
     }
 
     pub fn eval_number(&self, bindings: &Bindings) -> Result<f64, ExprError> {
-        self.eval_number_in(&bindings.context())
+        bindings.with_context(|c| self.eval_number_in(c))
     }
 
     /// [`Expr::eval_number`] in a context made once.

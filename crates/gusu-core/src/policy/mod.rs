@@ -525,7 +525,8 @@ pub struct ProjectFacts {
     pub equipment_investment_10k_yuan: Option<f64>,
 }
 
-fn bindings(e: &EnterpriseFacts, p: &ProjectFacts, date: NaiveDate, policy: &Policy) -> Bindings {
+/// The facts of a project and its enterprise on the project's date, the same for every policy.
+fn fact_bindings(e: &EnterpriseFacts, p: &ProjectFacts, date: NaiveDate) -> Bindings {
     let mut b = Bindings::default();
     let held: Option<Vec<String>> = e.designations.as_ref().map(|ds| {
         ds.iter()
@@ -557,9 +558,6 @@ fn bindings(e: &EnterpriseFacts, p: &ProjectFacts, date: NaiveDate, policy: &Pol
             "equipment_investment_10k_yuan",
             p.equipment_investment_10k_yuan,
         );
-    for param in &policy.parameters {
-        b.named_number(param.name.clone(), param.at(date));
-    }
     b
 }
 
@@ -695,8 +693,20 @@ fn decide(
     }
 }
 
-/// The decision of one project policy for one project, before the firm caps.
-fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Decision {
+/// A project's facts, bound once and shared by every policy decided for it.
+struct ProjectScope<'r> {
+    facts: Bindings,
+    context: cel::Context<'r, 'static>,
+}
+
+/// The decision of one project policy for one project, before the firm caps. `scope` is `None`
+/// when the project's date is unknown.
+fn decide_project(
+    policy: &Policy,
+    e: &EnterpriseFacts,
+    p: &ProjectFacts,
+    scope: Option<&ProjectScope<'_>>,
+) -> Decision {
     let mut d = Decision {
         uscc: e.uscc.clone(),
         project_id: Some(p.project_id.clone()),
@@ -717,7 +727,7 @@ fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Dec
         d.reasons.push("outside_region".into());
         return d;
     }
-    let Some(date) = p.date else {
+    let (Some(date), Some(scope)) = (p.date, scope) else {
         d.status = Status::NeedsInformation;
         d.unknown_facts.push("date".into());
         d.reasons.push("date".into());
@@ -729,8 +739,17 @@ fn decide_project(policy: &Policy, e: &EnterpriseFacts, p: &ProjectFacts) -> Dec
     };
     d.version = version.id.clone();
     d.discretionary = version.amount.discretionary;
-    let b = bindings(e, p, date, policy);
-    let context = b.context();
+    // The policy's parameters on the date, over the project's facts.
+    let mut b = scope.facts.clone();
+    let mut context = scope.context.new_inner_scope();
+    for param in &policy.parameters {
+        let value = param.at(date);
+        b.named_number(param.name.clone(), value);
+        match value {
+            Some(v) => context.add_variable_from_value(param.name.as_str(), v),
+            None => context.add_variable_from_value(param.name.as_str(), cel::Value::Null),
+        }
+    }
     let (mut any_false, mut any_unknown) = (false, false);
     for c in &version.conditions {
         let out = decide(c, &b, &context, &mut d.trace);
@@ -810,20 +829,35 @@ pub fn decide_projects(
     enterprises: &BTreeMap<String, EnterpriseFacts>,
     projects: &[ProjectFacts],
 ) -> Vec<Decision> {
-    let mut out = Vec::new();
-    for policy in library
+    let policies: Vec<&Policy> = library
         .policies
         .iter()
         .filter(|p| p.subject == Subject::Project)
-    {
-        let start = out.len();
-        for p in projects {
-            let Some(e) = enterprises.get(&p.uscc) else {
-                continue;
-            };
-            out.push(decide_project(policy, e, p));
+        .collect();
+    // The standard library once; each project a scope of it, each policy a scope of that.
+    let root = cel::Context::default();
+    let mut by_policy: Vec<Vec<Decision>> = policies
+        .iter()
+        .map(|_| Vec::with_capacity(projects.len()))
+        .collect();
+    for p in projects {
+        let Some(e) = enterprises.get(&p.uscc) else {
+            continue;
+        };
+        let scope = p.date.map(|date| {
+            let facts = fact_bindings(e, p, date);
+            let mut context = root.new_inner_scope();
+            facts.add_to(&mut context);
+            ProjectScope { facts, context }
+        });
+        for (policy, out) in policies.iter().zip(&mut by_policy) {
+            out.push(decide_project(policy, e, p, scope.as_ref()));
         }
-        apply_firm_caps(policy, &mut out[start..], projects);
+    }
+    let mut out = Vec::with_capacity(by_policy.iter().map(Vec::len).sum());
+    for (policy, mut decisions) in policies.into_iter().zip(by_policy) {
+        apply_firm_caps(policy, &mut decisions, projects);
+        out.append(&mut decisions);
     }
     out
 }
