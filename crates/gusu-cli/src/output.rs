@@ -40,13 +40,8 @@ impl<'a> Cell<'a> {
         v.map_or(Cell::Empty, Cell::Number)
     }
 
-    fn text(v: &'a str) -> Cell<'a> {
+    pub fn text(v: &'a str) -> Cell<'a> {
         Cell::Text(Cow::Borrowed(v))
-    }
-
-    /// A text cell that owns its text.
-    pub fn text_owned(v: &str) -> Cell<'static> {
-        Cell::Text(Cow::Owned(v.to_string()))
     }
 
     /// Text as written to CSV: numbers at full precision (shortest round-trip form).

@@ -250,3 +250,76 @@ fn the_shipped_policies_pass_their_own_cases_and_a_bad_document_names_its_line()
         "{stderr}"
     );
 }
+
+/// A projects workbook with a sheet per district: both sheets are read, and a project written in
+/// both is an error naming the sheets and rows, with nothing written.
+#[test]
+fn projects_are_read_from_every_sheet_and_a_project_in_two_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let e = enterprises(d);
+    let book = |second_id: &str| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        for (name, id, code) in [("昆山市", "k1", uscc(1)), ("姑苏区", second_id, uscc(2))] {
+            let sheet = book.add_worksheet();
+            sheet.set_name(name).unwrap();
+            for (c, h) in [
+                "项目编号",
+                "统一社会信用代码",
+                "项目类型",
+                "贷款日期",
+                "设备购置贷款(万元)",
+            ]
+            .iter()
+            .enumerate()
+            {
+                sheet.write_string(0, c as u16, *h).unwrap();
+            }
+            sheet.write_string(1, 0, id).unwrap();
+            sheet.write_string(1, 1, &code).unwrap();
+            sheet.write_string(1, 2, "upgrade").unwrap();
+            sheet.write_string(1, 3, "2025-06-01").unwrap();
+            sheet.write_number(1, 4, 1000.0).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let designations = write(d, "d.csv", "uscc,designation,level,recognised,expires\n");
+    let run = |bytes: Vec<u8>| {
+        let projects = d.join("projects.xlsx");
+        std::fs::write(&projects, bytes).unwrap();
+        let out = d.join("out.csv");
+        let _ = std::fs::remove_file(&out);
+        let output = gusu(d)
+            .args(["policy", "calculate", "--enterprises"])
+            .arg(&e)
+            .arg("--designations")
+            .arg(&designations)
+            .arg("--projects")
+            .arg(&projects)
+            .args(["--date", "2025-12-31", "--output"])
+            .arg(&out)
+            .args(["--lang", "en"])
+            .output()
+            .unwrap();
+        (output, out)
+    };
+    let (output, out) = run(book("g1"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = read_output(&out);
+    // k1 (manufacturing) 0.02 × 1000 = 20; g1 (software, no designation) not eligible.
+    assert_eq!(amount(&rows, "k1", P09), Some(20.0));
+    assert_eq!(rows[&("g1".into(), P09.into())]["status"], "not_eligible");
+
+    let (output, out) = run(book("k1"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        stderr.contains("[姑苏区] 2") && stderr.contains("[昆山市] 2") && stderr.contains("k1"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

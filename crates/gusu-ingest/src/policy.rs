@@ -19,7 +19,7 @@ use crate::fields::Fields;
 use crate::header::{Column, FileKind, PolicyColumn};
 use crate::parsed::{RawRows, Rejected, finish};
 use crate::table::{Table, walk};
-use crate::{ReadOptions, read_file, sha256_hex};
+use crate::{ReadOptions, Sheets, read_file, sha256_hex};
 
 /// One designation of an enterprise.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,46 +62,60 @@ fn unknown_word(row: u64, column: Column, value: &str, words: &[(&str, &[&str])]
     .cell(column.key(), value)
 }
 
-/// Reads a designations file: the named sheet, or every sheet whose header is recognised.
+/// Reads a designations file: every sheet whose header is recognised, or the named one.
 pub fn read_designations(
     path: &Path,
     opts: &ReadOptions,
-) -> Result<ParsedDesignations, IngestError> {
-    let (bytes, name) = read_file(path)?;
-    let sha256 = sha256_hex(&bytes);
-    let sheets = crate::each_sheet(bytes, &name, opts, |table, sheet| {
-        designations_from(table, &name, sheet, &sha256)
-    })?;
-    join(sheets.parsed, &name)
+) -> Result<Sheets<ParsedDesignations>, IngestError> {
+    read_facts(path, opts, designations_from)
 }
 
-/// Reads a projects file: the named sheet, or every sheet whose header is recognised.
-pub fn read_projects(path: &Path, opts: &ReadOptions) -> Result<ParsedProjects, IngestError> {
-    let (bytes, name) = read_file(path)?;
-    let sha256 = sha256_hex(&bytes);
-    let sheets = crate::each_sheet(bytes, &name, opts, |table, sheet| {
-        projects_from(table, &name, sheet, &sha256)
-    })?;
-    join(sheets.parsed, &name)
+/// Reads a projects file: every sheet whose header is recognised, or the named one. A project
+/// is unique within a sheet; across sheets the caller, which joins them, checks.
+pub fn read_projects(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedProjects>, IngestError> {
+    read_facts(path, opts, projects_from)
 }
 
-/// The sheets of one file as one (the calculator reads facts, not batches): rows in sheet order,
-/// each sheet's findings under the file.
-fn join<T>(mut sheets: Vec<ParsedFacts<T>>, file: &str) -> Result<ParsedFacts<T>, IngestError> {
-    if sheets.len() == 1 {
-        return Ok(sheets.remove(0));
+type SheetParser<T> = fn(Table, &str, Option<String>, &str) -> Result<ParsedFacts<T>, IngestError>;
+
+fn read_facts<T>(
+    path: &Path,
+    opts: &ReadOptions,
+    parse: SheetParser<T>,
+) -> Result<Sheets<ParsedFacts<T>>, IngestError> {
+    let (bytes, name) = read_file(path)?;
+    let sha256 = sha256_hex(&bytes);
+    crate::each_sheet(bytes, &name, opts, |table, sheet| {
+        parse(table, &name, sheet, &sha256)
+    })
+}
+
+/// A sheet's rows and findings once read: the late errors added and their rows moved out.
+#[allow(clippy::too_many_arguments)]
+fn facts<T>(
+    table: &Table,
+    layout: crate::header::Layout,
+    report: Report,
+    rows: Vec<SourceRow<T>>,
+    rejected: RawRows,
+    late_errors: Vec<Issue>,
+    file_name: &str,
+    sheet: Option<String>,
+    sha256: &str,
+) -> ParsedFacts<T> {
+    let mut outcome = finish(table, layout, report, rows, rejected, late_errors);
+    outcome.report.sheet.clone_from(&sheet);
+    ParsedFacts {
+        file_name: file_name.to_string(),
+        sheet,
+        sha256: sha256.to_string(),
+        report: outcome.report,
+        rows: outcome.rows,
+        rejected: outcome.rejected,
     }
-    let mut first = sheets.remove(0);
-    for s in sheets {
-        first.report.rows += s.report.rows;
-        first.report.issues.extend(s.report.issues);
-        first.rows.extend(s.rows);
-        first.rejected.rows.extend(s.rejected.rows);
-    }
-    first.sheet = None;
-    first.report.sheet = None;
-    first.file_name = file.to_string();
-    Ok(first)
 }
 
 fn designations_from(
@@ -174,15 +188,17 @@ fn designations_from(
             }
         },
     )?;
-    let outcome = finish(&table, layout, report, rows, rejected, Vec::new());
-    Ok(ParsedFacts {
-        file_name: file_name.to_string(),
+    Ok(facts(
+        &table,
+        layout,
+        report,
+        rows,
+        rejected,
+        Vec::new(),
+        file_name,
         sheet,
-        sha256: sha256.to_string(),
-        report: outcome.report,
-        rows: outcome.rows,
-        rejected: outcome.rejected,
-    })
+        sha256,
+    ))
 }
 
 fn projects_from(
@@ -279,13 +295,7 @@ fn projects_from(
             );
         }
     }
-    let outcome = finish(&table, layout, report, rows, rejected, doubled);
-    Ok(ParsedFacts {
-        file_name: file_name.to_string(),
-        sheet,
-        sha256: sha256.to_string(),
-        report: outcome.report,
-        rows: outcome.rows,
-        rejected: outcome.rejected,
-    })
+    Ok(facts(
+        &table, layout, report, rows, rejected, doubled, file_name, sheet, sha256,
+    ))
 }

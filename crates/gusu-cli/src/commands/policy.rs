@@ -182,36 +182,58 @@ fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
         }
     }
     if let Some(path) = &args.designations {
-        let parsed = gusu_ingest::policy::read_designations(path, &opts).map_err(failure)?;
-        refuse_errors(&parsed.report, lang)?;
-        for r in parsed.rows {
-            if let Some(e) = enterprises.get_mut(&r.record.uscc.to_string())
-                && let Some(list) = e.designations.as_mut()
-            {
-                list.push(r.record.designation);
+        let sheets = gusu_ingest::policy::read_designations(path, &opts).map_err(failure)?;
+        super::files::print_skipped(path, &sheets.skipped, lang);
+        for parsed in sheets.parsed {
+            refuse_errors(&parsed.report, lang)?;
+            for r in parsed.rows {
+                if let Some(e) = enterprises.get_mut(&r.record.uscc.to_string())
+                    && let Some(list) = e.designations.as_mut()
+                {
+                    list.push(r.record.designation);
+                }
             }
         }
     }
-    let parsed = gusu_ingest::policy::read_projects(&args.projects, &opts).map_err(failure)?;
-    refuse_errors(&parsed.report, lang)?;
-    // A project of an enterprise the enterprises file does not have cannot be decided.
-    let unknown: Vec<String> = parsed
-        .rows
-        .iter()
-        .filter(|r| !enterprises.contains_key(&r.record.uscc))
-        .map(|r| format!("{} {}: {}", parsed.file_name, r.row, r.record.uscc))
-        .collect();
-    if !unknown.is_empty() {
+    let sheets = gusu_ingest::policy::read_projects(&args.projects, &opts).map_err(failure)?;
+    super::files::print_skipped(&args.projects, &sheets.skipped, lang);
+    // Where each project was read (sheet, row), to name a project twice or of an unknown
+    // enterprise; within a sheet the reader has refused repeats already.
+    let mut projects = Vec::new();
+    let mut read_at: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for parsed in sheets.parsed {
+        refuse_errors(&parsed.report, lang)?;
+        let sheet = parsed.sheet.map(|s| format!(" [{s}]")).unwrap_or_default();
+        for r in parsed.rows {
+            let at = format!("{}{sheet} {}", parsed.file_name, r.row);
+            if !enterprises.contains_key(&r.record.uscc) {
+                problems.push(format!(
+                    "{at}: {} {}",
+                    lang.t("企业名录里没有", "not in the enterprises file:"),
+                    r.record.uscc
+                ));
+            }
+            if let Some(before) = read_at.insert(r.record.project_id.clone(), at.clone()) {
+                problems.push(format!(
+                    "{at}: {} {} ({before})",
+                    lang.t("项目重复", "the project is also in"),
+                    r.record.project_id
+                ));
+            }
+            projects.push(r.record);
+        }
+    }
+    if !problems.is_empty() {
         return Err(Failure::data(format!(
             "{}: {}",
             lang.t(
-                "项目文件中有企业名录里没有的企业，未写出结果",
-                "projects of enterprises the enterprises file does not have; no output written"
+                "项目文件有误，未写出结果",
+                "the projects are wrong; no output written"
             ),
-            unknown.join("; ")
+            problems.join("; ")
         )));
     }
-    let projects: Vec<_> = parsed.rows.into_iter().map(|r| r.record).collect();
     let decisions = gusu_core::policy::decide_projects(&lib, &enterprises, &projects);
     // One row per project (file order) and project policy (library order).
     let mut by_project: BTreeMap<(usize, usize), &Decision> = BTreeMap::new();
@@ -236,21 +258,21 @@ fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
         };
         by_project.insert((pi, qi), d);
     }
-    let yes_no = |b: bool| Cell::text_owned(if b { "true" } else { "false" });
+    let yes_no = |b: bool| Cell::text(if b { "true" } else { "false" });
     let rows: Vec<Vec<Cell<'_>>> = by_project
         .values()
         .map(|d| {
             vec![
-                Cell::text_owned(&d.uscc),
-                Cell::text_owned(d.project_id.as_deref().unwrap_or("")),
-                Cell::text_owned(&d.policy),
-                Cell::text_owned(&d.version),
-                Cell::text_owned(d.status.key()),
+                Cell::text(&d.uscc),
+                Cell::text(d.project_id.as_deref().unwrap_or("")),
+                Cell::text(&d.policy),
+                Cell::text(&d.version),
+                Cell::text(d.status.key()),
                 d.amount_10k_yuan.map_or(Cell::Empty, Cell::Number),
                 yes_no(d.capped),
                 yes_no(d.discretionary),
-                Cell::text_owned(&d.unknown_facts.join(";")),
-                Cell::text_owned(&d.reasons.join(";")),
+                Cell::Text(d.unknown_facts.join(";").into()),
+                Cell::Text(d.reasons.join(";").into()),
             ]
         })
         .collect();

@@ -750,36 +750,26 @@ fn decide_project(
             None => context.add_variable_from_value(param.name.as_str(), cel::Value::Null),
         }
     }
-    let (mut any_false, mut any_unknown) = (false, false);
+    let (mut failed, mut unknown) = (Vec::new(), Vec::new());
     for c in &version.conditions {
         let out = decide(c, &b, &context, &mut d.trace);
         match out.truth {
-            Truth::False => {
-                any_false = true;
-                d.reasons.push(c.id.clone());
-            }
+            Truth::False => failed.push(c.id.clone()),
             Truth::Unknown => {
-                any_unknown = true;
-                d.reasons.push(c.id.clone());
+                unknown.push(c.id.clone());
                 d.unknown_facts.extend(out.unknown_facts);
             }
             Truth::True => {}
         }
     }
-    if any_false {
+    if !failed.is_empty() {
         // Not eligible whatever the unknown facts are: only the failures are reasons.
         d.status = Status::NotEligible;
         d.unknown_facts.clear();
-        d.reasons = d
-            .trace
-            .iter()
-            .filter(|t| {
-                t.outcome == Truth::False && version.conditions.iter().any(|c| c.id == t.id)
-            })
-            .map(|t| t.id.clone())
-            .collect();
+        d.reasons = failed;
         return d;
     }
+    d.reasons = unknown;
     // The amount's own facts must be known too.
     let formula = &version.amount.formula;
     let missing: Vec<String> = formula
@@ -788,7 +778,7 @@ fn decide_project(
         .filter(|v| b.is_unknown(v))
         .cloned()
         .collect();
-    if any_unknown || !missing.is_empty() {
+    if !d.reasons.is_empty() || !missing.is_empty() {
         d.status = Status::NeedsInformation;
         if !missing.is_empty() {
             d.reasons.push("amount".into());
