@@ -126,8 +126,19 @@ fn the_three_exact_policies_from_office_files() {
         String::from_utf8_lossy(&output.stderr)
     );
     let rows = read_output(&out);
-    // Six projects × three project policies.
-    assert_eq!(rows.len(), 18);
+    // Six projects × each project policy; the three exact ones among them.
+    let exact = rows
+        .keys()
+        .filter(|(project, policy)| {
+            !project.is_empty() && [P09, P01, P08].contains(&policy.as_str())
+        })
+        .count();
+    assert_eq!(exact, 18);
+    // The enterprises' own policies follow, without a project (the D-class surcharge for one).
+    assert!(
+        rows.keys().any(|(project, policy)| project.is_empty()
+            && policy == "suzhou-d-class-electricity-surcharge")
+    );
     // a1, 2024-05: P09 2024.03, 0.02 × 3000 = 60; P01 has no version in 2024.
     assert_eq!(rows[&("a1".into(), P09.into())]["version"], "2024.03");
     assert_eq!(amount(&rows, "a1", P09), Some(60.0));

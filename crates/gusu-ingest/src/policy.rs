@@ -267,6 +267,7 @@ fn projects_from(
                     is_new,
                     fixed_asset_investment_10k_yuan: fixed_asset,
                     equipment_investment_10k_yuan: equipment,
+                    ..ProjectFacts::default()
                 },
             }),
             _ => {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use gusu_core::Report;
-use gusu_core::policy::{Decision, EnterpriseFacts, Policy, PolicyLibrary, Subject, run_cases};
+use gusu_core::policy::{
+    Calculation, Coverage, Decision, EnterpriseFacts, Policy, PolicyLibrary, run_cases,
+};
 use gusu_ingest::ReadOptions;
 
 use super::Context;
@@ -110,7 +112,7 @@ fn test(ctx: &Context, files: &[PathBuf]) -> CmdResult {
     let mut cases = 0;
     for p in chosen {
         cases += p.document.test.len();
-        failures.extend(run_cases(p));
+        failures.extend(run_cases(p, &lib));
     }
     for f in &failures {
         eprintln!("{f}");
@@ -149,7 +151,7 @@ fn refuse_errors(report: &Report, lang: Lang) -> CmdResult {
 
 fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
     let lang = ctx.lang;
-    NaiveDate::parse_from_str(&args.date, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(&args.date, "%Y-%m-%d").map_err(|_| {
         Failure::usage(format!(
             "--date {}: {}",
             args.date,
@@ -176,7 +178,9 @@ fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
                     district: e.district.clone(),
                     division: e.division.parse().ok(),
                     established: Some(e.established),
+                    above_scale: Some(e.above_scale),
                     designations: args.designations.as_ref().map(|_| Vec::new()),
+                    years: Vec::new(),
                 },
             );
         }
@@ -234,34 +238,26 @@ fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
             problems.join("; ")
         )));
     }
-    let decisions = gusu_core::policy::decide_projects(&lib, &enterprises, &projects);
-    // One row per project (file order) and project policy (library order).
-    let mut by_project: BTreeMap<(usize, usize), &Decision> = BTreeMap::new();
-    let policy_index: BTreeMap<&str, usize> = lib
-        .policies
+    let enterprises: Vec<EnterpriseFacts> = enterprises.into_values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let calc = Calculation::run(&lib, &enterprises, &projects, date, Coverage::List, threads);
+    let decisions = calc.decisions();
+    // One row per project (file order) and project policy (library order), then one per
+    // enterprise (by uscc) and enterprise policy.
+    let mut order: Vec<(u8, usize, u16, &Decision)> = calc
+        .verdicts
         .iter()
-        .filter(|p| p.subject == Subject::Project)
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
+        .zip(&decisions)
+        .map(|(v, d)| match v.project() {
+            Some(j) => (0, j, v.policy, d),
+            None => (1, v.enterprise as usize, v.policy, d),
+        })
         .collect();
-    let project_index: BTreeMap<&str, usize> = projects
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.project_id.as_str(), i))
-        .collect();
-    for d in &decisions {
-        let (Some(&pi), Some(&qi)) = (
-            d.project_id.as_deref().and_then(|id| project_index.get(id)),
-            policy_index.get(d.policy.as_str()),
-        ) else {
-            continue;
-        };
-        by_project.insert((pi, qi), d);
-    }
+    order.sort_by_key(|(group, i, policy, _)| (*group, *i, *policy));
     let yes_no = |b: bool| Cell::text(if b { "true" } else { "false" });
-    let rows: Vec<Vec<Cell<'_>>> = by_project
-        .values()
-        .map(|d| {
+    let rows: Vec<Vec<Cell<'_>>> = order
+        .iter()
+        .map(|(_, _, _, d)| {
             vec![
                 Cell::text(&d.uscc),
                 Cell::text(d.project_id.as_deref().unwrap_or("")),

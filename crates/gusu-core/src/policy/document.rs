@@ -9,6 +9,9 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
     pub policy: Header,
+    /// Facts the document derives from others (a cycle between them is an error).
+    #[serde(default)]
+    pub fact: Vec<DerivedDoc>,
     /// Dated series of the figures the conditions and amounts use.
     #[serde(default)]
     pub parameter: Vec<ParameterDoc>,
@@ -35,14 +38,44 @@ pub struct Header {
     pub region: String,
     #[serde(default)]
     pub notes: Vec<String>,
-    /// Policies this one may not be combined with, when the sources say; `unknown` when they
-    /// are silent (the calculator then says so instead of guessing).
-    #[serde(default = "unknown")]
-    pub stacking: String,
+    /// `support` (the enterprise receives the amount) or `charge` (it pays it: a surcharge).
+    #[serde(default = "support")]
+    pub effect: String,
+    /// What an application must bring (for `apply` policies).
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// How the policy combines with others; absent when the sources are silent (the calculator
+    /// then says so instead of guessing).
+    pub stacking: Option<StackingDoc>,
 }
 
-fn unknown() -> String {
-    "unknown".to_string()
+fn support() -> String {
+    "support".to_string()
+}
+
+/// Stacking with other policies: the policies of one `group` share the rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackingDoc {
+    pub group: String,
+    /// `highest` (就高: of a group's amounts for one project, or one enterprise's policies
+    /// without projects, only the highest is paid), `exclusive` (不重复享受: one only, the
+    /// highest, the enterprise may choose another), `cumulative_cap` (the group's amounts of
+    /// one enterprise in one calendar year are capped together, pro rata), `cumulative` (the
+    /// sources say they add up: nothing is reduced).
+    pub rule: Spanned<String>,
+    /// The parameter capping the group, for `cumulative_cap`.
+    pub cap: Option<Spanned<String>>,
+    pub article: String,
+}
+
+/// A fact computed from others, named in the document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedDoc {
+    pub name: Spanned<String>,
+    pub formula: Spanned<String>,
+    pub article: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,6 +112,7 @@ pub struct VersionDoc {
     pub document: String,
     pub published: String,
     pub confidence: String,
+    #[serde(default)]
     pub condition: Vec<ConditionDoc>,
     pub amount: AmountDoc,
 }
@@ -106,10 +140,15 @@ fn high() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AmountDoc {
-    /// CEL giving the amount in 万元 before caps.
-    pub formula: Spanned<String>,
+    /// CEL giving the amount in 万元 before caps; absent when the amount comes from tiers, or
+    /// when no source gives it (the decision then says the amount is not published).
+    pub formula: Option<Spanned<String>>,
     pub article: String,
-    /// Parameter capping each project's amount.
+    /// `highest` (the best tier reached only) or `cumulative` (every tier reached adds).
+    pub tier_mode: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tier: Vec<TierDoc>,
+    /// Parameter (or derived fact) capping each decision's amount.
     pub project_cap: Option<Spanned<String>>,
     /// Parameter capping the sum of one enterprise's amounts from projects dated in one calendar
     /// year; above it each is reduced pro rata.
@@ -119,14 +158,33 @@ pub struct AmountDoc {
     pub discretionary: bool,
 }
 
+/// One row of a tier table: reached when `when` holds, worth `amount` (万元).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierDoc {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub article: String,
+    pub when: Spanned<String>,
+    /// Absent when the source gives no figure for the tier (the decision then says so).
+    pub amount: Option<Spanned<String>>,
+}
+
 /// A case the document must compute as written; run by `gusu policy test` and the test command.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestDoc {
     pub name: String,
+    /// The calculation date for the enterprise's own (projectless) decisions.
+    pub date: Option<String>,
+    /// Other policies of the library decided with this one (to test stacking).
+    #[serde(default)]
+    pub with: Vec<String>,
     pub enterprise: TestEnterprise,
     #[serde(default)]
     pub designations: Option<Vec<TestDesignation>>,
+    #[serde(default)]
     pub projects: Vec<TestProject>,
     pub expect: Vec<TestExpect>,
 }
@@ -134,11 +192,15 @@ pub struct TestDoc {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestEnterprise {
-    pub division: u32,
-    pub established: String,
+    pub division: Option<u32>,
+    pub established: Option<String>,
     #[serde(default = "default_district")]
     pub district: String,
+    pub above_scale: Option<bool>,
+    #[serde(default)]
+    pub years: Vec<super::facts::YearFacts>,
 }
+
 
 fn default_district() -> String {
     "320505".to_string()
@@ -162,15 +224,23 @@ pub struct TestProject {
     pub loan_10k_yuan: Option<f64>,
     pub equipment_loan_10k_yuan: Option<f64>,
     pub rate_over_lpr_bp: Option<f64>,
+    pub lpr_percent: Option<f64>,
     pub is_new: Option<bool>,
     pub fixed_asset_investment_10k_yuan: Option<f64>,
     pub equipment_investment_10k_yuan: Option<f64>,
+    pub catalogue_investment_10k_yuan: Option<f64>,
+    pub strategic_industry: Option<bool>,
+    pub first_time: Option<bool>,
+    pub years_subsidised: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestExpect {
-    pub project: String,
+    /// The project decided; absent for the enterprise's own decision.
+    pub project: Option<String>,
+    /// The policy, when the case's library holds more than one (stacking cases).
+    pub policy: Option<String>,
     pub status: String,
     #[serde(default)]
     pub version: String,
@@ -179,4 +249,10 @@ pub struct TestExpect {
     pub capped: bool,
     #[serde(default)]
     pub unknown_facts: Vec<String>,
+    /// The reasons, when the case checks them (failed or unknown conditions, caps are not).
+    pub reasons: Option<Vec<String>>,
+    /// The caps that bound, when the case checks them.
+    pub caps: Option<Vec<String>>,
+    /// How the decision says it stacks (`unknown`, or `group:rule`), when the case checks it.
+    pub stacking: Option<String>,
 }

@@ -1,6 +1,8 @@
 //! The shipped policies compute their own cases; the loader refuses bad documents with file and
 //! line.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 #[test]
@@ -10,7 +12,7 @@ fn every_shipped_policy_computes_its_own_cases() {
     let mut failures = Vec::new();
     for p in &library.policies {
         assert!(!p.document.test.is_empty(), "{} has no cases", p.id);
-        failures.extend(run_cases(p));
+        failures.extend(run_cases(p, &library));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -18,7 +20,7 @@ fn every_shipped_policy_computes_its_own_cases() {
 fn shipped(id: &str) -> String {
     EMBEDDED
         .iter()
-        .find(|(f, _)| f.starts_with(id))
+        .find(|(f, _)| *f == format!("{id}.toml"))
         .map(|(_, t)| t.to_string())
         .unwrap()
 }
@@ -29,7 +31,7 @@ fn load_error(text: &str) -> PolicyError {
 
 #[test]
 fn an_unknown_key_is_refused_with_its_line() {
-    let text = shipped("suzhou-zgsz").replace(
+    let text = shipped("suzhou-zgsz-loan-interest").replace(
         "delivery = \"apply\"",
         "delivery = \"apply\"\ndeliver_by = \"post\"",
     );
@@ -45,8 +47,8 @@ fn an_unknown_key_is_refused_with_its_line() {
 
 #[test]
 fn a_bad_date_is_refused_with_its_line() {
-    let text =
-        shipped("suzhou-zgsz").replace("valid_to = \"2023-12-31\"", "valid_to = \"2023-13-31\"");
+    let text = shipped("suzhou-zgsz-loan-interest")
+        .replace("valid_to = \"2023-12-31\"", "valid_to = \"2023-13-31\"");
     let line = text.lines().position(|l| l.contains("2023-13-31")).unwrap() + 1;
     let e = load_error(&text);
     assert_eq!(e.line, line, "{e}");
@@ -55,7 +57,7 @@ fn a_bad_date_is_refused_with_its_line() {
 
 #[test]
 fn a_condition_reading_an_unknown_fact_or_parameter_is_refused() {
-    let text = shipped("suzhou-zgsz").replace(
+    let text = shipped("suzhou-zgsz-loan-interest").replace(
         "when = \"kind == 'smart_transformation'\"",
         "when = \"purpose == 'smart_transformation'\"",
     );
@@ -63,7 +65,7 @@ fn a_condition_reading_an_unknown_fact_or_parameter_is_refused() {
     let e = load_error(&text);
     assert_eq!(e.line, line, "{e}");
     assert!(e.message.contains("`purpose`"), "{e}");
-    let text = shipped("suzhou-zgsz").replace(
+    let text = shipped("suzhou-zgsz-loan-interest").replace(
         "firm_cap_per_year = \"firm_cap_10k_yuan\"",
         "firm_cap_per_year = \"firm_cap\"",
     );
@@ -85,7 +87,7 @@ fn versions_follow_each_other_and_end_where_the_next_begins() {
     assert_eq!(p.version_on(d("2026-12-31")).unwrap().id, "2026.01");
     assert!(p.version_on(d("2027-01-01")).is_none());
     assert!(p.version_on(d("2024-02-29")).is_none());
-    let text = shipped("jiangsu-manufacturing")
+    let text = shipped("jiangsu-manufacturing-loan-interest")
         .replace("valid_from = \"2025-02-11\"", "valid_from = \"2024-01-11\"");
     assert!(load_error(&text).message.contains("must start after"));
 }
@@ -114,6 +116,7 @@ fn a_decision_traces_each_condition_with_the_facts_it_read() {
         division: Some(52),
         established: NaiveDate::from_ymd_opt(2010, 1, 1),
         designations: None,
+        ..EnterpriseFacts::default()
     };
     let p = ProjectFacts {
         project_id: "p".into(),
@@ -136,4 +139,187 @@ fn a_decision_traces_each_condition_with_the_facts_it_read() {
         industrial.facts,
         vec![("division".to_string(), "52".to_string())]
     );
+}
+
+#[test]
+fn every_document_in_rules_policies_is_shipped() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/policies");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".toml"))
+        .collect();
+    files.sort();
+    let embedded: Vec<&str> = EMBEDDED.iter().map(|(f, _)| *f).collect();
+    assert_eq!(files, embedded);
+}
+
+/// A small document with derived facts, for loader and stacking tests.
+fn with_derived(facts: &str) -> String {
+    format!(
+        r#"[policy]
+id = "t"
+title_zh = "t"
+title_en = "t"
+issuer = "t"
+subject = "project"
+delivery = "apply"
+confidence = "L"
+region = "3205"
+{facts}
+[[version]]
+id = "1"
+valid_from = "2024-01-01"
+document = "t"
+published = "t"
+confidence = "L"
+
+[version.amount]
+formula = "loan_10k_yuan"
+article = "t"
+"#
+    )
+}
+
+#[test]
+fn a_cycle_between_derived_facts_is_refused_with_its_line() {
+    let text = with_derived(
+        "[[fact]]\nname = \"a\"\nformula = \"b + 1.0\"\narticle = \"t\"\n\n[[fact]]\nname = \"b\"\nformula = \"a * 2.0\"\narticle = \"t\"\n",
+    );
+    let e = load_error(&text);
+    assert!(e.message.contains("cycle"), "{e}");
+    let line = text.lines().position(|l| l == "name = \"a\"").unwrap() + 1;
+    assert_eq!(e.line, line, "{e}");
+    // A fact reading itself is a cycle too; a chain is not.
+    assert!(
+        load_error(&with_derived(
+            "[[fact]]\nname = \"a\"\nformula = \"a + 1.0\"\narticle = \"t\"\n"
+        ))
+        .message
+        .contains("cycle")
+    );
+    let chain = with_derived(
+        "[[fact]]\nname = \"b\"\nformula = \"a * 2.0\"\narticle = \"t\"\n\n[[fact]]\nname = \"a\"\nformula = \"loan_10k_yuan + 1.0\"\narticle = \"t\"\n",
+    );
+    let p = Policy::from_toml(&chain, "x.toml").unwrap();
+    assert_eq!(p.derived_order, vec![1, 0]);
+}
+
+#[test]
+fn a_type_slip_is_refused_with_its_line() {
+    let text = shipped("suzhou-zgsz-loan-interest").replace(
+        "when = \"division >= 6.0 && division <= 46.0\"",
+        "when = \"division >= '6'\"",
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("division >= '6'"))
+        .unwrap()
+        + 1;
+    let e = load_error(&text);
+    assert_eq!(e.line, line, "{e}");
+    assert!(e.message.contains("compared"), "{e}");
+}
+
+/// Two policies of one stacking group over the same project.
+fn stacking_pair(rule: &str, cap: &str) -> PolicyLibrary {
+    let doc = |id: &str, rate: f64| {
+        format!(
+            r#"[policy]
+id = "{id}"
+title_zh = "t"
+title_en = "t"
+issuer = "t"
+subject = "project"
+delivery = "apply"
+confidence = "L"
+region = "3205"
+stacking = {{ group = "g", rule = "{rule}", {cap} article = "t" }}
+
+[[parameter]]
+name = "rate"
+unit = "比例"
+article = "t"
+confidence = "L"
+values = [{{ from = "2024-01-01", value = {rate} }}]
+
+[[parameter]]
+name = "group_cap"
+unit = "万元"
+article = "t"
+confidence = "L"
+values = [{{ from = "2024-01-01", value = 150 }}]
+
+[[version]]
+id = "1"
+valid_from = "2024-01-01"
+document = "t"
+published = "t"
+confidence = "L"
+
+[version.amount]
+formula = "rate * loan_10k_yuan"
+article = "t"
+"#
+        )
+    };
+    let files = [("a.toml", doc("a", 0.01)), ("b.toml", doc("b", 0.02))];
+    PolicyLibrary {
+        policies: files
+            .iter()
+            .map(|(f, t)| Policy::from_toml(t, f).unwrap())
+            .collect(),
+    }
+}
+
+fn decide_pair(library: &PolicyLibrary) -> Vec<Decision> {
+    let e = EnterpriseFacts {
+        uscc: "u".into(),
+        district: "320505".into(),
+        division: Some(30),
+        ..EnterpriseFacts::default()
+    };
+    let projects: Vec<ProjectFacts> = ["p", "q"]
+        .iter()
+        .map(|id| ProjectFacts {
+            project_id: id.to_string(),
+            uscc: "u".into(),
+            date: NaiveDate::from_ymd_opt(2024, 5, 1),
+            loan_10k_yuan: Some(5000.0),
+            ..ProjectFacts::default()
+        })
+        .collect();
+    decide_projects(library, &BTreeMap::from([("u".to_string(), e)]), &projects)
+}
+
+fn amounts(ds: &[Decision], project: &str) -> (Option<f64>, Option<f64>) {
+    let of = |policy: &str| {
+        ds.iter()
+            .find(|d| d.policy == policy && d.project_id.as_deref() == Some(project))
+            .unwrap()
+            .amount_10k_yuan
+    };
+    (of("a"), of("b"))
+}
+
+#[test]
+fn stacking_highest_pays_the_higher_of_a_group_per_project() {
+    // a: 1% × 5000 = 50; b: 2% × 5000 = 100. 就高: b alone, for each project.
+    let ds = decide_pair(&stacking_pair("highest", ""));
+    assert_eq!(amounts(&ds, "p"), (Some(0.0), Some(100.0)));
+    assert_eq!(amounts(&ds, "q"), (Some(0.0), Some(100.0)));
+    let a = ds.iter().find(|d| d.policy == "a").unwrap();
+    assert_eq!(a.caps, vec!["stacking".to_string()]);
+    assert_eq!(a.stacking, "g:highest");
+}
+
+#[test]
+fn stacking_cumulative_cap_binds_a_group_per_enterprise_and_year() {
+    // 50 + 100 per project, two projects: 300 in 2024 against a group cap of 150: × 1/2.
+    let ds = decide_pair(&stacking_pair("cumulative_cap", "cap = \"group_cap\","));
+    assert_eq!(amounts(&ds, "p"), (Some(25.0), Some(50.0)));
+    assert_eq!(amounts(&ds, "q"), (Some(25.0), Some(50.0)));
+    // Cumulative (the sources say they add): nothing is reduced.
+    let ds = decide_pair(&stacking_pair("cumulative", ""));
+    assert_eq!(amounts(&ds, "p"), (Some(50.0), Some(100.0)));
 }
