@@ -467,6 +467,10 @@ pub enum FileKind {
     Annual,
     /// 能源消费文件（uscc, year, carrier, quantity, unit[, enthalpy_kj_per_kg, temperature_c]）
     Energy,
+    /// 企业认定文件（uscc, designation, level, recognised, expires），供政策计算器使用
+    Designations,
+    /// 项目文件（project_id, uscc, kind, date, 贷款与投资金额…），供政策计算器使用
+    Projects,
 }
 
 #[derive(Debug, Args)]

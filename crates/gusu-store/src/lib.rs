@@ -25,6 +25,7 @@ mod imports;
 mod metered;
 mod migrate;
 mod nzc;
+mod policy;
 mod priority;
 mod records;
 mod runs;
@@ -52,6 +53,7 @@ pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary,
 pub use metered::{METERED, MeteredDifference, MeteredImport};
 pub use migrate::SCHEMA_VERSION;
 pub use nzc::{NzcApplication, NzcEvent};
+pub use policy::{DesignationRow, ProjectRow};
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};
 pub use runs::{NewRun, RunInfo, StoredResult};

@@ -60,6 +60,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_action_index",
         include_str!("../migrations/0013_audit_action_index.sql"),
     ),
+    (
+        14,
+        "policy_facts",
+        include_str!("../migrations/0014_policy_facts.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

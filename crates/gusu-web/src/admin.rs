@@ -108,6 +108,12 @@ fn links_of(role: Option<Role>, en: bool) -> Vec<NavLink> {
         links.push(link("notices", "/notices", "结果通知", "Result notices"));
         links.push(link("rules", "/rules", "评价方案", "Evaluation schemes"));
         links.push(link("nzc", "/nzc", "近零碳工厂", "Near-zero-carbon"));
+        links.push(link(
+            "policies",
+            "/policies",
+            "政策计算器",
+            "Policy calculator",
+        ));
     }
     if matches!(role, Role::SystemAdmin | Role::SecurityAdmin) {
         links.push(link("accounts", "/admin/accounts", "账号管理", "Accounts"));
@@ -955,6 +961,7 @@ mod tests {
                 (v.is_staff() || enterprise, "notices"),
                 (v.is_staff() || enterprise, "rules"),
                 (v.scope != gusu_core::Scope::Nothing, "nzc"),
+                (v.scope != gusu_core::Scope::Nothing, "policies"),
                 (v.may_list_accounts(), "accounts"),
                 (v.may_read_audit_log(), "audit"),
             ]

@@ -16,6 +16,7 @@ pub mod nzc;
 pub mod openapi;
 mod page_ctx;
 pub mod pages;
+pub mod policy;
 pub mod second_factor;
 pub mod session;
 pub mod summary;
@@ -80,6 +81,8 @@ pub struct WebConfig {
     /// documents (shipped plus a rules directory's) the energy pages account by.
     pub energy: gusu_core::carbon::ledger::EnergySettings,
     pub factors: Arc<gusu_core::carbon::FactorLibrary>,
+    /// The policy documents the calculator decides by (shipped, or with a rules directory's).
+    pub policies: Arc<gusu_core::policy::PolicyLibrary>,
 }
 
 impl WebConfig {
@@ -108,6 +111,10 @@ impl WebConfig {
             factors: Arc::new(
                 gusu_core::carbon::FactorLibrary::builtin()
                     .expect("the shipped factor documents are tested"),
+            ),
+            policies: Arc::new(
+                gusu_core::policy::PolicyLibrary::embedded()
+                    .expect("the shipped policy documents are tested"),
             ),
         }
     }
@@ -340,6 +347,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes(&state.0.config))
         .merge(admin::routes())
         .merge(nzc::routes())
+        .merge(policy::routes())
         .merge(energy::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(

@@ -28,7 +28,7 @@ pub const PUBLIC: &[(&str, &str)] = &[
 #[openapi(
     info(
         title = "gusu API",
-        description = "The JSON API of gusu (姑苏): per-mu evaluation results, evaluation cycles, department file imports, energy and carbon, near-zero-carbon applications, accounts and the audit log. Every answer is limited to what the signed-in viewer's role and scope allow; data outside it answers 404 as if it did not exist.",
+        description = "The JSON API of gusu (姑苏): per-mu evaluation results, evaluation cycles, department file imports, energy and carbon, near-zero-carbon applications, the policy calculator, accounts and the audit log. Every answer is limited to what the signed-in viewer's role and scope allow; data outside it answers 404 as if it did not exist.",
         license(name = "Apache-2.0 OR MIT"),
     ),
     paths(
@@ -53,6 +53,7 @@ pub const PUBLIC: &[(&str, &str)] = &[
         (name = "accounts", description = "Accounts and the audit log (the separated administrators)"),
         (name = "energy", description = "Energy and carbon accounts"),
         (name = "nzc", description = "Near-zero-carbon factory applications"),
+        (name = "policies", description = "The policy calculator: the library, an enterprise's policies, what-if situations and traces"),
     )
 )]
 struct Root;
@@ -78,6 +79,7 @@ fn build() -> Value {
         crate::admin::Api::openapi(),
         crate::energy::Api::openapi(),
         crate::nzc::Api::openapi(),
+        crate::policy::Api::openapi(),
     ] {
         api.merge(part);
     }

@@ -82,6 +82,8 @@ pub const PAGE_ROUTES: &[(&str, &str, Audience)] = &[
         Audience::Admin,
     ),
     ("get", "/audit", Audience::Admin),
+    ("get", "/policies", Audience::SignedIn),
+    ("get", "/enterprises/{uscc}/policies", Audience::SignedIn),
     ("get", "/nzc", Audience::SignedIn),
     ("post", "/nzc", Audience::SignedIn),
     ("get", "/nzc/{id}", Audience::SignedIn),

@@ -50,6 +50,8 @@ enum SheetRows {
     Enterprises(Vec<gusu_core::SourceRow<Enterprise>>),
     Annual(Vec<gusu_core::SourceRow<YearlyRecord>>),
     Energy(Vec<gusu_store::EnergyRow>),
+    Designations(Vec<gusu_store::DesignationRow>),
+    Projects(Vec<gusu_store::ProjectRow>),
 }
 
 /// One sheet of the file, read and checked.
@@ -147,6 +149,49 @@ fn read_sheets(
                         .collect();
                     let id = (p.file_name, p.sheet, p.sha256);
                     SheetImport::new(id, p.report, p.rejected, SheetRows::Energy(rows))
+                })
+                .collect();
+            (read, sheets.skipped)
+        }
+        // The store refuses a row of an enterprise it has not registered (naming the row).
+        FileKind::Designations => {
+            let sheets =
+                gusu_ingest::policy::read_designations(&args.file, &opts).map_err(failure)?;
+            let read = sheets
+                .parsed
+                .into_iter()
+                .map(|p| {
+                    let rows = p
+                        .rows
+                        .into_iter()
+                        .map(|r| gusu_store::DesignationRow {
+                            row: r.row,
+                            uscc: r.record.uscc,
+                            designation: r.record.designation,
+                        })
+                        .collect();
+                    let id = (p.file_name, p.sheet, p.sha256);
+                    SheetImport::new(id, p.report, p.rejected, SheetRows::Designations(rows))
+                })
+                .collect();
+            (read, sheets.skipped)
+        }
+        FileKind::Projects => {
+            let sheets = gusu_ingest::policy::read_projects(&args.file, &opts).map_err(failure)?;
+            let read = sheets
+                .parsed
+                .into_iter()
+                .map(|p| {
+                    let rows = p
+                        .rows
+                        .into_iter()
+                        .map(|r| gusu_store::ProjectRow {
+                            row: r.row,
+                            facts: r.record,
+                        })
+                        .collect();
+                    let id = (p.file_name, p.sheet, p.sha256);
+                    SheetImport::new(id, p.report, p.rejected, SheetRows::Projects(rows))
                 })
                 .collect();
             (read, sheets.skipped)
@@ -253,6 +298,8 @@ fn import_sheet(
         SheetRows::Enterprises(rows) => store.import_enterprises_by(&meta, rows, &uploader),
         SheetRows::Annual(rows) => store.import_annual_by(&meta, rows, &uploader),
         SheetRows::Energy(rows) => store.import_energy(&meta, rows, Some(&uploader)),
+        SheetRows::Designations(rows) => store.import_designations(&meta, rows, Some(&uploader)),
+        SheetRows::Projects(rows) => store.import_projects(&meta, rows, Some(&uploader)),
     };
     store.set_progress(None);
     bar.finish_and_clear();

@@ -201,7 +201,6 @@ pub struct TestEnterprise {
     pub years: Vec<super::facts::YearFacts>,
 }
 
-
 fn default_district() -> String {
     "320505".to_string()
 }

@@ -8,6 +8,7 @@ pub mod cycle;
 pub mod energy;
 pub mod imports;
 pub mod nzc;
+pub mod policy;
 pub mod results;
 pub mod schemes;
 pub mod session;

@@ -1,0 +1,363 @@
+//! The policy calculator's facts: designations and projects, imported as batches like every
+//! department file (one transaction per file and sheet; lineage by batch and row; the same file
+//! again changes nothing). A designation is one recognition (enterprise, designation, level,
+//! date recognised): the same again with another expiry corrects the expiry. A project is known
+//! by its id: the same id again with other facts replaces them, and belongs to one enterprise.
+//! Every row is checked before anything is written: a row of an enterprise not registered, or a
+//! project id of another enterprise, refuses the whole file.
+
+use chrono::NaiveDate;
+use gusu_core::Uscc;
+use gusu_core::policy::{Designation, ProjectFacts};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::imports::{
+    BatchMeta, ImportSummary, Uploader, begin_batch, checked_meta, finish_batch, nothing_new,
+    record_upload, source_id_or_insert,
+};
+use crate::{Store, StoreError};
+
+const DESIGNATIONS_KIND: &str = "designations";
+const PROJECTS_KIND: &str = "projects";
+
+/// A designation row of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignationRow {
+    pub row: u64,
+    pub uscc: Uscc,
+    pub designation: Designation,
+}
+
+/// A project row of a file (`facts.uscc` is the enterprise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectRow {
+    pub row: u64,
+    pub facts: ProjectFacts,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("stored date `{s}` is not YYYY-MM-DD")))
+}
+
+fn registered(tx: &rusqlite::Connection, uscc: &str) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT u.id FROM usccs u JOIN enterprises e ON e.uscc_id = u.id WHERE u.uscc = ?1",
+        )?
+        .query_row([uscc], |r| r.get(0))
+        .optional()?)
+}
+
+fn unregistered(row: u64, uscc: &str) -> StoreError {
+    StoreError::InvalidBatch(format!(
+        "row {row}: enterprise {uscc} is not registered (import the enterprises file first)"
+    ))
+}
+
+fn flag(b: Option<bool>) -> Option<i64> {
+    b.map(i64::from)
+}
+
+impl Store {
+    /// Imports a designations file's rows (see the module documentation).
+    pub fn import_designations(
+        &mut self,
+        meta: &BatchMeta,
+        rows: &[DesignationRow],
+        uploader: Option<&Uploader>,
+    ) -> Result<ImportSummary, StoreError> {
+        let meta = checked_meta(meta)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            ids.push(
+                registered(&tx, r.uscc.as_str())?
+                    .ok_or_else(|| unregistered(r.row, r.uscc.as_str()))?,
+            );
+        }
+        let began = begin_batch(&tx, DESIGNATIONS_KIND, &meta)?;
+        source_id_or_insert(&tx, &meta.source)?;
+        let mut summary = ImportSummary {
+            batch_id: Some(began.id),
+            rows: rows.len(),
+            ..ImportSummary::default()
+        };
+        for (r, uscc_id) in rows.iter().zip(ids) {
+            let d = &r.designation;
+            let stored: Option<(i64, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT id, expires FROM designations
+                     WHERE uscc_id = ?1 AND designation = ?2 AND level = ?3 AND recognised = ?4",
+                )?
+                .query_row(
+                    params![uscc_id, d.designation, d.level, day(d.recognised)],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let expires = d.expires.map(day);
+            match stored {
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO designations
+                             (uscc_id, designation, level, recognised, expires, batch_id, row)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![
+                        uscc_id,
+                        d.designation,
+                        d.level,
+                        day(d.recognised),
+                        expires,
+                        began.id,
+                        r.row as i64
+                    ])?;
+                    summary.inserted += 1;
+                }
+                Some((_, old)) if old == expires => summary.unchanged += 1,
+                Some((id, _)) => {
+                    tx.prepare_cached(
+                        "UPDATE designations SET expires = ?2, batch_id = ?3, row = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![id, expires, began.id, r.row as i64])?;
+                    summary.corrected += 1;
+                }
+            }
+        }
+        if summary.inserted + summary.corrected == 0 && began.imported_before {
+            let s = nothing_new(&tx, began.id, rows.len())?;
+            tx.commit()?;
+            return Ok(s);
+        }
+        summary.imported_before = began.imported_before;
+        finish_batch(&tx, began.id, &summary)?;
+        record_upload(&tx, began.id, DESIGNATIONS_KIND, &meta, &summary, uploader)?;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Imports a projects file's rows (see the module documentation).
+    pub fn import_projects(
+        &mut self,
+        meta: &BatchMeta,
+        rows: &[ProjectRow],
+        uploader: Option<&Uploader>,
+    ) -> Result<ImportSummary, StoreError> {
+        let meta = checked_meta(meta)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let p = &r.facts;
+            let uscc_id = registered(&tx, &p.uscc)?.ok_or_else(|| unregistered(r.row, &p.uscc))?;
+            let owner: Option<String> = tx
+                .prepare_cached(
+                    "SELECT u.uscc FROM projects p JOIN usccs u ON u.id = p.uscc_id
+                     WHERE p.project_id = ?1",
+                )?
+                .query_row([&p.project_id], |row| row.get(0))
+                .optional()?;
+            if let Some(owner) = owner
+                && owner != p.uscc
+            {
+                return Err(StoreError::InvalidBatch(format!(
+                    "row {}: project {} is enterprise {owner}'s, not {}",
+                    r.row, p.project_id, p.uscc
+                )));
+            }
+            ids.push(uscc_id);
+        }
+        let began = begin_batch(&tx, PROJECTS_KIND, &meta)?;
+        source_id_or_insert(&tx, &meta.source)?;
+        let mut summary = ImportSummary {
+            batch_id: Some(began.id),
+            rows: rows.len(),
+            ..ImportSummary::default()
+        };
+        for (r, uscc_id) in rows.iter().zip(ids) {
+            let p = &r.facts;
+            let before = self_project(&tx, &p.project_id)?;
+            if before.as_ref() == Some(p) {
+                summary.unchanged += 1;
+                continue;
+            }
+            tx.prepare_cached(
+                "INSERT INTO projects (project_id, uscc_id, kind, date, loan_10k_yuan,
+                     equipment_loan_10k_yuan, rate_over_lpr_bp, lpr_percent, is_new,
+                     fixed_asset_investment_10k_yuan, equipment_investment_10k_yuan,
+                     catalogue_investment_10k_yuan, strategic_industry, first_time,
+                     years_subsidised, batch_id, row)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 ON CONFLICT (project_id) DO UPDATE SET kind = excluded.kind,
+                     date = excluded.date, loan_10k_yuan = excluded.loan_10k_yuan,
+                     equipment_loan_10k_yuan = excluded.equipment_loan_10k_yuan,
+                     rate_over_lpr_bp = excluded.rate_over_lpr_bp,
+                     lpr_percent = excluded.lpr_percent, is_new = excluded.is_new,
+                     fixed_asset_investment_10k_yuan = excluded.fixed_asset_investment_10k_yuan,
+                     equipment_investment_10k_yuan = excluded.equipment_investment_10k_yuan,
+                     catalogue_investment_10k_yuan = excluded.catalogue_investment_10k_yuan,
+                     strategic_industry = excluded.strategic_industry,
+                     first_time = excluded.first_time,
+                     years_subsidised = excluded.years_subsidised,
+                     batch_id = excluded.batch_id, row = excluded.row",
+            )?
+            .execute(params![
+                p.project_id,
+                uscc_id,
+                p.kind,
+                p.date.map(day),
+                p.loan_10k_yuan,
+                p.equipment_loan_10k_yuan,
+                p.rate_over_lpr_bp,
+                p.lpr_percent,
+                flag(p.is_new),
+                p.fixed_asset_investment_10k_yuan,
+                p.equipment_investment_10k_yuan,
+                p.catalogue_investment_10k_yuan,
+                flag(p.strategic_industry),
+                flag(p.first_time),
+                p.years_subsidised,
+                began.id,
+                r.row as i64
+            ])?;
+            if before.is_some() {
+                summary.corrected += 1;
+            } else {
+                summary.inserted += 1;
+            }
+        }
+        if summary.inserted + summary.corrected == 0 && began.imported_before {
+            let s = nothing_new(&tx, began.id, rows.len())?;
+            tx.commit()?;
+            return Ok(s);
+        }
+        summary.imported_before = began.imported_before;
+        finish_batch(&tx, began.id, &summary)?;
+        record_upload(&tx, began.id, PROJECTS_KIND, &meta, &summary, uploader)?;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Whether any designations file was imported: until one is, nobody's designations are
+    /// known (the calculator then asks for them instead of taking them as none).
+    pub fn has_designations(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM import_batches WHERE kind = 'designations')",
+            )?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// An enterprise's designations, oldest recognition first.
+    pub fn designations_of(&self, uscc: &Uscc) -> Result<Vec<Designation>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.designation, d.level, d.recognised, d.expires
+             FROM designations d JOIN usccs u ON u.id = d.uscc_id
+             WHERE u.uscc = ?1 ORDER BY d.recognised, d.designation, d.level",
+        )?;
+        let mut rows = stmt.query([uscc.as_str()])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(designation_from(r, 0)?);
+        }
+        Ok(out)
+    }
+
+    /// Every enterprise's designations: (uscc, designation), by enterprise.
+    pub fn all_designations(&self) -> Result<Vec<(String, Designation)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT u.uscc, d.designation, d.level, d.recognised, d.expires
+             FROM designations d JOIN usccs u ON u.id = d.uscc_id
+             ORDER BY u.uscc, d.recognised, d.designation, d.level",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push((r.get(0)?, designation_from(r, 1)?));
+        }
+        Ok(out)
+    }
+
+    /// An enterprise's projects, by date then id (undated last).
+    pub fn projects_of(&self, uscc: &Uscc) -> Result<Vec<ProjectFacts>, StoreError> {
+        self.projects_where("WHERE u.uscc = ?1", &[&uscc.as_str()])
+    }
+
+    /// Every project, by enterprise, date and id.
+    pub fn all_projects(&self) -> Result<Vec<ProjectFacts>, StoreError> {
+        self.projects_where("", &[])
+    }
+
+    fn projects_where(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ProjectFacts>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{PROJECT_COLUMNS} {filter} ORDER BY u.uscc, p.date IS NULL, p.date, p.project_id"
+        ))?;
+        let mut rows = stmt.query(args)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(project_from(r)?);
+        }
+        Ok(out)
+    }
+}
+
+const PROJECT_COLUMNS: &str = "SELECT p.project_id, u.uscc, p.kind, p.date, p.loan_10k_yuan,
+        p.equipment_loan_10k_yuan, p.rate_over_lpr_bp, p.lpr_percent, p.is_new,
+        p.fixed_asset_investment_10k_yuan, p.equipment_investment_10k_yuan,
+        p.catalogue_investment_10k_yuan, p.strategic_industry, p.first_time, p.years_subsidised
+     FROM projects p JOIN usccs u ON u.id = p.uscc_id";
+
+fn self_project(
+    tx: &rusqlite::Connection,
+    project_id: &str,
+) -> Result<Option<ProjectFacts>, StoreError> {
+    let mut stmt = tx.prepare_cached(&format!("{PROJECT_COLUMNS} WHERE p.project_id = ?1"))?;
+    let mut rows = stmt.query([project_id])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(project_from(r)?)),
+        None => Ok(None),
+    }
+}
+
+fn designation_from(r: &rusqlite::Row<'_>, at: usize) -> Result<Designation, StoreError> {
+    let recognised: String = r.get(at + 2)?;
+    let expires: Option<String> = r.get(at + 3)?;
+    Ok(Designation {
+        designation: r.get(at)?,
+        level: r.get(at + 1)?,
+        recognised: parse_day(&recognised)?,
+        expires: expires.as_deref().map(parse_day).transpose()?,
+    })
+}
+
+fn project_from(r: &rusqlite::Row<'_>) -> Result<ProjectFacts, StoreError> {
+    let date: Option<String> = r.get(3)?;
+    let flag = |i: usize| -> Result<Option<bool>, StoreError> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(|v| v != 0))
+    };
+    Ok(ProjectFacts {
+        project_id: r.get(0)?,
+        uscc: r.get(1)?,
+        kind: r.get(2)?,
+        date: date.as_deref().map(parse_day).transpose()?,
+        loan_10k_yuan: r.get(4)?,
+        equipment_loan_10k_yuan: r.get(5)?,
+        rate_over_lpr_bp: r.get(6)?,
+        lpr_percent: r.get(7)?,
+        is_new: flag(8)?,
+        fixed_asset_investment_10k_yuan: r.get(9)?,
+        equipment_investment_10k_yuan: r.get(10)?,
+        catalogue_investment_10k_yuan: r.get(11)?,
+        strategic_industry: flag(12)?,
+        first_time: flag(13)?,
+        years_subsidised: r.get(14)?,
+    })
+}

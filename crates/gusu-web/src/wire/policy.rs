@@ -1,0 +1,362 @@
+//! The policy calculator: the library, a situation to calculate, and decisions with their trace.
+
+use gusu_core::policy::{self as core};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A version of a policy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyVersion {
+    pub id: String,
+    /// YYYY-MM-DD.
+    pub valid_from: String,
+    /// YYYY-MM-DD, inclusive; absent while open.
+    pub valid_to: Option<String>,
+    /// The document, title and number as published.
+    pub document: String,
+    pub published: String,
+    pub confidence: String,
+}
+
+/// A policy of the library.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicySummary {
+    pub id: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub issuer: String,
+    /// `project` or `enterprise`.
+    pub subject: String,
+    /// `apply` or `automatic` (免申即享).
+    pub delivery: String,
+    /// `support` or `charge`.
+    pub effect: String,
+    /// The division-code prefix it holds in.
+    pub region: String,
+    pub confidence: String,
+    /// `group:rule`, or `unknown` where the sources say nothing.
+    pub stacking: String,
+    pub evidence: Vec<String>,
+    pub versions: Vec<PolicyVersion>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyList {
+    pub policies: Vec<PolicySummary>,
+}
+
+fn day(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl From<&core::Policy> for PolicySummary {
+    fn from(p: &core::Policy) -> PolicySummary {
+        PolicySummary {
+            id: p.id.clone(),
+            title_zh: p.title_zh.clone(),
+            title_en: p.title_en.clone(),
+            issuer: p.issuer.clone(),
+            subject: match p.subject {
+                core::Subject::Project => "project",
+                core::Subject::Enterprise => "enterprise",
+            }
+            .into(),
+            delivery: p.delivery.clone(),
+            effect: match p.effect {
+                core::Effect::Support => "support",
+                core::Effect::Charge => "charge",
+            }
+            .into(),
+            region: p.region.clone(),
+            confidence: p.confidence.clone(),
+            stacking: p.stacking.as_ref().map_or_else(
+                || "unknown".into(),
+                |s| format!("{}:{}", s.group, s.rule.key()),
+            ),
+            evidence: p.evidence.clone(),
+            versions: p
+                .versions
+                .iter()
+                .map(|v| PolicyVersion {
+                    id: v.id.clone(),
+                    valid_from: day(v.valid_from),
+                    valid_to: v.valid_to.map(day),
+                    document: v.document.clone(),
+                    published: v.published.clone(),
+                    confidence: v.confidence.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A designation in a situation.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesignationInput {
+    /// `zjtx`, `little_giant`, `high_tech`, … or its Chinese name.
+    pub designation: String,
+    /// `city`, `provincial`, `national` (or 市级, 省级, 国家级), or an assessed level.
+    pub level: String,
+    /// YYYY-MM-DD.
+    pub recognised: String,
+    /// YYYY-MM-DD; absent when it does not expire.
+    pub expires: Option<String>,
+}
+
+/// An enterprise's facts of one year.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct YearInput {
+    pub year: i32,
+    /// The per-mu class of that year's evaluation (A–D).
+    pub class: Option<String>,
+    pub revenue_10k_yuan: Option<f64>,
+    pub tax_paid_10k_yuan: Option<f64>,
+    pub rd_expense_10k_yuan: Option<f64>,
+    pub employees: Option<f64>,
+    pub net_assets_10k_yuan: Option<f64>,
+    pub electricity_kwh: Option<f64>,
+    pub energy_tce: Option<f64>,
+}
+
+/// The enterprise of a situation. With `uscc` in the situation, each field given replaces the
+/// stored one; without, these are all the facts.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseInput {
+    /// District code (6 digits).
+    pub district: Option<String>,
+    /// GB/T 4754 division (13–43 manufacturing).
+    pub division: Option<u32>,
+    /// YYYY-MM-DD.
+    pub established: Option<String>,
+    pub above_scale: Option<bool>,
+    /// The designations; absent: unknown (or the stored ones).
+    pub designations: Option<Vec<DesignationInput>>,
+    /// Yearly facts; a year given replaces the stored year.
+    pub years: Option<Vec<YearInput>>,
+}
+
+/// A loan or investment project; absent facts are unknown.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    pub project_id: String,
+    /// `new_build`, `expansion`, `smart_transformation`, `upgrade`, … or its Chinese name.
+    pub kind: Option<String>,
+    /// The loan (or filing) date, YYYY-MM-DD.
+    pub date: Option<String>,
+    pub loan_10k_yuan: Option<f64>,
+    pub equipment_loan_10k_yuan: Option<f64>,
+    pub rate_over_lpr_bp: Option<f64>,
+    pub lpr_percent: Option<f64>,
+    pub is_new: Option<bool>,
+    pub fixed_asset_investment_10k_yuan: Option<f64>,
+    pub equipment_investment_10k_yuan: Option<f64>,
+    pub catalogue_investment_10k_yuan: Option<f64>,
+    pub strategic_industry: Option<bool>,
+    pub first_time: Option<bool>,
+    pub years_subsidised: Option<f64>,
+}
+
+/// A situation: an enterprise (stored, hypothetical, or stored with changes), projects and a date.
+/// Nothing of it is stored.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Situation {
+    /// An enterprise the viewer may see: its stored facts and projects are the starting point.
+    pub uscc: Option<String>,
+    /// The date of the enterprise's own decisions, YYYY-MM-DD.
+    pub date: String,
+    pub enterprise: Option<EnterpriseInput>,
+    /// Projects added to the stored ones (a stored project of the same id is replaced).
+    #[serde(default)]
+    pub projects: Vec<ProjectInput>,
+}
+
+/// A situation and the one decision whose trace is wanted.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TraceRequest {
+    pub situation: Situation,
+    pub policy: String,
+    /// The project decided; absent for the enterprise's own decision.
+    pub project_id: Option<String>,
+}
+
+/// A condition as decided.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConditionTrace {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub article: String,
+    pub confidence: String,
+    /// 0 for a condition of the version, 1 for a member of a group (any of).
+    pub depth: u8,
+    /// `true`, `false` or `unknown`.
+    pub outcome: String,
+    /// The facts and parameters it read, as it saw them (`null` when unknown).
+    pub facts: Vec<FactSeen>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FactSeen {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierTrace {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub article: String,
+    pub outcome: String,
+    pub amount_10k_yuan: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParameterTrace {
+    pub name: String,
+    pub value: Option<f64>,
+    pub unit: String,
+    /// The date the value took effect.
+    pub from: Option<String>,
+    pub article: String,
+    /// No source gives the figure: it stands until one does.
+    pub illustrative: bool,
+}
+
+/// One policy decided for the enterprise or one of its projects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Decision {
+    pub uscc: String,
+    pub project_id: Option<String>,
+    pub policy: String,
+    pub title_zh: String,
+    pub title_en: String,
+    /// Empty when no version covers the date.
+    pub version: String,
+    pub date: Option<String>,
+    /// `eligible`, `not_eligible` or `needs_information`.
+    pub status: String,
+    /// `support` or `charge`.
+    pub effect: String,
+    /// 万元; only for eligible decisions whose amount is published.
+    pub amount_10k_yuan: Option<f64>,
+    pub uncapped_10k_yuan: Option<f64>,
+    pub amount_published: bool,
+    pub capped: bool,
+    pub caps: Vec<String>,
+    pub discretionary: bool,
+    pub stacking: String,
+    pub delivery: String,
+    pub unknown_facts: Vec<String>,
+    pub reasons: Vec<String>,
+    pub trace: Vec<ConditionTrace>,
+    pub tiers: Vec<TierTrace>,
+    pub parameters: Vec<ParameterTrace>,
+    pub document: String,
+    pub amount_article: String,
+}
+
+fn truth(t: core::Truth) -> String {
+    match t {
+        core::Truth::True => "true",
+        core::Truth::False => "false",
+        core::Truth::Unknown => "unknown",
+    }
+    .into()
+}
+
+impl Decision {
+    pub fn new(d: &core::Decision, policy: &core::Policy) -> Decision {
+        Decision {
+            uscc: d.uscc.clone(),
+            project_id: d.project_id.clone(),
+            policy: d.policy.clone(),
+            title_zh: policy.title_zh.clone(),
+            title_en: policy.title_en.clone(),
+            version: d.version.clone(),
+            date: d.date.map(day),
+            status: d.status.key().into(),
+            effect: match d.effect {
+                core::Effect::Support => "support",
+                core::Effect::Charge => "charge",
+            }
+            .into(),
+            amount_10k_yuan: d.amount_10k_yuan,
+            uncapped_10k_yuan: d.uncapped_10k_yuan,
+            amount_published: d.amount_published,
+            capped: d.capped,
+            caps: d.caps.clone(),
+            discretionary: d.discretionary,
+            stacking: d.stacking.clone(),
+            delivery: policy.delivery.clone(),
+            unknown_facts: d.unknown_facts.clone(),
+            reasons: d.reasons.clone(),
+            trace: d
+                .trace
+                .iter()
+                .map(|c| ConditionTrace {
+                    id: c.id.clone(),
+                    name_zh: c.name_zh.clone(),
+                    name_en: c.name_en.clone(),
+                    article: c.article.clone(),
+                    confidence: c.confidence.clone(),
+                    depth: c.depth,
+                    outcome: truth(c.outcome),
+                    facts: c
+                        .facts
+                        .iter()
+                        .map(|(name, value)| FactSeen {
+                            name: name.clone(),
+                            value: value.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            tiers: d
+                .tiers
+                .iter()
+                .map(|t| TierTrace {
+                    id: t.id.clone(),
+                    name_zh: t.name_zh.clone(),
+                    name_en: t.name_en.clone(),
+                    article: t.article.clone(),
+                    outcome: truth(t.outcome),
+                    amount_10k_yuan: t.amount_10k_yuan,
+                })
+                .collect(),
+            parameters: d
+                .parameters
+                .iter()
+                .map(|p| ParameterTrace {
+                    name: p.name.clone(),
+                    value: p.value,
+                    unit: p.unit.clone(),
+                    from: p.from.map(day),
+                    article: p.article.clone(),
+                    illustrative: p.illustrative,
+                })
+                .collect(),
+            document: d.document.clone(),
+            amount_article: d.amount_article.clone(),
+        }
+    }
+}
+
+/// The decisions of a situation: the enterprise's own policies, then each project's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Calculation {
+    pub uscc: Option<String>,
+    pub date: String,
+    pub eligible: usize,
+    pub needs_information: usize,
+    pub not_eligible: usize,
+    /// The sum of the eligible supports (万元; charges and unpublished amounts not included).
+    pub support_10k_yuan: f64,
+    pub decisions: Vec<Decision>,
+}

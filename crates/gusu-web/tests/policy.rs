@@ -1,0 +1,420 @@
+//! The policy calculator over HTTP on the test city: an enterprise sees its own policies (from
+//! the stored register, figures, class, designations and projects), a what-if situation changes
+//! the answer without storing anything, a malformed situation answers 400 naming the field, and
+//! nobody sees another enterprise's policies outside their scope.
+
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use chrono::NaiveDate;
+use common::{PASSWORD, city};
+use gusu_core::policy::{Designation, ProjectFacts};
+use gusu_store::{BatchMeta, DesignationRow, ProjectRow, Store};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    json: Value,
+    text: String,
+}
+
+struct User {
+    cookie: String,
+    csrf: String,
+}
+
+async fn send(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    user: Option<&User>,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(u) = user {
+        req = req
+            .header(header::COOKIE, &u.cookie)
+            .header("x-csrf-token", &u.csrf);
+    }
+    let payload = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            v.to_string()
+        }
+        None => String::new(),
+    };
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(payload)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        text: String::from_utf8_lossy(&bytes).to_string(),
+    }
+}
+
+async fn sign_in(app: &Router, name: &str) -> User {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": name, "password": PASSWORD }).to_string(),
+        ))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{name} signs in");
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    User {
+        cookie,
+        csrf: v["csrf"].as_str().unwrap().to_string(),
+    }
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn decision<'a>(calc: &'a Value, policy: &str, project: Option<&str>) -> &'a Value {
+    calc["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["policy"] == policy && d["project_id"].as_str() == project)
+        .unwrap_or_else(|| panic!("no decision of {policy} for {project:?}: {calc}"))
+}
+
+#[tokio::test]
+async fn an_enterprise_sees_its_policies_and_a_what_if_changes_them() {
+    let c = city();
+    let db = c.dir.path().join("g.db");
+    let (a, a_district) = (c.a.0.to_string(), c.a.1.clone());
+    let b = c.b.0.to_string();
+    {
+        // A stored designation and a stored smart-transformation loan of enterprise a.
+        let mut store = Store::open(&db).unwrap();
+        let meta = |n: &str| BatchMeta {
+            source: "bureau".into(),
+            file_name: n.into(),
+            sheet: None,
+            file_sha256: n.into(),
+        };
+        store
+            .import_designations(
+                &meta("认定.csv"),
+                &[DesignationRow {
+                    row: 2,
+                    uscc: c.a.0,
+                    designation: Designation {
+                        designation: "zjtx".into(),
+                        level: "provincial".into(),
+                        recognised: day("2024-01-01"),
+                        expires: None,
+                    },
+                }],
+                None,
+            )
+            .unwrap();
+        store
+            .import_projects(
+                &meta("项目.csv"),
+                &[ProjectRow {
+                    row: 2,
+                    facts: ProjectFacts {
+                        project_id: "loan-1".into(),
+                        uscc: a.clone(),
+                        kind: Some("upgrade".into()),
+                        date: Some(day("2025-06-01")),
+                        equipment_loan_10k_yuan: Some(3000.0),
+                        ..ProjectFacts::default()
+                    },
+                }],
+                None,
+            )
+            .unwrap();
+    }
+    let app = &c.app;
+    let ent = sign_in(app, "ent_a").await;
+
+    // The stored loan: Jiangsu's subsidy, 2025.02, 2% × 3000 = 60 (manufacturing or provincial
+    // 专精特新: the designation is stored, so the route is known either way).
+    let mine = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/enterprises/{a}/policies?date=2025-12-31"),
+        Some(&ent),
+        None,
+    )
+    .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
+    let p09 = decision(
+        &mine.json,
+        "jiangsu-manufacturing-loan-interest",
+        Some("loan-1"),
+    );
+    assert_eq!(p09["version"], "2025.02");
+    assert!(p09["trace"].as_array().unwrap().len() >= 2);
+    // The enterprise's own policies are decided on the date: the D-class surcharge reads the
+    // 2024 class of the published run.
+    let surcharge = decision(&mine.json, "suzhou-d-class-electricity-surcharge", None);
+    assert!(
+        surcharge["trace"][0]["facts"][0]["name"] == "class_prev_year",
+        "{surcharge}"
+    );
+    // Policies of other places are not listed at all.
+    assert!(
+        mine.json["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !d["policy"].as_str().unwrap().starts_with("changzhou"))
+    );
+
+    // What if: a 2022 smart-transformation loan of 15000 万元: the city's 1% = 150, added to.
+    let what_if = send(
+        app,
+        Method::POST,
+        "/api/v1/calculate",
+        Some(&ent),
+        Some(json!({
+            "uscc": a,
+            "date": "2022-12-31",
+            "projects": [{ "project_id": "idea", "kind": "智能化改造", "date": "2022-06-01", "loan_10k_yuan": 15000 }],
+        })),
+    )
+    .await;
+    assert_eq!(what_if.status, StatusCode::OK, "{}", what_if.text);
+    let city_part = decision(&what_if.json, "suzhou-zgsz-loan-interest", Some("idea"));
+    assert_eq!(city_part["status"], "eligible", "{city_part}");
+    assert_eq!(city_part["amount_10k_yuan"], 150.0);
+    // Nothing was stored: the enterprise's stored projects are still one.
+    let again = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/enterprises/{a}/policies?date=2022-12-31"),
+        Some(&ent),
+        None,
+    )
+    .await;
+    assert!(
+        again.json["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["project_id"] != "idea")
+    );
+
+    // The trace of one decision.
+    let trace = send(
+        app,
+        Method::POST,
+        "/api/v1/trace",
+        Some(&ent),
+        Some(json!({
+            "situation": { "uscc": a, "date": "2022-12-31", "projects": [{ "project_id": "idea", "kind": "smart_transformation", "date": "2022-06-01", "loan_10k_yuan": 15000 }] },
+            "policy": "suzhou-zgsz-loan-interest",
+            "project_id": "idea",
+        })),
+    )
+    .await;
+    assert_eq!(trace.status, StatusCode::OK, "{}", trace.text);
+    assert_eq!(trace.json["amount_10k_yuan"], 150.0);
+    assert!(
+        trace.json["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "city_rate")
+    );
+
+    // The page and its what-if form (a GET: nothing stored).
+    let page = send(
+        app,
+        Method::GET,
+        &format!("/enterprises/{a}/policies?date=2025-12-31"),
+        Some(&ent),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text
+            .contains("decision-jiangsu-manufacturing-loan-interest-loan-1")
+    );
+    assert!(!page.text.contains("what-if-note"));
+    let form = send(
+        app,
+        Method::GET,
+        &format!("/enterprises/{a}/policies?date=2025-12-31&kind=upgrade&project_date=2026-01-10&equipment_loan_10k_yuan=3000"),
+        Some(&ent),
+        None,
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("what-if-note"));
+    assert!(
+        form.text
+            .contains("decision-jiangsu-manufacturing-loan-interest-what-if")
+    );
+
+    // Scope: another enterprise, another district's officer, an administrator.
+    for uri in [
+        format!("/api/v1/enterprises/{b}/policies"),
+        format!("/enterprises/{b}/policies"),
+    ] {
+        assert_eq!(
+            send(app, Method::GET, &uri, Some(&ent), None).await.status,
+            StatusCode::NOT_FOUND,
+            "{uri}"
+        );
+    }
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/calculate",
+        Some(&ent),
+        Some(json!({ "uscc": b, "date": "2025-12-31" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let officer = sign_in(app, "officer_a").await;
+    let r = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/enterprises/{b}/policies"),
+        Some(&officer),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/enterprises/{a}/policies"),
+        Some(&officer),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{a_district}");
+    let auditor = sign_in(app, "auditor").await;
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/calculate",
+        Some(&auditor),
+        Some(json!({ "date": "2025-12-31", "enterprise": { "district": "320505" } })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(app, Method::GET, "/api/v1/policies", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_hypothetical_situation_and_malformed_ones() {
+    let c = city();
+    let app = &c.app;
+    let analyst = sign_in(app, "analyst").await;
+    let lib = send(app, Method::GET, "/api/v1/policies", Some(&analyst), None).await;
+    assert!(lib.json["policies"].as_array().unwrap().len() >= 15);
+    // A firm of 虎丘区 with a 3亿 smart-transformation loan in 2022: the city's part is capped at
+    // 200, the district's part (1%, no cap in the text) is 300.
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/calculate",
+        Some(&analyst),
+        Some(json!({
+            "date": "2022-12-31",
+            "enterprise": { "district": "320505", "division": 38, "established": "2008-01-01" },
+            "projects": [{ "project_id": "p", "kind": "smart_transformation", "date": "2022-06-01", "loan_10k_yuan": 30000 }],
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        decision(&r.json, "suzhou-zgsz-loan-interest", Some("p"))["amount_10k_yuan"],
+        200.0
+    );
+    assert_eq!(
+        decision(&r.json, "suzhou-zgsz-loan-interest-huqiu", Some("p"))["amount_10k_yuan"],
+        300.0
+    );
+    assert_eq!(
+        decision(&r.json, "suzhou-zgsz-loan-interest", Some("p"))["caps"][0],
+        "firm_cap_per_year"
+    );
+
+    for (body, field) in [
+        (
+            json!({ "date": "2022-13-01", "enterprise": { "district": "320505" } }),
+            "date",
+        ),
+        (json!({ "date": "2022-12-31" }), "enterprise.district"),
+        (
+            json!({ "date": "2022-12-31", "enterprise": { "district": "320505" }, "projects": [{ "project_id": "p", "date": "2022-02-30" }] }),
+            "projects[0].date",
+        ),
+        (
+            json!({ "date": "2022-12-31", "enterprise": { "district": "320505" }, "projects": [{ "project_id": "p", "kind": "loan" }] }),
+            "projects[0].kind",
+        ),
+        (
+            json!({ "date": "2022-12-31", "enterprise": { "district": "320505" }, "projects": [{ "project_id": "p", "loan_10k_yuan": -5 }] }),
+            "projects[0].loan_10k_yuan",
+        ),
+        (
+            json!({ "date": "2022-12-31", "enterprise": { "district": "320505" }, "projects": [{ "project_id": "p", "loan_10k_yuan": "many" }] }),
+            "projects[0].loan_10k_yuan",
+        ),
+        (
+            json!({ "date": "2022-12-31", "enterprise": { "district": "320505", "designations": [{ "designation": "zjtx", "level": "regional", "recognised": "2024-01-01" }] } }),
+            "enterprise.designations[0].level",
+        ),
+        (
+            json!({ "date": "2022-12-31", "enterprise": { "district": "320505" }, "surprise": 1 }),
+            "surprise",
+        ),
+    ] {
+        let r = send(
+            app,
+            Method::POST,
+            "/api/v1/calculate",
+            Some(&analyst),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        let message = r.json["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/trace",
+        Some(&analyst),
+        Some(json!({ "situation": { "date": "2022-12-31", "enterprise": { "district": "320505" } }, "policy": "no-such-policy" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
