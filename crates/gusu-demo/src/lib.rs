@@ -97,6 +97,7 @@ mod files;
 mod generate;
 mod names;
 mod plain;
+mod policy;
 mod profile;
 mod readings;
 
@@ -111,6 +112,7 @@ pub use files::{
     REVENUE_CONFLICT_SHARE, STATS_XLSX_MAX_ENTERPRISES, UNKNOWN_DISTRICT, UNPARSEABLE_NUMBER,
 };
 pub use plain::{ANNUAL_FIGURES, ENTERPRISE_COLUMNS};
+pub use policy::{write_designations, write_projects};
 pub use readings::{HOURLY_SHAPE, mean_hourly_loads, write_readings};
 
 /// What city to make.

@@ -53,7 +53,9 @@ pub use imports::{BatchInfo, BatchMeta, Conflict, ImportProgress, ImportSummary,
 pub use metered::{METERED, MeteredDifference, MeteredImport};
 pub use migrate::SCHEMA_VERSION;
 pub use nzc::{NzcApplication, NzcEvent};
-pub use policy::{DesignationRow, ProjectRow};
+pub use policy::{
+    DesignationRow, NewNotice, NoticeCounts, PolicyDraft, PolicyListInfo, PolicyNotice, ProjectRow,
+};
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};
 pub use runs::{NewRun, RunInfo, StoredResult};

@@ -65,6 +65,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "policy_facts",
         include_str!("../migrations/0014_policy_facts.sql"),
     ),
+    (
+        15,
+        "policy_workflow",
+        include_str!("../migrations/0015_policy_workflow.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

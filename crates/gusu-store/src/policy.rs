@@ -361,3 +361,391 @@ fn project_from(r: &rusqlite::Row<'_>) -> Result<ProjectFacts, StoreError> {
         years_subsidised: r.get(14)?,
     })
 }
+
+// ------------------------------------------------------------------------------- workflow
+
+/// A policy document written by staff.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyDraft {
+    pub id: i64,
+    pub policy_id: String,
+    pub text: String,
+    pub author: String,
+    pub created_at: String,
+    pub published_at: Option<String>,
+    pub published_by: Option<String>,
+}
+
+/// A notice to push: an enterprise qualifies for a policy (for a project, or itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotice {
+    pub uscc: String,
+    pub policy_id: String,
+    /// Empty for the enterprise's own decision.
+    pub project_id: String,
+    pub version: String,
+    pub amount_10k_yuan: Option<f64>,
+}
+
+/// A notice in an enterprise's inbox.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyNotice {
+    pub id: i64,
+    pub uscc: String,
+    pub policy_id: String,
+    pub project_id: Option<String>,
+    pub version: String,
+    pub amount_10k_yuan: Option<f64>,
+    /// `published` (a policy was published) or `facts` (the enterprise's facts changed).
+    pub cause: String,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+/// How far a policy reached: notices sent and read.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct NoticeCounts {
+    pub notified: usize,
+    pub read: usize,
+}
+
+/// A confirmed list of an automatic policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyListInfo {
+    pub id: i64,
+    pub policy_id: String,
+    pub date: String,
+    pub seq: i64,
+    pub rows_json: String,
+    pub rows: usize,
+    pub total_10k_yuan: f64,
+    pub confirmed_by: String,
+    pub confirmed_at: String,
+}
+
+fn draft_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<PolicyDraft> {
+    Ok(PolicyDraft {
+        id: r.get(0)?,
+        policy_id: r.get(1)?,
+        text: r.get(2)?,
+        author: r.get(3)?,
+        created_at: r.get(4)?,
+        published_at: r.get(5)?,
+        published_by: r.get(6)?,
+    })
+}
+
+const DRAFT_COLUMNS: &str =
+    "SELECT id, policy_id, text, author, created_at, published_at, published_by FROM policy_drafts";
+
+fn insert_notices(
+    tx: &rusqlite::Connection,
+    notices: &[NewNotice],
+    cause: &str,
+) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    for n in notices {
+        let Some(uscc_id) = registered(tx, &n.uscc)? else {
+            continue;
+        };
+        inserted += tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO policy_notices
+                     (uscc_id, policy_id, project_id, version, amount_10k_yuan, cause)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                uscc_id,
+                n.policy_id,
+                n.project_id,
+                n.version,
+                n.amount_10k_yuan,
+                cause
+            ])?;
+    }
+    Ok(inserted)
+}
+
+impl Store {
+    /// Saves a draft (audited); returns its id.
+    pub fn save_policy_draft(
+        &mut self,
+        policy_id: &str,
+        text: &str,
+        author: &str,
+    ) -> Result<i64, StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO policy_drafts (policy_id, text, author) VALUES (?1, ?2, ?3)",
+            params![policy_id, text, author],
+        )?;
+        let id = tx.last_insert_rowid();
+        crate::accounts::audit(
+            &tx,
+            author,
+            "policy_draft",
+            Some(&format!("policy draft {id}")),
+            Some(policy_id),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every draft, newest first.
+    pub fn policy_drafts(&self) -> Result<Vec<PolicyDraft>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{DRAFT_COLUMNS} ORDER BY id DESC"))?;
+        let rows = stmt.query_map([], draft_from)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn policy_draft(&self, id: i64) -> Result<Option<PolicyDraft>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{DRAFT_COLUMNS} WHERE id = ?1"))?
+            .query_row([id], draft_from)
+            .optional()?)
+    }
+
+    /// The published documents, oldest publication first (a later one of the same policy
+    /// replaces an earlier one).
+    pub fn published_policies(&self) -> Result<Vec<PolicyDraft>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DRAFT_COLUMNS} WHERE published_at IS NOT NULL ORDER BY published_at, id"
+        ))?;
+        let rows = stmt.query_map([], draft_from)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Publishes a draft and pushes its notices, in one transaction (audited). A draft is
+    /// published once.
+    pub fn publish_policy_draft(
+        &mut self,
+        id: i64,
+        actor: &str,
+        notices: &[NewNotice],
+    ) -> Result<usize, StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE policy_drafts
+             SET published_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), published_by = ?2
+             WHERE id = ?1 AND published_at IS NULL",
+            params![id, actor],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::InvalidBatch(format!(
+                "policy draft {id} does not exist or is published already"
+            )));
+        }
+        let sent = insert_notices(&tx, notices, "published")?;
+        crate::accounts::audit(
+            &tx,
+            actor,
+            "policy_publish",
+            Some(&format!("policy draft {id}")),
+            Some(&format!("{{\"notices\":{sent}}}")),
+        )?;
+        tx.commit()?;
+        Ok(sent)
+    }
+
+    /// Pushes notices for facts that changed (an import); those sent before are not sent again.
+    pub fn push_policy_notices(&mut self, notices: &[NewNotice]) -> Result<usize, StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let sent = insert_notices(&tx, notices, "facts")?;
+        tx.commit()?;
+        Ok(sent)
+    }
+
+    /// An enterprise's notices, newest first.
+    pub fn policy_notices_of(&self, uscc: &Uscc) -> Result<Vec<PolicyNotice>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT n.id, u.uscc, n.policy_id, n.project_id, n.version, n.amount_10k_yuan,
+                    n.cause, n.created_at, n.read_at
+             FROM policy_notices n JOIN usccs u ON u.id = n.uscc_id
+             WHERE u.uscc = ?1 ORDER BY n.id DESC",
+        )?;
+        let rows = stmt.query_map([uscc.as_str()], |r| {
+            let project: String = r.get(3)?;
+            Ok(PolicyNotice {
+                id: r.get(0)?,
+                uscc: r.get(1)?,
+                policy_id: r.get(2)?,
+                project_id: (!project.is_empty()).then_some(project),
+                version: r.get(4)?,
+                amount_10k_yuan: r.get(5)?,
+                cause: r.get(6)?,
+                created_at: r.get(7)?,
+                read_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks an enterprise's notice read; `false` when it has no such notice.
+    pub fn read_policy_notice(&mut self, id: i64, uscc: &Uscc) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE policy_notices SET read_at = COALESCE(read_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             WHERE id = ?1 AND uscc_id = (SELECT id FROM usccs WHERE uscc = ?2)",
+            params![id, uscc.as_str()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Notices sent and read per policy, with the district of each notified enterprise (for a
+    /// district's own counts): (policy, district) → counts.
+    pub fn policy_notice_counts(
+        &self,
+    ) -> Result<std::collections::BTreeMap<(String, String), NoticeCounts>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT n.policy_id, e.district, COUNT(*), COUNT(n.read_at)
+             FROM policy_notices n JOIN enterprises e ON e.uscc_id = n.uscc_id
+             GROUP BY n.policy_id, e.district",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = std::collections::BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let notified: i64 = r.get(2)?;
+            let read: i64 = r.get(3)?;
+            out.insert(
+                (r.get(0)?, r.get(1)?),
+                NoticeCounts {
+                    notified: notified as usize,
+                    read: read as usize,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Confirms an automatic policy's list for a date as a new version of it (audited);
+    /// returns the version (1, 2, …).
+    pub fn confirm_policy_list(
+        &mut self,
+        policy_id: &str,
+        date: NaiveDate,
+        rows_json: &str,
+        rows: usize,
+        total_10k_yuan: f64,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_lists WHERE policy_id = ?1 AND date = ?2",
+            params![policy_id, day(date)],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO policy_lists (policy_id, date, seq, rows_json, rows, total_10k_yuan, confirmed_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![policy_id, day(date), seq, rows_json, rows as i64, total_10k_yuan, actor],
+        )?;
+        crate::accounts::audit(
+            &tx,
+            actor,
+            "policy_list_confirm",
+            Some(&format!("policy {policy_id} {} v{seq}", day(date))),
+            Some(&format!(
+                "{{\"rows\":{rows},\"total_10k_yuan\":{total_10k_yuan}}}"
+            )),
+        )?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// The confirmed lists of a policy, newest first.
+    pub fn policy_lists(&self, policy_id: &str) -> Result<Vec<PolicyListInfo>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, policy_id, date, seq, rows_json, rows, total_10k_yuan, confirmed_by, confirmed_at
+             FROM policy_lists WHERE policy_id = ?1 ORDER BY date DESC, seq DESC",
+        )?;
+        let rows = stmt.query_map([policy_id], |r| {
+            let n: i64 = r.get(5)?;
+            Ok(PolicyListInfo {
+                id: r.get(0)?,
+                policy_id: r.get(1)?,
+                date: r.get(2)?,
+                seq: r.get(3)?,
+                rows_json: r.get(4)?,
+                rows: n as usize,
+                total_10k_yuan: r.get(6)?,
+                confirmed_by: r.get(7)?,
+                confirmed_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// What the calculator needs of the whole city on a date: every registered enterprise with
+    /// the figures of the date's year and the year before (effective values), the class of each
+    /// of those years' latest published run, its designations (unknown until a designations
+    /// file was imported) and every project.
+    pub fn policy_city(
+        &self,
+        date: NaiveDate,
+    ) -> Result<(Vec<gusu_core::policy::EnterpriseFacts>, Vec<ProjectFacts>), StoreError> {
+        use chrono::Datelike;
+        use gusu_core::Figure;
+        use gusu_core::policy::{EnterpriseFacts, YearFacts};
+        use std::collections::HashMap;
+        let mut years: HashMap<String, Vec<YearFacts>> = HashMap::new();
+        for year in [date.year() - 1, date.year()] {
+            let mut of_year: HashMap<String, YearFacts> = HashMap::new();
+            for r in self.yearly_records(year)? {
+                let f = |x: Figure| r.figures.get(x);
+                of_year.insert(
+                    r.uscc.to_string(),
+                    YearFacts {
+                        year,
+                        revenue_10k_yuan: f(Figure::Revenue),
+                        tax_paid_10k_yuan: f(Figure::TaxPaid),
+                        rd_expense_10k_yuan: f(Figure::RdExpense),
+                        employees: f(Figure::Employees),
+                        electricity_kwh: f(Figure::ElectricityKwh),
+                        energy_tce: f(Figure::EnergyTce),
+                        ..YearFacts::default()
+                    },
+                );
+            }
+            if let Some(run) = self.latest_run(year, true)? {
+                for r in self.results(run.id)? {
+                    of_year
+                        .entry(r.uscc.to_string())
+                        .or_insert_with(|| YearFacts {
+                            year,
+                            ..YearFacts::default()
+                        })
+                        .class = r.class;
+                }
+            }
+            for (uscc, y) in of_year {
+                years.entry(uscc).or_default().push(y);
+            }
+        }
+        let known = self.has_designations()?;
+        let mut held: HashMap<String, Vec<Designation>> = HashMap::new();
+        if known {
+            for (uscc, d) in self.all_designations()? {
+                held.entry(uscc).or_default().push(d);
+            }
+        }
+        let enterprises = self
+            .enterprises()?
+            .into_iter()
+            .map(|e| {
+                let uscc = e.uscc.to_string();
+                EnterpriseFacts {
+                    district: e.district.clone(),
+                    division: e.division.parse().ok(),
+                    established: Some(e.established),
+                    above_scale: Some(e.above_scale),
+                    designations: known.then(|| held.remove(&uscc).unwrap_or_default()),
+                    years: years.remove(&uscc).unwrap_or_default(),
+                    uscc,
+                }
+            })
+            .collect();
+        Ok((enterprises, self.all_projects()?))
+    }
+}

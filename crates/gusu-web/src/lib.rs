@@ -17,6 +17,7 @@ pub mod openapi;
 mod page_ctx;
 pub mod pages;
 pub mod policy;
+pub mod policy_workflow;
 pub mod second_factor;
 pub mod session;
 pub mod summary;
@@ -138,6 +139,9 @@ struct Inner {
     energy: energy::EnergyCache,
     sessions: Sessions,
     throttle: Throttle,
+    /// The policy library in force: the configured one with the published drafts over it,
+    /// replaced whole when a draft is published.
+    policies: std::sync::RwLock<Arc<gusu_core::policy::PolicyLibrary>>,
     /// Password checks running at once (each holds 19 MiB and a core for tens of milliseconds).
     password_checks: tokio::sync::Semaphore,
     config: WebConfig,
@@ -179,6 +183,7 @@ impl AppState {
         let throttle = throttle(&config);
         // Made now, so the first sign-in with a made-up name is not slower than the next.
         gusu_store::prepare_verify_unknown();
+        let policies = policy_workflow::library_in_force(&config.policies, &store)?;
         Ok(AppState(Arc::new(Inner {
             store: Mutex::new(store),
             readers,
@@ -187,9 +192,23 @@ impl AppState {
             energy: Default::default(),
             sessions,
             throttle,
+            policies: std::sync::RwLock::new(Arc::new(policies)),
             password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
             config,
         })))
+    }
+
+    /// The policy library in force now.
+    pub fn policies(&self) -> Arc<gusu_core::policy::PolicyLibrary> {
+        self.0
+            .policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_policies(&self, library: gusu_core::policy::PolicyLibrary) {
+        *self.0.policies.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
     }
 
     /// The connection that writes (and may read what it just wrote).
@@ -348,6 +367,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(nzc::routes())
         .merge(policy::routes())
+        .merge(policy_workflow::routes())
         .merge(energy::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(

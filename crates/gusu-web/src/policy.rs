@@ -51,7 +51,7 @@ pub fn routes() -> Router<AppState> {
 /// The most projects one situation may bring.
 const MAX_PROJECTS: usize = 1000;
 
-fn may_calculate(viewer: &Viewer) -> Result<(), ApiError> {
+pub(crate) fn may_calculate(viewer: &Viewer) -> Result<(), ApiError> {
     if viewer.scope == Scope::Nothing {
         Err(ApiError::forbidden())
     } else {
@@ -59,11 +59,11 @@ fn may_calculate(viewer: &Viewer) -> Result<(), ApiError> {
     }
 }
 
-fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+pub(crate) fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("invalid_field", format!("{field}: {message}"))
 }
 
-fn date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| invalid(field, format!("`{text}` is not a date (YYYY-MM-DD)")))
 }
@@ -311,7 +311,7 @@ fn situate(
 }
 
 /// Every policy that covers the enterprise, decided and explained.
-fn decide(
+pub(crate) fn decide(
     library: &PolicyLibrary,
     e: EnterpriseFacts,
     projects: &[ProjectFacts],
@@ -347,8 +347,8 @@ fn decide(
     out
 }
 
-fn library(state: &AppState) -> &PolicyLibrary {
-    &state.0.config.policies
+fn library(state: &AppState) -> std::sync::Arc<PolicyLibrary> {
+    state.policies()
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -391,7 +391,7 @@ async fn api_calculate(
     let s = json_body(body)?;
     let (e, projects, date) = situate(&state, &authed.viewer, &s)?;
     Ok(Json(decide(
-        library(&state),
+        &library(&state),
         e,
         &projects,
         date,
@@ -437,7 +437,7 @@ struct DateQuery {
     lang: Option<String>,
 }
 
-fn default_date(state: &AppState) -> NaiveDate {
+pub(crate) fn default_date(state: &AppState) -> NaiveDate {
     state.0.config.clock.now().date_naive()
 }
 
@@ -467,7 +467,7 @@ async fn api_enterprise_policies(
     };
     let (e, projects, date) = situate(&state, &authed.viewer, &s)?;
     Ok(Json(decide(
-        library(&state),
+        &library(&state),
         e,
         &projects,
         date,
@@ -750,7 +750,7 @@ async fn page_enterprise(
         projects,
     };
     let (e, projects, date) = situate(&state, &ctx.viewer, &s)?;
-    let calc = decide(library(&state), e, &projects, date, Some(uscc.clone()));
+    let calc = decide(&library(&state), e, &projects, date, Some(uscc.clone()));
     let kinds: Vec<serde_json::Value> = PROJECT_KINDS
         .iter()
         .map(|(k, zh)| {

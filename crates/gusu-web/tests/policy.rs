@@ -418,3 +418,293 @@ async fn a_hypothetical_situation_and_malformed_ones() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+async fn form(
+    app: &Router,
+    uri: &str,
+    user: &User,
+    fields: &[(&str, &str)],
+) -> (StatusCode, Option<String>) {
+    let mut pairs = form_urlencoded::Serializer::new(String::new());
+    pairs.append_pair("csrf", &user.csrf);
+    for (k, v) in fields {
+        pairs.append_pair(k, v);
+    }
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::COOKIE, &user.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(pairs.finish()))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
+    (res.status(), location)
+}
+
+/// A draft every graded enterprise of Suzhou qualifies for (10 万元 each, automatic).
+const DRAFT: &str = r#"[policy]
+id = "test-graded-award"
+title_zh = "测试：已评价企业奖励"
+title_en = "Test: an award for graded enterprises"
+issuer = "测试"
+subject = "enterprise"
+delivery = "automatic"
+confidence = "L"
+region = "3205"
+
+[[parameter]]
+name = "award_10k_yuan"
+unit = "万元"
+article = "test"
+confidence = "L"
+illustrative = true
+values = [{ from = "2025-01-01", value = 10 }]
+
+[[version]]
+id = "2025.1"
+valid_from = "2025-01-01"
+document = "test"
+published = "2025"
+confidence = "L"
+
+[[version.condition]]
+id = "graded"
+name_zh = "已评价"
+name_en = "graded"
+article = "test"
+when = "class_prev_year in ['A', 'B', 'C', 'D']"
+
+[version.amount]
+formula = "award_10k_yuan"
+article = "test"
+
+[[test]]
+name = "a graded firm"
+date = "2025-06-30"
+enterprise = { division = 30, years = [{ year = 2024, class = "B" }] }
+expect = [{ status = "eligible", version = "2025.1", amount = 10.0 }]
+"#;
+
+fn number_in(page: &str, id: &str) -> f64 {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &page[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest[start..].find('<').unwrap() + start;
+    rest[start..end]
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("#{id}: {}", &rest[start..end]))
+}
+
+#[tokio::test]
+async fn a_draft_is_simulated_with_a_budget_published_and_its_list_confirmed() {
+    let c = city();
+    let db = c.dir.path().join("g.db");
+    Store::open(&db)
+        .unwrap()
+        .create_account(
+            "test",
+            "admin",
+            gusu_core::Role::CityAdmin,
+            None,
+            None,
+            PASSWORD,
+        )
+        .unwrap();
+    let app = &c.app;
+    let analyst = sign_in(app, "analyst").await;
+    let admin = sign_in(app, "admin").await;
+    let ent = sign_in(app, "ent_a").await;
+    let officer = sign_in(app, "officer_a").await;
+
+    // A draft that does not load is refused with its line; nothing is saved.
+    let (s, to) = form(
+        app,
+        "/policies/drafts",
+        &analyst,
+        &[("text", "[policy]\nid = 1\n")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(to.unwrap().contains("error=invalid_policy"));
+    // The enterprise may not write drafts.
+    let (s, _) = form(app, "/policies/drafts", &ent, &[("text", DRAFT)]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, to) = form(app, "/policies/drafts", &analyst, &[("text", DRAFT)]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let draft = to.unwrap();
+    assert_eq!(draft, "/policies/drafts/1");
+
+    // Simulated over the city on 2025-06-30 (the 2024 classes are published): every graded
+    // enterprise qualifies for 10; a ceiling of 100 shares 100 pro rata.
+    let page = send(
+        app,
+        Method::GET,
+        &format!("{draft}?simulate=1&date=2025-06-30&ceiling=100&rule=pro_rata"),
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("id=\"cases-ok\""), "{}", page.text);
+    let qualifying = number_in(&page.text, "sim-qualifying");
+    assert!(qualifying > 10.0);
+    assert_eq!(number_in(&page.text, "sim-total"), qualifying * 10.0);
+    assert_eq!(number_in(&page.text, "sim-paid"), 100.0);
+    assert_eq!(number_in(&page.text, "sim-newly"), qualifying);
+    assert!(
+        !page.text.contains("id=\"publish\""),
+        "the analyst does not publish"
+    );
+
+    // Published by the city administrator: each newly qualifying enterprise is notified.
+    let (s, _) = form(
+        app,
+        &format!("{draft}/publish"),
+        &analyst,
+        &[("date", "2025-06-30")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, to) = form(
+        app,
+        &format!("{draft}/publish"),
+        &admin,
+        &[("date", "2025-06-30")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        to.unwrap(),
+        format!("{draft}?notices={}", qualifying as usize)
+    );
+    // Published once only.
+    let (_, to) = form(
+        app,
+        &format!("{draft}/publish"),
+        &admin,
+        &[("date", "2025-06-30")],
+    )
+    .await;
+    assert!(to.unwrap().contains("error="));
+    // The library in force has it; the enterprise's inbox has its notice, which it marks read.
+    let lib = send(app, Method::GET, "/api/v1/policies", Some(&ent), None).await;
+    assert!(
+        lib.json["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == "test-graded-award")
+    );
+    let inbox = send(app, Method::GET, "/policies/notices", Some(&ent), None).await;
+    assert!(
+        inbox
+            .text
+            .contains("data-policy=\"test-graded-award\" data-read=\"false\""),
+        "{}",
+        inbox.text
+    );
+    let at = inbox.text.find("<tr id=\"notice-").unwrap() + "<tr id=\"notice-".len();
+    let id: String = inbox.text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let (s, _) = form(app, &format!("/policies/notices/{id}/read"), &ent, &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let inbox = send(app, Method::GET, "/policies/notices", Some(&ent), None).await;
+    assert!(inbox.text.contains("data-read=\"true\""));
+    // Another enterprise's notice cannot be marked.
+    let (s, _) = form(app, "/policies/notices/999999/read", &ent, &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The officer sees its district's take-up; the analyst the city's.
+    let city_take_up = send(app, Method::GET, "/policies/take-up", Some(&analyst), None).await;
+    assert!(
+        city_take_up.text.contains(&format!(
+            "<td class=\"notified\">{}</td>",
+            qualifying as usize
+        )),
+        "{}",
+        city_take_up.text
+    );
+    let district_take_up = send(app, Method::GET, "/policies/take-up", Some(&officer), None).await;
+    assert_eq!(district_take_up.status, StatusCode::OK);
+    assert!(!district_take_up.text.contains(&format!(
+        "<td class=\"notified\">{}</td>",
+        qualifying as usize
+    )));
+
+    // The automatic list: computed, confirmed by the administrator (not the officer), exported.
+    let list = send(
+        app,
+        Method::GET,
+        "/policies/test-graded-award/list?date=2025-06-30",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(number_in(&list.text, "list-rows"), qualifying);
+    let (s, _) = form(
+        app,
+        "/policies/test-graded-award/list",
+        &officer,
+        &[("date", "2025-06-30")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(
+            app,
+            Method::GET,
+            "/policies/test-graded-award/list.xlsx?date=2025-06-30",
+            Some(&analyst),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND,
+        "nothing confirmed yet"
+    );
+    let (s, _) = form(
+        app,
+        "/policies/test-graded-award/list",
+        &admin,
+        &[("date", "2025-06-30")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let xlsx = send(
+        app,
+        Method::GET,
+        "/policies/test-graded-award/list.xlsx?date=2025-06-30",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.text.starts_with("PK"), "an XLSX (zip) file");
+    let log = Store::open(&db).unwrap().audit_log(1000).unwrap();
+    for action in [
+        "policy_draft",
+        "policy_publish",
+        "policy_list_confirm",
+        "export",
+    ] {
+        assert!(log.iter().any(|e| e.action == action), "{action} audited");
+    }
+    // A policy delivered on application has no list.
+    let r = send(
+        app,
+        Method::GET,
+        "/policies/suzhou-zgsz-loan-interest/list",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}

@@ -55,6 +55,14 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
                 gusu_demo::write_energy(&city, y, &path).map_err(io)?;
                 println!("stats\t{}", path.display());
             }
+            // The bureau's designations and projects (gusu import --kind designations|projects).
+            let last = *config.years.iter().max().expect("years checked non-empty");
+            let path = dir.join("designations.csv");
+            gusu_demo::write_designations(&city, config.seed, last, &path).map_err(io)?;
+            println!("bureau\t{}", path.display());
+            let path = dir.join("projects.csv");
+            gusu_demo::write_projects(&city, config.seed, last, &path).map_err(io)?;
+            println!("bureau\t{}", path.display());
         }
         if let Some(count) = args.readings {
             let first_year = config.years.iter().copied().min().unwrap_or(2024);
@@ -132,6 +140,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CmdResult {
     }
     let year = *config.years.iter().max().expect("years checked non-empty");
     demo_energy(&demo_ctx, &mut store, &city, &config, &dir)?;
+    demo_policy_facts(&demo_ctx, &mut store, &city, &config, &dir)?;
     let scheme = demo_ctx.scheme(None, year)?;
     evaluate_and_save(&demo_ctx, &mut store, &scheme, year, None, true)?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -255,6 +264,36 @@ fn demo_energy(
     let lines = super::readings::store_totals(store, &totals, "demo readings", 0.05, lang)?;
     for line in lines.iter().take(3) {
         println!("{line}");
+    }
+    Ok(())
+}
+
+/// The bureau's designations and projects files, for the policy calculator.
+fn demo_policy_facts(
+    ctx: &Context,
+    store: &mut gusu_store::Store,
+    city: &gusu_demo::City,
+    config: &DemoConfig,
+    dir: &std::path::Path,
+) -> CmdResult {
+    let io = |e: std::io::Error| Failure::usage(e.to_string());
+    let last = *config.years.iter().max().expect("years checked non-empty");
+    let designations = dir.join("designations.csv");
+    gusu_demo::write_designations(city, config.seed, last, &designations).map_err(io)?;
+    let projects = dir.join("projects.csv");
+    gusu_demo::write_projects(city, config.seed, last, &projects).map_err(io)?;
+    for (file, kind) in [
+        (designations, FileKind::Designations),
+        (projects, FileKind::Projects),
+    ] {
+        let args = ImportArgs {
+            file,
+            kind,
+            source: "bureau".into(),
+            sheet: None,
+            skip_invalid: false,
+        };
+        import_file(ctx, store, &args, 0)?;
     }
     Ok(())
 }

@@ -47,6 +47,17 @@ pub struct Header {
     /// How the policy combines with others; absent when the sources are silent (the calculator
     /// then says so instead of guessing).
     pub stacking: Option<StackingDoc>,
+    /// How a budget ceiling is shared when a simulation sets one (default pro rata).
+    pub budget: Option<BudgetDoc>,
+}
+
+/// The sharing of a budget ceiling the document names: `pro_rata`, or `ranking` by `rank_by`
+/// (`amount`, or a numeric fact of the enterprise, highest first).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetDoc {
+    pub rule: Spanned<String>,
+    pub rank_by: Option<Spanned<String>>,
 }
 
 fn support() -> String {

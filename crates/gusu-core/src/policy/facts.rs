@@ -371,3 +371,9 @@ impl<'a> Row<'a> {
         }
     }
 }
+
+impl Serialize for Fact {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}

@@ -239,6 +239,42 @@ impl Policy {
             }
         };
 
+        let budget_rule = match &h.budget {
+            None => super::simulate::BudgetRule::ProRata,
+            Some(b) => match (b.rule.get_ref().as_str(), &b.rank_by) {
+                ("pro_rata", None) => super::simulate::BudgetRule::ProRata,
+                ("ranking", None) => super::simulate::BudgetRule::Ranking(None),
+                ("ranking", Some(by)) if by.get_ref() == "amount" => {
+                    super::simulate::BudgetRule::Ranking(None)
+                }
+                ("ranking", Some(by)) => match Fact::from_name(by.get_ref()) {
+                    Some(f)
+                        if f.ty() == FactType::Number
+                            && f.of() == super::facts::FactOf::Enterprise =>
+                    {
+                        super::simulate::BudgetRule::Ranking(Some(f))
+                    }
+                    _ => {
+                        return Err(err(
+                            by.span().start,
+                            format!(
+                                "rank_by `{}`: `amount` or a numeric fact of the enterprise",
+                                by.get_ref()
+                            ),
+                        ));
+                    }
+                },
+                (other, _) => {
+                    return Err(err(
+                        b.rule.span().start,
+                        format!(
+                            "budget rule `{other}`: expected `pro_rata`, or `ranking` with an optional `rank_by`"
+                        ),
+                    ));
+                }
+            },
+        };
+
         fn flatten(
             c: &ConditionDoc,
             compile: &dyn Fn(&Spanned, FactType) -> Result<Formula, PolicyError>,
@@ -426,6 +462,7 @@ impl Policy {
             region: h.region.clone(),
             evidence: h.evidence.clone(),
             stacking,
+            budget_rule,
             derived,
             derived_order,
             parameters,

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod facts;
 pub mod formula;
 mod load;
+pub mod simulate;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -392,6 +393,8 @@ pub struct Policy {
     pub evidence: Vec<String>,
     /// `None` when the sources say nothing of combining it with others.
     pub stacking: Option<Stacking>,
+    /// How a simulated budget ceiling is shared (pro rata unless the document names a ranking).
+    pub budget_rule: simulate::BudgetRule,
     /// In document order; computed in `derived_order`, each after what it reads.
     pub derived: Vec<Derived>,
     pub derived_order: Vec<u16>,
@@ -449,6 +452,27 @@ impl PolicyLibrary {
         }
         library.policies.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(library)
+    }
+
+    /// This library with the documents of `files` (name, text) replacing its policies by id or
+    /// added, in order (a later one of the same id wins).
+    pub fn overlay(&self, files: &[(String, String)]) -> Result<PolicyLibrary, PolicyError> {
+        let mut library = self.clone();
+        for (file, text) in files {
+            let policy = Policy::from_toml(text, file)?;
+            library.policies.retain(|p| p.id != policy.id);
+            library.policies.push(policy);
+        }
+        library.policies.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(library)
+    }
+
+    /// The text of a shipped document by policy id.
+    pub fn shipped_text(id: &str) -> Option<&'static str> {
+        EMBEDDED
+            .iter()
+            .find(|(file, _)| file.strip_suffix(".toml") == Some(id))
+            .map(|(_, text)| *text)
     }
 
     pub fn get(&self, id: &str) -> Option<&Policy> {
