@@ -14,6 +14,7 @@ pub mod number;
 pub mod policy;
 pub mod record;
 pub mod region;
+pub mod route;
 pub mod uscc;
 pub mod validation;
 

@@ -99,7 +99,13 @@ pub fn write_projects(city: &City, seed: u64, last_year: i32, path: &Path) -> io
         } else {
             kinds[(h >> 8) as usize % kinds.len()]
         };
-        let year = last_year - ((h >> 12) % 2) as i32;
+        // A featured enterprise's loan is of the year before the last, when the city's
+        // smart-transformation award (loans to 2023 in the demo's default years) still holds.
+        let year = if featured.contains(&i) {
+            last_year - 1
+        } else {
+            last_year - ((h >> 12) % 2) as i32
+        };
         let month = 1 + (h >> 16) % 12;
         let loan = 500 + (h >> 20) % 40 * 250; // 500 … 10,250 万元
         let equipment = loan * (40 + (h >> 28) % 50) / 100;

@@ -54,5 +54,5 @@ pub enum StoreError {
 
     /// A near-zero-carbon application step its rules do not allow now, or for this viewer.
     #[error("{0}")]
-    Nzc(#[from] gusu_core::carbon::nzc_application::ApplicationError),
+    Application(#[from] gusu_core::route::ApplicationError),
 }

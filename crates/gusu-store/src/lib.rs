@@ -54,7 +54,8 @@ pub use metered::{METERED, MeteredDifference, MeteredImport};
 pub use migrate::SCHEMA_VERSION;
 pub use nzc::{NzcApplication, NzcEvent};
 pub use policy::{
-    DesignationRow, NewNotice, NoticeCounts, PolicyDraft, PolicyListInfo, PolicyNotice, ProjectRow,
+    DesignationRow, NewNotice, NoticeCounts, PolicyApplication, PolicyApplicationEvent,
+    PolicyDraft, PolicyListInfo, PolicyNotice, ProjectRow,
 };
 pub use priority::SourcePriority;
 pub use records::{AttributeChange, ValueLineage};

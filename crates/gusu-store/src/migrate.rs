@@ -70,6 +70,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "policy_workflow",
         include_str!("../migrations/0015_policy_workflow.sql"),
     ),
+    (
+        16,
+        "policy_applications",
+        include_str!("../migrations/0016_policy_applications.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

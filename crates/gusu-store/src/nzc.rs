@@ -176,7 +176,10 @@ impl Store {
             .query_row(params![uscc_id, criteria.id(), year], |r| r.get(0))
             .optional()?;
         if exists.is_some() {
-            return Err(ApplicationError::Exists(year).into());
+            return Err(ApplicationError::Exists(format!(
+                "an application of this enterprise under these criteria for {year}"
+            ))
+            .into());
         }
         let stamp = timestamp(now);
         tx.execute(

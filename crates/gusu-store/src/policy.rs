@@ -749,3 +749,319 @@ impl Store {
         Ok((enterprises, self.all_projects()?))
     }
 }
+
+// ---------------------------------------------------------------------------- applications
+
+/// An application for a policy delivered on application.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyApplication {
+    pub id: i64,
+    pub uscc: Uscc,
+    pub name: String,
+    pub district: String,
+    pub policy_id: String,
+    /// `None` for the enterprise's own decision.
+    pub project_id: Option<String>,
+    pub status: gusu_core::route::ApplicationStatus,
+    /// Each evidence item with the applicant's reference.
+    pub evidence: std::collections::BTreeMap<String, String>,
+    pub amount_10k_yuan: Option<f64>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+impl PolicyApplication {
+    pub fn state(&self) -> gusu_core::route::ApplicationState {
+        gusu_core::route::ApplicationState {
+            uscc: self.uscc,
+            district: self.district.clone(),
+            status: self.status,
+        }
+    }
+}
+
+/// A step of an application, as recorded.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyApplicationEvent {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+}
+
+const APPLICATION_COLUMNS: &str = "SELECT a.id, u.uscc, e.name, e.district, a.policy_id, a.project_id,
+        a.status, a.evidence, a.amount_10k_yuan, a.created_by, a.created_at, a.updated_by, a.updated_at
+     FROM policy_applications a JOIN usccs u ON u.id = a.uscc_id JOIN enterprises e ON e.uscc_id = a.uscc_id";
+
+fn application_from(r: &rusqlite::Row<'_>) -> Result<PolicyApplication, StoreError> {
+    let status: String = r.get(6)?;
+    let evidence: String = r.get(7)?;
+    let project: String = r.get(5)?;
+    Ok(PolicyApplication {
+        id: r.get(0)?,
+        uscc: Uscc::parse(&r.get::<_, String>(1)?)
+            .map_err(|e| StoreError::Corrupt(format!("stored uscc: {e}")))?,
+        name: r.get(2)?,
+        district: r.get(3)?,
+        policy_id: r.get(4)?,
+        project_id: (!project.is_empty()).then_some(project),
+        status: gusu_core::route::ApplicationStatus::from_key(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("application status {status}")))?,
+        evidence: serde_json::from_str(&evidence)
+            .map_err(|e| StoreError::Corrupt(format!("application evidence: {e}")))?,
+        amount_10k_yuan: r.get(8)?,
+        created_by: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_by: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+fn application_in(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> Result<Option<PolicyApplication>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{APPLICATION_COLUMNS} WHERE a.id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(application_from(r)?)),
+        None => Ok(None),
+    }
+}
+
+/// The application if the viewer may see it; else not found, as if it did not exist.
+fn visible_application(
+    conn: &rusqlite::Connection,
+    viewer: &gusu_core::Viewer,
+    id: i64,
+) -> Result<PolicyApplication, StoreError> {
+    application_in(conn, id)?
+        .filter(|a| gusu_core::route::may_view(viewer, &a.state()))
+        .ok_or_else(|| StoreError::NotFound(format!("application {id}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_application_event(
+    tx: &rusqlite::Connection,
+    id: i64,
+    actor: &str,
+    at: &str,
+    action: &str,
+    from: Option<gusu_core::route::ApplicationStatus>,
+    to: gusu_core::route::ApplicationStatus,
+    reason: Option<&str>,
+    evidence: Option<&str>,
+    decision: Option<&str>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO policy_application_events
+             (application_id, at, actor, action, from_status, to_status, reason, evidence, decision)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        id,
+        at,
+        actor,
+        action,
+        from.map(|s| s.key()),
+        to.key(),
+        reason,
+        evidence,
+        decision
+    ])?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens an application of an enterprise of the register for a policy (and project). One
+    /// per enterprise, policy and project.
+    pub fn open_policy_application(
+        &mut self,
+        viewer: &gusu_core::Viewer,
+        uscc: &Uscc,
+        policy_id: &str,
+        project_id: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, StoreError> {
+        use gusu_core::route::{self, ApplicationError, ApplicationStatus};
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let found: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT e.uscc_id, e.district FROM enterprises e JOIN usccs u ON u.id = e.uscc_id
+                 WHERE u.uscc = ?1",
+            )?
+            .query_row([uscc.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((uscc_id, district)) = found.filter(|(_, d)| viewer.may_see(uscc, d)) else {
+            return Err(StoreError::NotFound(format!("enterprise {uscc}")));
+        };
+        route::create(viewer, uscc, &district)?;
+        let project = project_id.unwrap_or("");
+        let exists: Option<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM policy_applications
+                 WHERE uscc_id = ?1 AND policy_id = ?2 AND project_id = ?3",
+            )?
+            .query_row(params![uscc_id, policy_id, project], |r| r.get(0))
+            .optional()?;
+        if exists.is_some() {
+            return Err(ApplicationError::Exists(format!(
+                "an application of this enterprise for {policy_id} {project}"
+            ))
+            .into());
+        }
+        let stamp = crate::evaluation::timestamp(now);
+        tx.execute(
+            "INSERT INTO policy_applications (uscc_id, policy_id, project_id, status, evidence,
+                 created_by, created_at, updated_by, updated_at)
+             VALUES (?1, ?2, ?3, 'draft', '{}', ?4, ?5, ?4, ?5)",
+            params![uscc_id, policy_id, project, viewer.user, stamp],
+        )?;
+        let id = tx.last_insert_rowid();
+        add_application_event(
+            &tx,
+            id,
+            &viewer.user,
+            &stamp,
+            "opened",
+            None,
+            ApplicationStatus::Draft,
+            None,
+            None,
+            None,
+        )?;
+        crate::accounts::audit(
+            &tx,
+            &viewer.user,
+            "policy_application_opened",
+            Some(&format!("policy application {id}")),
+            Some(policy_id),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Replaces the evidence of a draft or returned application.
+    pub fn save_policy_evidence(
+        &mut self,
+        viewer: &gusu_core::Viewer,
+        id: i64,
+        evidence: &std::collections::BTreeMap<String, String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let app = visible_application(&tx, viewer, id)?;
+        gusu_core::route::edit(viewer, &app.state())?;
+        let json = serde_json::to_string(evidence)
+            .map_err(|e| StoreError::InvalidBatch(format!("evidence: {e}")))?;
+        let stamp = crate::evaluation::timestamp(now);
+        tx.execute(
+            "UPDATE policy_applications SET evidence = ?2, updated_by = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, json, viewer.user, stamp],
+        )?;
+        add_application_event(
+            &tx,
+            id,
+            &viewer.user,
+            &stamp,
+            "evidence",
+            Some(app.status),
+            app.status,
+            None,
+            Some(&json),
+            None,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One step of the route. `open` is what the caller found not yet met (the decision's
+    /// failing or unknown conditions, evidence items missing); `decision` the decision as JSON,
+    /// kept with the step; `amount` the amount it gave.
+    #[allow(clippy::too_many_arguments)]
+    pub fn act_on_policy_application(
+        &mut self,
+        viewer: &gusu_core::Viewer,
+        id: i64,
+        action: gusu_core::route::Action,
+        reason: &str,
+        open: &[String],
+        decision: &str,
+        amount: Option<f64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<gusu_core::route::ApplicationStatus, StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let app = visible_application(&tx, viewer, id)?;
+        let next = gusu_core::route::act(viewer, &app.state(), action, reason, open)?;
+        let stamp = crate::evaluation::timestamp(now);
+        tx.execute(
+            "UPDATE policy_applications SET status = ?2, amount_10k_yuan = ?3, updated_by = ?4,
+                 updated_at = ?5 WHERE id = ?1",
+            params![id, next.key(), amount, viewer.user, stamp],
+        )?;
+        let reason = reason.trim();
+        add_application_event(
+            &tx,
+            id,
+            &viewer.user,
+            &stamp,
+            action.key(),
+            Some(app.status),
+            next,
+            (!reason.is_empty()).then_some(reason),
+            None,
+            Some(decision),
+        )?;
+        crate::accounts::audit(
+            &tx,
+            &viewer.user,
+            &format!("policy_{}", action.key()),
+            Some(&format!("policy application {id}")),
+            Some(&format!("{} → {}", app.status.key(), next.key())),
+        )?;
+        tx.commit()?;
+        Ok(next)
+    }
+
+    /// Every policy application, newest first (callers filter by what the viewer may see).
+    pub fn policy_applications(&self) -> Result<Vec<PolicyApplication>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{APPLICATION_COLUMNS} ORDER BY a.id DESC"))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(application_from(r)?);
+        }
+        Ok(out)
+    }
+
+    pub fn policy_application(&self, id: i64) -> Result<Option<PolicyApplication>, StoreError> {
+        application_in(&self.conn, id)
+    }
+
+    pub fn policy_application_events(
+        &self,
+        id: i64,
+    ) -> Result<Vec<PolicyApplicationEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, actor, action, from_status, to_status, reason
+             FROM policy_application_events WHERE application_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(PolicyApplicationEvent {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                from_status: r.get(3)?,
+                to_status: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

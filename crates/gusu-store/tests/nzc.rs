@@ -74,7 +74,7 @@ fn passing() -> Evidence {
 
 fn nzc_error(e: StoreError) -> ApplicationError {
     match e {
-        StoreError::Nzc(a) => a,
+        StoreError::Application(a) => a,
         other => panic!("expected an application error, got {other}"),
     }
 }
@@ -210,7 +210,9 @@ fn refusals_write_nothing_and_scope_hides_other_applications() {
             s.open_nzc_application(&enterprise, &uscc(1), &criteria, 2025, &passing(), t0())
                 .unwrap_err()
         ),
-        ApplicationError::Exists(2025)
+        ApplicationError::Exists(
+            "an application of this enterprise under these criteria for 2025".into()
+        )
     );
     // Outside the viewer's scope: as if absent, for opening, editing and acting.
     for who in [&other_enterprise, &other_officer, &auditor] {

@@ -17,6 +17,7 @@ pub mod openapi;
 mod page_ctx;
 pub mod pages;
 pub mod policy;
+pub mod policy_applications;
 pub mod policy_workflow;
 pub mod second_factor;
 pub mod session;
@@ -368,6 +369,7 @@ pub fn router(state: AppState) -> Router {
         .merge(nzc::routes())
         .merge(policy::routes())
         .merge(policy_workflow::routes())
+        .merge(policy_applications::routes())
         .merge(energy::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(

@@ -56,9 +56,11 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-fn from_store(e: StoreError) -> ApiError {
+/// A route step refused by the rules (shared with the policy applications): forbidden, invalid,
+/// or a conflict with the status.
+pub(crate) fn route_error(e: StoreError) -> ApiError {
     match e {
-        StoreError::Nzc(a) => {
+        StoreError::Application(a) => {
             let status = match a.code() {
                 "forbidden" => StatusCode::FORBIDDEN,
                 "invalid" => StatusCode::BAD_REQUEST,
@@ -164,7 +166,7 @@ fn open(state: &AppState, viewer: &Viewer, body: OpenBody) -> Result<i64, ApiErr
     state
         .store()
         .open_nzc_application(viewer, &uscc, criteria, body.year, &evidence, now)
-        .map_err(from_store)
+        .map_err(route_error)
 }
 
 fn save_evidence(
@@ -179,7 +181,7 @@ fn save_evidence(
     // finding, whatever the request says. An application the viewer may not see is left to the
     // store to refuse.
     let mut evidence = evidence.clone();
-    let app = state.reader().nzc_application(id).map_err(from_store)?;
+    let app = state.reader().nzc_application(id).map_err(route_error)?;
     evidence.emissions_entered = match app {
         Some(app) => {
             let accounts = state.city_energy()?.scope12_by_year(&app.uscc);
@@ -190,7 +192,7 @@ fn save_evidence(
     state
         .store()
         .save_nzc_evidence(viewer, id, &evidence, now)
-        .map_err(from_store)
+        .map_err(route_error)
 }
 
 /// Offsets are checked before they are stored and count: listed twice, an unrecognised kind,
@@ -234,7 +236,7 @@ fn act(state: &AppState, viewer: &Viewer, id: i64, body: &ActBody) -> Result<Val
     let status = state
         .store()
         .act_on_nzc_application(viewer, id, action, &body.reason, &criteria, now)
-        .map_err(from_store)?;
+        .map_err(route_error)?;
     Ok(Value::from(status.key()))
 }
 

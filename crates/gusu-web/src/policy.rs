@@ -144,7 +144,7 @@ fn stored_facts(
 }
 
 /// A situation made facts: the stored enterprise (when named) with the situation's changes.
-fn situate(
+pub(crate) fn situate(
     state: &AppState,
     viewer: &Viewer,
     s: &wire::policy::Situation,
@@ -483,6 +483,9 @@ struct PolicyTexts {
     title: &'static str,
     library: &'static str,
     mine: &'static str,
+    notices: &'static str,
+    drafts: &'static str,
+    take_up: &'static str,
     policy: &'static str,
     issuer: &'static str,
     subject: &'static str,
@@ -512,6 +515,9 @@ struct PolicyTexts {
     what_if: &'static str,
     what_if_help: &'static str,
     kind: &'static str,
+    apply: &'static str,
+    applications: &'static str,
+    project_date: &'static str,
     loan: &'static str,
     equipment_loan: &'static str,
     equipment_investment: &'static str,
@@ -532,6 +538,9 @@ fn policy_texts(lang: Lang) -> PolicyTexts {
             title: "政策计算器",
             library: "政策库",
             mine: "适用政策",
+            notices: "政策通知",
+            drafts: "政策草案与模拟",
+            take_up: "政策触达与兑现",
             policy: "政策",
             issuer: "发文单位",
             subject: "对象",
@@ -561,6 +570,9 @@ fn policy_texts(lang: Lang) -> PolicyTexts {
             what_if: "假设测算",
             what_if_help: "输入一个设想的项目，重新计算；不保存任何数据。",
             kind: "项目类型",
+            apply: "申报",
+            applications: "我的申报",
+            project_date: "项目日期（贷款日期）",
             loan: "贷款金额（万元）",
             equipment_loan: "设备购置贷款（万元）",
             equipment_investment: "设备投资（万元）",
@@ -578,6 +590,9 @@ fn policy_texts(lang: Lang) -> PolicyTexts {
             title: "Policy calculator",
             library: "Policy library",
             mine: "Policies that apply",
+            notices: "Policy notices",
+            drafts: "Drafts and simulation",
+            take_up: "Take-up",
             policy: "Policy",
             issuer: "Issuer",
             subject: "Subject",
@@ -607,6 +622,9 @@ fn policy_texts(lang: Lang) -> PolicyTexts {
             what_if: "What if",
             what_if_help: "Enter a project you are considering and recompute; nothing is stored.",
             kind: "Project kind",
+            apply: "Apply",
+            applications: "Applications",
+            project_date: "Project (loan) date",
             loan: "Loan (10k yuan)",
             equipment_loan: "Equipment loan (10k yuan)",
             equipment_investment: "Equipment investment (10k yuan)",
@@ -675,6 +693,7 @@ async fn page_library(
     let extra = context! {
         policies => Value::from(Serde(policies)),
         own_uscc => own,
+        staff => ctx.viewer.is_staff(),
         zh => ctx.lang == Lang::Zh,
     };
     page(ctx, "policies.html", extra)
@@ -683,6 +702,8 @@ async fn page_library(
 /// The what-if form's fields: one project the enterprise is considering.
 #[derive(Debug, Deserialize)]
 struct WhatIfQuery {
+    error: Option<String>,
+    message: Option<String>,
     date: Option<String>,
     lang: Option<String>,
     kind: Option<String>,
@@ -774,6 +795,7 @@ async fn page_enterprise(
             "equipment_investment": q.equipment_investment_10k_yuan,
         }))),
         zh => ctx.lang == Lang::Zh,
+        error => q.error.as_ref().map(|code| (code.clone(), q.message.clone().unwrap_or_default())),
     };
     page(ctx, "enterprise_policies.html", extra)
 }

@@ -792,6 +792,20 @@ async fn take_up_page(
     require(ctx.viewer.is_staff())?;
     let store = state.reader();
     let counts = store.policy_notice_counts()?;
+    // Applications past the draft, and those granted, per policy (in the viewer's scope).
+    let mut applied: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for a in store.policy_applications()? {
+        if a.status == gusu_core::route::ApplicationStatus::Draft
+            || !ctx.viewer.may_see_district(&a.district)
+        {
+            continue;
+        }
+        let e = applied.entry(a.policy_id.clone()).or_default();
+        e.0 += 1;
+        if a.status == gusu_core::route::ApplicationStatus::Approved {
+            e.1 += 1;
+        }
+    }
     let library = state.policies();
     let mut rows = Vec::new();
     for p in &library.policies {
@@ -821,9 +835,8 @@ async fn take_up_page(
             "delivery": p.delivery,
             "notified": notified,
             "read": read,
-            // Applications for `apply` policies are not taken on the web yet.
-            "applied": serde_json::Value::Null,
-            "granted": latest.values().sum::<usize>(),
+            "applied": applied.get(&p.id).map_or(0, |a| a.0),
+            "granted": latest.values().sum::<usize>() + applied.get(&p.id).map_or(0, |a| a.1),
         }));
     }
     drop(store);

@@ -255,6 +255,9 @@ pub struct Decision {
     pub delivery: String,
     pub unknown_facts: Vec<String>,
     pub reasons: Vec<String>,
+    /// The first reason as a reader says it (the condition's name, or what else decided it).
+    pub first_reason_zh: Option<String>,
+    pub first_reason_en: Option<String>,
     pub trace: Vec<ConditionTrace>,
     pub tiers: Vec<TierTrace>,
     pub parameters: Vec<ParameterTrace>,
@@ -271,9 +274,31 @@ fn truth(t: core::Truth) -> String {
     .into()
 }
 
+/// A reason code as a reader says it: a condition by its name, else the engine's own words.
+fn reason_names(d: &core::Decision, code: &str) -> (String, String) {
+    if let Some(c) = d.trace.iter().find(|c| c.id == code) {
+        return (c.name_zh.clone(), c.name_en.clone());
+    }
+    let (zh, en) = match code {
+        "outside_region" => ("不在政策适用地区", "outside the policy's region"),
+        "no_version_on_date" => (
+            "该日期不在任何版本的有效期内",
+            "no version in force on the date",
+        ),
+        "date" => ("缺少项目日期", "the project's date is missing"),
+        "no_tier_reached" => ("未达到任何档次", "no tier reached"),
+        "amount" => ("计算金额所需的数据不全", "the amount's facts are missing"),
+        other => (other, other),
+    };
+    (zh.to_string(), en.to_string())
+}
+
 impl Decision {
     pub fn new(d: &core::Decision, policy: &core::Policy) -> Decision {
+        let first = d.reasons.first().map(|r| reason_names(d, r));
         Decision {
+            first_reason_zh: first.as_ref().map(|f| f.0.clone()),
+            first_reason_en: first.map(|f| f.1),
             uscc: d.uscc.clone(),
             project_id: d.project_id.clone(),
             policy: d.policy.clone(),
