@@ -101,6 +101,44 @@ pub enum PolicyAction {
     },
     /// 从文件计算：每个项目、每项项目类政策的资格与金额（万元）
     Calculate(PolicyCalculateArgs),
+    /// 显示一项政策：版本、条件及条款、参数（按日期）、金额、叠加规则、申报材料
+    Show {
+        /// 政策 id
+        id: String,
+    },
+    /// 数据库中一家企业适用的政策：每项政策、每个项目的结果、金额与理由
+    Match {
+        /// 统一社会信用代码
+        #[arg(long, value_name = "USCC")]
+        uscc: String,
+        /// 计算日期（YYYY-MM-DD），默认今天
+        #[arg(long, value_name = "D")]
+        date: Option<String>,
+    },
+    /// 在全市数据上模拟一份政策草案：符合条件的企业、所需资金、预算上限的分配、与现行版本相比的增减
+    Simulate {
+        /// 政策草案（TOML）
+        #[arg(long, value_name = "FILE")]
+        draft: PathBuf,
+        /// 计算日期（YYYY-MM-DD），默认今天
+        #[arg(long, value_name = "D")]
+        date: Option<String>,
+        /// 预算上限（万元）
+        #[arg(long, value_name = "X")]
+        ceiling: Option<f64>,
+        /// 超出预算时：pro-rata 按比例，ranking 按草案规定的排序
+        #[arg(long, value_enum, default_value = "pro-rata")]
+        rule: BudgetRuleArg,
+        /// 每家企业拨付金额写入此文件（csv、xlsx 或 json）
+        #[arg(long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BudgetRuleArg {
+    ProRata,
+    Ranking,
 }
 
 #[derive(Debug, Args)]
@@ -996,6 +1034,49 @@ const ENGLISH: &[(&str, &str, &str)] = &[
         "policy calculate",
         "policy_files",
         "More policy documents (TOML), replacing or adding to the shipped ones by id",
+    ),
+    (
+        "policy show",
+        "",
+        "Show a policy: versions, conditions with their articles, parameters by date, amount, stacking, evidence",
+    ),
+    ("policy show", "id", "Policy id"),
+    (
+        "policy match",
+        "",
+        "The policies an enterprise of the database qualifies for: each policy and project with status, amount and reasons",
+    ),
+    ("policy match", "uscc", "Unified social credit code"),
+    (
+        "policy match",
+        "date",
+        "Calculation date (YYYY-MM-DD); default today",
+    ),
+    (
+        "policy simulate",
+        "",
+        "Simulate a draft policy over the city's data: qualifying enterprises, the money needed, a budget ceiling's sharing, gains and losses against the version in force",
+    ),
+    (
+        "policy simulate",
+        "draft",
+        "The draft policy document (TOML)",
+    ),
+    (
+        "policy simulate",
+        "date",
+        "Calculation date (YYYY-MM-DD); default today",
+    ),
+    ("policy simulate", "ceiling", "Budget ceiling (10k yuan)"),
+    (
+        "policy simulate",
+        "rule",
+        "Above the budget: pro-rata, or ranking by the draft's order",
+    ),
+    (
+        "policy simulate",
+        "output",
+        "Write each enterprise's paid amount to this file (csv, xlsx or json)",
     ),
     ("energy", "year", "Accounting year"),
     ("energy", "district", "Only one district (code or name)"),

@@ -334,3 +334,112 @@ fn projects_are_read_from_every_sheet_and_a_project_in_two_is_refused() {
     );
     assert!(!out.exists());
 }
+
+/// The calculator on a database: projects imported push notices; an enterprise's policies; a
+/// policy shown in full; a draft simulated over the city with a budget ceiling.
+#[test]
+fn match_show_and_simulate_on_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let e = write(
+        d,
+        "enterprises.csv",
+        &format!(
+            "uscc,name,district,industry_code,land_area_mu,above_scale,established\n{},甲化工,昆山市,2614,50,是,2001-01-01\n",
+            uscc(1)
+        ),
+    );
+    let p = write(
+        d,
+        "projects.csv",
+        &format!(
+            "project_id,uscc,kind,date,loan_10k_yuan,equipment_loan_10k_yuan,rate_over_lpr_bp,is_new,fixed_asset_investment_10k_yuan,equipment_investment_10k_yuan\n\
+             a1,{},smart_transformation,2022-06-01,15000,,,,,\n",
+            uscc(1)
+        ),
+    );
+    let db = d.join("g.db");
+    let run = |args: &[&str]| {
+        let out = gusu(d).arg("--db").arg(&db).args(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{args:?}: {text}");
+        text
+    };
+    run(&[
+        "import",
+        e.to_str().unwrap(),
+        "--kind",
+        "enterprises",
+        "--source",
+        "bureau",
+    ]);
+    let imported = run(&[
+        "import",
+        p.to_str().unwrap(),
+        "--kind",
+        "projects",
+        "--source",
+        "bureau",
+    ]);
+    assert!(imported.contains("条政策通知已推送"), "{imported}");
+    // 1% × 15000 = 150 (the city's part); Kunshan's part another 1% = 150.
+    let matched = run(&[
+        "policy",
+        "match",
+        "--uscc",
+        &uscc(1),
+        "--date",
+        "2022-12-31",
+    ]);
+    let line = matched
+        .lines()
+        .find(|l| l.starts_with("suzhou-zgsz-loan-interest ") && l.contains("a1"))
+        .unwrap_or_else(|| panic!("{matched}"));
+    assert!(line.contains("eligible") && line.contains("150"), "{line}");
+    assert!(matched.contains("suzhou-zgsz-loan-interest-kunshan"));
+    let shown = run(&["policy", "show", "suzhou-zgsz-loan-interest"]);
+    assert!(
+        shown.contains("city_rate")
+            && shown.contains("2021.1")
+            && shown.contains("苏府〔2020〕120号"),
+        "{shown}"
+    );
+    // A draft at 1.5%: 225 → the firm cap 200; a ceiling of 100 pays half.
+    let draft = gusu_core::policy::PolicyLibrary::shipped_text("suzhou-zgsz-loan-interest")
+        .unwrap()
+        .replace(
+            "values = [{ from = \"2021-01-01\", value = 0.01 }]",
+            "values = [{ from = \"2021-01-01\", value = 0.015 }]",
+        );
+    let draft = write(d, "draft.toml", &draft);
+    let out = d.join("paid.csv");
+    let simulated = run(&[
+        "--lang",
+        "en",
+        "policy",
+        "simulate",
+        "--draft",
+        draft.to_str().unwrap(),
+        "--date",
+        "2022-12-31",
+        "--ceiling",
+        "100",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(simulated.contains("1 enterprises qualify"), "{simulated}");
+    assert!(
+        simulated.contains("needed 200") && simulated.contains("paid within the budget 100"),
+        "{simulated}"
+    );
+    assert!(
+        simulated.contains("gain against the version in force: 1"),
+        "{simulated}"
+    );
+    let paid = std::fs::read_to_string(&out).unwrap();
+    assert!(paid.contains(&uscc(1)) && paid.contains(",100"), "{paid}");
+}

@@ -89,6 +89,59 @@ fn word(
     })
 }
 
+type StoredFacts = std::sync::Arc<(EnterpriseFacts, Vec<ProjectFacts>)>;
+/// (uscc, viewer is the enterprise) → (data version, facts).
+type FactsMap = std::collections::HashMap<(String, bool), ((i64, i64, i64), StoredFacts)>;
+
+/// The calculator's facts of enterprises, kept per data version: reading them (the register,
+/// every year's lineage, the shown runs, designations, projects) costs far more than deciding.
+/// Keyed also by whether the viewer is the enterprise (it sees published classes only).
+#[derive(Default)]
+pub(crate) struct FactsCache {
+    entries: std::sync::Mutex<FactsMap>,
+}
+
+/// Entries kept before the cache starts afresh (a city has ~160,000 enterprises; the pages of a
+/// day reach a fraction of them).
+const FACTS_CACHE_MAX: usize = 20_000;
+
+/// What the store holds of an enterprise for the calculator, if the viewer may see it (cached
+/// per data version; the viewer is checked on every call).
+fn cached_facts(
+    state: &AppState,
+    viewer: &Viewer,
+    uscc: &Uscc,
+) -> Result<(EnterpriseFacts, Vec<ProjectFacts>), ApiError> {
+    let store = state.reader();
+    let version = store.data_version()?;
+    let key = (
+        uscc.to_string(),
+        matches!(viewer.scope, Scope::Enterprise(_)),
+    );
+    let cache = &state.0.policy_facts;
+    let hit = cache
+        .entries
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .filter(|(v, _)| *v == version)
+        .map(|(_, f)| f.clone());
+    if let Some(f) = hit {
+        if !viewer.may_see(uscc, &f.0.district) {
+            return Err(ApiError::not_found("enterprise"));
+        }
+        return Ok((f.0.clone(), f.1.clone()));
+    }
+    let facts = stored_facts(&store, viewer, uscc)?;
+    drop(store);
+    let mut entries = cache.entries.lock().unwrap_or_else(|p| p.into_inner());
+    if entries.len() >= FACTS_CACHE_MAX {
+        entries.clear();
+    }
+    entries.insert(key, (version, std::sync::Arc::new(facts.clone())));
+    Ok(facts)
+}
+
 /// What the store holds of an enterprise for the calculator, if the viewer may see it.
 fn stored_facts(
     store: &Store,
@@ -155,7 +208,7 @@ pub(crate) fn situate(
         Some(text) => {
             let uscc = Uscc::parse(text.trim())
                 .map_err(|err| invalid("uscc", format!("{text}: {err}")))?;
-            stored_facts(&state.reader(), viewer, &uscc)?
+            cached_facts(state, viewer, &uscc)?
         }
         None => (
             EnterpriseFacts {

@@ -22,7 +22,7 @@ use axum::{Form, Router};
 use chrono::NaiveDate;
 use gusu_core::policy::simulate::{Budget, BudgetRule, simulate};
 use gusu_core::policy::{
-    Calculation, Coverage, EnterpriseFacts, Policy, PolicyLibrary, ProjectFacts, Status, run_cases,
+    Calculation, Coverage, EnterpriseFacts, Policy, PolicyLibrary, ProjectFacts, run_cases,
 };
 use gusu_core::{Role, Scope, Viewer};
 use gusu_store::{NewNotice, Store};
@@ -49,10 +49,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The configured library with every published draft over it, oldest publication first.
-pub(crate) fn library_in_force(
-    base: &PolicyLibrary,
-    store: &Store,
-) -> Result<PolicyLibrary, ApiError> {
+pub fn library_in_force(base: &PolicyLibrary, store: &Store) -> Result<PolicyLibrary, ApiError> {
     let published: Vec<(String, String)> = store
         .published_policies()?
         .into_iter()
@@ -90,8 +87,36 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The notices a policy's eligible decisions make, for the enterprises in `only` (all if `None`).
-pub(crate) fn notices_of(
+/// The notices a library's eligible decisions make on a date, for the enterprises in `only` (all
+/// if `None`). Shared with the command line's imports.
+pub fn notices_for(
+    library: &PolicyLibrary,
+    enterprises: &[EnterpriseFacts],
+    projects: &[ProjectFacts],
+    date: NaiveDate,
+    only: Option<&std::collections::HashSet<String>>,
+) -> Vec<NewNotice> {
+    let calc = Calculation::run(
+        library,
+        enterprises,
+        projects,
+        date,
+        Coverage::Skip,
+        threads(),
+    );
+    calc.eligible()
+        .filter(|e| only.is_none_or(|set| set.contains(e.uscc)))
+        .map(|e| NewNotice {
+            uscc: e.uscc.to_string(),
+            policy_id: e.policy.to_string(),
+            project_id: e.project_id.unwrap_or_default().to_string(),
+            version: e.version.to_string(),
+            amount_10k_yuan: e.amount_10k_yuan,
+        })
+        .collect()
+}
+
+fn notices_of(
     policy: &Policy,
     enterprises: &[EnterpriseFacts],
     projects: &[ProjectFacts],
@@ -101,36 +126,7 @@ pub(crate) fn notices_of(
     let library = PolicyLibrary {
         policies: vec![policy.clone()],
     };
-    let calc = Calculation::run(
-        &library,
-        enterprises,
-        projects,
-        date,
-        Coverage::Skip,
-        threads(),
-    );
-    calc.verdicts
-        .iter()
-        .filter(|v| v.status == Status::Eligible)
-        .filter_map(|v| {
-            let e = &enterprises[v.enterprise as usize];
-            if only.is_some_and(|set| !set.contains(&e.uscc)) {
-                return None;
-            }
-            Some(NewNotice {
-                uscc: e.uscc.clone(),
-                policy_id: policy.id.clone(),
-                project_id: v
-                    .project()
-                    .map_or_else(String::new, |j| projects[j].project_id.clone()),
-                version: policy
-                    .versions
-                    .get(v.version as usize)
-                    .map_or_else(String::new, |x| x.id.clone()),
-                amount_10k_yuan: v.amount(),
-            })
-        })
-        .collect()
+    notices_for(&library, enterprises, projects, date, only)
 }
 
 // ---------------------------------------------------------------------------------------------

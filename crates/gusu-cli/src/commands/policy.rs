@@ -14,7 +14,7 @@ use gusu_core::policy::{
 use gusu_ingest::ReadOptions;
 
 use super::Context;
-use crate::cli::{PolicyAction, PolicyArgs, PolicyCalculateArgs};
+use crate::cli::{BudgetRuleArg, PolicyAction, PolicyArgs, PolicyCalculateArgs};
 use crate::failure::{CmdResult, Failure};
 use crate::i18n::Lang;
 use crate::output::{self, Cell};
@@ -39,6 +39,22 @@ pub fn run(ctx: &Context, args: PolicyArgs) -> CmdResult {
         PolicyAction::Check { files } => check(ctx, &files),
         PolicyAction::Test { files } => test(ctx, &files),
         PolicyAction::Calculate(a) => calculate(ctx, a),
+        PolicyAction::Show { id } => show(ctx, &id),
+        PolicyAction::Match { uscc, date } => match_stored(ctx, &uscc, date.as_deref()),
+        PolicyAction::Simulate {
+            draft,
+            date,
+            ceiling,
+            rule,
+            output,
+        } => simulate_draft(
+            ctx,
+            &draft,
+            date.as_deref(),
+            ceiling,
+            rule,
+            output.as_deref(),
+        ),
     }
 }
 
@@ -290,5 +306,247 @@ fn calculate(ctx: &Context, args: PolicyCalculateArgs) -> CmdResult {
         lang.t("结果已写入", "results written to"),
         args.output.display()
     );
+    Ok(())
+}
+
+fn day_arg(text: Option<&str>, lang: Lang) -> Result<NaiveDate, Failure> {
+    match text {
+        None => Ok(chrono::Utc::now().date_naive()),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+            Failure::usage(format!(
+                "--date {t}: {}",
+                lang.t("不是日期（YYYY-MM-DD）", "is not a date (YYYY-MM-DD)")
+            ))
+        }),
+    }
+}
+
+/// The library in force on the database: the shipped policies with the published drafts.
+fn stored_library(store: &gusu_store::Store, lang: Lang) -> Result<PolicyLibrary, Failure> {
+    let base = PolicyLibrary::embedded().map_err(|e| Failure::usage(e.to_string()))?;
+    gusu_web::policy_workflow::library_in_force(&base, store).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {}",
+            lang.t("政策文件有误", "invalid policy document"),
+            e.message
+        ))
+    })
+}
+
+fn show(ctx: &Context, id: &str) -> CmdResult {
+    let lang = ctx.lang;
+    let lib = library(ctx, &[])?;
+    let p = lib.get(id).ok_or_else(|| {
+        Failure::usage(format!(
+            "{} {id}",
+            lang.t("没有这项政策：", "no such policy:")
+        ))
+    })?;
+    let (title, other) = match lang {
+        Lang::Zh => (&p.title_zh, &p.title_en),
+        Lang::En => (&p.title_en, &p.title_zh),
+    };
+    println!("{}  {title}\n  {other}", p.id);
+    println!(
+        "  {}: {} · {}: {:?} · {}: {} · {}: {} · {}: {}",
+        lang.t("发文", "issuer"),
+        p.issuer,
+        lang.t("对象", "subject"),
+        p.subject,
+        lang.t("兑现", "delivery"),
+        p.delivery,
+        lang.t("地区", "region"),
+        p.region,
+        lang.t("可信度", "confidence"),
+        p.confidence
+    );
+    println!(
+        "  {}: {}",
+        lang.t("叠加", "stacking"),
+        p.stacking.as_ref().map_or_else(
+            || lang.t("原文未说明", "the sources are silent").to_string(),
+            |s| format!("{} {} ({})", s.group, s.rule.key(), s.article)
+        )
+    );
+    for e in &p.evidence {
+        println!("  {}: {e}", lang.t("申报材料", "evidence"));
+    }
+    for param in &p.parameters {
+        let values: Vec<String> = param
+            .values
+            .iter()
+            .map(|(d, v)| format!("{d}: {v}"))
+            .collect();
+        println!(
+            "  {} [{}] {}{} — {}",
+            param.name,
+            param.unit,
+            values.join(", "),
+            if param.illustrative {
+                lang.t(
+                    " （示意值，来源未给出）",
+                    " (illustrative: no source gives it)",
+                )
+            } else {
+                ""
+            },
+            param.article
+        );
+    }
+    for v in &p.versions {
+        let to = v
+            .valid_to
+            .map_or_else(|| "…".to_string(), |d| d.to_string());
+        println!("  {} {} – {to}  {}", v.id, v.valid_from, v.document);
+        for c in &v.conditions {
+            let name = if lang == Lang::Zh {
+                &c.name_zh
+            } else {
+                &c.name_en
+            };
+            let test = match &c.test {
+                gusu_core::policy::ConditionTest::When(f) => f.source().to_string(),
+                gusu_core::policy::ConditionTest::Any(_) => {
+                    lang.t("其一满足", "any of").to_string()
+                }
+            };
+            println!("      {}: {name} [{test}] — {}", c.id, c.article);
+        }
+        let amount = &v.amount;
+        match (&amount.formula, amount.tiers.is_empty()) {
+            (Some(f), _) => println!("      = {} — {}", f.source(), amount.article),
+            (None, false) => {
+                println!("      {:?} — {}", amount.tier_mode, amount.article);
+                for t in &amount.tiers {
+                    let value = t
+                        .amount
+                        .as_ref()
+                        .map_or("—".to_string(), |a| a.source().to_string());
+                    println!("        {}: {} → {value}", t.id, t.when.source());
+                }
+            }
+            (None, true) => println!(
+                "      {}",
+                lang.t("无金额（资格规则）", "no amount (an eligibility rule)")
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn match_stored(ctx: &Context, uscc: &str, date: Option<&str>) -> CmdResult {
+    let lang = ctx.lang;
+    let date = day_arg(date, lang)?;
+    let store = ctx.open_store()?;
+    let lib = stored_library(&store, lang)?;
+    let (enterprises, projects) = store
+        .policy_city(date)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let Some(e) = enterprises.into_iter().find(|e| e.uscc == uscc) else {
+        return Err(Failure::usage(format!(
+            "{} {uscc}",
+            lang.t(
+                "数据库中没有这家企业：",
+                "no such enterprise in the database:"
+            )
+        )));
+    };
+    let mine: Vec<_> = projects.into_iter().filter(|p| p.uscc == uscc).collect();
+    let enterprises = [e];
+    let calc = Calculation::run(&lib, &enterprises, &mine, date, Coverage::Skip, 1);
+    for d in calc.decisions() {
+        let amount = d.amount_10k_yuan.map_or_else(String::new, |a| {
+            format!(" {}", gusu_core::format::figure(a))
+        });
+        println!(
+            "{:<44} {:<14} {:<18}{amount}  {}",
+            d.policy,
+            d.project_id.as_deref().unwrap_or("—"),
+            d.status.key(),
+            if d.unknown_facts.is_empty() {
+                d.reasons.join(", ")
+            } else {
+                d.unknown_facts.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
+fn simulate_draft(
+    ctx: &Context,
+    draft: &std::path::Path,
+    date: Option<&str>,
+    ceiling: Option<f64>,
+    rule: BudgetRuleArg,
+    output: Option<&std::path::Path>,
+) -> CmdResult {
+    use gusu_core::policy::simulate::{Budget, BudgetRule, simulate};
+    let lang = ctx.lang;
+    let date = day_arg(date, lang)?;
+    let texts = read_files(&[draft.to_path_buf()], lang)?;
+    let policy = Policy::from_toml(&texts[0].1, &texts[0].0).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {e}",
+            lang.t("政策文件有误", "invalid policy document")
+        ))
+    })?;
+    let store = ctx.open_store()?;
+    let lib = stored_library(&store, lang)?;
+    let (enterprises, projects) = store
+        .policy_city(date)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let budget = ceiling.map(|c| Budget {
+        ceiling_10k_yuan: c,
+        rule: match (rule, policy.budget_rule) {
+            (BudgetRuleArg::ProRata, _) => BudgetRule::ProRata,
+            (BudgetRuleArg::Ranking, BudgetRule::Ranking(by)) => BudgetRule::Ranking(by),
+            (BudgetRuleArg::Ranking, BudgetRule::ProRata) => BudgetRule::Ranking(None),
+        },
+    });
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let s = simulate(
+        &policy,
+        lib.get(&policy.id),
+        &enterprises,
+        &projects,
+        date,
+        budget,
+        threads,
+    );
+    println!(
+        "{} {} · {} {} · {} {} · {} {}",
+        s.qualifying_enterprises,
+        lang.t("家企业符合", "enterprises qualify"),
+        lang.t("所需", "needed"),
+        gusu_core::format::figure(s.total_10k_yuan),
+        lang.t("预算内拨付", "paid within the budget"),
+        gusu_core::format::figure(s.paid_10k_yuan),
+        lang.t("新增符合", "newly qualifying"),
+        s.newly_eligible.len()
+    );
+    println!(
+        "{} {} · {} {}",
+        lang.t("较现行版本增加", "gain against the version in force:"),
+        s.gainers,
+        lang.t("减少", "lose:"),
+        s.losers
+    );
+    for g in &s.by_district {
+        println!(
+            "  {} {} {}",
+            g.key,
+            g.enterprises,
+            gusu_core::format::figure(g.total_10k_yuan)
+        );
+    }
+    if let Some(out) = output {
+        let rows: Vec<Vec<Cell<'_>>> = s
+            .paid
+            .iter()
+            .map(|(uscc, amount)| vec![Cell::text(uscc), Cell::Number(*amount)])
+            .collect();
+        output::write_table(out, &["uscc", "paid_10k_yuan"], &rows, lang)?;
+    }
     Ok(())
 }

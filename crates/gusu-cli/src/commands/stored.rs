@@ -263,6 +263,35 @@ pub fn import_file(
         let summary = import_sheet(store, args, s, lang)?;
         print_import_summary(&args.file, s.sheet.as_deref(), &summary, lang);
     }
+    if matches!(args.kind, FileKind::Designations | FileKind::Projects) {
+        push_policy_notices(store, lang)?;
+    }
+    Ok(())
+}
+
+/// After the calculator's facts changed: every enterprise that qualifies for a policy today and
+/// was not told yet gets a notice in its inbox (the library in force: shipped and published).
+fn push_policy_notices(store: &mut Store, lang: Lang) -> CmdResult {
+    let fail = |e: String| Failure::usage(e);
+    let base = gusu_core::policy::PolicyLibrary::embedded().map_err(|e| fail(e.to_string()))?;
+    let library =
+        gusu_web::policy_workflow::library_in_force(&base, store).map_err(|e| fail(e.message))?;
+    let today = chrono::Utc::now().date_naive();
+    let (enterprises, projects) = store
+        .policy_city(today)
+        .map_err(|e| store_failure(e, lang))?;
+    let notices =
+        gusu_web::policy_workflow::notices_for(&library, &enterprises, &projects, today, None);
+    let sent = store
+        .push_policy_notices(&notices)
+        .map_err(|e| store_failure(e, lang))?;
+    println!(
+        "{sent} {}",
+        lang.t(
+            "条政策通知已推送给新符合条件的企业",
+            "policy notices pushed to the enterprises that newly qualify"
+        )
+    );
     Ok(())
 }
 

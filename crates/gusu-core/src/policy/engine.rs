@@ -743,7 +743,37 @@ pub struct Decision {
     pub amount_article: String,
 }
 
+/// An eligible decision, named (what a notice or a payment list is made of).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eligible<'a> {
+    pub uscc: &'a str,
+    pub policy: &'a str,
+    pub project_id: Option<&'a str>,
+    pub version: &'a str,
+    pub amount_10k_yuan: Option<f64>,
+}
+
 impl Calculation<'_> {
+    /// The eligible decisions, in run order.
+    pub fn eligible(&self) -> impl Iterator<Item = Eligible<'_>> {
+        self.verdicts
+            .iter()
+            .filter(|v| v.status == Status::Eligible)
+            .map(|v| {
+                let policy = &self.library.policies[v.policy as usize];
+                Eligible {
+                    uscc: &self.enterprises[v.enterprise as usize].uscc,
+                    policy: &policy.id,
+                    project_id: v.project().map(|j| self.projects[j].project_id.as_str()),
+                    version: policy
+                        .versions
+                        .get(v.version as usize)
+                        .map_or("", |x| x.id.as_str()),
+                    amount_10k_yuan: v.amount(),
+                }
+            })
+    }
+
     /// Every verdict explained.
     pub fn decisions(&self) -> Vec<Decision> {
         self.verdicts.iter().map(|v| self.decision(v)).collect()

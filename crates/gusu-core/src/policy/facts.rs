@@ -198,7 +198,7 @@ impl Value<'_> {
             Value::Number(n) => crate::format::figure(*n),
             Value::Text(t) => (*t).to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Value::Date(d) => d.to_string(),
             Value::Designations => "…".into(),
         }
     }

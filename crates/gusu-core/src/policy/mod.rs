@@ -20,8 +20,8 @@ use serde::Serialize;
 pub use cases::run_cases;
 use document::PolicyDocument;
 pub use engine::{
-    Calculation, ConditionTrace, Coverage, Decision, ParameterTrace, Status, TierTrace, Truth,
-    Verdict, Why, decide_projects,
+    Calculation, ConditionTrace, Coverage, Decision, Eligible, ParameterTrace, Status, TierTrace,
+    Truth, Verdict, Why, decide_projects,
 };
 pub use facts::{Designation, EnterpriseFacts, Fact, FactType, ProjectFacts, YearFacts};
 use formula::Formula;

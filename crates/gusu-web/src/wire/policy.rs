@@ -46,7 +46,7 @@ pub struct PolicyList {
 }
 
 fn day(d: chrono::NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    d.to_string()
 }
 
 impl From<&core::Policy> for PolicySummary {
