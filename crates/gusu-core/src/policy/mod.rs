@@ -404,7 +404,62 @@ pub struct Policy {
     pub document: PolicyDocument,
 }
 
+/// What changed from one version to the next: the conditions added and dropped (by id), the
+/// parameters whose value on the new version's first day differs from the old one's, the
+/// amount's formula or tiers when they differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionDifference {
+    pub from: String,
+    pub to: String,
+    pub conditions_added: Vec<String>,
+    pub conditions_dropped: Vec<String>,
+    /// (parameter, value under the old version, value under the new).
+    pub parameters_changed: Vec<(String, Option<f64>, Option<f64>)>,
+    pub amount_changed: bool,
+}
+
 impl Policy {
+    /// The differences between each version and the next.
+    pub fn differences(&self) -> Vec<VersionDifference> {
+        self.versions
+            .windows(2)
+            .map(|w| {
+                let (old, new) = (&w[0], &w[1]);
+                let ids = |v: &Version| -> Vec<String> {
+                    v.conditions.iter().map(|c| c.id.clone()).collect()
+                };
+                let (a, b) = (ids(old), ids(new));
+                let amount = |v: &Version| -> Vec<String> {
+                    let mut parts: Vec<String> = v
+                        .amount
+                        .formula
+                        .iter()
+                        .map(|f| f.source().to_string())
+                        .collect();
+                    parts.extend(v.amount.tiers.iter().map(|t| t.when.source().to_string()));
+                    parts
+                };
+                VersionDifference {
+                    from: old.id.clone(),
+                    to: new.id.clone(),
+                    conditions_added: b.iter().filter(|c| !a.contains(c)).cloned().collect(),
+                    conditions_dropped: a.iter().filter(|c| !b.contains(c)).cloned().collect(),
+                    parameters_changed: self
+                        .parameters
+                        .iter()
+                        .filter_map(|p| {
+                            let (x, y) = (p.at(old.valid_from), p.at(new.valid_from));
+                            (x != y).then(|| (p.name.clone(), x, y))
+                        })
+                        .collect(),
+                    amount_changed: amount(old) != amount(new)
+                        || old.amount.project_cap != new.amount.project_cap
+                        || old.amount.firm_cap_per_year != new.amount.firm_cap_per_year,
+                }
+            })
+            .collect()
+    }
+
     /// The version in force on `date`.
     pub fn version_on(&self, date: NaiveDate) -> Option<&Version> {
         self.version_index(date).map(|i| &self.versions[i])

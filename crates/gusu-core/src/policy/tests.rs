@@ -323,3 +323,50 @@ fn stacking_cumulative_cap_binds_a_group_per_enterprise_and_year() {
     let ds = decide_pair(&stacking_pair("cumulative", ""));
     assert_eq!(amounts(&ds, "p"), (Some(50.0), Some(100.0)));
 }
+
+#[test]
+fn every_shipped_policy_has_a_case_of_each_status_and_of_each_cap_it_can_reach() {
+    let library = PolicyLibrary::embedded().unwrap();
+    for p in &library.policies {
+        let expected: Vec<&document::TestExpect> =
+            p.document.test.iter().flat_map(|t| &t.expect).collect();
+        for status in ["eligible", "not_eligible", "needs_information"] {
+            assert!(
+                expected.iter().any(|x| x.status == status),
+                "{} has no {status} case",
+                p.id
+            );
+        }
+        let has_cap = p
+            .versions
+            .iter()
+            .any(|v| v.amount.project_cap.is_some() || v.amount.firm_cap_per_year.is_some());
+        // A cap binds only a published amount.
+        let published = p.versions.iter().any(|v| v.amount.published());
+        if has_cap && published {
+            assert!(
+                expected.iter().any(|x| x.capped),
+                "{} has a cap and no case reaching it",
+                p.id
+            );
+        }
+    }
+}
+
+#[test]
+fn the_differences_between_versions_are_named() {
+    let library = PolicyLibrary::embedded().unwrap();
+    let p = library.get("jiangsu-manufacturing-loan-interest").unwrap();
+    let d = p.differences();
+    assert_eq!(d.len(), 3);
+    // 2024.08 dropped the one-year, 500万 and LPR + 50 bp conditions.
+    assert_eq!(d[0].to, "2024.08");
+    assert_eq!(
+        d[0].conditions_dropped,
+        vec!["operating_one_year", "equipment_loan_floor", "rate_ceiling"]
+    );
+    // 2026.01 lowered the caps: 1000 → 600 per project, 2000 → 1000 per firm.
+    let caps = &d[2].parameters_changed;
+    assert!(caps.contains(&("project_cap_10k_yuan".into(), Some(1000.0), Some(600.0))));
+    assert!(caps.contains(&("firm_cap_10k_yuan".into(), Some(2000.0), Some(1000.0))));
+}

@@ -38,6 +38,27 @@ pub struct PolicySummary {
     pub stacking: String,
     pub evidence: Vec<String>,
     pub versions: Vec<PolicyVersion>,
+    /// What changed from each version to the next.
+    pub differences: Vec<VersionDifference>,
+}
+
+/// What changed from one version to the next.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionDifference {
+    pub from: String,
+    pub to: String,
+    pub conditions_added: Vec<String>,
+    pub conditions_dropped: Vec<String>,
+    pub parameters_changed: Vec<ParameterChange>,
+    /// The amount's formula, tiers or caps changed.
+    pub amount_changed: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParameterChange {
+    pub name: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,6 +105,26 @@ impl From<&core::Policy> for PolicySummary {
                     document: v.document.clone(),
                     published: v.published.clone(),
                     confidence: v.confidence.clone(),
+                })
+                .collect(),
+            differences: p
+                .differences()
+                .into_iter()
+                .map(|d| VersionDifference {
+                    from: d.from,
+                    to: d.to,
+                    conditions_added: d.conditions_added,
+                    conditions_dropped: d.conditions_dropped,
+                    parameters_changed: d
+                        .parameters_changed
+                        .into_iter()
+                        .map(|(name, before, after)| ParameterChange {
+                            name,
+                            before,
+                            after,
+                        })
+                        .collect(),
+                    amount_changed: d.amount_changed,
                 })
                 .collect(),
         }
