@@ -4,7 +4,8 @@
 #   1. POST /api/v1/calculate for one stored enterprise (the demo's enterprise account, reading
 #      its own register entry, figures, class, designations and projects) with a what-if loan;
 #   2. POST /api/v1/calculate for a hypothetical enterprise (nothing stored is read);
-#   3. GET /api/v1/enterprises/{uscc}/policies (the enterprise's page data).
+#   3. GET /api/v1/enterprises/{uscc}/policies (the enterprise's page data);
+# each with full traces, and as `summary` (statuses, amounts, reasons; no traces).
 # Prints one markdown table row per case (requests/s, p50, p90, p99, errors). The server and wrk
 # share this machine's cores.
 #
@@ -32,6 +33,9 @@ uscc=$(curl -sf -b "$cookie" "http://$ADDR/api/v1/me" | python3 -c 'import json,
 
 cat >stored.json <<JSON
 {"uscc":"$uscc","date":"2026-11-30","projects":[{"project_id":"idea","kind":"upgrade","date":"2026-11-20","equipment_loan_10k_yuan":3000}]}
+JSON
+cat >stored_summary.json <<JSON
+{"uscc":"$uscc","date":"2026-11-30","detail":"summary","projects":[{"project_id":"idea","kind":"upgrade","date":"2026-11-20","equipment_loan_10k_yuan":3000}]}
 JSON
 cat >hypothetical.json <<JSON
 {"date":"2022-12-31","enterprise":{"district":"320583","division":34,"established":"2010-01-01","designations":[{"designation":"zjtx","level":"provincial","recognised":"2021-01-01"}]},"projects":[{"project_id":"p","kind":"smart_transformation","date":"2022-06-01","loan_10k_yuan":15000}]}
@@ -67,7 +71,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" -H "x-csrf-token: $cs
 [ "$code" = 200 ] || { echo "calculate answered $code" >&2; exit 1; }
 post_lua stored.json
 run "POST /api/v1/calculate, stored enterprise + what-if loan" -s post.lua "http://$ADDR/api/v1/calculate"
+post_lua stored_summary.json
+run "POST /api/v1/calculate, stored enterprise + what-if loan, summary (no traces)" -s post.lua "http://$ADDR/api/v1/calculate"
 post_lua hypothetical.json
 run "POST /api/v1/calculate, hypothetical enterprise" -s post.lua "http://$ADDR/api/v1/calculate"
 run "GET /api/v1/enterprises/{uscc}/policies" -H "Cookie: $cookie" "http://$ADDR/api/v1/enterprises/$uscc/policies"
+run "GET /api/v1/enterprises/{uscc}/policies?detail=summary" -H "Cookie: $cookie" "http://$ADDR/api/v1/enterprises/$uscc/policies?detail=summary"
+run "GET /api/v1/me (for scale: the cheapest signed-in route)" -H "Cookie: $cookie" "http://$ADDR/api/v1/me"
 echo "server peak RSS: $(awk '/VmHWM/ { print $2, $3 }' /proc/$server/status)"

@@ -371,6 +371,18 @@ pub(crate) fn decide(
     date: NaiveDate,
     uscc: Option<String>,
 ) -> wire::policy::Calculation {
+    decide_with(library, e, projects, date, uscc, wire::policy::Detail::Full)
+}
+
+/// [`decide`], with or without the traces.
+pub(crate) fn decide_with(
+    library: &PolicyLibrary,
+    e: EnterpriseFacts,
+    projects: &[ProjectFacts],
+    date: NaiveDate,
+    uscc: Option<String>,
+    detail: wire::policy::Detail,
+) -> wire::policy::Calculation {
     let enterprises = [e];
     let calc = Calculation::run(library, &enterprises, projects, date, Coverage::Skip, 1);
     let mut out = wire::policy::Calculation {
@@ -384,7 +396,10 @@ pub(crate) fn decide(
     };
     for v in &calc.verdicts {
         let policy = &library.policies[v.policy as usize];
-        let d = calc.decision(v);
+        let d = match detail {
+            wire::policy::Detail::Full => calc.decision(v),
+            wire::policy::Detail::Summary => calc.brief(v),
+        };
         match d.status {
             Status::Eligible => {
                 out.eligible += 1;
@@ -443,12 +458,13 @@ async fn api_calculate(
 ) -> Result<Json<wire::policy::Calculation>, ApiError> {
     let s = json_body(body)?;
     let (e, projects, date) = situate(&state, &authed.viewer, &s)?;
-    Ok(Json(decide(
+    Ok(Json(decide_with(
         &library(&state),
         e,
         &projects,
         date,
         s.uscc.clone(),
+        s.detail.unwrap_or_default(),
     )))
 }
 
@@ -488,6 +504,7 @@ async fn api_trace(
 struct DateQuery {
     date: Option<String>,
     lang: Option<String>,
+    detail: Option<wire::policy::Detail>,
 }
 
 pub(crate) fn default_date(state: &AppState) -> NaiveDate {
@@ -499,6 +516,7 @@ pub(crate) fn default_date(state: &AppState) -> NaiveDate {
     params(
         ("uscc" = String, Path, description = "The enterprise"),
         ("date" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
+        ("detail" = Option<wire::policy::Detail>, Query, description = "`full` (default) or `summary` (no traces)"),
     ),
     responses(
         (status = 200, description = "The decisions", body = wire::policy::Calculation),
@@ -517,14 +535,16 @@ async fn api_enterprise_policies(
             .unwrap_or_else(|| default_date(&state).format("%Y-%m-%d").to_string()),
         enterprise: None,
         projects: Vec::new(),
+        detail: q.detail,
     };
     let (e, projects, date) = situate(&state, &authed.viewer, &s)?;
-    Ok(Json(decide(
+    Ok(Json(decide_with(
         &library(&state),
         e,
         &projects,
         date,
         s.uscc.clone(),
+        s.detail.unwrap_or_default(),
     )))
 }
 
@@ -825,6 +845,7 @@ async fn page_enterprise(
         date: date_text.clone(),
         enterprise: None,
         projects,
+        detail: None,
     };
     let (e, projects, date) = situate(&state, &ctx.viewer, &s)?;
     let calc = decide(&library(&state), e, &projects, date, Some(uscc.clone()));

@@ -60,6 +60,7 @@ fn decision_now(
             .to_string(),
         enterprise: None,
         projects: Vec::new(),
+        detail: None,
     };
     let (e, projects, date) = crate::policy::situate(state, viewer, &s)?;
     let only = gusu_core::policy::PolicyLibrary {

@@ -782,6 +782,16 @@ impl Calculation<'_> {
     /// One verdict explained: each condition with the facts it read, each tier, parameter and
     /// cap. Re-reads the facts the verdict was made from, so it says exactly what was decided.
     pub fn decision(&self, v: &Verdict) -> Decision {
+        self.explain(v, true)
+    }
+
+    /// One verdict with its status, amount, caps, reasons and facts to supply, without the trace
+    /// (conditions, tiers, parameters): what a list of decisions shows.
+    pub fn brief(&self, v: &Verdict) -> Decision {
+        self.explain(v, false)
+    }
+
+    fn explain(&self, v: &Verdict, full: bool) -> Decision {
         let policy = &self.library.policies[v.policy as usize];
         let e = &self.enterprises[v.enterprise as usize];
         let project = v.project().map(|j| &self.projects[j]);
@@ -872,77 +882,79 @@ impl Calculation<'_> {
                 }
             }
         }
-        let mut used: Vec<Name> = Vec::new();
-        for (i, c) in version.conditions.iter().enumerate() {
-            let Some(o) = outcome(i) else { continue };
-            let facts = match &c.test {
-                ConditionTest::When(f) => {
-                    used.extend_from_slice(f.names());
-                    shown(policy, &env, f)
-                }
-                ConditionTest::Any(_) => Vec::new(),
-            };
-            d.trace.push(ConditionTrace {
-                id: c.id.clone(),
-                name_zh: c.name_zh.clone(),
-                name_en: c.name_en.clone(),
-                article: c.article.clone(),
-                confidence: c.confidence.clone(),
-                depth: depth[i],
-                outcome: o,
-                facts,
-            });
-        }
-        // Group members are pushed before their group: put each group first.
-        reorder_groups(version, &mut d.trace);
         let base = version.conditions.len();
-        for (t, tier) in version.amount.tiers.iter().enumerate() {
-            let Some(o) = outcome(base + t) else { continue };
-            used.extend_from_slice(tier.when.names());
-            if let Some(a) = &tier.amount {
-                used.extend_from_slice(a.names());
-            }
-            d.tiers.push(TierTrace {
-                id: tier.id.clone(),
-                name_zh: tier.name_zh.clone(),
-                name_en: tier.name_en.clone(),
-                article: tier.article.clone(),
-                outcome: o,
-                amount_10k_yuan: (o == Truth::True)
-                    .then(|| tier.amount.as_ref().and_then(|a| a.number(&env.scope())))
-                    .flatten(),
-            });
-        }
-        if let Some(f) = &version.amount.formula {
-            used.extend_from_slice(f.names());
-        }
-        if let Some(cap) = version.amount.project_cap {
-            used.push(cap);
-        }
-        let caps = [
-            version.amount.firm_cap_per_year,
-            policy.stacking.as_ref().and_then(|s| s.cap),
-        ];
-        for p in caps.into_iter().flatten() {
-            used.push(Name::Parameter(p));
-        }
-        used.sort_by_key(|n| match n {
-            Name::Parameter(i) => *i as i32,
-            _ => -1,
-        });
-        used.dedup();
-        for n in &used {
-            if let Name::Parameter(i) = n {
-                let p = &policy.parameters[*i as usize];
-                let dated = p.dated(date);
-                d.parameters.push(ParameterTrace {
-                    name: p.name.clone(),
-                    value: dated.map(|(_, x)| x),
-                    unit: p.unit.clone(),
-                    from: dated.map(|(f, _)| f),
-                    article: p.article.clone(),
-                    illustrative: p.illustrative,
+        if full {
+            let mut used: Vec<Name> = Vec::new();
+            for (i, c) in version.conditions.iter().enumerate() {
+                let Some(o) = outcome(i) else { continue };
+                let facts = match &c.test {
+                    ConditionTest::When(f) => {
+                        used.extend_from_slice(f.names());
+                        shown(policy, &env, f)
+                    }
+                    ConditionTest::Any(_) => Vec::new(),
+                };
+                d.trace.push(ConditionTrace {
+                    id: c.id.clone(),
+                    name_zh: c.name_zh.clone(),
+                    name_en: c.name_en.clone(),
+                    article: c.article.clone(),
+                    confidence: c.confidence.clone(),
+                    depth: depth[i],
+                    outcome: o,
+                    facts,
                 });
+            }
+            // Group members are pushed before their group: put each group first.
+            reorder_groups(version, &mut d.trace);
+            for (t, tier) in version.amount.tiers.iter().enumerate() {
+                let Some(o) = outcome(base + t) else { continue };
+                used.extend_from_slice(tier.when.names());
+                if let Some(a) = &tier.amount {
+                    used.extend_from_slice(a.names());
+                }
+                d.tiers.push(TierTrace {
+                    id: tier.id.clone(),
+                    name_zh: tier.name_zh.clone(),
+                    name_en: tier.name_en.clone(),
+                    article: tier.article.clone(),
+                    outcome: o,
+                    amount_10k_yuan: (o == Truth::True)
+                        .then(|| tier.amount.as_ref().and_then(|a| a.number(&env.scope())))
+                        .flatten(),
+                });
+            }
+            if let Some(f) = &version.amount.formula {
+                used.extend_from_slice(f.names());
+            }
+            if let Some(cap) = version.amount.project_cap {
+                used.push(cap);
+            }
+            let caps = [
+                version.amount.firm_cap_per_year,
+                policy.stacking.as_ref().and_then(|s| s.cap),
+            ];
+            for p in caps.into_iter().flatten() {
+                used.push(Name::Parameter(p));
+            }
+            used.sort_by_key(|n| match n {
+                Name::Parameter(i) => *i as i32,
+                _ => -1,
+            });
+            used.dedup();
+            for n in &used {
+                if let Name::Parameter(i) = n {
+                    let p = &policy.parameters[*i as usize];
+                    let dated = p.dated(date);
+                    d.parameters.push(ParameterTrace {
+                        name: p.name.clone(),
+                        value: dated.map(|(_, x)| x),
+                        unit: p.unit.clone(),
+                        from: dated.map(|(f, _)| f),
+                        article: p.article.clone(),
+                        illustrative: p.illustrative,
+                    });
+                }
             }
         }
         // Reasons: the failures, else the unknowns and what they need.

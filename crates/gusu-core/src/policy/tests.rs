@@ -370,3 +370,66 @@ fn the_differences_between_versions_are_named() {
     assert!(caps.contains(&("project_cap_10k_yuan".into(), Some(1000.0), Some(600.0))));
     assert!(caps.contains(&("firm_cap_10k_yuan".into(), Some(2000.0), Some(1000.0))));
 }
+
+#[test]
+fn a_brief_decision_says_what_the_full_one_says_without_the_trace() {
+    let library = PolicyLibrary::embedded().unwrap();
+    let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let e = EnterpriseFacts {
+        uscc: "u".into(),
+        district: "320583".into(),
+        division: Some(26),
+        established: Some(day("2010-01-01")),
+        designations: None,
+        years: vec![YearFacts {
+            year: 2024,
+            class: Some("D".into()),
+            ..YearFacts::default()
+        }],
+        ..EnterpriseFacts::default()
+    };
+    let projects: Vec<ProjectFacts> = ["2022-06-01", "2024-05-01", "2025-03-01"]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| ProjectFacts {
+            project_id: format!("p{i}"),
+            uscc: "u".into(),
+            kind: Some("smart_transformation".into()),
+            date: Some(day(d)),
+            loan_10k_yuan: Some(30000.0),
+            ..ProjectFacts::default()
+        })
+        .collect();
+    let enterprises = [e];
+    let calc = Calculation::run(
+        &library,
+        &enterprises,
+        &projects,
+        day("2025-06-30"),
+        Coverage::Skip,
+        1,
+    );
+    assert!(calc.verdicts.len() > 10);
+    for v in &calc.verdicts {
+        let (full, brief) = (calc.decision(v), calc.brief(v));
+        assert!(brief.trace.is_empty() && brief.parameters.is_empty());
+        assert_eq!(
+            (
+                &full.status,
+                &full.amount_10k_yuan,
+                &full.caps,
+                &full.reasons,
+                &full.unknown_facts
+            ),
+            (
+                &brief.status,
+                &brief.amount_10k_yuan,
+                &brief.caps,
+                &brief.reasons,
+                &brief.unknown_facts
+            ),
+            "{}",
+            full.policy
+        );
+    }
+}

@@ -214,6 +214,17 @@ pub struct Situation {
     /// Projects added to the stored ones (a stored project of the same id is replaced).
     #[serde(default)]
     pub projects: Vec<ProjectInput>,
+    /// `full` (default): every decision with its trace; `summary`: statuses, amounts, caps,
+    /// reasons and facts to supply, without the traces (ask `/api/v1/trace` for one).
+    pub detail: Option<Detail>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    #[default]
+    Full,
+    Summary,
 }
 
 /// A situation and the one decision whose trace is wanted.
