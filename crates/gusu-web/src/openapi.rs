@@ -80,6 +80,8 @@ fn build() -> Value {
         crate::energy::Api::openapi(),
         crate::nzc::Api::openapi(),
         crate::policy::Api::openapi(),
+        crate::policy_workflow::Api::openapi(),
+        crate::policy_applications::Api::openapi(),
     ] {
         api.merge(part);
     }

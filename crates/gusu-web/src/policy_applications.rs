@@ -34,6 +34,13 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/applications/{id}", get(detail_page))
         .route("/policies/applications/{id}/evidence", post(evidence))
         .route("/policies/applications/{id}/actions", post(act))
+        .route("/api/v1/policy-applications", get(api_list).post(api_open))
+        .route("/api/v1/policy-applications/{id}", get(api_detail))
+        .route(
+            "/api/v1/policy-applications/{id}/evidence",
+            axum::routing::put(api_evidence),
+        )
+        .route("/api/v1/policy-applications/{id}/actions", post(api_act))
 }
 
 fn from_store(e: StoreError) -> ApiError {
@@ -309,6 +316,115 @@ struct OpenForm {
     project_id: String,
 }
 
+/// Opens an application for a policy delivered on application, when the enterprise is not
+/// ruled out on its stored facts.
+pub(crate) fn open_application(
+    state: &AppState,
+    viewer: &gusu_core::Viewer,
+    uscc: &str,
+    policy_id: &str,
+    project: Option<&str>,
+) -> Result<i64, ApiError> {
+    let uscc = Uscc::parse(uscc.trim())
+        .map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
+    let library = state.policies();
+    let policy = library
+        .get(policy_id)
+        .ok_or_else(|| ApiError::not_found("policy"))?;
+    if policy.delivery != "apply" {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "not_on_application",
+            format!("{} is delivered without application", policy.id),
+        ));
+    }
+    let d = decision_now(state, viewer, &uscc, policy_id, project)?;
+    if d.status == "not_eligible" {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "not_eligible",
+            d.first_reason_en.unwrap_or_default(),
+        ));
+    }
+    state
+        .store()
+        .open_policy_application(
+            viewer,
+            &uscc,
+            policy_id,
+            project,
+            state.0.config.clock.now(),
+        )
+        .map_err(from_store)
+}
+
+/// Replaces an application's evidence: a reference per item the policy names (others are
+/// ignored).
+pub(crate) fn save_evidence(
+    state: &AppState,
+    viewer: &gusu_core::Viewer,
+    id: i64,
+    given: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let app = visible(state, viewer, id)?;
+    let items: Vec<String> = state
+        .policies()
+        .get(&app.policy_id)
+        .map(|p| p.evidence.clone())
+        .unwrap_or_default();
+    let evidence: BTreeMap<String, String> = items
+        .iter()
+        .filter_map(|item| {
+            let v = given.get(item)?.trim().to_string();
+            (!v.is_empty()).then(|| (item.clone(), v))
+        })
+        .collect();
+    state
+        .store()
+        .save_policy_evidence(viewer, id, &evidence, state.0.config.clock.now())
+        .map_err(from_store)
+}
+
+/// One step of the route, judged on the decision now and the evidence as it stands.
+pub(crate) fn act_on(
+    state: &AppState,
+    viewer: &gusu_core::Viewer,
+    id: i64,
+    action: &str,
+    reason: &str,
+) -> Result<ApplicationStatus, ApiError> {
+    let action = Action::from_key(action)
+        .ok_or_else(|| ApiError::bad_request("invalid_action", format!("no action {action}")))?;
+    let app = visible(state, viewer, id)?;
+    let items: Vec<String> = state
+        .policies()
+        .get(&app.policy_id)
+        .map(|p| p.evidence.clone())
+        .unwrap_or_default();
+    let d = decision_now(
+        state,
+        viewer,
+        &app.uscc,
+        &app.policy_id,
+        app.project_id.as_deref(),
+    )?;
+    let open = open_items(&d, &items, &app.evidence);
+    let decision = serde_json::to_string(&d).map_err(|e| ApiError::internal(e.to_string()))?;
+    state
+        .store()
+        .act_on_policy_application(
+            viewer,
+            id,
+            action,
+            reason,
+            &open,
+            &decision,
+            d.amount_10k_yuan,
+            state.0.config.clock.now(),
+        )
+        .map_err(from_store)
+}
+
 async fn open(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -322,39 +438,7 @@ async fn open(
         Err(r) => return *r,
     };
     let project = Some(form.project_id.trim()).filter(|p| !p.is_empty());
-    let result = (|| -> Result<i64, ApiError> {
-        let uscc = Uscc::parse(form.uscc.trim())
-            .map_err(|e| ApiError::bad_request("invalid_uscc", e.to_string()))?;
-        let library = state.policies();
-        let policy = library
-            .get(&form.policy)
-            .ok_or_else(|| ApiError::not_found("policy"))?;
-        if policy.delivery != "apply" {
-            return Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "not_on_application",
-                format!("{} is delivered without application", policy.id),
-            ));
-        }
-        let d = decision_now(&state, &ctx.viewer, &uscc, &form.policy, project)?;
-        if d.status == "not_eligible" {
-            return Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "not_eligible",
-                d.first_reason_en.unwrap_or_default(),
-            ));
-        }
-        state
-            .store()
-            .open_policy_application(
-                &ctx.viewer,
-                &uscc,
-                &form.policy,
-                project,
-                state.0.config.clock.now(),
-            )
-            .map_err(from_store)
-    })();
+    let result = open_application(&state, &ctx.viewer, &form.uscc, &form.policy, project);
     match result {
         Ok(id) => Redirect::to(&format!("/policies/applications/{id}")).into_response(),
         Err(e) => back(
@@ -450,18 +534,15 @@ async fn evidence(
             .get(&app.policy_id)
             .map(|p| p.evidence.clone())
             .unwrap_or_default();
-        let evidence: BTreeMap<String, String> = items
+        // The form numbers the items (ev_1, ev_2, …) in the policy's order.
+        let given: BTreeMap<String, String> = items
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                let v = form.get(&format!("ev_{}", i + 1))?.trim().to_string();
-                (!v.is_empty()).then(|| (item.clone(), v))
+                Some((item.clone(), form.get(&format!("ev_{}", i + 1))?.clone()))
             })
             .collect();
-        state
-            .store()
-            .save_policy_evidence(&ctx.viewer, id, &evidence, state.0.config.clock.now())
-            .map_err(from_store)
+        save_evidence(&state, &ctx.viewer, id, &given)
     })();
     back(&to, result)
 }
@@ -488,39 +569,174 @@ async fn act(
         Err(r) => return *r,
     };
     let to = format!("/policies/applications/{id}");
-    let result = (|| -> Result<(), ApiError> {
-        let action = Action::from_key(&form.action).ok_or_else(|| {
-            ApiError::bad_request("invalid_action", format!("no action {}", form.action))
-        })?;
-        let app = visible(&state, &ctx.viewer, id)?;
-        let items: Vec<String> = state
-            .policies()
-            .get(&app.policy_id)
-            .map(|p| p.evidence.clone())
-            .unwrap_or_default();
-        let d = decision_now(
-            &state,
-            &ctx.viewer,
-            &app.uscc,
-            &app.policy_id,
-            app.project_id.as_deref(),
-        )?;
-        let open = open_items(&d, &items, &app.evidence);
-        let decision = serde_json::to_string(&d).map_err(|e| ApiError::internal(e.to_string()))?;
-        state
-            .store()
-            .act_on_policy_application(
-                &ctx.viewer,
-                id,
-                action,
-                &form.reason,
-                &open,
-                &decision,
-                d.amount_10k_yuan,
-                state.0.config.clock.now(),
-            )
-            .map(|_| ())
-            .map_err(from_store)
-    })();
+    let result = act_on(&state, &ctx.viewer, id, &form.action, &form.reason).map(|_| ());
     back(&to, result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+fn json_body<T>(
+    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|axum::Json(b)| b)
+        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))
+}
+
+fn detail(
+    state: &AppState,
+    viewer: &gusu_core::Viewer,
+    id: i64,
+) -> Result<crate::wire::policy::ApplicationDetail, ApiError> {
+    let app = visible(state, viewer, id)?;
+    let items: Vec<String> = state
+        .policies()
+        .get(&app.policy_id)
+        .map(|p| p.evidence.clone())
+        .unwrap_or_default();
+    let d = decision_now(
+        state,
+        viewer,
+        &app.uscc,
+        &app.policy_id,
+        app.project_id.as_deref(),
+    )?;
+    let open = open_items(&d, &items, &app.evidence);
+    let history = state
+        .reader()
+        .policy_application_events(id)?
+        .into_iter()
+        .map(|e| crate::wire::policy::ApplicationEvent {
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            reason: e.reason,
+        })
+        .collect();
+    Ok(crate::wire::policy::ApplicationDetail {
+        actions: route::available(viewer, &app.state())
+            .into_iter()
+            .map(|a| a.key().to_string())
+            .collect(),
+        application: (&app).into(),
+        evidence_items: items,
+        decision: d,
+        open,
+        history,
+    })
+}
+
+/// The operations of the policy applications, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_list, api_open, api_detail, api_evidence, api_act))]
+pub(crate) struct Api;
+
+/// The applications the viewer may see, newest first.
+#[utoipa::path(get, path = "/api/v1/policy-applications", tag = "policies",
+    responses((status = 200, description = "The applications", body = crate::wire::policy::ApplicationList)))]
+async fn api_list(
+    State(state): State<AppState>,
+    authed: crate::Authed,
+) -> Result<axum::Json<crate::wire::policy::ApplicationList>, ApiError> {
+    if authed.viewer.scope == gusu_core::Scope::Nothing {
+        return Err(ApiError::forbidden());
+    }
+    let applications = state
+        .reader()
+        .policy_applications()?
+        .iter()
+        .filter(|a| route::may_view(&authed.viewer, &a.state()))
+        .map(Into::into)
+        .collect();
+    Ok(axum::Json(crate::wire::policy::ApplicationList {
+        applications,
+    }))
+}
+
+/// Opens an application (the enterprise itself, or staff in scope for it).
+#[utoipa::path(post, path = "/api/v1/policy-applications", tag = "policies",
+    request_body = crate::wire::policy::OpenApplicationBody,
+    responses(
+        (status = 201, description = "Opened, as a draft", body = crate::wire::policy::ApplicationDetail),
+        (status = 404, description = "No such enterprise in the viewer's scope, or no such policy", body = crate::wire::ErrorBody),
+        (status = 409, description = "Not on application, not eligible, or an application exists", body = crate::wire::ErrorBody),
+    ))]
+async fn api_open(
+    State(state): State<AppState>,
+    authed: crate::Authed,
+    body: Result<
+        axum::Json<crate::wire::policy::OpenApplicationBody>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<Response, ApiError> {
+    let b = json_body(body)?;
+    let project = b
+        .project_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let id = open_application(&state, &authed.viewer, &b.uscc, &b.policy, project)?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(detail(&state, &authed.viewer, id)?),
+    )
+        .into_response())
+}
+
+/// An application with the decision now, what is open, the viewer's actions and the history.
+#[utoipa::path(get, path = "/api/v1/policy-applications/{id}", tag = "policies",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The application", body = crate::wire::policy::ApplicationDetail)))]
+async fn api_detail(
+    State(state): State<AppState>,
+    authed: crate::Authed,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<crate::wire::policy::ApplicationDetail>, ApiError> {
+    Ok(axum::Json(detail(&state, &authed.viewer, id)?))
+}
+
+/// Replaces the evidence of a draft or returned application.
+#[utoipa::path(put, path = "/api/v1/policy-applications/{id}/evidence", tag = "policies",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = crate::wire::policy::EvidenceBody,
+    responses(
+        (status = 200, description = "Saved", body = crate::wire::policy::ApplicationDetail),
+        (status = 409, description = "Not editable in its status", body = crate::wire::ErrorBody),
+    ))]
+async fn api_evidence(
+    State(state): State<AppState>,
+    authed: crate::Authed,
+    Path(id): Path<i64>,
+    body: Result<
+        axum::Json<crate::wire::policy::EvidenceBody>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<axum::Json<crate::wire::policy::ApplicationDetail>, ApiError> {
+    let b = json_body(body)?;
+    save_evidence(&state, &authed.viewer, id, &b.evidence)?;
+    Ok(axum::Json(detail(&state, &authed.viewer, id)?))
+}
+
+/// One step of the route: submit, recommend, approve (grant), return, reject.
+#[utoipa::path(post, path = "/api/v1/policy-applications/{id}/actions", tag = "policies",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = crate::wire::policy::ActionBody,
+    responses(
+        (status = 200, description = "Done", body = crate::wire::policy::ApplicationDetail),
+        (status = 409, description = "Not possible in its status, or something is still open", body = crate::wire::ErrorBody),
+    ))]
+async fn api_act(
+    State(state): State<AppState>,
+    authed: crate::Authed,
+    Path(id): Path<i64>,
+    body: Result<
+        axum::Json<crate::wire::policy::ActionBody>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<axum::Json<crate::wire::policy::ApplicationDetail>, ApiError> {
+    let b = json_body(body)?;
+    act_on(&state, &authed.viewer, id, &b.action, &b.reason)?;
+    Ok(axum::Json(detail(&state, &authed.viewer, id)?))
 }

@@ -34,7 +34,8 @@ use serde_json::json;
 use crate::page_ctx::{PageCtx, PageQuery, back};
 use crate::pages::Lang;
 use crate::policy::default_date;
-use crate::{ApiError, AppState};
+use crate::wire::{self, ErrorBody};
+use crate::{ApiError, AppState, Authed};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -46,6 +47,21 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/take-up", get(take_up_page))
         .route("/policies/{id}/list", get(list_page).post(list_confirm))
         .route("/policies/{id}/list.xlsx", get(list_export))
+        .route("/api/v1/policy-notices", get(api_notices))
+        .route("/api/v1/policy-notices/{id}/read", post(api_notice_read))
+        .route("/api/v1/policy-take-up", get(api_take_up))
+        .route(
+            "/api/v1/policy-drafts",
+            get(api_drafts).post(api_draft_create),
+        )
+        .route("/api/v1/policy-drafts/{id}", get(api_draft))
+        .route("/api/v1/policy-drafts/{id}/simulation", post(api_simulate))
+        .route("/api/v1/policy-drafts/{id}/publication", post(api_publish))
+        .route("/api/v1/policies/{id}/list", get(api_list))
+        .route(
+            "/api/v1/policies/{id}/list/confirmations",
+            post(api_confirm),
+        )
 }
 
 /// The configured library with every published draft over it, oldest publication first.
@@ -470,6 +486,17 @@ struct DraftForm {
     text: String,
 }
 
+/// Saves a draft written by the city's staff; one that does not load is refused with its line,
+/// and nothing is saved.
+pub(crate) fn create_draft(state: &AppState, viewer: &Viewer, text: &str) -> Result<i64, ApiError> {
+    require(city_staff(viewer))?;
+    let policy = Policy::from_toml(text, "draft")
+        .map_err(|e| ApiError::bad_request("invalid_policy", e.to_string()))?;
+    Ok(state
+        .store()
+        .save_policy_draft(&policy.id, text, &viewer.user)?)
+}
+
 async fn draft_create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -482,25 +509,10 @@ async fn draft_create(
         Ok(c) => c,
         Err(r) => return *r,
     };
-    if !city_staff(&ctx.viewer) {
-        return ApiError::forbidden().into_response();
-    }
-    // A draft that does not load is refused with its line, and nothing is saved.
-    let policy = match Policy::from_toml(&form.text, "draft") {
-        Ok(p) => p,
-        Err(e) => {
-            return back(
-                "/policies/drafts",
-                Err(ApiError::bad_request("invalid_policy", e.to_string())),
-            );
-        }
-    };
-    match state
-        .store()
-        .save_policy_draft(&policy.id, &form.text, &ctx.viewer.user)
-    {
+    match create_draft(&state, &ctx.viewer, &form.text) {
         Ok(id) => Redirect::to(&format!("/policies/drafts/{id}")).into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => back("/policies/drafts", Err(e)),
     }
 }
 
@@ -637,7 +649,53 @@ struct PublishForm {
 }
 
 /// Publishes a draft: the enterprises it newly qualifies (against the version in force, on the
-/// date) get a notice for each eligible decision; the library in force is replaced.
+/// date) get a notice for each eligible decision; the library in force is replaced. Returns the
+/// notices sent.
+pub(crate) fn publish(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    date: Option<&str>,
+) -> Result<usize, ApiError> {
+    require(city_admin(viewer))?;
+    let draft = state
+        .reader()
+        .policy_draft(id)?
+        .ok_or_else(|| ApiError::not_found("draft"))?;
+    let policy = Policy::from_toml(&draft.text, &format!("policy draft {id}"))
+        .map_err(|e| ApiError::bad_request("invalid_policy", e.to_string()))?;
+    let library = state.policies();
+    let failures = run_cases(&policy, &library);
+    if !failures.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "cases_fail",
+            failures.join("; "),
+        ));
+    }
+    let date = list_date(state, date)?;
+    let (enterprises, projects) = city(state, date)?;
+    let sim = simulate(
+        &policy,
+        library.get(&policy.id),
+        &enterprises,
+        &projects,
+        date,
+        None,
+        threads(),
+    );
+    let newly: std::collections::HashSet<String> = sim.newly_eligible.into_iter().collect();
+    let notices = notices_of(&policy, &enterprises, &projects, date, Some(&newly));
+    let next = library
+        .overlay(&[(format!("policy draft {id}"), draft.text.clone())])
+        .map_err(|e| ApiError::bad_request("invalid_policy", e.to_string()))?;
+    let sent = state
+        .store()
+        .publish_policy_draft(id, &viewer.user, &notices)?;
+    state.set_policies(next);
+    Ok(sent)
+}
+
 async fn draft_publish(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -652,53 +710,7 @@ async fn draft_publish(
         Err(r) => return *r,
     };
     let to = format!("/policies/drafts/{id}");
-    let result = (|| -> Result<usize, ApiError> {
-        require(city_admin(&ctx.viewer))?;
-        let draft = state
-            .reader()
-            .policy_draft(id)?
-            .ok_or_else(|| ApiError::not_found("draft"))?;
-        let policy = Policy::from_toml(&draft.text, &format!("policy draft {id}"))
-            .map_err(|e| ApiError::bad_request("invalid_policy", e.to_string()))?;
-        let library = state.policies();
-        let failures = run_cases(&policy, &library);
-        if !failures.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "cases_fail",
-                failures.join("; "),
-            ));
-        }
-        let date = match form
-            .date
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-        {
-            Some(d) => crate::policy::date("date", d)?,
-            None => default_date(&state),
-        };
-        let (enterprises, projects) = city(&state, date)?;
-        let sim = simulate(
-            &policy,
-            library.get(&policy.id),
-            &enterprises,
-            &projects,
-            date,
-            None,
-            threads(),
-        );
-        let newly: std::collections::HashSet<String> = sim.newly_eligible.into_iter().collect();
-        let notices = notices_of(&policy, &enterprises, &projects, date, Some(&newly));
-        let next = library
-            .overlay(&[(format!("policy draft {id}"), draft.text.clone())])
-            .map_err(|e| ApiError::bad_request("invalid_policy", e.to_string()))?;
-        let sent = state
-            .store()
-            .publish_policy_draft(id, &ctx.viewer.user, &notices)?;
-        state.set_policies(next);
-        Ok(sent)
-    })();
+    let result = publish(&state, &ctx.viewer, id, form.date.as_deref());
     match result {
         Ok(sent) => Redirect::to(&format!("{to}?notices={sent}")).into_response(),
         Err(e) => back(&to, Err(e)),
@@ -776,23 +788,19 @@ async fn notice_read(
     }
 }
 
-async fn take_up_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<DraftsQuery>,
-) -> Result<Response, ApiError> {
-    let ctx = match PageCtx::of(&state, &headers, q.lang.clone()) {
-        Ok(c) => c,
-        Err(r) => return Ok(*r),
-    };
-    require(ctx.viewer.is_staff())?;
+/// Take-up per policy in the viewer's scope (staff).
+pub(crate) fn take_up(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<wire::policy::TakeUp>, ApiError> {
+    require(viewer.is_staff())?;
     let store = state.reader();
     let counts = store.policy_notice_counts()?;
     // Applications past the draft, and those granted, per policy (in the viewer's scope).
     let mut applied: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for a in store.policy_applications()? {
         if a.status == gusu_core::route::ApplicationStatus::Draft
-            || !ctx.viewer.may_see_district(&a.district)
+            || !viewer.may_see_district(&a.district)
         {
             continue;
         }
@@ -810,7 +818,7 @@ async fn take_up_page(
             if *policy != p.id {
                 break;
             }
-            if ctx.viewer.may_see_district(district) {
+            if viewer.may_see_district(district) {
                 notified += c.notified;
                 read += c.read;
             }
@@ -821,21 +829,47 @@ async fn take_up_page(
             let rows: Vec<ListRow> = serde_json::from_str(&l.rows_json).unwrap_or_default();
             let mine = rows
                 .iter()
-                .filter(|r| ctx.viewer.may_see_district(&r.district))
+                .filter(|r| viewer.may_see_district(&r.district))
                 .count();
             latest.entry(l.date).or_insert(mine);
         }
-        rows.push(json!({
-            "id": p.id,
-            "title": title(p, ctx.lang),
-            "delivery": p.delivery,
-            "notified": notified,
-            "read": read,
-            "applied": applied.get(&p.id).map_or(0, |a| a.0),
-            "granted": latest.values().sum::<usize>() + applied.get(&p.id).map_or(0, |a| a.1),
-        }));
+        rows.push(wire::policy::TakeUp {
+            policy: p.id.clone(),
+            title_zh: p.title_zh.clone(),
+            title_en: p.title_en.clone(),
+            delivery: p.delivery.clone(),
+            notified,
+            read,
+            applied: applied.get(&p.id).map_or(0, |a| a.0),
+            granted: latest.values().sum::<usize>() + applied.get(&p.id).map_or(0, |a| a.1),
+        });
     }
-    drop(store);
+    Ok(rows)
+}
+
+async fn take_up_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DraftsQuery>,
+) -> Result<Response, ApiError> {
+    let ctx = match PageCtx::of(&state, &headers, q.lang.clone()) {
+        Ok(c) => c,
+        Err(r) => return Ok(*r),
+    };
+    let rows: Vec<serde_json::Value> = take_up(&state, &ctx.viewer)?
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.policy,
+                "title": if ctx.lang == Lang::Zh { &r.title_zh } else { &r.title_en },
+                "delivery": r.delivery,
+                "notified": r.notified,
+                "read": r.read,
+                "applied": r.applied,
+                "granted": r.granted,
+            })
+        })
+        .collect();
     let extra = context! { rows => Value::from(Serde(rows)) };
     page(ctx, "policy_take_up.html", extra)
 }
@@ -843,16 +877,7 @@ async fn take_up_page(
 // ---------------------------------------------------------------------------------------------
 // Automatic lists
 
-/// One row of an automatic policy's list.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct ListRow {
-    uscc: String,
-    name: String,
-    district: String,
-    project_id: String,
-    version: String,
-    amount_10k_yuan: f64,
-}
+use crate::wire::policy::ListRow;
 
 fn automatic<'a>(library: &'a PolicyLibrary, id: &str) -> Result<&'a Policy, ApiError> {
     let policy = library
@@ -964,6 +989,28 @@ struct ConfirmForm {
     date: String,
 }
 
+/// Confirms an automatic policy's computed list on a date (the city administrator); returns
+/// its version.
+pub(crate) fn confirm(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    date: &str,
+) -> Result<(i64, usize, f64), ApiError> {
+    require(city_admin(viewer))?;
+    let library = state.policies();
+    let policy = automatic(&library, id)?;
+    let date = list_date(state, Some(date))?;
+    let rows = computed_list(state, policy, date)?;
+    let total: f64 = rows.iter().map(|r| r.amount_10k_yuan).sum();
+    let json = serde_json::to_string(&rows).map_err(|e| ApiError::internal(e.to_string()))?;
+    let seq =
+        state
+            .store()
+            .confirm_policy_list(id, date, &json, rows.len(), total, &viewer.user)?;
+    Ok((seq, rows.len(), total))
+}
+
 async fn list_confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -978,19 +1025,7 @@ async fn list_confirm(
         Err(r) => return *r,
     };
     let to = format!("/policies/{id}/list?date={}", form.date.trim());
-    let result = (|| -> Result<(), ApiError> {
-        require(city_admin(&ctx.viewer))?;
-        let library = state.policies();
-        let policy = automatic(&library, &id)?;
-        let date = list_date(&state, Some(&form.date))?;
-        let rows = computed_list(&state, policy, date)?;
-        let total: f64 = rows.iter().map(|r| r.amount_10k_yuan).sum();
-        let json = serde_json::to_string(&rows).map_err(|e| ApiError::internal(e.to_string()))?;
-        state
-            .store()
-            .confirm_policy_list(&id, date, &json, rows.len(), total, &ctx.viewer.user)?;
-        Ok(())
-    })();
+    let result = confirm(&state, &ctx.viewer, &id, &form.date).map(|_| ());
     back(&to, result)
 }
 
@@ -1077,4 +1112,346 @@ async fn list_export(
         out.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok((out, bytes).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+fn json_body<T>(
+    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|axum::Json(b)| b)
+        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))
+}
+
+fn draft_wire(state: &AppState, d: gusu_store::PolicyDraft) -> wire::policy::Draft {
+    let library = state.policies();
+    let (error, failing_cases) = match Policy::from_toml(&d.text, &format!("policy draft {}", d.id))
+    {
+        Ok(p) => (None, run_cases(&p, &library)),
+        Err(e) => (Some(e.to_string()), Vec::new()),
+    };
+    wire::policy::Draft {
+        id: d.id,
+        policy_id: d.policy_id,
+        author: d.author,
+        created_at: d.created_at,
+        published_at: d.published_at,
+        published_by: d.published_by,
+        text: d.text,
+        error,
+        failing_cases,
+    }
+}
+
+/// The operations of the policy workflow, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api_notices,
+    api_notice_read,
+    api_take_up,
+    api_drafts,
+    api_draft_create,
+    api_draft,
+    api_simulate,
+    api_publish,
+    api_list,
+    api_confirm
+))]
+pub(crate) struct Api;
+
+/// The signed-in enterprise's notices, newest first.
+#[utoipa::path(get, path = "/api/v1/policy-notices", tag = "policies",
+    responses((status = 200, description = "The notices", body = wire::policy::NoticeList)))]
+async fn api_notices(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<axum::Json<wire::policy::NoticeList>, ApiError> {
+    let Scope::Enterprise(uscc) = &authed.viewer.scope else {
+        return Err(ApiError::forbidden());
+    };
+    let library = state.policies();
+    let notices = state
+        .reader()
+        .policy_notices_of(uscc)?
+        .into_iter()
+        .map(|n| {
+            let p = library.get(&n.policy_id);
+            wire::policy::Notice {
+                id: n.id,
+                title_zh: p.map_or_else(|| n.policy_id.clone(), |p| p.title_zh.clone()),
+                title_en: p.map_or_else(|| n.policy_id.clone(), |p| p.title_en.clone()),
+                policy: n.policy_id,
+                project_id: n.project_id,
+                version: n.version,
+                amount_10k_yuan: n.amount_10k_yuan,
+                cause: n.cause,
+                created_at: n.created_at,
+                read_at: n.read_at,
+            }
+        })
+        .collect();
+    Ok(axum::Json(wire::policy::NoticeList { notices }))
+}
+
+/// Marks one of the signed-in enterprise's notices read.
+#[utoipa::path(post, path = "/api/v1/policy-notices/{id}/read", tag = "policies",
+    params(("id" = i64, Path, description = "Notice id")),
+    responses(
+        (status = 204, description = "Read"),
+        (status = 404, description = "No such notice of this enterprise", body = ErrorBody),
+    ))]
+async fn api_notice_read(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let Scope::Enterprise(uscc) = &authed.viewer.scope else {
+        return Err(ApiError::forbidden());
+    };
+    if state.store().read_policy_notice(id, uscc)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("notice"))
+    }
+}
+
+/// Take-up per policy in the viewer's scope: notices sent and read, applications, grants.
+#[utoipa::path(get, path = "/api/v1/policy-take-up", tag = "policies",
+    responses((status = 200, description = "Per policy", body = wire::policy::TakeUpList)))]
+async fn api_take_up(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<axum::Json<wire::policy::TakeUpList>, ApiError> {
+    Ok(axum::Json(wire::policy::TakeUpList {
+        policies: take_up(&state, &authed.viewer)?,
+    }))
+}
+
+/// The drafts, newest first (the city's staff).
+#[utoipa::path(get, path = "/api/v1/policy-drafts", tag = "policies",
+    responses((status = 200, description = "The drafts", body = wire::policy::DraftList)))]
+async fn api_drafts(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<axum::Json<wire::policy::DraftList>, ApiError> {
+    require(city_staff(&authed.viewer))?;
+    let drafts = state.reader().policy_drafts()?;
+    Ok(axum::Json(wire::policy::DraftList {
+        drafts: drafts.into_iter().map(|d| draft_wire(&state, d)).collect(),
+    }))
+}
+
+/// Saves a draft (the city's staff); a document that does not load answers 400 with its line.
+#[utoipa::path(post, path = "/api/v1/policy-drafts", tag = "policies",
+    request_body = wire::policy::DraftBody,
+    responses((status = 201, description = "Saved", body = wire::policy::Draft)))]
+async fn api_draft_create(
+    State(state): State<AppState>,
+    authed: Authed,
+    body: Result<axum::Json<wire::policy::DraftBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body = json_body(body)?;
+    let id = create_draft(&state, &authed.viewer, &body.text)?;
+    let d = state
+        .reader()
+        .policy_draft(id)?
+        .ok_or_else(|| ApiError::not_found("draft"))?;
+    Ok((StatusCode::CREATED, axum::Json(draft_wire(&state, d))).into_response())
+}
+
+fn draft_of(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<gusu_store::PolicyDraft, ApiError> {
+    require(city_staff(viewer))?;
+    state
+        .reader()
+        .policy_draft(id)?
+        .ok_or_else(|| ApiError::not_found("draft"))
+}
+
+/// A draft with its check and cases.
+#[utoipa::path(get, path = "/api/v1/policy-drafts/{id}", tag = "policies",
+    params(("id" = i64, Path, description = "Draft id")),
+    responses((status = 200, description = "The draft", body = wire::policy::Draft)))]
+async fn api_draft(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<wire::policy::Draft>, ApiError> {
+    let d = draft_of(&state, &authed.viewer, id)?;
+    Ok(axum::Json(draft_wire(&state, d)))
+}
+
+/// Simulates a draft over the city (nothing is stored).
+#[utoipa::path(post, path = "/api/v1/policy-drafts/{id}/simulation", tag = "policies",
+    params(("id" = i64, Path, description = "Draft id")),
+    request_body = wire::policy::SimulationBody,
+    responses(
+        (status = 200, description = "The simulation", body = wire::policy::Simulation),
+        (status = 409, description = "The draft does not load", body = ErrorBody),
+    ))]
+async fn api_simulate(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    body: Result<axum::Json<wire::policy::SimulationBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<wire::policy::Simulation>, ApiError> {
+    let body = json_body(body)?;
+    let d = draft_of(&state, &authed.viewer, id)?;
+    let p = Policy::from_toml(&d.text, &format!("policy draft {id}"))
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "invalid_policy", e.to_string()))?;
+    let date = list_date(&state, body.date.as_deref())?;
+    let budget = match body.ceiling_10k_yuan {
+        None => None,
+        Some(c) if !c.is_finite() || c < 0.0 => {
+            return Err(crate::policy::invalid(
+                "ceiling_10k_yuan",
+                format!("{c} is not an amount"),
+            ));
+        }
+        Some(c) => Some(Budget {
+            ceiling_10k_yuan: c,
+            rule: match (body.rule, p.budget_rule) {
+                (Some(wire::policy::BudgetRule::Ranking), BudgetRule::Ranking(by)) => {
+                    BudgetRule::Ranking(by)
+                }
+                (Some(wire::policy::BudgetRule::Ranking), BudgetRule::ProRata) => {
+                    BudgetRule::Ranking(None)
+                }
+                _ => BudgetRule::ProRata,
+            },
+        }),
+    };
+    let library = state.policies();
+    let (enterprises, projects) = city(&state, date)?;
+    let s = simulate(
+        &p,
+        library.get(&p.id),
+        &enterprises,
+        &projects,
+        date,
+        budget,
+        threads(),
+    );
+    Ok(axum::Json(s.into()))
+}
+
+/// Publishes a draft (the city administrator): the newly qualifying enterprises are notified.
+#[utoipa::path(post, path = "/api/v1/policy-drafts/{id}/publication", tag = "policies",
+    params(("id" = i64, Path, description = "Draft id")),
+    request_body = wire::policy::PublishBody,
+    responses(
+        (status = 200, description = "Published", body = wire::policy::Published),
+        (status = 409, description = "Its cases fail, or it is published already", body = ErrorBody),
+    ))]
+async fn api_publish(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    body: Result<axum::Json<wire::policy::PublishBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<wire::policy::Published>, ApiError> {
+    let body = json_body(body)?;
+    let d = draft_of(&state, &authed.viewer, id)?;
+    if d.published_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "published",
+            format!("policy draft {id} is published already"),
+        ));
+    }
+    let notices = publish(&state, &authed.viewer, id, body.date.as_deref())?;
+    Ok(axum::Json(wire::policy::Published {
+        draft: id,
+        policy: d.policy_id,
+        notices,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListDate {
+    /// YYYY-MM-DD; default today.
+    date: Option<String>,
+}
+
+/// An automatic policy's payment list on a date, as computed now, and the confirmed versions
+/// (staff; a district's officer sees its district's rows).
+#[utoipa::path(get, path = "/api/v1/policies/{id}/list", tag = "policies",
+    params(("id" = String, Path, description = "Policy id"), ListDate),
+    responses(
+        (status = 200, description = "The list", body = wire::policy::PaymentList),
+        (status = 409, description = "The policy is delivered on application", body = ErrorBody),
+    ))]
+async fn api_list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<ListDate>,
+) -> Result<axum::Json<wire::policy::PaymentList>, ApiError> {
+    let viewer = &authed.viewer;
+    require(viewer.is_staff())?;
+    let library = state.policies();
+    let policy = automatic(&library, &id)?;
+    let date = list_date(&state, q.date.as_deref())?;
+    let rows: Vec<ListRow> = computed_list(&state, policy, date)?
+        .into_iter()
+        .filter(|r| viewer.may_see_district(&r.district))
+        .collect();
+    let confirmed = if city_staff(viewer) {
+        state
+            .reader()
+            .policy_lists(&id)?
+            .into_iter()
+            .map(|l| wire::policy::ConfirmedList {
+                date: l.date,
+                seq: l.seq,
+                rows: l.rows,
+                total_10k_yuan: l.total_10k_yuan,
+                confirmed_by: l.confirmed_by,
+                confirmed_at: l.confirmed_at,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(axum::Json(wire::policy::PaymentList {
+        policy: id,
+        date: date.to_string(),
+        total_10k_yuan: rows.iter().map(|r| r.amount_10k_yuan).sum(),
+        rows,
+        confirmed,
+    }))
+}
+
+/// Confirms the list of a date as a new version (the city administrator; audited).
+#[utoipa::path(post, path = "/api/v1/policies/{id}/list/confirmations", tag = "policies",
+    params(("id" = String, Path, description = "Policy id")),
+    request_body = wire::policy::ConfirmBody,
+    responses(
+        (status = 201, description = "Confirmed", body = wire::policy::Confirmed),
+        (status = 409, description = "The policy is delivered on application", body = ErrorBody),
+    ))]
+async fn api_confirm(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    body: Result<axum::Json<wire::policy::ConfirmBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body = json_body(body)?;
+    let (seq, rows, total) = confirm(&state, &authed.viewer, &id, &body.date)?;
+    let date = list_date(&state, Some(&body.date))?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(wire::policy::Confirmed {
+            policy: id,
+            date: date.to_string(),
+            seq,
+            rows,
+            total_10k_yuan: total,
+        }),
+    )
+        .into_response())
 }

@@ -708,3 +708,303 @@ async fn a_draft_is_simulated_with_a_budget_published_and_its_list_confirmed() {
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_workflow_through_the_api() {
+    let c = city();
+    let db = c.dir.path().join("g.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        store
+            .create_account(
+                "test",
+                "admin",
+                gusu_core::Role::CityAdmin,
+                None,
+                None,
+                PASSWORD,
+            )
+            .unwrap();
+        store
+            .import_projects(
+                &BatchMeta {
+                    source: "bureau".into(),
+                    file_name: "p.csv".into(),
+                    sheet: None,
+                    file_sha256: "p".into(),
+                },
+                &[ProjectRow {
+                    row: 2,
+                    facts: ProjectFacts {
+                        project_id: "st-1".into(),
+                        uscc: c.a.0.to_string(),
+                        kind: Some("smart_transformation".into()),
+                        date: Some(day("2022-06-01")),
+                        loan_10k_yuan: Some(1000.0),
+                        ..ProjectFacts::default()
+                    },
+                }],
+                None,
+            )
+            .unwrap();
+    }
+    let app = &c.app;
+    let (analyst, admin, ent) = (
+        sign_in(app, "analyst").await,
+        sign_in(app, "admin").await,
+        sign_in(app, "ent_a").await,
+    );
+    let a = c.a.0.to_string();
+
+    // A draft: refused with its line when it does not load; the enterprise may not write one.
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/policy-drafts",
+        Some(&analyst),
+        Some(json!({ "text": "[policy]\nid = 1" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(
+        r.json["error"]["message"].as_str().unwrap().contains(":2:"),
+        "{}",
+        r.text
+    );
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/policy-drafts",
+        Some(&ent),
+        Some(json!({ "text": DRAFT })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/policy-drafts",
+        Some(&analyst),
+        Some(json!({ "text": DRAFT })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json["id"].as_i64().unwrap();
+    assert!(r.json["failing_cases"].as_array().unwrap().is_empty());
+    let sim = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-drafts/{id}/simulation"),
+        Some(&analyst),
+        Some(json!({ "date": "2025-06-30", "ceiling_10k_yuan": 50, "rule": "ranking" })),
+    )
+    .await;
+    assert_eq!(sim.status, StatusCode::OK, "{}", sim.text);
+    let n = sim.json["qualifying_enterprises"].as_u64().unwrap();
+    // 10 each, in order, while 50 lasts: five funded in full.
+    assert_eq!(sim.json["paid_10k_yuan"], 50.0);
+    assert_eq!(sim.json["funded_in_full"], 5);
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-drafts/{id}/publication"),
+        Some(&analyst),
+        Some(json!({ "date": "2025-06-30" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-drafts/{id}/publication"),
+        Some(&admin),
+        Some(json!({ "date": "2025-06-30" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["notices"].as_u64().unwrap(), n);
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-drafts/{id}/publication"),
+        Some(&admin),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // The inbox and take-up.
+    let inbox = send(app, Method::GET, "/api/v1/policy-notices", Some(&ent), None).await;
+    let notice = inbox.json["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["policy"] == "test-graded-award")
+        .unwrap()
+        .clone();
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-notices/{}/read", notice["id"]),
+        Some(&ent),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(
+            app,
+            Method::GET,
+            "/api/v1/policy-notices",
+            Some(&analyst),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let take_up = send(
+        app,
+        Method::GET,
+        "/api/v1/policy-take-up",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    let row = take_up.json["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["policy"] == "test-graded-award")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            row["notified"].as_u64().unwrap(),
+            row["read"].as_u64().unwrap()
+        ),
+        (n, 1)
+    );
+
+    // The list, confirmed twice: two versions.
+    let list = send(
+        app,
+        Method::GET,
+        "/api/v1/policies/test-graded-award/list?date=2025-06-30",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(list.json["rows"].as_array().unwrap().len() as u64, n);
+    for seq in [1, 2] {
+        let r = send(
+            app,
+            Method::POST,
+            "/api/v1/policies/test-graded-award/list/confirmations",
+            Some(&admin),
+            Some(json!({ "date": "2025-06-30" })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.json["seq"], seq);
+    }
+
+    // An application for the city's smart-transformation award on the stored 2022 loan.
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/policy-applications",
+        Some(&ent),
+        Some(json!({ "uscc": a, "policy": "suzhou-zgsz-loan-interest", "project_id": "st-1" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json["application"]["id"].as_i64().unwrap();
+    assert_eq!(r.json["decision"]["status"], "eligible");
+    assert_eq!(
+        r.json["open"].as_array().unwrap().len(),
+        2,
+        "two evidence items missing"
+    );
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-applications/{id}/actions"),
+        Some(&ent),
+        Some(json!({ "action": "submit" })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let detail = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/policy-applications/{id}"),
+        Some(&ent),
+        None,
+    )
+    .await;
+    let items: Vec<String> = serde_json::from_value(detail.json["evidence_items"].clone()).unwrap();
+    let evidence: serde_json::Map<String, Value> =
+        items.iter().map(|i| (i.clone(), json!("ref"))).collect();
+    let r = send(
+        app,
+        Method::PUT,
+        &format!("/api/v1/policy-applications/{id}/evidence"),
+        Some(&ent),
+        Some(json!({ "evidence": evidence })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.json["open"].as_array().unwrap().is_empty());
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/policy-applications/{id}/actions"),
+        Some(&ent),
+        Some(json!({ "action": "submit" })),
+    )
+    .await;
+    assert_eq!(r.json["application"]["status"], "submitted", "{}", r.text);
+    // Another enterprise does not see it; the district's officer does.
+    let b_user = {
+        let mut store = Store::open(&db).unwrap();
+        store
+            .create_account(
+                "test",
+                "ent_b",
+                gusu_core::Role::Enterprise,
+                None,
+                Some(c.b.0),
+                PASSWORD,
+            )
+            .unwrap();
+        sign_in(app, "ent_b").await
+    };
+    let r = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/policy-applications/{id}"),
+        Some(&b_user),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let listed = send(
+        app,
+        Method::GET,
+        "/api/v1/policy-applications",
+        Some(&b_user),
+        None,
+    )
+    .await;
+    assert!(listed.json["applications"].as_array().unwrap().is_empty());
+    let other = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/policy-applications/{id}"),
+        Some(&sign_in(app, "officer_a").await),
+        None,
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK, "a's officer sees it");
+}

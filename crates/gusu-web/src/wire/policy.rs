@@ -437,3 +437,334 @@ pub struct Calculation {
     pub support_10k_yuan: f64,
     pub decisions: Vec<Decision>,
 }
+
+// ------------------------------------------------------------------------------- workflow
+
+/// A notice in an enterprise's inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notice {
+    pub id: i64,
+    pub policy: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub project_id: Option<String>,
+    pub version: String,
+    pub amount_10k_yuan: Option<f64>,
+    /// `published` (a policy was published) or `facts` (the enterprise's facts changed).
+    pub cause: String,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeList {
+    pub notices: Vec<Notice>,
+}
+
+/// How far a policy reached, in the viewer's scope.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TakeUp {
+    pub policy: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub delivery: String,
+    pub notified: usize,
+    pub read: usize,
+    /// Applications past the draft.
+    pub applied: usize,
+    /// Applications granted, and rows of the latest confirmed list of each date.
+    pub granted: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TakeUpList {
+    pub policies: Vec<TakeUp>,
+}
+
+/// A draft to save: a policy document (TOML).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftBody {
+    pub text: String,
+}
+
+/// A draft as stored, with its check and its cases run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Draft {
+    pub id: i64,
+    pub policy_id: String,
+    pub author: String,
+    pub created_at: String,
+    pub published_at: Option<String>,
+    pub published_by: Option<String>,
+    pub text: String,
+    /// The load error with its line, if the document no longer loads.
+    pub error: Option<String>,
+    /// The cases that do not compute as written.
+    pub failing_cases: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftList {
+    pub drafts: Vec<Draft>,
+}
+
+/// A simulation's settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationBody {
+    /// YYYY-MM-DD; default today.
+    pub date: Option<String>,
+    /// The budget ceiling, 万元.
+    pub ceiling_10k_yuan: Option<f64>,
+    /// `pro_rata` (default) or `ranking` (by the draft's own ranking).
+    pub rule: Option<BudgetRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetRule {
+    ProRata,
+    Ranking,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Group {
+    pub key: String,
+    pub enterprises: usize,
+    pub total_10k_yuan: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Change {
+    pub uscc: String,
+    pub before_10k_yuan: f64,
+    pub after_10k_yuan: f64,
+}
+
+/// A draft over the city.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Simulation {
+    pub policy: String,
+    pub date: String,
+    pub decisions: usize,
+    pub eligible: usize,
+    pub needs_information: usize,
+    pub not_eligible: usize,
+    pub qualifying_enterprises: usize,
+    pub total_10k_yuan: f64,
+    pub paid_10k_yuan: f64,
+    pub funded_in_full: usize,
+    pub by_district: Vec<Group>,
+    pub by_section: Vec<Group>,
+    pub by_size: Vec<Group>,
+    pub gainers: usize,
+    pub losers: usize,
+    pub largest_gains: Vec<Change>,
+    pub largest_losses: Vec<Change>,
+    /// Eligible under the draft, not under the version in force: who would be notified.
+    pub newly_eligible: Vec<String>,
+}
+
+impl From<gusu_core::policy::simulate::Simulation> for Simulation {
+    fn from(s: gusu_core::policy::simulate::Simulation) -> Simulation {
+        let groups = |g: Vec<gusu_core::policy::simulate::Group>| {
+            g.into_iter()
+                .map(|g| Group {
+                    key: g.key,
+                    enterprises: g.enterprises,
+                    total_10k_yuan: g.total_10k_yuan,
+                })
+                .collect()
+        };
+        let changes = |c: Vec<gusu_core::policy::simulate::Change>| {
+            c.into_iter()
+                .map(|c| Change {
+                    uscc: c.uscc,
+                    before_10k_yuan: c.before_10k_yuan,
+                    after_10k_yuan: c.after_10k_yuan,
+                })
+                .collect()
+        };
+        Simulation {
+            policy: s.policy,
+            date: s.date.to_string(),
+            decisions: s.decisions,
+            eligible: s.eligible,
+            needs_information: s.needs_information,
+            not_eligible: s.not_eligible,
+            qualifying_enterprises: s.qualifying_enterprises,
+            total_10k_yuan: s.total_10k_yuan,
+            paid_10k_yuan: s.paid_10k_yuan,
+            funded_in_full: s.funded_in_full,
+            by_district: groups(s.by_district),
+            by_section: groups(s.by_section),
+            by_size: groups(s.by_size),
+            gainers: s.gainers,
+            losers: s.losers,
+            largest_gains: changes(s.largest_gains),
+            largest_losses: changes(s.largest_losses),
+            newly_eligible: s.newly_eligible,
+        }
+    }
+}
+
+/// Publishing on a date (default today): who newly qualifies then.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    pub draft: i64,
+    pub policy: String,
+    /// Notices sent to the newly qualifying enterprises.
+    pub notices: usize,
+}
+
+/// One row of an automatic policy's payment list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ListRow {
+    pub uscc: String,
+    pub name: String,
+    pub district: String,
+    pub project_id: String,
+    pub version: String,
+    pub amount_10k_yuan: f64,
+}
+
+/// An automatic policy's list on a date, as computed now, and the versions confirmed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentList {
+    pub policy: String,
+    pub date: String,
+    pub rows: Vec<ListRow>,
+    pub total_10k_yuan: f64,
+    pub confirmed: Vec<ConfirmedList>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfirmedList {
+    pub date: String,
+    pub seq: i64,
+    pub rows: usize,
+    pub total_10k_yuan: f64,
+    pub confirmed_by: String,
+    pub confirmed_at: String,
+}
+
+/// Confirming the list of a date.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// YYYY-MM-DD.
+    pub date: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Confirmed {
+    pub policy: String,
+    pub date: String,
+    /// The version of the date's list this confirmation made (1, 2, …).
+    pub seq: i64,
+    pub rows: usize,
+    pub total_10k_yuan: f64,
+}
+
+// ---------------------------------------------------------------------------- applications
+
+/// An application for a policy delivered on application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Application {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub district: String,
+    pub policy: String,
+    pub project_id: Option<String>,
+    /// `draft`, `submitted`, `recommended`, `returned`, `approved` (granted) or `rejected`.
+    pub status: String,
+    /// Each evidence item the policy names, with the applicant's reference.
+    pub evidence: std::collections::BTreeMap<String, String>,
+    pub amount_10k_yuan: Option<f64>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+impl From<&gusu_store::PolicyApplication> for Application {
+    fn from(a: &gusu_store::PolicyApplication) -> Application {
+        Application {
+            id: a.id,
+            uscc: a.uscc.to_string(),
+            name: a.name.clone(),
+            district: a.district.clone(),
+            policy: a.policy_id.clone(),
+            project_id: a.project_id.clone(),
+            status: a.status.key().to_string(),
+            evidence: a.evidence.clone(),
+            amount_10k_yuan: a.amount_10k_yuan,
+            created_by: a.created_by.clone(),
+            created_at: a.created_at.clone(),
+            updated_by: a.updated_by.clone(),
+            updated_at: a.updated_at.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationList {
+    pub applications: Vec<Application>,
+}
+
+/// A step of an application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationEvent {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+}
+
+/// An application with the decision on the stored facts now, what is still open, the actions
+/// the viewer may take, and its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationDetail {
+    pub application: Application,
+    pub evidence_items: Vec<String>,
+    pub decision: Decision,
+    pub open: Vec<String>,
+    pub actions: Vec<String>,
+    pub history: Vec<ApplicationEvent>,
+}
+
+/// Opening an application.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenApplicationBody {
+    pub uscc: String,
+    pub policy: String,
+    /// The project applied for; absent for the enterprise's own decision.
+    pub project_id: Option<String>,
+}
+
+/// The evidence: each item the policy names, with a reference.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceBody {
+    pub evidence: std::collections::BTreeMap<String, String>,
+}
+
+/// A step of the route: `submit`, `recommend`, `approve`, `return`, `reject`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+}
