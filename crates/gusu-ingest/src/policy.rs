@@ -79,6 +79,72 @@ pub fn read_projects(
     read_facts(path, opts, projects_from)
 }
 
+/// [`read_designations`] from bytes already in memory (an upload).
+pub fn parse_designations(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedDesignations>, IngestError> {
+    parse_facts(bytes, file_name, opts, designations_from)
+}
+
+/// [`read_projects`] from bytes already in memory (an upload).
+pub fn parse_projects(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+) -> Result<Sheets<ParsedProjects>, IngestError> {
+    parse_facts(bytes, file_name, opts, projects_from)
+}
+
+fn parse_facts<T>(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+    parse: SheetParser<T>,
+) -> Result<Sheets<ParsedFacts<T>>, IngestError> {
+    let sha256 = sha256_hex(bytes);
+    crate::each_sheet(bytes.to_vec().into(), file_name, opts, |table, sheet| {
+        parse(table, file_name, sheet, &sha256)
+    })
+}
+
+/// Refuses, row by row, the rows of an enterprise not registered (`registered`: USCC →
+/// district code) and those of an enterprise in a district `allowed` refuses (a district
+/// officer's upload). `uscc_of` gives a row's enterprise.
+pub fn check_fact_enterprises<T, S: std::hash::BuildHasher>(
+    parsed: &mut ParsedFacts<T>,
+    registered: &std::collections::HashMap<Uscc, String, S>,
+    region: &gusu_core::RegionSet,
+    allowed: impl Fn(&str) -> bool,
+    uscc_of: impl Fn(&T) -> Option<Uscc>,
+) {
+    let mut refused = std::collections::BTreeSet::new();
+    let mut found = Vec::new();
+    let mut known = Vec::new();
+    for r in &parsed.rows {
+        match uscc_of(&r.record) {
+            Some(u) if registered.contains_key(&u) => known.push((r.row, u)),
+            Some(u) => {
+                found.push(crate::issues::unknown_enterprise(r.row, u.as_str()));
+                refused.insert(r.row);
+            }
+            None => {}
+        }
+    }
+    let (outside_issues, outside) = crate::outside_district_rows(
+        known.iter().map(|(row, u)| (*row, u)),
+        registered,
+        region,
+        allowed,
+    );
+    found.extend(outside_issues);
+    refused.extend(outside);
+    parsed.report.issues.extend(found);
+    parsed.rows.retain(|r| !refused.contains(&r.row));
+    parsed.report.issues.sort_by_key(|i| i.row);
+}
+
 type SheetParser<T> = fn(Table, &str, Option<String>, &str) -> Result<ParsedFacts<T>, IngestError>;
 
 fn read_facts<T>(

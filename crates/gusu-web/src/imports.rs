@@ -79,6 +79,10 @@ pub enum FileKind {
     Annual,
     /// Energy lines (`uscc, year, carrier, quantity, unit`) for the carbon accounts.
     Energy,
+    /// Designations (`uscc, designation, level, recognised, expires`) for the policy calculator.
+    Designations,
+    /// Loan and investment projects for the policy calculator.
+    Projects,
 }
 
 impl FileKind {
@@ -87,6 +91,8 @@ impl FileKind {
             FileKind::Enterprises => "enterprises",
             FileKind::Annual => "annual",
             FileKind::Energy => "energy",
+            FileKind::Designations => "designations",
+            FileKind::Projects => "projects",
         }
     }
 }
@@ -97,6 +103,8 @@ enum Parsed {
     /// With the number of rows that passed parsing (rows refused by the store checks after it
     /// are counted from it: an energy file keeps no copy of them).
     Energy(ParsedEnergy, usize),
+    Designations(gusu_ingest::policy::ParsedDesignations, usize),
+    Projects(gusu_ingest::policy::ParsedProjects, usize),
 }
 
 impl Parsed {
@@ -105,6 +113,8 @@ impl Parsed {
             Parsed::Enterprises(p) => &p.report,
             Parsed::Annual(p) => &p.report,
             Parsed::Energy(p, _) => &p.report,
+            Parsed::Designations(p, _) => &p.report,
+            Parsed::Projects(p, _) => &p.report,
         }
     }
 
@@ -113,6 +123,8 @@ impl Parsed {
             Parsed::Enterprises(p) => p.rows.len(),
             Parsed::Annual(p) => p.rows.len(),
             Parsed::Energy(p, _) => p.rows.len(),
+            Parsed::Designations(p, _) => p.rows.len(),
+            Parsed::Projects(p, _) => p.rows.len(),
         }
     }
 
@@ -121,6 +133,8 @@ impl Parsed {
             Parsed::Enterprises(p) => p.rejected.rows.len(),
             Parsed::Annual(p) => p.rejected.rows.len(),
             Parsed::Energy(p, parsed) => p.rejected.rows.len() + (parsed - p.rows.len()),
+            Parsed::Designations(p, parsed) => p.rejected.rows.len() + (parsed - p.rows.len()),
+            Parsed::Projects(p, parsed) => p.rejected.rows.len() + (parsed - p.rows.len()),
         }
     }
 
@@ -130,6 +144,8 @@ impl Parsed {
             Parsed::Enterprises(p) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
             Parsed::Annual(p) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
             Parsed::Energy(p, _) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
+            Parsed::Designations(p, _) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
+            Parsed::Projects(p, _) => (&p.file_name, p.sheet.as_deref(), &p.sha256),
         }
     }
 }
@@ -611,20 +627,24 @@ fn check_fields(upload: Upload) -> Result<Checked, Refusal> {
         Some("enterprises") => FileKind::Enterprises,
         Some("annual") => FileKind::Annual,
         Some("energy") => FileKind::Energy,
+        Some("designations") => FileKind::Designations,
+        Some("projects") => FileKind::Projects,
         Some(other) => {
             return Err(Refusal::bad(
                 "invalid_kind",
-                format!("kind '{other}' is none of 'enterprises', 'annual', 'energy'"),
                 format!(
-                    "文件类型“{other}”无效，应为 enterprises（企业名录）、annual（年度数据）或 energy（能源消费）"
+                    "kind '{other}' is none of 'enterprises', 'annual', 'energy', 'designations', 'projects'"
+                ),
+                format!(
+                    "文件类型“{other}”无效，应为 enterprises（企业名录）、annual（年度数据）、energy（能源消费）、designations（企业认定）或 projects（项目）"
                 ),
             ));
         }
         None => {
             return Err(Refusal::bad(
                 "invalid_kind",
-                "the kind of file (enterprises, annual or energy) is missing",
-                "缺少文件类型（企业名录、年度数据或能源消费）",
+                "the kind of file (enterprises, annual, energy, designations or projects) is missing",
+                "缺少文件类型（企业名录、年度数据、能源消费、企业认定或项目）",
             ));
         }
     };
@@ -655,7 +675,10 @@ fn check_fields(upload: Upload) -> Result<Checked, Refusal> {
         },
     };
     // A year only means something for yearly files.
-    let year = if kind == FileKind::Enterprises {
+    let year = if matches!(
+        kind,
+        FileKind::Enterprises | FileKind::Designations | FileKind::Projects
+    ) {
         None
     } else {
         year
@@ -773,6 +796,16 @@ fn check_against_store(
                 gusu_ingest::check_energy_year(p, year);
             }
         }
+        Parsed::Designations(p, _) => {
+            gusu_ingest::policy::check_fact_enterprises(p, registered, region, allowed, |r| {
+                Some(r.uscc)
+            });
+        }
+        Parsed::Projects(p, _) => {
+            gusu_ingest::policy::check_fact_enterprises(p, registered, region, allowed, |r| {
+                Uscc::parse(&r.uscc).ok()
+            });
+        }
     }
 }
 
@@ -821,6 +854,22 @@ async fn stage(
                 Parsed::Energy(p, passed)
             })
         }),
+        FileKind::Designations => {
+            gusu_ingest::policy::parse_designations(&bytes, &file_name, &opts).map(|s| {
+                each(s, |p| {
+                    let passed = p.rows.len();
+                    Parsed::Designations(p, passed)
+                })
+            })
+        }
+        FileKind::Projects => {
+            gusu_ingest::policy::parse_projects(&bytes, &file_name, &opts).map(|s| {
+                each(s, |p| {
+                    let passed = p.rows.len();
+                    Parsed::Projects(p, passed)
+                })
+            })
+        }
     })
     .await
     .map_err(|e| Refusal::from(ApiError::internal(e.to_string())))?;
@@ -908,6 +957,29 @@ fn commit(
                     .collect();
                 store.import_energy(&meta, &rows, Some(&uploader))
             }
+            Parsed::Designations(p, _) => {
+                let rows: Vec<gusu_store::DesignationRow> = p
+                    .rows
+                    .iter()
+                    .map(|r| gusu_store::DesignationRow {
+                        row: r.row,
+                        uscc: r.record.uscc,
+                        designation: r.record.designation.clone(),
+                    })
+                    .collect();
+                store.import_designations(&meta, &rows, Some(&uploader))
+            }
+            Parsed::Projects(p, _) => {
+                let rows: Vec<gusu_store::ProjectRow> = p
+                    .rows
+                    .iter()
+                    .map(|r| gusu_store::ProjectRow {
+                        row: r.row,
+                        facts: r.record.clone(),
+                    })
+                    .collect();
+                store.import_projects(&meta, &rows, Some(&uploader))
+            }
         }
         .map_err(|e| failed_after(Refusal::from(ApiError::from(e)), &sheets))?;
         sheets.push((
@@ -923,6 +995,21 @@ fn commit(
             },
             summary.conflicts.iter().map(Into::into).collect(),
         ));
+    }
+    // The calculator's facts changed: whoever newly qualifies for a policy today is notified.
+    if matches!(staged.kind, FileKind::Designations | FileKind::Projects) {
+        let today = state.0.config.clock.now().date_naive();
+        let (enterprises, projects) = store.policy_city(today).map_err(ApiError::from)?;
+        let notices = crate::policy_workflow::notices_for(
+            &state.policies(),
+            &enterprises,
+            &projects,
+            today,
+            None,
+        );
+        store
+            .push_policy_notices(&notices)
+            .map_err(ApiError::from)?;
     }
     let sum = |f: fn(&SheetCommit) -> usize| sheets.iter().map(|(s, _)| f(s)).sum::<usize>();
     Ok(CommitResult {
@@ -1088,6 +1175,8 @@ struct ImportTexts {
     kind_enterprises: &'static str,
     kind_annual: &'static str,
     kind_energy: &'static str,
+    kind_designations: &'static str,
+    kind_projects: &'static str,
     source: &'static str,
     year: &'static str,
     year_hint: &'static str,
@@ -1145,6 +1234,8 @@ fn import_texts(lang: Lang) -> ImportTexts {
             kind_enterprises: "企业名录",
             kind_annual: "年度数据",
             kind_energy: "能源消费",
+            kind_designations: "企业认定（政策计算器）",
+            kind_projects: "贷款与投资项目（政策计算器）",
             source: "来源部门",
             year: "年度（年度数据可选）",
             year_hint: "如 2024",
@@ -1199,6 +1290,8 @@ fn import_texts(lang: Lang) -> ImportTexts {
             kind_enterprises: "enterprises",
             kind_annual: "yearly figures",
             kind_energy: "energy use",
+            kind_designations: "designations (policy calculator)",
+            kind_projects: "loan and investment projects (policy calculator)",
             source: "Source department",
             year: "Year (optional, yearly files)",
             year_hint: "e.g. 2024",
@@ -1251,6 +1344,8 @@ fn kind_label(kind: FileKind, x: &ImportTexts) -> &'static str {
         FileKind::Enterprises => x.kind_enterprises,
         FileKind::Annual => x.kind_annual,
         FileKind::Energy => x.kind_energy,
+        FileKind::Designations => x.kind_designations,
+        FileKind::Projects => x.kind_projects,
     }
 }
 
@@ -1310,6 +1405,8 @@ fn imports_html(
                     "enterprises" => x.kind_enterprises,
                     "energy" => x.kind_energy,
                     "annual" => x.kind_annual,
+                    "designations" => x.kind_designations,
+                    "projects" => x.kind_projects,
                     other => other,
                 },
                 "source": source_label(&b.source, lang),

@@ -587,7 +587,7 @@ fn detail(
     state: &AppState,
     viewer: &gusu_core::Viewer,
     id: i64,
-) -> Result<crate::wire::policy::ApplicationDetail, ApiError> {
+) -> Result<crate::wire::policy::PolicyApplicationDetail, ApiError> {
     let app = visible(state, viewer, id)?;
     let items: Vec<String> = state
         .policies()
@@ -606,7 +606,7 @@ fn detail(
         .reader()
         .policy_application_events(id)?
         .into_iter()
-        .map(|e| crate::wire::policy::ApplicationEvent {
+        .map(|e| crate::wire::policy::PolicyApplicationEvent {
             at: e.at,
             actor: e.actor,
             action: e.action,
@@ -615,7 +615,7 @@ fn detail(
             reason: e.reason,
         })
         .collect();
-    Ok(crate::wire::policy::ApplicationDetail {
+    Ok(crate::wire::policy::PolicyApplicationDetail {
         actions: route::available(viewer, &app.state())
             .into_iter()
             .map(|a| a.key().to_string())
@@ -635,11 +635,11 @@ pub(crate) struct Api;
 
 /// The applications the viewer may see, newest first.
 #[utoipa::path(get, path = "/api/v1/policy-applications", tag = "policies",
-    responses((status = 200, description = "The applications", body = crate::wire::policy::ApplicationList)))]
+    responses((status = 200, description = "The applications", body = crate::wire::policy::PolicyApplicationList)))]
 async fn api_list(
     State(state): State<AppState>,
     authed: crate::Authed,
-) -> Result<axum::Json<crate::wire::policy::ApplicationList>, ApiError> {
+) -> Result<axum::Json<crate::wire::policy::PolicyApplicationList>, ApiError> {
     if authed.viewer.scope == gusu_core::Scope::Nothing {
         return Err(ApiError::forbidden());
     }
@@ -650,7 +650,7 @@ async fn api_list(
         .filter(|a| route::may_view(&authed.viewer, &a.state()))
         .map(Into::into)
         .collect();
-    Ok(axum::Json(crate::wire::policy::ApplicationList {
+    Ok(axum::Json(crate::wire::policy::PolicyApplicationList {
         applications,
     }))
 }
@@ -659,7 +659,7 @@ async fn api_list(
 #[utoipa::path(post, path = "/api/v1/policy-applications", tag = "policies",
     request_body = crate::wire::policy::OpenApplicationBody,
     responses(
-        (status = 201, description = "Opened, as a draft", body = crate::wire::policy::ApplicationDetail),
+        (status = 201, description = "Opened, as a draft", body = crate::wire::policy::PolicyApplicationDetail),
         (status = 404, description = "No such enterprise in the viewer's scope, or no such policy", body = crate::wire::ErrorBody),
         (status = 409, description = "Not on application, not eligible, or an application exists", body = crate::wire::ErrorBody),
     ))]
@@ -688,12 +688,12 @@ async fn api_open(
 /// An application with the decision now, what is open, the viewer's actions and the history.
 #[utoipa::path(get, path = "/api/v1/policy-applications/{id}", tag = "policies",
     params(("id" = i64, Path, description = "Application id")),
-    responses((status = 200, description = "The application", body = crate::wire::policy::ApplicationDetail)))]
+    responses((status = 200, description = "The application", body = crate::wire::policy::PolicyApplicationDetail)))]
 async fn api_detail(
     State(state): State<AppState>,
     authed: crate::Authed,
     Path(id): Path<i64>,
-) -> Result<axum::Json<crate::wire::policy::ApplicationDetail>, ApiError> {
+) -> Result<axum::Json<crate::wire::policy::PolicyApplicationDetail>, ApiError> {
     Ok(axum::Json(detail(&state, &authed.viewer, id)?))
 }
 
@@ -702,7 +702,7 @@ async fn api_detail(
     params(("id" = i64, Path, description = "Application id")),
     request_body = crate::wire::policy::EvidenceBody,
     responses(
-        (status = 200, description = "Saved", body = crate::wire::policy::ApplicationDetail),
+        (status = 200, description = "Saved", body = crate::wire::policy::PolicyApplicationDetail),
         (status = 409, description = "Not editable in its status", body = crate::wire::ErrorBody),
     ))]
 async fn api_evidence(
@@ -713,7 +713,7 @@ async fn api_evidence(
         axum::Json<crate::wire::policy::EvidenceBody>,
         axum::extract::rejection::JsonRejection,
     >,
-) -> Result<axum::Json<crate::wire::policy::ApplicationDetail>, ApiError> {
+) -> Result<axum::Json<crate::wire::policy::PolicyApplicationDetail>, ApiError> {
     let b = json_body(body)?;
     save_evidence(&state, &authed.viewer, id, &b.evidence)?;
     Ok(axum::Json(detail(&state, &authed.viewer, id)?))
@@ -724,7 +724,7 @@ async fn api_evidence(
     params(("id" = i64, Path, description = "Application id")),
     request_body = crate::wire::policy::ActionBody,
     responses(
-        (status = 200, description = "Done", body = crate::wire::policy::ApplicationDetail),
+        (status = 200, description = "Done", body = crate::wire::policy::PolicyApplicationDetail),
         (status = 409, description = "Not possible in its status, or something is still open", body = crate::wire::ErrorBody),
     ))]
 async fn api_act(
@@ -735,7 +735,7 @@ async fn api_act(
         axum::Json<crate::wire::policy::ActionBody>,
         axum::extract::rejection::JsonRejection,
     >,
-) -> Result<axum::Json<crate::wire::policy::ApplicationDetail>, ApiError> {
+) -> Result<axum::Json<crate::wire::policy::PolicyApplicationDetail>, ApiError> {
     let b = json_body(body)?;
     act_on(&state, &authed.viewer, id, &b.action, &b.reason)?;
     Ok(axum::Json(detail(&state, &authed.viewer, id)?))

@@ -1162,11 +1162,11 @@ pub(crate) struct Api;
 
 /// The signed-in enterprise's notices, newest first.
 #[utoipa::path(get, path = "/api/v1/policy-notices", tag = "policies",
-    responses((status = 200, description = "The notices", body = wire::policy::NoticeList)))]
+    responses((status = 200, description = "The notices", body = wire::policy::PolicyNoticeList)))]
 async fn api_notices(
     State(state): State<AppState>,
     authed: Authed,
-) -> Result<axum::Json<wire::policy::NoticeList>, ApiError> {
+) -> Result<axum::Json<wire::policy::PolicyNoticeList>, ApiError> {
     let Scope::Enterprise(uscc) = &authed.viewer.scope else {
         return Err(ApiError::forbidden());
     };
@@ -1177,7 +1177,7 @@ async fn api_notices(
         .into_iter()
         .map(|n| {
             let p = library.get(&n.policy_id);
-            wire::policy::Notice {
+            wire::policy::PolicyNotice {
                 id: n.id,
                 title_zh: p.map_or_else(|| n.policy_id.clone(), |p| p.title_zh.clone()),
                 title_en: p.map_or_else(|| n.policy_id.clone(), |p| p.title_en.clone()),
@@ -1191,12 +1191,12 @@ async fn api_notices(
             }
         })
         .collect();
-    Ok(axum::Json(wire::policy::NoticeList { notices }))
+    Ok(axum::Json(wire::policy::PolicyNoticeList { notices }))
 }
 
 /// Marks one of the signed-in enterprise's notices read.
 #[utoipa::path(post, path = "/api/v1/policy-notices/{id}/read", tag = "policies",
-    params(("id" = i64, Path, description = "Notice id")),
+    params(("id" = i64, Path, description = "PolicyNotice id")),
     responses(
         (status = 204, description = "Read"),
         (status = 404, description = "No such notice of this enterprise", body = ErrorBody),
@@ -1431,7 +1431,7 @@ async fn api_list(
     params(("id" = String, Path, description = "Policy id")),
     request_body = wire::policy::ConfirmBody,
     responses(
-        (status = 201, description = "Confirmed", body = wire::policy::Confirmed),
+        (status = 201, description = "Confirmed", body = wire::policy::ListConfirmation),
         (status = 409, description = "The policy is delivered on application", body = ErrorBody),
     ))]
 async fn api_confirm(
@@ -1445,7 +1445,7 @@ async fn api_confirm(
     let date = list_date(&state, Some(&body.date))?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(wire::policy::Confirmed {
+        axum::Json(wire::policy::ListConfirmation {
             policy: id,
             date: date.to_string(),
             seq,

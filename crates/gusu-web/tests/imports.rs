@@ -1235,3 +1235,58 @@ async fn a_workbook_with_a_sheet_per_district_imports_every_sheet_as_its_own_bat
     assert_eq!(r.json()["already_imported"], true, "{}", r.body);
     assert_eq!(snapshot(&c), before);
 }
+
+/// The policy calculator's files through the imports page: a projects file whose row of an
+/// unregistered enterprise is refused row by row, the good rows imported as a batch, and the
+/// enterprises that newly qualify notified.
+#[tokio::test]
+async fn a_projects_file_is_imported_and_pushes_notices() {
+    let c = city();
+    let analyst = sign_in(&c.app, "analyst").await;
+    let a = c.a.0.to_string();
+    let stranger = Uscc::with_check_character("91320583MA0000099")
+        .unwrap()
+        .to_string();
+    // Chinese headers; 1000万 smart-transformation loan in 2022: the city's 1% = 10.
+    let file = format!(
+        "项目编号,统一社会信用代码,项目类型,贷款日期,贷款金额(万元)\nst-1,{a},智能化改造,2022-06-01,1000\nst-2,{stranger},技术改造,2022-06-01,500\n"
+    );
+    let r = api_upload(
+        &c.app,
+        &analyst,
+        "projects",
+        "bureau",
+        "项目.csv",
+        file.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let report = r.json();
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert!(r.body.contains("unknown_enterprise"), "{}", r.body);
+    let commit = send(
+        &c.app,
+        Method::POST,
+        &format!("/api/v1/imports/{id}/commit"),
+        &analyst.0,
+        &[("x-csrf-token", &analyst.1)],
+        vec![],
+    )
+    .await;
+    assert_eq!(commit.status, StatusCode::OK, "{}", commit.body);
+    assert_eq!(commit.json()["inserted"], 1);
+    let store = Store::open(&c.dir.path().join("g.db")).unwrap();
+    let projects = store.projects_of(&c.a.0).unwrap();
+    assert_eq!(projects.len(), 1);
+    assert_eq!(projects[0].loan_10k_yuan, Some(1000.0));
+    // The calculator now decides a's loan from the store; a qualifies for the city's award.
+    let notices = store.policy_notices_of(&c.a.0).unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.policy_id == "suzhou-zgsz-loan-interest"
+                && n.project_id.as_deref() == Some("st-1")),
+        "{notices:?}"
+    );
+}

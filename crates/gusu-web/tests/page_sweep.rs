@@ -256,3 +256,30 @@ async fn every_page_keeps_each_role_to_its_scope() {
         "only sign-ins and exports were audited: {new:?}"
     );
 }
+
+/// The OpenAPI document names each schema by its type's name, and merging keeps one of two
+/// types of the same name: every wire type needs its own name.
+#[test]
+fn every_wire_type_has_its_own_name() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/wire");
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for line in source.lines() {
+            let line = line.trim_start();
+            for kind in ["pub struct ", "pub enum "] {
+                if let Some(rest) = line.strip_prefix(kind) {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let file = path.file_name().unwrap().to_string_lossy().to_string();
+                    if let Some(before) = seen.insert(name.clone(), file.clone()) {
+                        panic!("{name} is in both {before} and {file}");
+                    }
+                }
+            }
+        }
+    }
+}

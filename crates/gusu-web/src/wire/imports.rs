@@ -91,7 +91,7 @@ impl From<&gusu_store::Conflict> for Conflict {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Batch {
     pub id: i64,
-    /// `enterprises`, `annual` or `energy`.
+    /// `enterprises`, `annual`, `energy`, `designations` or `projects`.
     pub kind: String,
     pub source: String,
     pub file_name: String,
@@ -145,7 +145,7 @@ pub struct UploadForm {
     /// The file (CSV, TSV, XLSX, XLS or ODS).
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
-    /// `enterprises`, `annual` or `energy`.
+    /// `enterprises`, `annual`, `energy`, `designations` or `projects`.
     pub kind: String,
     /// The department that sent it (`tax`, `stats`, `power`, `env`, `land`, …).
     pub source: Option<String>,

@@ -442,7 +442,7 @@ pub struct Calculation {
 
 /// A notice in an enterprise's inbox.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Notice {
+pub struct PolicyNotice {
     pub id: i64,
     pub policy: String,
     pub title_zh: String,
@@ -457,8 +457,8 @@ pub struct Notice {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NoticeList {
-    pub notices: Vec<Notice>,
+pub struct PolicyNoticeList {
+    pub notices: Vec<PolicyNotice>,
 }
 
 /// How far a policy reached, in the viewer's scope.
@@ -664,7 +664,7 @@ pub struct ConfirmBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Confirmed {
+pub struct ListConfirmation {
     pub policy: String,
     pub date: String,
     /// The version of the date's list this confirmation made (1, 2, …).
@@ -677,7 +677,7 @@ pub struct Confirmed {
 
 /// An application for a policy delivered on application.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Application {
+pub struct PolicyApplication {
     pub id: i64,
     pub uscc: String,
     pub name: String,
@@ -695,9 +695,9 @@ pub struct Application {
     pub updated_at: String,
 }
 
-impl From<&gusu_store::PolicyApplication> for Application {
-    fn from(a: &gusu_store::PolicyApplication) -> Application {
-        Application {
+impl From<&gusu_store::PolicyApplication> for PolicyApplication {
+    fn from(a: &gusu_store::PolicyApplication) -> PolicyApplication {
+        PolicyApplication {
             id: a.id,
             uscc: a.uscc.to_string(),
             name: a.name.clone(),
@@ -716,13 +716,13 @@ impl From<&gusu_store::PolicyApplication> for Application {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApplicationList {
-    pub applications: Vec<Application>,
+pub struct PolicyApplicationList {
+    pub applications: Vec<PolicyApplication>,
 }
 
 /// A step of an application.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApplicationEvent {
+pub struct PolicyApplicationEvent {
     pub at: String,
     pub actor: String,
     pub action: String,
@@ -734,13 +734,13 @@ pub struct ApplicationEvent {
 /// An application with the decision on the stored facts now, what is still open, the actions
 /// the viewer may take, and its history.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApplicationDetail {
-    pub application: Application,
+pub struct PolicyApplicationDetail {
+    pub application: PolicyApplication,
     pub evidence_items: Vec<String>,
     pub decision: Decision,
     pub open: Vec<String>,
     pub actions: Vec<String>,
-    pub history: Vec<ApplicationEvent>,
+    pub history: Vec<PolicyApplicationEvent>,
 }
 
 /// Opening an application.
