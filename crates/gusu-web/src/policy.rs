@@ -371,7 +371,14 @@ pub(crate) fn decide(
     date: NaiveDate,
     uscc: Option<String>,
 ) -> wire::policy::Calculation {
-    decide_with(library, e, projects, date, uscc, wire::policy::Detail::Full)
+    decide_with(
+        library,
+        e,
+        projects,
+        date,
+        uscc,
+        wire::policy::DecisionDetail::Full,
+    )
 }
 
 /// [`decide`], with or without the traces.
@@ -381,7 +388,7 @@ pub(crate) fn decide_with(
     projects: &[ProjectFacts],
     date: NaiveDate,
     uscc: Option<String>,
-    detail: wire::policy::Detail,
+    detail: wire::policy::DecisionDetail,
 ) -> wire::policy::Calculation {
     let enterprises = [e];
     let calc = Calculation::run(library, &enterprises, projects, date, Coverage::Skip, 1);
@@ -397,8 +404,8 @@ pub(crate) fn decide_with(
     for v in &calc.verdicts {
         let policy = &library.policies[v.policy as usize];
         let d = match detail {
-            wire::policy::Detail::Full => calc.decision(v),
-            wire::policy::Detail::Summary => calc.brief(v),
+            wire::policy::DecisionDetail::Full => calc.decision(v),
+            wire::policy::DecisionDetail::Summary => calc.brief(v),
         };
         match d.status {
             Status::Eligible => {
@@ -504,7 +511,7 @@ async fn api_trace(
 struct DateQuery {
     date: Option<String>,
     lang: Option<String>,
-    detail: Option<wire::policy::Detail>,
+    detail: Option<wire::policy::DecisionDetail>,
 }
 
 pub(crate) fn default_date(state: &AppState) -> NaiveDate {
@@ -516,7 +523,7 @@ pub(crate) fn default_date(state: &AppState) -> NaiveDate {
     params(
         ("uscc" = String, Path, description = "The enterprise"),
         ("date" = Option<String>, Query, description = "YYYY-MM-DD; default today"),
-        ("detail" = Option<wire::policy::Detail>, Query, description = "`full` (default) or `summary` (no traces)"),
+        ("detail" = Option<wire::policy::DecisionDetail>, Query, description = "`full` (default) or `summary` (no traces)"),
     ),
     responses(
         (status = 200, description = "The decisions", body = wire::policy::Calculation),

@@ -1429,7 +1429,7 @@ async fn api_list(
 /// Confirms the list of a date as a new version (the city administrator; audited).
 #[utoipa::path(post, path = "/api/v1/policies/{id}/list/confirmations", tag = "policies",
     params(("id" = String, Path, description = "Policy id")),
-    request_body = wire::policy::ConfirmBody,
+    request_body = wire::policy::ListConfirmBody,
     responses(
         (status = 201, description = "Confirmed", body = wire::policy::ListConfirmation),
         (status = 409, description = "The policy is delivered on application", body = ErrorBody),
@@ -1438,7 +1438,7 @@ async fn api_confirm(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<String>,
-    body: Result<axum::Json<wire::policy::ConfirmBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<wire::policy::ListConfirmBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let body = json_body(body)?;
     let (seq, rows, total) = confirm(&state, &authed.viewer, &id, &body.date)?;

@@ -258,28 +258,62 @@ async fn every_page_keeps_each_role_to_its_scope() {
 }
 
 /// The OpenAPI document names each schema by its type's name, and merging keeps one of two
-/// types of the same name: every wire type needs its own name.
+/// types of the same name: every type with a schema (`ToSchema`) needs its own name, in the
+/// wire types and in the handler modules alike.
 #[test]
-fn every_wire_type_has_its_own_name() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/wire");
-    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let source = std::fs::read_to_string(&path).unwrap();
-        for line in source.lines() {
-            let line = line.trim_start();
-            for kind in ["pub struct ", "pub enum "] {
-                if let Some(rest) = line.strip_prefix(kind) {
-                    let name: String = rest
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    let file = path.file_name().unwrap().to_string_lossy().to_string();
-                    if let Some(before) = seen.insert(name.clone(), file.clone()) {
-                        panic!("{name} is in both {before} and {file}");
-                    }
-                }
+fn every_schema_type_has_its_own_name() {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
             }
         }
     }
+    let mut paths = Vec::new();
+    files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut paths,
+    );
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut count = 0;
+    for path in paths {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut schema = false;
+        for line in source.lines() {
+            let line = line.trim_start();
+            if line.starts_with("#[derive(") {
+                schema |= line.contains("ToSchema");
+                continue;
+            }
+            if line.starts_with("#[") || line.starts_with("///") {
+                continue;
+            }
+            let item = [
+                "pub struct ",
+                "pub enum ",
+                "struct ",
+                "enum ",
+                "pub(crate) struct ",
+                "pub(crate) enum ",
+            ]
+            .iter()
+            .find_map(|k| line.strip_prefix(k));
+            if let (true, Some(rest)) = (schema, item) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let file = path.display().to_string();
+                if let Some(before) = seen.insert(name.clone(), file.clone()) {
+                    panic!("the schema {name} is in both {before} and {file}");
+                }
+                count += 1;
+            }
+            schema = false;
+        }
+    }
+    assert!(count > 50, "{count} schema types found");
 }

@@ -115,6 +115,45 @@ impl Context {
         Ok(docs)
     }
 
+    /// The support policies: the shipped ones, then those of the rules directory's `policies/`
+    /// folder (a document with the id of a shipped one replaces it), then `files`.
+    pub fn policies(&self, files: &[PathBuf]) -> Result<gusu_core::policy::PolicyLibrary, Failure> {
+        let read_err = |p: &Path, e: std::io::Error| {
+            Failure::usage(format!(
+                "{} {}: {e}",
+                self.lang
+                    .t("无法读取规则目录", "cannot read rules directory"),
+                p.display()
+            ))
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        if let Some(dir) = self
+            .rules
+            .as_ref()
+            .map(|d| d.join("policies"))
+            .filter(|d| d.is_dir())
+        {
+            paths = std::fs::read_dir(&dir)
+                .map_err(|e| read_err(&dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+        }
+        paths.extend(files.iter().cloned());
+        let mut texts = Vec::with_capacity(paths.len());
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
+            texts.push((path.display().to_string(), text));
+        }
+        gusu_core::policy::PolicyLibrary::with_files(&texts).map_err(|e| {
+            Failure::usage(format!(
+                "{}: {e}",
+                self.lang.t("政策文件有误", "invalid policy document")
+            ))
+        })
+    }
+
     /// A scheme by name (the version valid for `year`) or by file path.
     pub fn scheme(&self, name_or_path: Option<&str>, year: i32) -> Result<Scheme, Failure> {
         let wanted = name_or_path.unwrap_or(gusu_core::DEFAULT_SCHEME);
@@ -343,6 +382,7 @@ pub fn web_config(
     // The pages explain results by the schemes that made them, the rules directory's included.
     config.schemes = std::sync::Arc::new(ctx.library()?);
     config.nzc_criteria = std::sync::Arc::new(ctx.nzc_criteria()?);
+    config.policies = std::sync::Arc::new(ctx.policies(&[])?);
     config.notice_days = ctx.config.cycle.notice_days;
     let offset = ctx.config.cycle.rehearsal_clock_offset_days;
     if offset != 0 {

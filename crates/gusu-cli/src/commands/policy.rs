@@ -76,13 +76,7 @@ fn read_files(files: &[PathBuf], lang: Lang) -> Result<Vec<(String, String)>, Fa
 }
 
 fn library(ctx: &Context, files: &[PathBuf]) -> Result<PolicyLibrary, Failure> {
-    let texts = read_files(files, ctx.lang)?;
-    PolicyLibrary::with_files(&texts).map_err(|e| {
-        Failure::usage(format!(
-            "{}: {e}",
-            ctx.lang.t("政策文件有误", "invalid policy document")
-        ))
-    })
+    ctx.policies(files)
 }
 
 fn list(ctx: &Context) -> CmdResult {
@@ -321,9 +315,13 @@ fn day_arg(text: Option<&str>, lang: Lang) -> Result<NaiveDate, Failure> {
     }
 }
 
-/// The library in force on the database: the shipped policies with the published drafts.
-fn stored_library(store: &gusu_store::Store, lang: Lang) -> Result<PolicyLibrary, Failure> {
-    let base = PolicyLibrary::embedded().map_err(|e| Failure::usage(e.to_string()))?;
+/// The library in force on the database: the configured policies with the published drafts.
+fn stored_library(
+    ctx: &Context,
+    store: &gusu_store::Store,
+    lang: Lang,
+) -> Result<PolicyLibrary, Failure> {
+    let base = library(ctx, &[])?;
     gusu_web::policy_workflow::library_in_force(&base, store).map_err(|e| {
         Failure::usage(format!(
             "{}: {}",
@@ -438,7 +436,7 @@ fn match_stored(ctx: &Context, uscc: &str, date: Option<&str>) -> CmdResult {
     let lang = ctx.lang;
     let date = day_arg(date, lang)?;
     let store = ctx.open_store()?;
-    let lib = stored_library(&store, lang)?;
+    let lib = stored_library(ctx, &store, lang)?;
     let (enterprises, projects) = store
         .policy_city(date)
         .map_err(|e| Failure::usage(e.to_string()))?;
@@ -492,7 +490,7 @@ fn simulate_draft(
         ))
     })?;
     let store = ctx.open_store()?;
-    let lib = stored_library(&store, lang)?;
+    let lib = stored_library(ctx, &store, lang)?;
     let (enterprises, projects) = store
         .policy_city(date)
         .map_err(|e| Failure::usage(e.to_string()))?;

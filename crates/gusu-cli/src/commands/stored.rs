@@ -264,16 +264,16 @@ pub fn import_file(
         print_import_summary(&args.file, s.sheet.as_deref(), &summary, lang);
     }
     if matches!(args.kind, FileKind::Designations | FileKind::Projects) {
-        push_policy_notices(store, lang)?;
+        push_policy_notices(ctx, store, lang)?;
     }
     Ok(())
 }
 
 /// After the calculator's facts changed: every enterprise that qualifies for a policy today and
 /// was not told yet gets a notice in its inbox (the library in force: shipped and published).
-fn push_policy_notices(store: &mut Store, lang: Lang) -> CmdResult {
+fn push_policy_notices(ctx: &Context, store: &mut Store, lang: Lang) -> CmdResult {
     let fail = |e: String| Failure::usage(e);
-    let base = gusu_core::policy::PolicyLibrary::embedded().map_err(|e| fail(e.to_string()))?;
+    let base = ctx.policies(&[])?;
     let library =
         gusu_web::policy_workflow::library_in_force(&base, store).map_err(|e| fail(e.message))?;
     let today = chrono::Utc::now().date_naive();

@@ -216,12 +216,12 @@ pub struct Situation {
     pub projects: Vec<ProjectInput>,
     /// `full` (default): every decision with its trace; `summary`: statuses, amounts, caps,
     /// reasons and facts to supply, without the traces (ask `/api/v1/trace` for one).
-    pub detail: Option<Detail>,
+    pub detail: Option<DecisionDetail>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Detail {
+pub enum DecisionDetail {
     #[default]
     Full,
     Summary,
@@ -658,7 +658,7 @@ pub struct ConfirmedList {
 /// Confirming the list of a date.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ConfirmBody {
+pub struct ListConfirmBody {
     /// YYYY-MM-DD.
     pub date: String,
 }
