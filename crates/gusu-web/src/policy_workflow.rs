@@ -1438,7 +1438,10 @@ async fn api_confirm(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<String>,
-    body: Result<axum::Json<wire::policy::ListConfirmBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<
+        axum::Json<wire::policy::ListConfirmBody>,
+        axum::extract::rejection::JsonRejection,
+    >,
 ) -> Result<Response, ApiError> {
     let body = json_body(body)?;
     let (seq, rows, total) = confirm(&state, &authed.viewer, &id, &body.date)?;
