@@ -426,7 +426,7 @@ fn library(state: &AppState) -> std::sync::Arc<PolicyLibrary> {
     state.policies()
 }
 
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     // axum names the path of the field that does not fit (`projects[0].date: …`).
     body.map(|Json(b)| b)
         .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))

@@ -103,6 +103,15 @@ fn open_items(
     open
 }
 
+/// The evidence items the application's policy names.
+fn evidence_items(state: &AppState, policy_id: &str) -> Vec<String> {
+    state
+        .policies()
+        .get(policy_id)
+        .map(|p| p.evidence.clone())
+        .unwrap_or_default()
+}
+
 fn visible(
     state: &AppState,
     viewer: &gusu_core::Viewer,
@@ -367,11 +376,7 @@ pub(crate) fn save_evidence(
     given: &BTreeMap<String, String>,
 ) -> Result<(), ApiError> {
     let app = visible(state, viewer, id)?;
-    let items: Vec<String> = state
-        .policies()
-        .get(&app.policy_id)
-        .map(|p| p.evidence.clone())
-        .unwrap_or_default();
+    let items = evidence_items(state, &app.policy_id);
     let evidence: BTreeMap<String, String> = items
         .iter()
         .filter_map(|item| {
@@ -396,11 +401,7 @@ pub(crate) fn act_on(
     let action = Action::from_key(action)
         .ok_or_else(|| ApiError::bad_request("invalid_action", format!("no action {action}")))?;
     let app = visible(state, viewer, id)?;
-    let items: Vec<String> = state
-        .policies()
-        .get(&app.policy_id)
-        .map(|p| p.evidence.clone())
-        .unwrap_or_default();
+    let items = evidence_items(state, &app.policy_id);
     let d = decision_now(
         state,
         viewer,
@@ -460,11 +461,7 @@ async fn detail_page(
     };
     let lang = ctx.lang;
     let app = visible(&state, &ctx.viewer, id)?;
-    let library = state.policies();
-    let items: Vec<String> = library
-        .get(&app.policy_id)
-        .map(|p| p.evidence.clone())
-        .unwrap_or_default();
+    let items = evidence_items(&state, &app.policy_id);
     let d = decision_now(
         &state,
         &ctx.viewer,
@@ -529,11 +526,7 @@ async fn evidence(
     let to = format!("/policies/applications/{id}");
     let result = (|| -> Result<(), ApiError> {
         let app = visible(&state, &ctx.viewer, id)?;
-        let items: Vec<String> = state
-            .policies()
-            .get(&app.policy_id)
-            .map(|p| p.evidence.clone())
-            .unwrap_or_default();
+        let items = evidence_items(&state, &app.policy_id);
         // The form numbers the items (ev_1, ev_2, …) in the policy's order.
         let given: BTreeMap<String, String> = items
             .iter()
@@ -576,12 +569,7 @@ async fn act(
 // ---------------------------------------------------------------------------------------------
 // API
 
-fn json_body<T>(
-    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
-) -> Result<T, ApiError> {
-    body.map(|axum::Json(b)| b)
-        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))
-}
+use crate::policy::json_body;
 
 fn detail(
     state: &AppState,
@@ -589,11 +577,7 @@ fn detail(
     id: i64,
 ) -> Result<crate::wire::policy::PolicyApplicationDetail, ApiError> {
     let app = visible(state, viewer, id)?;
-    let items: Vec<String> = state
-        .policies()
-        .get(&app.policy_id)
-        .map(|p| p.evidence.clone())
-        .unwrap_or_default();
+    let items = evidence_items(state, &app.policy_id);
     let d = decision_now(
         state,
         viewer,

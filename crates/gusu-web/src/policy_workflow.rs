@@ -1117,12 +1117,7 @@ async fn list_export(
 // ---------------------------------------------------------------------------------------------
 // API
 
-fn json_body<T>(
-    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
-) -> Result<T, ApiError> {
-    body.map(|axum::Json(b)| b)
-        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))
-}
+use crate::policy::json_body;
 
 fn draft_wire(state: &AppState, d: gusu_store::PolicyDraft) -> wire::policy::Draft {
     let library = state.policies();
